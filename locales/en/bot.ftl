@@ -1,0 +1,69 @@
+# Bot messages for authors and moderators. Every key must also exist in ru/bot.ftl.
+
+welcome =
+    Hello, { $name }! I take post suggestions for the channel.
+    Send text, a photo, video, GIF, document, audio or a voice message — albums work too.
+    The moderators will review it and I will tell you what they decided.
+help =
+    To suggest a post, just send it here: text, media with a caption, or an album.
+    /status — your recent submissions and their state
+    /language — the language I answer in
+    /help — this help
+receipt = Submission #{ $id } received and waiting for moderation.
+receipt-edited = Submission #{ $id } updated: the moderators will see the new version.
+edit-too-late = Submission #{ $id } has already been reviewed — the edit was not applied.
+not-supported = I can't take this kind of message. Send text, a photo, video, GIF, document, audio or a voice message.
+banned = You can't suggest posts: the moderators have restricted your access.
+rate-limited = Too many at once. Try again in { $seconds ->
+        [one] { $seconds } second
+       *[other] { $seconds } seconds
+    }.
+too-many-pending = You already have { $count ->
+        [one] { $count } submission
+       *[other] { $count } submissions
+    } waiting for moderation. Please wait for a decision on them.
+try-later = Something went wrong on our side and nothing was saved. Please try again a little later.
+status-empty = You have no submissions yet.
+status-header = Your recent submissions ({ $count ->
+        [one] { $count } submission
+       *[other] { $count } submissions
+    } in all):
+status-line = #{ $id } from { $date } — { $status }
+status-pending = waiting for moderation
+status-approved = approved, coming soon
+status-published = published
+status-publish_failed = approved, publishing delayed
+status-rejected = rejected
+language-choose = Choose the language I answer in:
+language-set = Done: I will answer in English now.
+published = Your submission #{ $id } has been published.
+published-link = Your submission #{ $id } has been published: { $link }
+rejected = Your submission #{ $id } was rejected. Reason: { $reason }
+reject-reason-spam = spam or advertising
+reject-reason-off-topic = off-topic for this channel
+reject-reason-duplicate = already posted
+reject-reason-rules = breaks the channel's rules
+reject-reason-low-quality = low-quality text or media
+pending-count = { $count ->
+        [one] { $count } submission
+       *[other] { $count } submissions
+    }
+
+# Moderation group
+card-title = Submission #{ $id }
+card-author = Author: { $name } { $username } (id { $user_id })
+card-history = Before: { $approved } approved, { $rejected } rejected
+card-edited = ✏️ The author edited this submission
+card-decided-approved = ✅ Approved by { $moderator }, { $time }
+card-decided-rejected = ❌ Rejected by { $moderator }, { $time }. Reason: { $reason }
+card-decided-banned = 🚫 Author banned by { $moderator }, { $time }
+card-publish-failed = ⚠️ Publishing failed: { $error }
+button-approve = ✅ Approve
+button-reject = ❌ Reject
+button-ban = 🚫 Ban author
+button-back = ↩️ Back
+button-retry = 🔁 Retry publishing
+not-a-moderator = Only moderators can do this.
+already-decided = Already decided by { $moderator }.
+decision-saved = Done.
+callback-invalid = This button has expired.

@@ -1,0 +1,73 @@
+# Сообщения бота для авторов и модераторов. Каждый ключ обязан быть и в en/bot.ftl.
+
+welcome =
+    Здравствуйте, { $name }! Я принимаю предложения постов для канала.
+    Пришлите текст, фото, видео, GIF, документ, аудио или голосовое сообщение — можно альбомом.
+    Модераторы посмотрят и ответят; я сообщу, что решили.
+help =
+    Как предложить пост: просто пришлите его сюда — текст, медиа с подписью или альбом.
+    /status — ваши последние заявки и их состояние
+    /language — язык ответов
+    /help — эта подсказка
+receipt = Заявка №{ $id } принята и ждёт модерации.
+receipt-edited = Заявка №{ $id } обновлена: модераторы увидят новую версию.
+edit-too-late = Заявка №{ $id } уже рассмотрена — изменения не учтены.
+not-supported = Такое сообщение я не принимаю. Пришлите текст, фото, видео, GIF, документ, аудио или голосовое.
+banned = Вы не можете предлагать посты: доступ ограничен модераторами.
+rate-limited = Слишком часто. Попробуйте снова через { $seconds ->
+        [one] { $seconds } секунду
+        [few] { $seconds } секунды
+       *[many] { $seconds } секунд
+    }.
+too-many-pending = У вас уже { $count ->
+        [one] { $count } заявка
+        [few] { $count } заявки
+       *[many] { $count } заявок
+    } на модерации. Дождитесь решения по ним.
+try-later = Не получилось сохранить — временная ошибка. Попробуйте ещё раз чуть позже.
+status-empty = У вас пока нет заявок.
+status-header = Ваши последние заявки ({ $count ->
+        [one] { $count } заявка
+        [few] { $count } заявки
+       *[many] { $count } заявок
+    } всего):
+status-line = №{ $id } от { $date } — { $status }
+status-pending = на модерации
+status-approved = одобрена, скоро выйдет
+status-published = опубликована
+status-publish_failed = одобрена, публикация задерживается
+status-rejected = отклонена
+language-choose = Выберите язык ответов:
+language-set = Готово: теперь я отвечаю по-русски.
+published = Ваша заявка №{ $id } опубликована.
+published-link = Ваша заявка №{ $id } опубликована: { $link }
+rejected = Ваша заявка №{ $id } отклонена. Причина: { $reason }
+reject-reason-spam = спам или реклама
+reject-reason-off-topic = не по теме канала
+reject-reason-duplicate = такое уже было
+reject-reason-rules = нарушает правила канала
+reject-reason-low-quality = низкое качество текста или медиа
+pending-count = { $count ->
+        [one] { $count } заявка
+        [few] { $count } заявки
+       *[many] { $count } заявок
+    }
+
+# Модераторская группа
+card-title = Заявка №{ $id }
+card-author = Автор: { $name } { $username } (id { $user_id })
+card-history = Ранее: одобрено { $approved }, отклонено { $rejected }
+card-edited = ✏️ Автор изменил заявку
+card-decided-approved = ✅ Одобрено: { $moderator }, { $time }
+card-decided-rejected = ❌ Отклонено: { $moderator }, { $time }. Причина: { $reason }
+card-decided-banned = 🚫 Автор заблокирован: { $moderator }, { $time }
+card-publish-failed = ⚠️ Не удалось опубликовать: { $error }
+button-approve = ✅ Одобрить
+button-reject = ❌ Отклонить
+button-ban = 🚫 Заблокировать автора
+button-back = ↩️ Назад
+button-retry = 🔁 Повторить публикацию
+not-a-moderator = Это могут делать только модераторы.
+already-decided = Уже решено: { $moderator }.
+decision-saved = Готово.
+callback-invalid = Кнопка устарела.

@@ -1,0 +1,127 @@
+//! The `postgate` command line: `serve`, `migrate`, `check-config`, `import bans FILE`.
+//!
+//! Exit codes: 0 success, 1 a failure while running, 2 bad configuration or a dependency that
+//! cannot be reached at start (the message names the variable to fix).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::services::Services;
+use crate::telemetry;
+
+#[derive(Parser)]
+#[command(name = "postgate", version, about = "PostGate: Telegram submissions bot and moderation core")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run headless until SIGINT/SIGTERM.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (secrets masked) and exit.
+    CheckConfig,
+    /// Bulk-import data from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// A ban list: one `user_id[,reason]` per line.
+    Bans { file: PathBuf },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(2, &e),
+    };
+    if matches!(cli.command, Command::CheckConfig) {
+        return match serde_json::to_string_pretty(&config) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, &e),
+        };
+    }
+    let guard = match telemetry::init(&config.log) {
+        Ok(g) => g,
+        Err(e) => return fail(2, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, &e),
+    };
+    let code = runtime.block_on(run(cli.command, config));
+    drop(runtime);
+    drop(guard); // flushes the file log last
+    code
+}
+
+fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("postgate: {error}");
+    tracing::error!(error = %error, "postgate stopped");
+    ExitCode::from(code)
+}
+
+async fn run(command: Command, config: Config) -> ExitCode {
+    let services = match Services::build(config).await {
+        Ok(s) => s,
+        Err(e) => return fail(2, &e),
+    };
+    let code = match command {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            ExitCode::SUCCESS
+        }
+        Command::Serve => serve(&services).await,
+        Command::Import { what: ImportWhat::Bans { file } } => import_bans(&services, &file).await,
+        Command::CheckConfig => ExitCode::SUCCESS,
+    };
+    services.close().await;
+    code
+}
+
+async fn serve(services: &Services) -> ExitCode {
+    tracing::info!("postgate serve: ready; waiting for SIGINT/SIGTERM");
+    match crate::shutdown_signal().await {
+        Ok(signal) => {
+            tracing::info!(signal, "shutting down");
+            let _ = services;
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, &e),
+    }
+}
+
+async fn import_bans(services: &Services, file: &std::path::Path) -> ExitCode {
+    match crate::import::import_bans_file(services.store.as_ref(), file).await {
+        Ok(report) => {
+            for m in &report.malformed {
+                eprintln!("{}:{}: {}", file.display(), m.line, m.problem);
+            }
+            println!(
+                "imported {} of {} data lines: {} new bans, {} already present, {} malformed",
+                report.valid,
+                report.data_lines,
+                report.counts.inserted,
+                report.counts.skipped_existing,
+                report.malformed.len()
+            );
+            if report.malformed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) }
+        }
+        Err(e) => fail(1, &e),
+    }
+}

@@ -1,0 +1,435 @@
+//! Configuration from the environment (and `.env`), validated once at start.
+//!
+//! Every variable is read through one lookup function so tests can feed a map instead of
+//! mutating the process environment. A missing or malformed variable yields a
+//! [`ConfigError`] that names it and says what was expected; binaries exit with code 2.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// A configuration problem, naming the variable at fault.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is missing: expected {expected}")]
+    Missing { var: &'static str, expected: &'static str },
+    #[error("{var} is malformed: expected {expected}, got {got}")]
+    Invalid {
+        var: &'static str,
+        expected: &'static str,
+        /// What was found, already masked when the variable is secret.
+        got: String,
+    },
+}
+
+impl ConfigError {
+    /// The variable this error is about.
+    pub fn var(&self) -> &'static str {
+        match self {
+            Self::Missing { var, .. } | Self::Invalid { var, .. } => var,
+        }
+    }
+}
+
+/// A value that must never be printed: `Debug`/`Display`/`Serialize` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The real value, for the one place that needs it (the Telegram client).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+/// A connection URL whose password must never be printed: shown with the password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    /// The real URL, for the connection itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// The URL with its password replaced by `***`.
+    pub fn masked(&self) -> String {
+        mask_url(&self.0)
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl Serialize for SecretUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.masked())
+    }
+}
+
+/// Where approved posts go: a numeric chat id or a public `@username`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ChannelRef {
+    Id(i64),
+    Username(String),
+}
+
+impl ChannelRef {
+    /// The public username without `@`, when the channel has one (for post links).
+    pub fn public_username(&self) -> Option<&str> {
+        match self {
+            Self::Username(name) => Some(name.trim_start_matches('@')),
+            Self::Id(_) => None,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogConfig {
+    pub dir: PathBuf,
+    pub format: LogFormat,
+    /// An `EnvFilter` directive such as `info,postgate=debug`.
+    pub filter: String,
+}
+
+/// `PostgreSQL` settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseConfig {
+    pub url: SecretUrl,
+    pub max_connections: u32,
+    #[serde(with = "secs")]
+    pub acquire_timeout: Duration,
+}
+
+/// Redis settings and the TTLs every cache key is written with.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheConfig {
+    pub url: SecretUrl,
+    pub key_prefix: String,
+    #[serde(with = "secs")]
+    pub default_ttl: Duration,
+    #[serde(with = "secs")]
+    pub locale_ttl: Duration,
+    #[serde(with = "secs")]
+    pub moderator_ttl: Duration,
+}
+
+/// Telegram connection settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct TelegramConfig {
+    pub bot_token: Secret,
+    pub api_url: url::Url,
+    pub moderation_group_id: i64,
+    pub channel: ChannelRef,
+    pub moderator_ids: Vec<i64>,
+    #[serde(with = "secs")]
+    pub connect_timeout: Duration,
+    #[serde(with = "secs")]
+    pub request_timeout: Duration,
+}
+
+/// Per-user intake limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitsConfig {
+    pub rate_limit_max: u32,
+    #[serde(with = "secs")]
+    pub rate_limit_window: Duration,
+    pub max_pending_per_user: u32,
+    #[serde(with = "millis")]
+    pub album_debounce: Duration,
+}
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub telegram: TelegramConfig,
+    pub database: DatabaseConfig,
+    pub cache: CacheConfig,
+    pub limits: LimitsConfig,
+    pub default_locale: String,
+    pub log: LogConfig,
+    #[serde(with = "secs")]
+    pub shutdown_timeout: Duration,
+}
+
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgate";
+const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
+const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+impl Config {
+    /// Loads `.env` (if present) and reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        dotenvy::dotenv().ok();
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from a map (tests, settings files).
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| map.get(key).cloned())
+    }
+
+    /// Builds the configuration from any lookup function; empty values count as missing.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let r = Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty()));
+        let telegram = TelegramConfig {
+            bot_token: r.bot_token()?,
+            api_url: r.url("TELEGRAM_API_URL", DEFAULT_API_URL)?,
+            moderation_group_id: r.group_id()?,
+            channel: r.channel()?,
+            moderator_ids: r.id_list("MODERATOR_IDS")?,
+            connect_timeout: r.secs("HTTP_CONNECT_TIMEOUT_SECS", 5, 1..=300)?,
+            request_timeout: r.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
+        };
+        let database = DatabaseConfig {
+            url: r.postgres_url()?,
+            max_connections: r.int("DB_MAX_CONNECTIONS", 10, 1..=1000, "an integer from 1 to 1000")?,
+            acquire_timeout: r.secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1..=300)?,
+        };
+        let cache = CacheConfig {
+            url: r.redis_url()?,
+            key_prefix: r.string("REDIS_KEY_PREFIX", "postgate:"),
+            default_ttl: r.secs("CACHE_TTL_SECS", 3600, 1..=2_592_000)?,
+            locale_ttl: r.secs("LOCALE_CACHE_TTL_SECS", 86_400, 1..=2_592_000)?,
+            moderator_ttl: r.secs("MODERATOR_CACHE_TTL_SECS", 300, 1..=86_400)?,
+        };
+        let limits = LimitsConfig {
+            rate_limit_max: r.int("RATE_LIMIT_MAX", 5, 1..=10_000, "an integer from 1 to 10000")?,
+            rate_limit_window: r.secs("RATE_LIMIT_WINDOW_SECS", 60, 1..=86_400)?,
+            max_pending_per_user: r.int("MAX_PENDING_PER_USER", 10, 1..=10_000, "an integer from 1 to 10000")?,
+            album_debounce: Duration::from_millis(u64::from(r.int(
+                "ALBUM_DEBOUNCE_MS",
+                1500,
+                50..=60_000,
+                "milliseconds from 50 to 60000",
+            )?)),
+        };
+        Ok(Self {
+            telegram,
+            database,
+            cache,
+            limits,
+            default_locale: r.locale()?,
+            log: LogConfig {
+                dir: PathBuf::from(r.string("LOG_DIR", "logs")),
+                format: r.log_format()?,
+                filter: r.string("LOG_LEVEL", "info"),
+            },
+            shutdown_timeout: r.secs("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+        })
+    }
+}
+
+/// Reads and validates single variables.
+struct Reader<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Reader<'_> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).map(|v| v.trim().to_owned())
+    }
+
+    fn string(&self, var: &str, default: &str) -> String {
+        self.get(var).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn bot_token(&self) -> Result<Secret, ConfigError> {
+        const VAR: &str = "BOT_TOKEN";
+        const EXPECTED: &str = "a bot token from @BotFather, like 123456:ABC-DEF…";
+        let token = self.get(VAR).ok_or(ConfigError::Missing { var: VAR, expected: EXPECTED })?;
+        let valid = token.split_once(':').is_some_and(|(id, rest)| {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && !rest.is_empty()
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+        if valid {
+            Ok(Secret::new(token))
+        } else {
+            Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: "a value of another shape (hidden)".into() })
+        }
+    }
+
+    fn group_id(&self) -> Result<i64, ConfigError> {
+        const VAR: &str = "MODERATION_GROUP_ID";
+        const EXPECTED: &str = "a Telegram group id (a negative integer such as -1001234567890)";
+        let raw = self.get(VAR).ok_or(ConfigError::Missing { var: VAR, expected: EXPECTED })?;
+        match raw.parse::<i64>() {
+            Ok(id) if id < 0 => Ok(id),
+            _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: quote(&raw) }),
+        }
+    }
+
+    fn channel(&self) -> Result<ChannelRef, ConfigError> {
+        const VAR: &str = "CHANNEL_ID";
+        const EXPECTED: &str = "a channel id (integer such as -1001234567890) or a public @username";
+        let raw = self.get(VAR).ok_or(ConfigError::Missing { var: VAR, expected: EXPECTED })?;
+        if let Ok(id) = raw.parse::<i64>() {
+            return Ok(ChannelRef::Id(id));
+        }
+        let name = raw.strip_prefix('@').unwrap_or("");
+        let valid_name = (4..=32).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        if valid_name {
+            Ok(ChannelRef::Username(raw))
+        } else {
+            Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: quote(&raw) })
+        }
+    }
+
+    fn id_list(&self, var: &'static str) -> Result<Vec<i64>, ConfigError> {
+        const EXPECTED: &str = "a comma-separated list of positive Telegram user ids";
+        let Some(raw) = self.get(var) else { return Ok(Vec::new()) };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.parse::<i64>() {
+                Ok(id) if id > 0 => Ok(id),
+                _ => Err(ConfigError::Invalid { var, expected: EXPECTED, got: quote(s) }),
+            })
+            .collect()
+    }
+
+    fn url(&self, var: &'static str, default: &str) -> Result<url::Url, ConfigError> {
+        const EXPECTED: &str = "an http(s) URL such as https://api.telegram.org";
+        let raw = self.string(var, default);
+        match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u),
+            _ => Err(ConfigError::Invalid { var, expected: EXPECTED, got: quote(&raw) }),
+        }
+    }
+
+    fn postgres_url(&self) -> Result<SecretUrl, ConfigError> {
+        const VAR: &str = "DATABASE_URL";
+        const EXPECTED: &str = "a PostgreSQL URL such as postgres://user@127.0.0.1:5432/postgate";
+        let raw = self.string(VAR, DEFAULT_DATABASE_URL);
+        match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(SecretUrl(raw)),
+            _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
+        }
+    }
+
+    fn redis_url(&self) -> Result<SecretUrl, ConfigError> {
+        const VAR: &str = "REDIS_URL";
+        const EXPECTED: &str = "a Redis URL such as redis://127.0.0.1:6379/0";
+        let raw = self.string(VAR, DEFAULT_REDIS_URL);
+        match url::Url::parse(&raw) {
+            Ok(u) if matches!(u.scheme(), "redis" | "rediss") => Ok(SecretUrl(raw)),
+            _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
+        }
+    }
+
+    fn int(
+        &self,
+        var: &'static str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+        expected: &'static str,
+    ) -> Result<u32, ConfigError> {
+        let Some(raw) = self.get(var) else { return Ok(default) };
+        match raw.parse::<u32>() {
+            Ok(v) if range.contains(&v) => Ok(v),
+            _ => Err(ConfigError::Invalid { var, expected, got: quote(&raw) }),
+        }
+    }
+
+    fn secs(
+        &self,
+        var: &'static str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<Duration, ConfigError> {
+        const EXPECTED: &str = "a whole number of seconds within the allowed range";
+        self.int(var, default, range, EXPECTED).map(|s| Duration::from_secs(u64::from(s)))
+    }
+
+    fn locale(&self) -> Result<String, ConfigError> {
+        const VAR: &str = "DEFAULT_LOCALE";
+        const EXPECTED: &str = "a locale that PostGate ships: ru or en";
+        let raw = self.string(VAR, "ru").to_ascii_lowercase();
+        if crate::i18n::AVAILABLE.contains(&raw.as_str()) {
+            Ok(raw)
+        } else {
+            Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: quote(&raw) })
+        }
+    }
+
+    fn log_format(&self) -> Result<LogFormat, ConfigError> {
+        const VAR: &str = "LOG_FORMAT";
+        match self.string(VAR, "json").to_ascii_lowercase().as_str() {
+            "json" => Ok(LogFormat::Json),
+            "pretty" => Ok(LogFormat::Pretty),
+            other => Err(ConfigError::Invalid { var: VAR, expected: "json or pretty", got: quote(other) }),
+        }
+    }
+}
+
+fn quote(raw: &str) -> String {
+    let short: String = raw.chars().take(40).collect();
+    format!("{short:?}")
+}
+
+/// Hides the password of a URL for messages and logs.
+pub fn mask_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u128(d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,105 @@
+//! Unit tests for configuration parsing and validation.
+
+use super::*;
+
+fn base() -> HashMap<String, String> {
+    [
+        ("BOT_TOKEN", "123456:ABCdef_ghi-JKL"),
+        ("MODERATION_GROUP_ID", "-1001234567890"),
+        ("CHANNEL_ID", "@postgate_news"),
+        ("DATABASE_URL", "postgres://app:hunter2@db.example:5432/postgate"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn with(key: &str, value: &str) -> HashMap<String, String> {
+    let mut m = base();
+    m.insert(key.to_owned(), value.to_owned());
+    m
+}
+
+fn without(key: &str) -> HashMap<String, String> {
+    let mut m = base();
+    m.remove(key);
+    m
+}
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = Config::from_map(&base()).unwrap();
+    assert_eq!(c.telegram.moderation_group_id, -1_001_234_567_890);
+    assert_eq!(c.telegram.channel, ChannelRef::Username("@postgate_news".into()));
+    assert_eq!(c.default_locale, "ru");
+    assert_eq!(c.database.max_connections, 10);
+    assert_eq!(c.telegram.api_url.as_str(), "https://api.telegram.org/");
+    assert_eq!(c.log.format, LogFormat::Json);
+    assert!(c.telegram.moderator_ids.is_empty());
+}
+
+#[test]
+fn missing_group_id_names_the_variable() {
+    let err = Config::from_map(&without("MODERATION_GROUP_ID")).unwrap_err();
+    assert_eq!(err.var(), "MODERATION_GROUP_ID");
+    assert!(err.to_string().starts_with("MODERATION_GROUP_ID is missing"), "{err}");
+}
+
+#[test]
+fn non_numeric_or_positive_group_id_is_rejected() {
+    for bad in ["abc", "12345", "-12x"] {
+        let err = Config::from_map(&with("MODERATION_GROUP_ID", bad)).unwrap_err();
+        assert_eq!(err.var(), "MODERATION_GROUP_ID", "{bad}");
+        assert!(err.to_string().contains("negative integer"), "{err}");
+    }
+}
+
+#[test]
+fn empty_value_counts_as_missing() {
+    let err = Config::from_map(&with("BOT_TOKEN", "  ")).unwrap_err();
+    assert!(matches!(err, ConfigError::Missing { var: "BOT_TOKEN", .. }));
+}
+
+#[test]
+fn malformed_token_is_rejected_without_echoing_it() {
+    let err = Config::from_map(&with("BOT_TOKEN", "not a token secret-part")).unwrap_err();
+    assert_eq!(err.var(), "BOT_TOKEN");
+    assert!(!err.to_string().contains("secret-part"), "{err}");
+}
+
+#[test]
+fn channel_accepts_id_or_username() {
+    let c = Config::from_map(&with("CHANNEL_ID", "-1009876543210")).unwrap();
+    assert_eq!(c.telegram.channel, ChannelRef::Id(-1_009_876_543_210));
+    assert!(Config::from_map(&with("CHANNEL_ID", "news")).is_err());
+    assert!(Config::from_map(&with("CHANNEL_ID", "@1bad")).is_err());
+}
+
+#[test]
+fn moderator_ids_parse_and_validate() {
+    let c = Config::from_map(&with("MODERATOR_IDS", "1, 22 ,333")).unwrap();
+    assert_eq!(c.telegram.moderator_ids, vec![1, 22, 333]);
+    let err = Config::from_map(&with("MODERATOR_IDS", "1,x")).unwrap_err();
+    assert_eq!(err.var(), "MODERATOR_IDS");
+}
+
+#[test]
+fn numbers_out_of_range_are_rejected() {
+    assert_eq!(Config::from_map(&with("DB_MAX_CONNECTIONS", "0")).unwrap_err().var(), "DB_MAX_CONNECTIONS");
+    assert_eq!(Config::from_map(&with("HTTP_TIMEOUT_SECS", "soon")).unwrap_err().var(), "HTTP_TIMEOUT_SECS");
+    assert_eq!(Config::from_map(&with("DEFAULT_LOCALE", "de")).unwrap_err().var(), "DEFAULT_LOCALE");
+    assert_eq!(Config::from_map(&with("LOG_FORMAT", "xml")).unwrap_err().var(), "LOG_FORMAT");
+    assert_eq!(Config::from_map(&with("DATABASE_URL", "mysql://x")).unwrap_err().var(), "DATABASE_URL");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_json() {
+    let c = Config::from_map(&base()).unwrap();
+    let debug = format!("{c:?}");
+    let json = serde_json::to_string(&c).unwrap();
+    for shown in [&debug, &json] {
+        assert!(!shown.contains("ABCdef_ghi"), "token leaked: {shown}");
+        assert!(!shown.contains("hunter2"), "password leaked: {shown}");
+        assert!(shown.contains("db.example"), "host should stay visible: {shown}");
+    }
+}

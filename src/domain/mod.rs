@@ -1,0 +1,12 @@
+//! Pure domain types and rules: posts, media, authors, statuses and moderation actions.
+//! No I/O lives here; everything is unit-tested beside the code.
+
+mod ids;
+mod media;
+mod moderation;
+mod status;
+
+pub use ids::{PostId, UserId};
+pub use media::{MediaKind, MediaKindError};
+pub use moderation::{ActionSource, ModerationAction, RejectReason, RejectReasonError};
+pub use status::{PostStatus, TransitionError};

@@ -1,0 +1,55 @@
+//! `Services`: everything built once at start (config, store, cache, i18n) and injected into
+//! the bot, the console and the CLI. Cloning is cheap; there are no globals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::{Cache, RedisCache};
+use crate::config::Config;
+use crate::i18n::I18n;
+use crate::store::postgres::PgStore;
+use crate::store::{Store, StoreError};
+
+/// Start-up failures, each naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("DATABASE_URL ({url}): cannot use the database: {source}")]
+    Database { url: String, source: StoreError },
+    #[error("REDIS_URL: {0}")]
+    Cache(String),
+    #[error("locales: {0}")]
+    I18n(#[from] crate::i18n::I18nError),
+}
+
+/// The shared dependencies.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    /// The same store as `store`, for PostgreSQL-only needs (LISTEN, advisory locks, close).
+    pub pg: PgStore,
+    pub cache: Arc<dyn Cache>,
+    pub i18n: I18n,
+}
+
+impl Services {
+    /// Connects the pool (creating the database if needed), applies migrations, prepares the
+    /// cache client (Redis is optional at run time) and loads the locales.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db_error = |source| StartupError::Database { url: config.database.url.masked(), source };
+        let pg = PgStore::connect(&config.database).await.map_err(db_error)?;
+        pg.migrate().await.map_err(db_error)?;
+        let cache = RedisCache::new(config.cache.url.expose(), &config.cache.key_prefix, Duration::from_secs(2))
+            .map_err(|e| StartupError::Cache(e.to_string()))?;
+        if let Err(e) = cache.ping().await {
+            tracing::warn!(error = %e, redis = %config.cache.url, "Redis is not reachable; running on the database alone until it is");
+        }
+        let i18n = I18n::new(&config.default_locale)?;
+        Ok(Self { config: Arc::new(config), store: Arc::new(pg.clone()), pg, cache: Arc::new(cache), i18n })
+    }
+
+    /// Closes the pool (waits for connections in use to come back).
+    pub async fn close(&self) {
+        self.pg.close().await;
+    }
+}

@@ -1,0 +1,55 @@
+//! Storage errors: typed, so callers can tell an outage from a bug from a conflict.
+
+/// A storage failure. Returned only after it has been logged with context.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (refused, pool timed out, pool closed).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A constraint rejected the write.
+    #[error("constraint {constraint} violated: {message}")]
+    Constraint { constraint: String, message: String },
+    /// Anything else the database said.
+    #[error("database error: {0}")]
+    Query(String),
+    /// Stored data that the domain does not accept (a bug or a hand edit).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Migrations could not be applied (e.g. an applied migration was edited).
+    #[error("migrations failed: {0}")]
+    Migrate(String),
+    /// An import's counts did not add up.
+    #[error("import count mismatch: sent {sent} rows, database received {received}")]
+    CountMismatch { sent: u64, received: u64 },
+}
+
+impl StoreError {
+    /// Whether retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) => match db.constraint() {
+                Some(constraint) => {
+                    Self::Constraint { constraint: constraint.to_owned(), message: db.message().to_owned() }
+                }
+                None => Self::Query(e.to_string()),
+            },
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => Self::Corrupt(e.to_string()),
+            _ => Self::Query(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(e.to_string())
+    }
+}

@@ -1,0 +1,82 @@
+//! Storage behind the [`Store`] trait. Nothing above this module names `sqlx::Postgres`;
+//! the `PostgreSQL` implementation lives in [`postgres`].
+
+mod error;
+pub mod postgres;
+mod types;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+pub use error::StoreError;
+pub use types::*;
+
+use crate::domain::{PostId, UserId};
+
+/// Everything the bot, the console and the CLI read and write.
+///
+/// Every method that writes more than one row does it in one transaction. Every error is
+/// logged at error level with the ids involved before it is returned.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates or refreshes an author's profile.
+    async fn upsert_author(&self, author: &AuthorProfile) -> Result<(), StoreError>;
+    /// An author's stored profile and counts.
+    async fn author(&self, id: UserId) -> Result<Option<AuthorRecord>, StoreError>;
+    /// Sets (or clears) the locale an author chose with /language.
+    async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError>;
+
+    /// Stores a submission with its media (one transaction). A redelivered update — same
+    /// source chat and message — returns [`SubmitOutcome::Duplicate`] and changes nothing.
+    async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError>;
+    /// Applies an author's edit to a pending post; returns the post when it was pending.
+    async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError>;
+    /// One post with its media.
+    async fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError>;
+    /// A page of posts, filtered.
+    async fn list_posts(&self, query: &PostQuery) -> Result<PostPage, StoreError>;
+    /// An author's most recent posts.
+    async fn recent_posts_of(&self, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError>;
+    /// How many of an author's posts wait for a decision.
+    async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError>;
+    /// Remembers the moderation-group card of a post.
+    async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError>;
+
+    /// Decides a post: status, moderation-log row and outbox rows in one transaction, after
+    /// locking the row. A post that is no longer pending is not changed.
+    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError>;
+    /// Claims a post for review by one moderator until the claim expires.
+    async fn claim(&self, id: PostId, moderator: UserId, ttl_secs: i64) -> Result<ClaimOutcome, StoreError>;
+    /// Releases a claim held by this moderator.
+    async fn release(&self, id: PostId, moderator: UserId) -> Result<(), StoreError>;
+
+    /// Bans a user (with a log row); idempotent.
+    async fn ban(&self, ban: &BanRequest) -> Result<(), StoreError>;
+    /// Lifts a ban (with a log row); returns whether there was one.
+    async fn unban(
+        &self,
+        user: UserId,
+        moderator: UserId,
+        source: crate::domain::ActionSource,
+    ) -> Result<bool, StoreError>;
+    /// The ban of a user, if any.
+    async fn ban_of(&self, user: UserId) -> Result<Option<BanRecord>, StoreError>;
+    /// Streams a ban list into the database (COPY, one transaction); counts are exact.
+    async fn import_bans(&self, rows: BoxStream<'_, Vec<BanImportRow>>) -> Result<ImportCounts, StoreError>;
+
+    /// The newest moderation-log entries, optionally for one post.
+    async fn moderation_log(&self, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Leases due outbox jobs to this worker (`FOR UPDATE SKIP LOCKED`): a leased job is not
+    /// handed to anyone else until `lease_secs` pass.
+    async fn lease_outbox(&self, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError>;
+    /// Completes a job and applies its result to the post, in one transaction.
+    async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError>;
+    /// Reschedules a job after a failure.
+    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError>;
+    /// Jobs not yet done.
+    async fn outbox_backlog(&self) -> Result<i64, StoreError>;
+}

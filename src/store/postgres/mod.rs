@@ -1,0 +1,178 @@
+//! The `PostgreSQL` [`Store`]: one shared, bounded pool; embedded forward-only migrations.
+
+mod decide;
+mod import;
+mod outbox;
+mod posts;
+mod rows;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use tracing::instrument;
+
+use super::{
+    AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest, ClaimOutcome,
+    DecideOutcome, Decision, ImportCounts, LogEntry, NewPost, OutboxJob, OutboxResult, PostPage, PostQuery, PostRecord,
+    PostSummary, Store, StoreError, SubmitOutcome,
+};
+use crate::config::DatabaseConfig;
+use crate::domain::{ActionSource, PostId, UserId};
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The channel every change is announced on (`LISTEN postgate_events`).
+pub const EVENTS_CHANNEL: &str = "postgate_events";
+
+/// `PostgreSQL` storage around one shared pool.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Wraps an existing pool (tests, `#[sqlx::test]`).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Creates the database when it does not exist, connects the bounded pool and checks
+    /// that the server answers.
+    #[instrument(skip_all, fields(db = %config.url), err)]
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        let url = config.url.expose();
+        let exists = tokio::time::timeout(config.acquire_timeout, sqlx::Postgres::database_exists(url))
+            .await
+            .map_err(|_| StoreError::Unavailable(format!("no answer within {:?}", config.acquire_timeout)))??;
+        if !exists {
+            tracing::info!("database does not exist yet; creating it");
+            sqlx::Postgres::create_database(url).await?;
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .idle_timeout(Some(Duration::from_mins(5)))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations. An edited, already-applied migration fails with a
+    /// checksum error that names its version.
+    #[instrument(skip_all, err)]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The shared pool (for `LISTEN` and for the pieces that need a raw connection).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for checked-out connections to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    #[instrument(skip_all, err)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_author(&self, author: &AuthorProfile) -> Result<(), StoreError> {
+        posts::upsert_author(&self.pool, author).await
+    }
+
+    async fn author(&self, id: UserId) -> Result<Option<AuthorRecord>, StoreError> {
+        posts::author(&self.pool, id).await
+    }
+
+    async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError> {
+        posts::set_locale_override(&self.pool, id, locale).await
+    }
+
+    async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
+        posts::submit(&self.pool, post).await
+    }
+
+    async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
+        posts::author_edit(&self.pool, edit).await
+    }
+
+    async fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
+        posts::post(&self.pool, id).await
+    }
+
+    async fn list_posts(&self, query: &PostQuery) -> Result<PostPage, StoreError> {
+        posts::list_posts(&self.pool, query).await
+    }
+
+    async fn recent_posts_of(&self, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
+        posts::recent_posts_of(&self.pool, author, limit).await
+    }
+
+    async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError> {
+        posts::pending_count_of(&self.pool, author).await
+    }
+
+    async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError> {
+        posts::set_card_message(&self.pool, id, message_id).await
+    }
+
+    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+        decide::decide(&self.pool, decision).await
+    }
+
+    async fn claim(&self, id: PostId, moderator: UserId, ttl_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        decide::claim(&self.pool, id, moderator, ttl_secs).await
+    }
+
+    async fn release(&self, id: PostId, moderator: UserId) -> Result<(), StoreError> {
+        decide::release(&self.pool, id, moderator).await
+    }
+
+    async fn ban(&self, ban: &BanRequest) -> Result<(), StoreError> {
+        decide::ban(&self.pool, ban).await
+    }
+
+    async fn unban(&self, user: UserId, moderator: UserId, source: ActionSource) -> Result<bool, StoreError> {
+        decide::unban(&self.pool, user, moderator, source).await
+    }
+
+    async fn ban_of(&self, user: UserId) -> Result<Option<BanRecord>, StoreError> {
+        decide::ban_of(&self.pool, user).await
+    }
+
+    async fn import_bans(&self, rows: BoxStream<'_, Vec<BanImportRow>>) -> Result<ImportCounts, StoreError> {
+        import::import_bans(&self.pool, rows).await
+    }
+
+    async fn moderation_log(&self, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
+        decide::moderation_log(&self.pool, post, limit).await
+    }
+
+    async fn lease_outbox(&self, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError> {
+        outbox::lease(&self.pool, limit, lease_secs).await
+    }
+
+    async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
+        outbox::complete(&self.pool, job, result).await
+    }
+
+    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
+        outbox::retry(&self.pool, job, error, delay_secs).await
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64, StoreError> {
+        outbox::backlog(&self.pool).await
+    }
+}

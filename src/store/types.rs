@@ -1,0 +1,322 @@
+//! Records the store reads and writes. Times are `DateTime<Utc>` and serialize as RFC 3339 UTC.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ActionSource, MediaKind, PostId, PostStatus, RejectReason, UserId};
+
+/// A Telegram user as seen on an update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorProfile {
+    pub id: UserId,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub language_code: Option<String>,
+}
+
+impl AuthorProfile {
+    /// First and last name, as Telegram shows it.
+    pub fn display_name(&self) -> String {
+        match &self.last_name {
+            Some(last) if !last.is_empty() => format!("{} {last}", self.first_name),
+            _ => self.first_name.clone(),
+        }
+    }
+}
+
+/// A stored author with counts of their decided posts.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorRecord {
+    pub profile: AuthorProfile,
+    pub locale_override: Option<String>,
+    pub approved: i64,
+    pub rejected: i64,
+    pub pending: i64,
+    pub banned: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One media item of a new submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMedia {
+    pub kind: MediaKind,
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub source_message_id: i32,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub file_size: Option<i64>,
+}
+
+/// A submission as received.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewPost {
+    pub author: AuthorProfile,
+    pub source_chat_id: i64,
+    pub source_message_id: i32,
+    pub media_group_id: Option<String>,
+    pub body: String,
+    /// Telegram `MessageEntity` list, kept as sent.
+    pub entities: serde_json::Value,
+    pub media: Vec<NewMedia>,
+}
+
+/// What [`super::Store::submit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "post_id", rename_all = "snake_case")]
+pub enum SubmitOutcome {
+    Created(PostId),
+    /// The same source message was stored before; nothing changed.
+    Duplicate(PostId),
+}
+
+impl SubmitOutcome {
+    pub fn post_id(self) -> PostId {
+        match self {
+            Self::Created(id) | Self::Duplicate(id) => id,
+        }
+    }
+}
+
+/// An author's edit of a message that belongs to a submission.
+#[derive(Debug, Clone)]
+pub struct AuthorEdit {
+    pub source_chat_id: i64,
+    pub source_message_id: i32,
+    pub body: String,
+    pub entities: serde_json::Value,
+}
+
+/// What [`super::Store::author_edit`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorEditOutcome {
+    Updated(PostId),
+    /// The post was already decided; the edit is not applied.
+    TooLate(PostId),
+    /// The message is not part of any submission.
+    Unknown,
+}
+
+/// A stored media item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaRecord {
+    pub position: i16,
+    pub kind: MediaKind,
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub file_size: Option<i64>,
+}
+
+/// A stored post with its media and author.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostRecord {
+    pub id: PostId,
+    pub author: AuthorProfile,
+    pub source_chat_id: i64,
+    pub source_message_id: i32,
+    pub media_group_id: Option<String>,
+    pub body: String,
+    pub entities: serde_json::Value,
+    pub status: PostStatus,
+    pub edited_by_author: bool,
+    pub edited_by_moderator: bool,
+    pub reject_reason: Option<RejectReason>,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub publish_error: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub channel_message_id: Option<i32>,
+    pub moderation_message_id: Option<i32>,
+    pub claimed_by: Option<UserId>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub media: Vec<MediaRecord>,
+}
+
+/// A line of a list: enough to show a row without loading media.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostSummary {
+    pub id: PostId,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub status: PostStatus,
+    pub excerpt: String,
+    pub media_count: i64,
+    pub first_media_kind: Option<MediaKind>,
+    pub edited_by_author: bool,
+    pub claimed_by: Option<UserId>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// Filters and paging for [`super::Store::list_posts`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PostQuery {
+    pub status: Option<PostStatus>,
+    pub media_kind: Option<MediaKind>,
+    pub author: Option<UserId>,
+    pub edited: Option<bool>,
+    /// Case-insensitive text search in the body.
+    pub search: Option<String>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    pub offset: i64,
+    /// Clamped to 1..=200; 0 means 50.
+    pub limit: i64,
+}
+
+/// One page of posts and the total matching the filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostPage {
+    pub posts: Vec<PostSummary>,
+    pub total: i64,
+}
+
+/// A moderator's decision on a post.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub post_id: PostId,
+    pub moderator: UserId,
+    pub source: ActionSource,
+    pub kind: DecisionKind,
+}
+
+/// What the moderator decided.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// Approve as is, or with the moderator's edited text.
+    Approve { edited_body: Option<String> },
+    /// Reject with a reason the author sees; optionally ban the author too.
+    Reject { reason: RejectReason, ban_author: bool },
+    /// Send a failed publication to the channel again.
+    RetryPublish,
+}
+
+/// What [`super::Store::decide`] did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DecideOutcome {
+    Decided {
+        post: Box<PostRecord>,
+    },
+    /// Somebody decided first (or the state does not allow this decision).
+    AlreadyDecided {
+        status: PostStatus,
+        by: Option<UserId>,
+    },
+    /// Another moderator holds an unexpired claim.
+    ClaimedByOther {
+        by: UserId,
+        until: DateTime<Utc>,
+    },
+    NotFound,
+}
+
+/// What [`super::Store::claim`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ClaimOutcome {
+    Claimed { until: DateTime<Utc> },
+    HeldByOther { by: UserId, until: DateTime<Utc> },
+    NotPending,
+    NotFound,
+}
+
+/// A ban to record.
+#[derive(Debug, Clone)]
+pub struct BanRequest {
+    pub user: UserId,
+    pub moderator: UserId,
+    pub source: ActionSource,
+    pub reason: String,
+    pub post: Option<PostId>,
+}
+
+/// A stored ban.
+#[derive(Debug, Clone, Serialize)]
+pub struct BanRecord {
+    pub user_id: UserId,
+    pub reason: String,
+    pub banned_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row of an imported ban list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanImportRow {
+    pub user_id: i64,
+    pub reason: String,
+}
+
+/// Exact counts of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// Rows streamed into the database.
+    pub received: u64,
+    /// New rows written.
+    pub inserted: u64,
+    /// Rows already present (or repeated in the file); left as they were.
+    pub skipped_existing: u64,
+}
+
+/// One moderation-log row.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub id: i64,
+    pub post_id: Option<PostId>,
+    pub target_user_id: Option<UserId>,
+    pub moderator_id: Option<UserId>,
+    pub action: String,
+    pub source: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The kinds of outbox work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    Publish,
+    NotifyAuthor,
+    UpdateCard,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::NotifyAuthor => "notify_author",
+            Self::UpdateCard => "update_card",
+        }
+    }
+}
+
+/// A leased outbox job.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxJob {
+    pub id: i64,
+    pub post_id: Option<PostId>,
+    pub kind: OutboxKind,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The result of a finished job, applied to the post in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxResult {
+    /// Telegram accepted the publication.
+    Published { channel_message_id: i32 },
+    /// Gave up publishing: the post becomes `publish_failed` with the error kept.
+    PublishFailed { error: String },
+    /// Nothing to apply (notifications, card updates).
+    Done,
+}
