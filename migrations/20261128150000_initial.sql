@@ -55,6 +55,8 @@ CREATE TABLE posts (
     CONSTRAINT posts_decision_complete CHECK (status = 'pending' OR decided_by IS NOT NULL)
 );
 CREATE INDEX posts_status_created ON posts (status, created_at, id);
+-- One post per album: later parts of a media group join the post of the first.
+CREATE UNIQUE INDEX posts_album_unique ON posts (source_chat_id, media_group_id) WHERE media_group_id IS NOT NULL;
 CREATE INDEX posts_author_created ON posts (author_id, created_at DESC);
 
 CREATE TABLE media (
@@ -69,7 +71,8 @@ CREATE TABLE media (
     mime_type         TEXT,
     file_size         BIGINT,
     created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (post_id, position)
+    PRIMARY KEY (post_id, position),
+    CONSTRAINT media_message_unique UNIQUE (post_id, source_message_id)
 );
 
 -- Append-only: one row per moderator (or system) action, with the reason.
@@ -99,7 +102,7 @@ CREATE TRIGGER moderation_log_append_only
 CREATE TABLE outbox (
     id              BIGSERIAL PRIMARY KEY,
     post_id         BIGINT REFERENCES posts (id),
-    kind            TEXT NOT NULL CHECK (kind IN ('publish', 'notify_author', 'update_card')),
+    kind            TEXT NOT NULL CHECK (kind IN ('announce', 'publish', 'notify_author', 'update_card')),
     payload         JSONB NOT NULL DEFAULT '{}',
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -108,3 +111,4 @@ CREATE TABLE outbox (
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE done_at IS NULL;
+CREATE INDEX outbox_post ON outbox (post_id, kind) WHERE done_at IS NULL;

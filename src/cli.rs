@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::runtime::{Runtime, RuntimeError};
 use crate::services::Services;
 use crate::telemetry;
 
@@ -94,12 +95,39 @@ async fn run(command: Command, config: Config) -> ExitCode {
     code
 }
 
+/// Runs the bot until a signal. When another instance polls this token, waits as a standby
+/// and takes over when the lock frees.
 async fn serve(services: &Services) -> ExitCode {
-    tracing::info!("postgate serve: ready; waiting for SIGINT/SIGTERM");
-    match crate::shutdown_signal().await {
-        Ok(signal) => {
-            tracing::info!(signal, "shutting down");
-            let _ = services;
+    let runtime = match Runtime::new(services.clone()) {
+        Ok(r) => r,
+        Err(e) => return fail(2, &e),
+    };
+    let signal = crate::shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        match runtime.start().await {
+            Ok(()) => break,
+            Err(RuntimeError::HeldElsewhere { .. }) => {}
+            Err(e) => return fail(1, &e),
+        }
+        tokio::select! {
+            s = &mut signal => return stopped(s),
+            () = tokio::time::sleep(STANDBY_RETRY) => {}
+        }
+    }
+    tracing::info!("postgate serve: ready");
+    let result = signal.await;
+    tracing::info!("shutting down: stopping intake, draining in-flight work");
+    runtime.stop().await;
+    stopped(result)
+}
+
+const STANDBY_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn stopped(signal: std::io::Result<&'static str>) -> ExitCode {
+    match signal {
+        Ok(name) => {
+            tracing::info!(signal = name, "stopped cleanly");
             ExitCode::SUCCESS
         }
         Err(e) => fail(1, &e),

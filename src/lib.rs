@@ -8,16 +8,26 @@
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
 //! - [`services`]: the dependencies built once and injected everywhere
+//! - [`moderation`]: the decisions both faces (Telegram group, console) go through
+//! - [`telegram`]: the one HTTP client, timeouts and flood-limit retries
+//! - [`bot`]: the handler tree: intake, commands, moderation buttons
+//! - [`publisher`]: the outbox worker: announce, publish, notify
+//! - [`runtime`]: starts/stops the bot, one poller per token, graceful shutdown
 
+pub mod bot;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod i18n;
 pub mod import;
+pub mod moderation;
+pub mod publisher;
+pub mod runtime;
 pub mod services;
 mod signal;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;
 
 pub use signal::shutdown_signal;

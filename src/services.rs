@@ -30,6 +30,8 @@ pub struct Services {
     pub pg: PgStore,
     pub cache: Arc<dyn Cache>,
     pub i18n: I18n,
+    /// Wakes the outbox worker when new work was written in this process.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -37,7 +39,10 @@ impl Services {
     /// cache client (Redis is optional at run time) and loads the locales.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db_error = |source| StartupError::Database { url: config.database.url.masked(), source };
-        let pg = PgStore::connect(&config.database).await.map_err(db_error)?;
+        let pg = PgStore::connect(&config.database)
+            .await
+            .map_err(db_error)?
+            .with_album_debounce(config.limits.album_debounce);
         pg.migrate().await.map_err(db_error)?;
         let cache = RedisCache::new(config.cache.url.expose(), &config.cache.key_prefix, Duration::from_secs(2))
             .map_err(|e| StartupError::Cache(e.to_string()))?;
@@ -45,7 +50,14 @@ impl Services {
             tracing::warn!(error = %e, redis = %config.cache.url, "Redis is not reachable; running on the database alone until it is");
         }
         let i18n = I18n::new(&config.default_locale)?;
-        Ok(Self { config: Arc::new(config), store: Arc::new(pg.clone()), pg, cache: Arc::new(cache), i18n })
+        Ok(Self {
+            config: Arc::new(config),
+            store: Arc::new(pg.clone()),
+            pg,
+            cache: Arc::new(cache),
+            i18n,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        })
     }
 
     /// Closes the pool (waits for connections in use to come back).

@@ -67,3 +67,4 @@ not-a-moderator = Only moderators can do this.
 already-decided = Already decided by { $moderator }.
 decision-saved = Done.
 callback-invalid = This button has expired.
+claimed-by-other = { $moderator } is reviewing this submission right now.

@@ -71,3 +71,4 @@ not-a-moderator = Это могут делать только модератор
 already-decided = Уже решено: { $moderator }.
 decision-saved = Готово.
 callback-invalid = Кнопка устарела.
+claimed-by-other = Эту заявку сейчас смотрит { $moderator }.

@@ -29,7 +29,8 @@ pub trait Store: Send + Sync + 'static {
     /// Sets (or clears) the locale an author chose with /language.
     async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError>;
 
-    /// Stores a submission with its media (one transaction). A redelivered update — same
+    /// Stores a submission with its media and queues its announcement to the moderators (one
+    /// transaction). A later album part joins its album's post. A redelivered update — same
     /// source chat and message — returns [`SubmitOutcome::Duplicate`] and changes nothing.
     async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError>;
     /// Applies an author's edit to a pending post; returns the post when it was pending.
@@ -66,6 +67,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ban_of(&self, user: UserId) -> Result<Option<BanRecord>, StoreError>;
     /// Streams a ban list into the database (COPY, one transaction); counts are exact.
     async fn import_bans(&self, rows: BoxStream<'_, Vec<BanImportRow>>) -> Result<ImportCounts, StoreError>;
+
+    /// Records who a moderator is, for "decided by" lines and the audit log.
+    async fn upsert_moderator(&self, moderator: &ModeratorProfile) -> Result<(), StoreError>;
+    /// A moderator's display name, if known.
+    async fn moderator_name(&self, id: UserId) -> Result<Option<String>, StoreError>;
 
     /// The newest moderation-log entries, optionally for one post.
     async fn moderation_log(&self, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError>;

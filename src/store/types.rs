@@ -67,6 +67,8 @@ pub struct NewPost {
 #[serde(tag = "outcome", content = "post_id", rename_all = "snake_case")]
 pub enum SubmitOutcome {
     Created(PostId),
+    /// A later part of an album joined the post of its first part.
+    AlbumPart(PostId),
     /// The same source message was stored before; nothing changed.
     Duplicate(PostId),
 }
@@ -74,7 +76,7 @@ pub enum SubmitOutcome {
 impl SubmitOutcome {
     pub fn post_id(self) -> PostId {
         match self {
-            Self::Created(id) | Self::Duplicate(id) => id,
+            Self::Created(id) | Self::AlbumPart(id) | Self::Duplicate(id) => id,
         }
     }
 }
@@ -284,6 +286,8 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxKind {
+    /// Send a new submission to the moderation group (after the album debounce).
+    Announce,
     Publish,
     NotifyAuthor,
     UpdateCard,
@@ -292,6 +296,7 @@ pub enum OutboxKind {
 impl OutboxKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Announce => "announce",
             Self::Publish => "publish",
             Self::NotifyAuthor => "notify_author",
             Self::UpdateCard => "update_card",
@@ -319,4 +324,14 @@ pub enum OutboxResult {
     PublishFailed { error: String },
     /// Nothing to apply (notifications, card updates).
     Done,
+}
+
+/// A moderator's identity as shown to other moderators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModeratorProfile {
+    pub id: UserId,
+    pub display_name: String,
+    pub username: Option<String>,
+    /// `config`, `group_admin` or `console`.
+    pub source: &'static str,
 }

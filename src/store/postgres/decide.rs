@@ -8,7 +8,8 @@ use tracing::instrument;
 use super::rows::{load_media, load_post, notify, status};
 use crate::domain::{ActionSource, ModerationAction, PostId, PostStatus, UserId};
 use crate::store::{
-    BanRecord, BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, LogEntry, OutboxKind, StoreError,
+    BanRecord, BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, LogEntry, ModeratorProfile, OutboxKind,
+    StoreError,
 };
 
 /// Appends one row to the moderation log.
@@ -301,4 +302,29 @@ pub async fn moderation_log(pool: &PgPool, post: Option<PostId>, limit: i64) -> 
             created_at: r.created_at,
         })
         .collect())
+}
+
+#[instrument(skip_all, fields(moderator_id = m.id.0), err)]
+pub async fn upsert_moderator(pool: &PgPool, m: &ModeratorProfile) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO moderators (user_id, display_name, username, source) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET display_name = EXCLUDED.display_name, username = EXCLUDED.username, \
+         updated_at = now() WHERE (moderators.display_name, moderators.username) \
+         IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.username)",
+    )
+    .bind(m.id.0)
+    .bind(&m.display_name)
+    .bind(m.username.as_deref())
+    .bind(m.source)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(moderator_id = id.0), err)]
+pub async fn moderator_name(pool: &PgPool, id: UserId) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT display_name FROM moderators WHERE user_id = $1")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?)
 }

@@ -16,8 +16,8 @@ use tracing::instrument;
 
 use super::{
     AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest, ClaimOutcome,
-    DecideOutcome, Decision, ImportCounts, LogEntry, NewPost, OutboxJob, OutboxResult, PostPage, PostQuery, PostRecord,
-    PostSummary, Store, StoreError, SubmitOutcome,
+    DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost, OutboxJob, OutboxResult, PostPage,
+    PostQuery, PostRecord, PostSummary, Store, StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -32,12 +32,23 @@ pub const EVENTS_CHANNEL: &str = "postgate_events";
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    album_debounce: Duration,
 }
+
+/// How long an album waits for more parts before it is announced, unless configured.
+const DEFAULT_ALBUM_DEBOUNCE: Duration = Duration::from_millis(1500);
 
 impl PgStore {
     /// Wraps an existing pool (tests, `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE }
+    }
+
+    /// Sets how long an album waits for its next part before it is announced.
+    #[must_use]
+    pub fn with_album_debounce(mut self, debounce: Duration) -> Self {
+        self.album_debounce = debounce;
+        self
     }
 
     /// Creates the database when it does not exist, connects the bounded pool and checks
@@ -58,7 +69,7 @@ impl PgStore {
             .idle_timeout(Some(Duration::from_mins(5)))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE })
     }
 
     /// Applies pending migrations. An edited, already-applied migration fails with a
@@ -101,7 +112,7 @@ impl Store for PgStore {
     }
 
     async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
-        posts::submit(&self.pool, post).await
+        posts::submit(&self.pool, post, self.album_debounce).await
     }
 
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
@@ -154,6 +165,14 @@ impl Store for PgStore {
 
     async fn import_bans(&self, rows: BoxStream<'_, Vec<BanImportRow>>) -> Result<ImportCounts, StoreError> {
         import::import_bans(&self.pool, rows).await
+    }
+
+    async fn upsert_moderator(&self, moderator: &ModeratorProfile) -> Result<(), StoreError> {
+        decide::upsert_moderator(&self.pool, moderator).await
+    }
+
+    async fn moderator_name(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        decide::moderator_name(&self.pool, id).await
     }
 
     async fn moderation_log(&self, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError> {

@@ -162,7 +162,7 @@ where
 {
     let rows = sqlx::query_as::<_, MediaRow>(
         "SELECT position, kind, file_id, file_unique_id, file_name, mime_type, file_size \
-         FROM media WHERE post_id = $1 ORDER BY position",
+         FROM media WHERE post_id = $1 ORDER BY source_message_id, position",
     )
     .bind(id.0)
     .fetch_all(exec)

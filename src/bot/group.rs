@@ -1,0 +1,175 @@
+//! Button presses: moderation actions on cards in the moderation group (moderators only),
+//! and the language choice in private chats.
+
+use teloxide::prelude::*;
+use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, User};
+use tracing::instrument;
+
+use super::HandlerResult;
+use super::callback::Action;
+use super::locale::{locale_for, set_locale};
+use super::render::{card_keyboard, reasons_keyboard};
+use crate::cache::Ttl;
+use crate::domain::{ActionSource, PostId, RejectReason, UserId};
+use crate::i18n::{AVAILABLE, text};
+use crate::services::Services;
+use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
+use crate::telegram::with_flood_retry;
+
+fn user_id(user: &User) -> UserId {
+    UserId(i64::try_from(user.id.0).unwrap_or(i64::MAX))
+}
+
+async fn answer(bot: &Bot, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
+    with_flood_retry("answerCallbackQuery", || {
+        bot.answer_callback_query(q.id.clone()).text(message.clone()).show_alert(alert).send()
+    })
+    .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(user_id = q.from.id.0, data = q.data.as_deref().unwrap_or("")))]
+pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> HandlerResult {
+    let group_locale = services.i18n.default_locale();
+    let Some(action) = q.data.as_deref().and_then(Action::parse) else {
+        tracing::warn!("unknown or malformed callback data");
+        return answer(&bot, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
+    };
+    if let Action::Language(locale) = action {
+        return choose_language(&bot, &q, &services, &locale).await;
+    }
+    let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
+        return answer(&bot, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
+    };
+    let in_group = card.chat.id.0 == services.config.telegram.moderation_group_id;
+    if !in_group || !is_moderator(&bot, &services, user_id(&q.from)).await {
+        tracing::warn!(in_group, "moderation button pressed by a non-moderator; nothing changed");
+        return answer(&bot, &q, services.i18n.t(group_locale, "not-a-moderator"), true).await;
+    }
+    let moderator = user_id(&q.from);
+    let profile = ModeratorProfile {
+        id: moderator,
+        display_name: q.from.full_name(),
+        username: q.from.username.clone(),
+        source: if services.config.telegram.moderator_ids.contains(&moderator.0) { "config" } else { "group_admin" },
+    };
+    if let Err(e) = services.store.upsert_moderator(&profile).await {
+        tracing::warn!(error = %e, "could not record the moderator's name");
+    }
+    let kind = match action {
+        Action::RejectMenu(id) | Action::Back(id) => {
+            return switch_keyboard(&bot, &q, &services, card, id, matches!(action, Action::RejectMenu(_))).await;
+        }
+        Action::Approve(_) => DecisionKind::Approve { edited_body: None },
+        Action::Reject(_, index) => DecisionKind::Reject {
+            reason: RejectReason::Template(RejectReason::TEMPLATES[index].to_owned()),
+            ban_author: false,
+        },
+        Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::Template("rules".to_owned()), ban_author: true },
+        Action::RetryPublish(_) => DecisionKind::RetryPublish,
+        Action::Language(_) => return Ok(()),
+    };
+    let (Action::Approve(post_id) | Action::Reject(post_id, _) | Action::Ban(post_id) | Action::RetryPublish(post_id)) =
+        action
+    else {
+        return Ok(());
+    };
+    let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
+    let message = match crate::moderation::decide(&services, &decision).await {
+        Ok(DecideOutcome::Decided { .. }) => services.i18n.t(group_locale, "decision-saved"),
+        Ok(DecideOutcome::AlreadyDecided { by, .. }) => {
+            let name = moderator_name(&services, by).await;
+            services.i18n.t_args(group_locale, "already-decided", &[("moderator", text(name))])
+        }
+        Ok(DecideOutcome::ClaimedByOther { by, .. }) => {
+            let name = moderator_name(&services, Some(by)).await;
+            services.i18n.t_args(group_locale, "claimed-by-other", &[("moderator", text(name))])
+        }
+        Ok(DecideOutcome::NotFound) => services.i18n.t(group_locale, "callback-invalid"),
+        Err(e) => {
+            tracing::error!(error = %e, post_id = post_id.0, "decision not saved");
+            services.i18n.t(group_locale, "try-later")
+        }
+    };
+    answer(&bot, &q, message, false).await
+}
+
+async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
+    let Some(id) = id else { return "?".to_owned() };
+    services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string())
+}
+
+/// Shows the reason templates (or the main buttons again) on a pending card.
+async fn switch_keyboard(
+    bot: &Bot,
+    q: &CallbackQuery,
+    services: &Services,
+    card: &Message,
+    id: PostId,
+    reasons: bool,
+) -> HandlerResult {
+    let locale = services.i18n.default_locale();
+    let post = match services.store.post(id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return answer(bot, q, services.i18n.t(locale, "callback-invalid"), true).await,
+        Err(_) => return answer(bot, q, services.i18n.t(locale, "try-later"), true).await,
+    };
+    let keyboard = if reasons && post.status.is_awaiting_decision() {
+        reasons_keyboard(&services.i18n, locale, &post)
+    } else {
+        card_keyboard(&services.i18n, locale, &post)
+    };
+    with_flood_retry("editMessageReplyMarkup", || {
+        bot.edit_message_reply_markup(card.chat.id, card.id).reply_markup(keyboard.clone()).send()
+    })
+    .await?;
+    with_flood_retry("answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
+    Ok(())
+}
+
+/// Whether a user may moderate: listed in `MODERATOR_IDS`, or an administrator of the
+/// moderation group (looked up through the Bot API, cached with a TTL). Fails closed.
+pub async fn is_moderator(bot: &Bot, services: &Services, user: UserId) -> bool {
+    let telegram = &services.config.telegram;
+    if telegram.moderator_ids.contains(&user.0) {
+        return true;
+    }
+    let key = format!("group-admins:{}", telegram.moderation_group_id);
+    if let Ok(Some(list)) = services.cache.get(&key).await {
+        return list.split(',').any(|id| id == user.0.to_string());
+    }
+    let admins = with_flood_retry("getChatAdministrators", || {
+        bot.get_chat_administrators(ChatId(telegram.moderation_group_id)).send()
+    })
+    .await;
+    match admins {
+        Ok(members) => {
+            let ids: Vec<String> = members.iter().filter(|m| !m.user.is_bot).map(|m| m.user.id.0.to_string()).collect();
+            let _ =
+                services.cache.set(&key, &ids.join(","), Ttl::from_config(services.config.cache.moderator_ttl)).await;
+            ids.iter().any(|id| *id == user.0.to_string())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the moderation group's administrators; refusing");
+            false
+        }
+    }
+}
+
+async fn choose_language(bot: &Bot, q: &CallbackQuery, services: &Services, locale: &str) -> HandlerResult {
+    let Some(locale) = AVAILABLE.into_iter().find(|l| *l == locale) else { return Ok(()) };
+    let author = super::extract::author(&q.from);
+    let saved = async {
+        services.store.upsert_author(&author).await?;
+        set_locale(services, author.id, locale).await
+    }
+    .await;
+    let current = locale_for(services, author.id, q.from.language_code.as_deref()).await;
+    let message =
+        if saved.is_ok() { services.i18n.t(locale, "language-set") } else { services.i18n.t(current, "try-later") };
+    answer(bot, q, message.clone(), false).await?;
+    if let (Ok(()), Some(MaybeInaccessibleMessage::Regular(m))) = (saved, q.message.as_ref()) {
+        with_flood_retry("editMessageText", || bot.edit_message_text(m.chat.id, m.id, message.clone()).send()).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! What moderators and the channel see: the moderation card (plain text, never parsed as
+//! markup), its buttons, and the post content sent as Telegram media (albums as albums).
+
+use teloxide::payloads::setters::*;
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMedia, InputMediaAudio,
+    InputMediaDocument, InputMediaPhoto, InputMediaVideo, MessageEntity, MessageId, Recipient,
+};
+use teloxide::{Bot, RequestError};
+
+use super::callback::Action;
+use crate::domain::{MediaKind, PostStatus, RejectReason};
+use crate::i18n::{I18n, num, text};
+use crate::store::{AuthorRecord, MediaRecord, PostRecord};
+use crate::telegram::with_flood_retry;
+
+/// Telegram's limit for message text, and the share of it a card gives to the post's body.
+const CARD_BODY_CHARS: usize = 3000;
+
+/// Cuts `s` to `max` characters, marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_owned() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
+}
+
+/// The localized text of a stored reason.
+pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {
+    match reason {
+        RejectReason::Template(name) => i18n.t(locale, &format!("reject-reason-{name}")),
+        RejectReason::Custom(text) => text.clone(),
+    }
+}
+
+/// Who decided, as shown on a card.
+pub struct Decider {
+    pub name: String,
+}
+
+/// The moderation card for a post.
+pub fn card_text(
+    i18n: &I18n,
+    locale: &str,
+    post: &PostRecord,
+    author: Option<&AuthorRecord>,
+    decider: Option<&Decider>,
+) -> String {
+    let mut lines = vec![i18n.t_args(locale, "card-title", &[("id", num(post.id.0))])];
+    let username = post.author.username.as_deref().map(|u| format!("@{u}")).unwrap_or_default();
+    lines.push(i18n.t_args(
+        locale,
+        "card-author",
+        &[("name", text(post.author.display_name())), ("username", text(username)), ("user_id", num(post.author.id.0))],
+    ));
+    if let Some(a) = author {
+        lines.push(i18n.t_args(
+            locale,
+            "card-history",
+            &[("approved", num(a.approved)), ("rejected", num(a.rejected))],
+        ));
+    }
+    if post.edited_by_author {
+        lines.push(i18n.t(locale, "card-edited"));
+    }
+    if !post.media.is_empty() {
+        let kinds: Vec<&str> = post.media.iter().map(|m| m.kind.as_str()).collect();
+        lines.push(format!("📎 {}", kinds.join(", ")));
+    }
+    if !post.body.is_empty() {
+        lines.push(String::new());
+        lines.push(truncate(&post.body, CARD_BODY_CHARS));
+    }
+    let moderator = text(decider.map_or_else(|| "?".to_owned(), |d| d.name.clone()));
+    let time = text(post.decided_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default());
+    let verdict = match post.status {
+        PostStatus::Pending => None,
+        PostStatus::Rejected => {
+            let reason = post.reject_reason.as_ref().map(|r| reason_text(i18n, locale, r)).unwrap_or_default();
+            Some(i18n.t_args(
+                locale,
+                "card-decided-rejected",
+                &[("moderator", moderator), ("time", time), ("reason", text(reason))],
+            ))
+        }
+        PostStatus::Approved | PostStatus::Published | PostStatus::PublishFailed => {
+            Some(i18n.t_args(locale, "card-decided-approved", &[("moderator", moderator), ("time", time)]))
+        }
+    };
+    if let Some(line) = verdict {
+        lines.push(String::new());
+        lines.push(line);
+    }
+    if post.status == PostStatus::PublishFailed {
+        let error = post.publish_error.clone().unwrap_or_default();
+        lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
+    }
+    lines.join("\n")
+}
+
+fn button(i18n: &I18n, locale: &str, key: &str, action: &Action) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(i18n.t(locale, key), action.encode())
+}
+
+/// The buttons a card shows in its current state (none once decided for good).
+pub fn card_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineKeyboardMarkup {
+    let id = post.id;
+    match post.status {
+        PostStatus::Pending => InlineKeyboardMarkup::new(vec![
+            vec![
+                button(i18n, locale, "button-approve", &Action::Approve(id)),
+                button(i18n, locale, "button-reject", &Action::RejectMenu(id)),
+            ],
+            vec![button(i18n, locale, "button-ban", &Action::Ban(id))],
+        ]),
+        PostStatus::PublishFailed => {
+            InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-retry", &Action::RetryPublish(id))]])
+        }
+        _ => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
+    }
+}
+
+/// The reason templates, one per row, and a way back.
+pub fn reasons_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineKeyboardMarkup {
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = RejectReason::TEMPLATES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let label = i18n.t(locale, &format!("reject-reason-{name}"));
+            vec![InlineKeyboardButton::callback(label, Action::Reject(post.id, i).encode())]
+        })
+        .collect();
+    rows.push(vec![button(i18n, locale, "button-back", &Action::Back(post.id))]);
+    InlineKeyboardMarkup::new(rows)
+}
+
+fn stored_entities(post: &PostRecord) -> Vec<MessageEntity> {
+    serde_json::from_value(post.entities.clone()).unwrap_or_default()
+}
+
+fn file(m: &MediaRecord) -> InputFile {
+    InputFile::file_id(FileId(m.file_id.clone()))
+}
+
+fn album_item(m: &MediaRecord, caption: Option<(&str, &[MessageEntity])>) -> InputMedia {
+    macro_rules! with_caption {
+        ($media:expr) => {
+            match caption {
+                Some((c, e)) if !c.is_empty() => $media.caption(c).caption_entities(e.to_vec()),
+                _ => $media,
+            }
+        };
+    }
+    match m.kind {
+        MediaKind::Video => InputMedia::Video(with_caption!(InputMediaVideo::new(file(m)))),
+        MediaKind::Document => InputMedia::Document(with_caption!(InputMediaDocument::new(file(m)))),
+        MediaKind::Audio => InputMedia::Audio(with_caption!(InputMediaAudio::new(file(m)))),
+        _ => InputMedia::Photo(with_caption!(InputMediaPhoto::new(file(m)))),
+    }
+}
+
+/// Sends a post's content to a chat: text, one media item with its caption, or an album.
+/// Returns the ids of the messages sent, first first.
+pub async fn send_content(bot: &Bot, chat: Recipient, post: &PostRecord) -> Result<Vec<MessageId>, RequestError> {
+    let entities = stored_entities(post);
+    let body = post.body.as_str();
+    let kinds: Vec<MediaKind> = post.media.iter().map(|m| m.kind).collect();
+    if MediaKind::valid_album(&kinds) {
+        let items: Vec<InputMedia> = post
+            .media
+            .iter()
+            .enumerate()
+            .map(|(i, m)| album_item(m, (i == 0).then_some((body, entities.as_slice()))))
+            .collect();
+        let sent =
+            with_flood_retry("sendMediaGroup", || bot.send_media_group(chat.clone(), items.clone()).send()).await?;
+        return Ok(sent.iter().map(|m| m.id).collect());
+    }
+    if post.media.is_empty() {
+        let sent =
+            with_flood_retry("sendMessage", || bot.send_message(chat.clone(), body).entities(entities.clone()).send())
+                .await?;
+        return Ok(vec![sent.id]);
+    }
+    // One item, or items Telegram cannot group: each on its own, the caption on the first.
+    let mut ids = Vec::with_capacity(post.media.len());
+    for (i, m) in post.media.iter().enumerate() {
+        let (caption, ents) = if i == 0 { (body.to_owned(), entities.clone()) } else { (String::new(), Vec::new()) };
+        let id = send_one(bot, chat.clone(), m, caption, ents).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn send_one(
+    bot: &Bot,
+    chat: Recipient,
+    m: &MediaRecord,
+    caption: String,
+    entities: Vec<MessageEntity>,
+) -> Result<MessageId, RequestError> {
+    let f = file(m);
+    let sent = match m.kind {
+        MediaKind::Photo => {
+            with_flood_retry("sendPhoto", || {
+                bot.send_photo(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+        MediaKind::Video => {
+            with_flood_retry("sendVideo", || {
+                bot.send_video(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+        MediaKind::Animation => {
+            with_flood_retry("sendAnimation", || {
+                bot.send_animation(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+        MediaKind::Document => {
+            with_flood_retry("sendDocument", || {
+                bot.send_document(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+        MediaKind::Audio => {
+            with_flood_retry("sendAudio", || {
+                bot.send_audio(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+        MediaKind::Voice => {
+            with_flood_retry("sendVoice", || {
+                bot.send_voice(chat.clone(), f.clone())
+                    .caption(caption.clone())
+                    .caption_entities(entities.clone())
+                    .send()
+            })
+            .await?
+        }
+    };
+    Ok(sent.id)
+}
+
+/// The chat id of a Telegram user or group as a recipient.
+pub fn to_chat(id: i64) -> Recipient {
+    Recipient::Id(ChatId(id))
+}

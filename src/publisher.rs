@@ -1,0 +1,245 @@
+//! The outbox worker: announces submissions to the moderation group, publishes approved posts
+//! to the channel, updates cards and tells authors. Obeys 429 `retry_after`, backs off on
+//! transient failures, never records a publication Telegram did not accept, never drops a job.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use teloxide::prelude::*;
+use teloxide::{ApiError, Bot, RequestError};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, instrument};
+
+use crate::bot::render::{Decider, card_keyboard, card_text, reason_text, send_content, to_chat};
+use crate::config::ChannelRef;
+use crate::domain::{PostStatus, UserId};
+use crate::i18n::{num, text};
+use crate::services::Services;
+use crate::store::{OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
+use crate::telegram::{Failure, classify, with_flood_retry};
+
+/// Jobs leased per round, and how many posts are worked on at once.
+const BATCH: i64 = 32;
+const PARALLEL_POSTS: usize = 8;
+/// Publishing gives up (→ `publish_failed`, retryable by a moderator) after this many attempts.
+const MAX_PUBLISH_ATTEMPTS: i32 = 5;
+/// Other jobs are abandoned (logged) after this many attempts.
+const MAX_OTHER_ATTEMPTS: i32 = 8;
+
+/// Runs until `cancel` fires; finishes the jobs in hand first.
+pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
+    let lease_secs = i64::try_from(services.config.telegram.request_timeout.as_secs() * 4 + 10).unwrap_or(130);
+    tracing::info!("outbox worker started");
+    while !cancel.is_cancelled() {
+        match services.store.lease_outbox(BATCH, lease_secs).await {
+            Ok(jobs) if !jobs.is_empty() => process_batch(&bot, &services, jobs).await,
+            Ok(_) => {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = services.outbox_wake.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot lease outbox jobs; retrying shortly");
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
+            }
+        }
+    }
+    tracing::info!("outbox worker stopped");
+}
+
+/// Jobs of one post run in order; different posts run concurrently.
+async fn process_batch(bot: &Bot, services: &Services, jobs: Vec<OutboxJob>) {
+    let mut by_post: BTreeMap<Option<i64>, Vec<OutboxJob>> = BTreeMap::new();
+    for job in jobs {
+        by_post.entry(job.post_id.map(|p| p.0)).or_default().push(job);
+    }
+    futures::stream::iter(by_post.into_values())
+        .for_each_concurrent(PARALLEL_POSTS, |jobs| async move {
+            for job in jobs {
+                process(bot, services, &job).await;
+            }
+        })
+        .await;
+}
+
+#[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str(), attempt = job.attempts))]
+async fn process(bot: &Bot, services: &Services, job: &OutboxJob) {
+    let result = run_job(bot, services, job).in_current_span().await;
+    let store = &services.store;
+    let saved = match result {
+        Ok(outcome) => store.complete_outbox(job, &outcome).await,
+        Err(JobError::Store(e)) => {
+            tracing::error!(error = %e, "job failed on storage; it will be retried after its lease");
+            return;
+        }
+        Err(JobError::Telegram(e)) => {
+            let max = if job.kind == OutboxKind::Publish { MAX_PUBLISH_ATTEMPTS } else { MAX_OTHER_ATTEMPTS };
+            match classify(&e) {
+                Failure::FloodWait(wait) => {
+                    tracing::warn!(retry_after_secs = wait.as_secs(), "flood limit; job rescheduled");
+                    store.retry_outbox(job, &e.to_string(), i64::try_from(wait.as_secs()).unwrap_or(60)).await
+                }
+                Failure::Transient if job.attempts < max => {
+                    let delay = 2_i64.pow(u32::try_from(job.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
+                    tracing::warn!(error = %e, delay_secs = delay, "Telegram call failed; retrying with backoff");
+                    store.retry_outbox(job, &e.to_string(), delay).await
+                }
+                failure => {
+                    tracing::error!(error = %e, ?failure, "Telegram refused the job; giving up on it");
+                    let outcome = if job.kind == OutboxKind::Publish {
+                        OutboxResult::PublishFailed { error: e.to_string() }
+                    } else {
+                        OutboxResult::Done
+                    };
+                    store.complete_outbox(job, &outcome).await
+                }
+            }
+        }
+    };
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "could not record the job's result; it will be retried after its lease");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error(transparent)]
+    Telegram(#[from] RequestError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+async fn run_job(bot: &Bot, services: &Services, job: &OutboxJob) -> Result<OutboxResult, JobError> {
+    let Some(post_id) = job.post_id else { return Ok(OutboxResult::Done) };
+    let Some(post) = services.store.post(post_id).await? else {
+        tracing::warn!("job for a post that no longer exists");
+        return Ok(OutboxResult::Done);
+    };
+    match job.kind {
+        OutboxKind::Announce => announce(bot, services, &post, job).await,
+        OutboxKind::Publish => publish(bot, services, &post).await,
+        OutboxKind::UpdateCard => update_card(bot, services, &post).await,
+        OutboxKind::NotifyAuthor => notify_author(bot, services, &post).await,
+    }
+}
+
+fn channel(services: &Services) -> teloxide::types::Recipient {
+    match &services.config.telegram.channel {
+        ChannelRef::Id(id) => to_chat(*id),
+        ChannelRef::Username(name) => teloxide::types::Recipient::ChannelUsername(name.clone()),
+    }
+}
+
+async fn decider(services: &Services, post: &PostRecord) -> Option<Decider> {
+    let id: UserId = post.decided_by?;
+    let name = services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string());
+    Some(Decider { name })
+}
+
+async fn render_card(services: &Services, post: &PostRecord) -> (String, teloxide::types::InlineKeyboardMarkup) {
+    let locale = services.i18n.default_locale();
+    let author = services.store.author(post.author.id).await.ok().flatten();
+    let decided = decider(services, post).await;
+    let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref());
+    (text, card_keyboard(&services.i18n, locale, post))
+}
+
+/// Media (if any) then the card with buttons, in the moderation group; then the receipt for
+/// albums, which are receipted once, whole.
+async fn announce(
+    bot: &Bot,
+    services: &Services,
+    post: &PostRecord,
+    job: &OutboxJob,
+) -> Result<OutboxResult, JobError> {
+    let group = services.config.telegram.moderation_group_id;
+    if !post.media.is_empty() {
+        send_content(bot, to_chat(group), post).await?;
+    }
+    let (body, keyboard) = render_card(services, post).await;
+    let card = with_flood_retry("sendMessage", || {
+        bot.send_message(ChatId(group), body.clone()).reply_markup(keyboard.clone()).send()
+    })
+    .await?;
+    services.store.set_card_message(post.id, card.id.0).await?;
+    if job.payload.get("receipt").and_then(serde_json::Value::as_bool) == Some(true) {
+        let locale = author_locale(services, post).await;
+        let receipt = services.i18n.t_args(locale, "receipt", &[("id", num(post.id.0))]);
+        if let Err(e) =
+            with_flood_retry("sendMessage", || bot.send_message(ChatId(post.source_chat_id), receipt.clone()).send())
+                .await
+        {
+            tracing::warn!(error = %e, "album receipt not delivered");
+        }
+    }
+    Ok(OutboxResult::Done)
+}
+
+async fn publish(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+    if post.status != PostStatus::Approved {
+        tracing::info!(status = %post.status, "post no longer waits for publishing");
+        return Ok(OutboxResult::Done);
+    }
+    let ids = send_content(bot, channel(services), post).await?;
+    let first = ids.first().map_or(0, |id| id.0);
+    tracing::info!(channel_message_id = first, "published");
+    Ok(OutboxResult::Published { channel_message_id: first })
+}
+
+async fn update_card(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+    let Some(card) = post.moderation_message_id else { return Ok(OutboxResult::Done) };
+    let (body, keyboard) = render_card(services, post).await;
+    let group = ChatId(services.config.telegram.moderation_group_id);
+    let edited = with_flood_retry("editMessageText", || {
+        bot.edit_message_text(group, teloxide::types::MessageId(card), body.clone())
+            .reply_markup(keyboard.clone())
+            .send()
+    })
+    .await;
+    match edited {
+        Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(OutboxResult::Done),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn author_locale(services: &Services, post: &PostRecord) -> &'static str {
+    let chosen = services.store.author(post.author.id).await.ok().flatten().and_then(|a| a.locale_override);
+    chosen
+        .and_then(|c| crate::i18n::AVAILABLE.into_iter().find(|l| *l == c))
+        .unwrap_or_else(|| services.i18n.negotiate(post.author.language_code.as_deref()))
+}
+
+async fn notify_author(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+    let locale = author_locale(services, post).await;
+    let i18n = &services.i18n;
+    let id = ("id", num(post.id.0));
+    let message = match post.status {
+        PostStatus::Published => match (services.config.telegram.channel.public_username(), post.channel_message_id) {
+            (Some(name), Some(mid)) => {
+                i18n.t_args(locale, "published-link", &[id, ("link", text(format!("https://t.me/{name}/{mid}")))])
+            }
+            _ => i18n.t_args(locale, "published", &[id]),
+        },
+        PostStatus::Rejected => {
+            let reason = post.reject_reason.as_ref().map(|r| reason_text(i18n, locale, r)).unwrap_or_default();
+            i18n.t_args(locale, "rejected", &[id, ("reason", text(reason))])
+        }
+        _ => return Ok(OutboxResult::Done),
+    };
+    match with_flood_retry("sendMessage", || bot.send_message(ChatId(post.source_chat_id), message.clone()).send())
+        .await
+    {
+        Ok(_) => Ok(OutboxResult::Done),
+        Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound)) => {
+            tracing::info!("author cannot be reached (blocked the bot or left)");
+            Ok(OutboxResult::Done)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,241 @@
+//! The bot runtime: owns the dispatcher and the outbox worker, starts and stops them (from
+//! the tray, a command or a signal), and makes sure only one process polls a bot token by
+//! holding a `PostgreSQL` advisory lock while running.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::Serialize;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use teloxide::dispatching::{Dispatcher, ShutdownToken};
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::update_listeners::Polling;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::{self, BotError};
+use crate::services::Services;
+use crate::telegram;
+
+/// What the bot is doing, for the tray, the console and logs. Times are RFC 3339 UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BotState {
+    Stopped,
+    Starting,
+    Running {
+        since: DateTime<Utc>,
+    },
+    /// Another process holds the polling lock for this bot token.
+    HeldElsewhere {
+        holder: String,
+    },
+    Error {
+        message: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Runtime failures.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("another PostGate instance is polling this bot: {holder}")]
+    HeldElsewhere { holder: String },
+    #[error("cannot take the polling lock: {0}")]
+    Lock(#[from] sqlx::Error),
+    #[error(transparent)]
+    Client(#[from] telegram::ClientError),
+}
+
+/// Namespace of our advisory locks (`'POST'`), the bot id hashed beside it.
+const LOCK_CLASS: i32 = 0x504F_5354;
+
+struct Running {
+    shutdown: ShutdownToken,
+    cancel: CancellationToken,
+    dispatcher: JoinHandle<()>,
+    worker: JoinHandle<()>,
+    lock: PgConnection,
+}
+
+struct Inner {
+    services: Services,
+    http: reqwest::Client,
+    slot: Mutex<Option<Running>>,
+    state: watch::Sender<BotState>,
+}
+
+/// Cheap to clone; all clones drive the same bot.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct TracingErrors;
+
+impl ErrorHandler<BotError> for TracingErrors {
+    fn handle_error(self: Arc<Self>, error: BotError) -> BoxFuture<'static, ()> {
+        tracing::error!(error = %error, "update handler failed");
+        Box::pin(async {})
+    }
+}
+
+impl Runtime {
+    /// Builds the runtime and its one shared HTTP client; nothing runs until [`Runtime::start`].
+    pub fn new(services: Services) -> Result<Self, RuntimeError> {
+        let http = telegram::http_client(&services.config.telegram)?;
+        let (state, _) = watch::channel(BotState::Stopped);
+        Ok(Self { inner: Arc::new(Inner { services, http, slot: Mutex::new(None), state }) })
+    }
+
+    pub fn status(&self) -> BotState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Follows state changes (tray icon, console panel).
+    pub fn subscribe(&self) -> watch::Receiver<BotState> {
+        self.inner.state.subscribe()
+    }
+
+    fn bot_key(&self) -> String {
+        let token = self.inner.services.config.telegram.bot_token.expose();
+        token.split(':').next().unwrap_or_default().to_owned()
+    }
+
+    /// Starts polling and the outbox worker. Idempotent: starting a running bot is a no-op.
+    pub async fn start(&self) -> Result<(), RuntimeError> {
+        let mut slot = self.inner.slot.lock().await;
+        if slot.as_ref().is_some_and(|r| !r.dispatcher.is_finished()) {
+            return Ok(());
+        }
+        if let Some(stale) = slot.take() {
+            Self::finish(stale, Duration::from_secs(1)).await;
+        }
+        self.inner.state.send_replace(BotState::Starting);
+        match self.launch().await {
+            Ok(running) => {
+                *slot = Some(running);
+                self.inner.state.send_replace(BotState::Running { since: Utc::now() });
+                tracing::info!("bot started");
+                Ok(())
+            }
+            Err(RuntimeError::HeldElsewhere { holder }) => {
+                self.inner.state.send_replace(BotState::HeldElsewhere { holder: holder.clone() });
+                tracing::warn!(holder = %holder, "bot not started: another instance polls this token");
+                Err(RuntimeError::HeldElsewhere { holder })
+            }
+            Err(e) => {
+                self.inner.state.send_replace(BotState::Error { message: e.to_string(), at: Utc::now() });
+                tracing::error!(error = %e, "bot not started");
+                Err(e)
+            }
+        }
+    }
+
+    async fn take_lock(&self) -> Result<PgConnection, RuntimeError> {
+        let services = &self.inner.services;
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "unknown-host".into());
+        let name = format!("postgate {host} pid {}", std::process::id());
+        let options: PgConnectOptions = services.config.database.url.expose().parse()?;
+        let mut conn = options.application_name(&name).connect().await?;
+        let key = self.bot_key();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(&key)
+            .fetch_one(&mut conn)
+            .await?;
+        if locked {
+            return Ok(conn);
+        }
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT a.application_name || coalesce(' at ' || a.client_addr::text, '') || ' since ' || \
+             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid \
+             AND l.objid = (hashtext($2)::bigint & 4294967295)::oid LIMIT 1",
+        )
+        .bind(LOCK_CLASS)
+        .bind(&key)
+        .fetch_optional(&mut conn)
+        .await?;
+        let _ = conn.close().await;
+        Err(RuntimeError::HeldElsewhere { holder: holder.unwrap_or_else(|| "another instance".into()) })
+    }
+
+    async fn launch(&self) -> Result<Running, RuntimeError> {
+        let lock = self.take_lock().await?;
+        let services = self.inner.services.clone();
+        let config = &services.config.telegram;
+        let bot = telegram::bot(config, self.inner.http.clone());
+        let listener = Polling::builder(bot.clone()).timeout(telegram::polling_timeout(config)).build();
+        let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
+            .dependencies(teloxide::dptree::deps![services.clone()])
+            .default_handler(|update| async move { tracing::debug!(update_id = update.id.0, "update ignored") })
+            .error_handler(Arc::new(TracingErrors))
+            .build();
+        let shutdown = dispatcher.shutdown_token();
+        let state = self.inner.state.clone();
+        let dispatcher = tokio::spawn(async move {
+            let errors = Arc::new(|e: teloxide::RequestError| async move {
+                tracing::warn!(error = %e, "getUpdates failed; polling backs off and retries");
+            });
+            if let Err(e) = dispatcher.try_dispatch_with_listener(listener, errors).await {
+                tracing::error!(error = %e, "bot could not start polling");
+                state.send_replace(BotState::Error { message: e.to_string(), at: Utc::now() });
+            }
+        });
+        let cancel = CancellationToken::new();
+        let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
+        Ok(Running { shutdown, cancel, dispatcher, worker, lock })
+    }
+
+    /// Stops taking updates, lets in-flight handlers and the outbox worker finish (bounded by
+    /// `SHUTDOWN_TIMEOUT_SECS`), confirms the update offset, and releases the polling lock.
+    pub async fn stop(&self) {
+        let running = self.inner.slot.lock().await.take();
+        if let Some(running) = running {
+            Self::finish(running, self.inner.services.config.shutdown_timeout).await;
+            tracing::info!("bot stopped");
+        }
+        self.inner.state.send_replace(BotState::Stopped);
+    }
+
+    async fn finish(running: Running, bound: Duration) {
+        let deadline = tokio::time::Instant::now() + bound;
+        let Running { shutdown, cancel, mut dispatcher, mut worker, mut lock } = running;
+        // Right after start the dispatcher may still be initialising: retry until it listens.
+        loop {
+            match shutdown.shutdown() {
+                Ok(done) => {
+                    if tokio::time::timeout_at(deadline, done).await.is_err() {
+                        tracing::warn!("in-flight updates did not finish in time");
+                    }
+                    break;
+                }
+                Err(_idle) if !dispatcher.is_finished() && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(_) => break,
+            }
+        }
+        cancel.cancel();
+        for (name, handle) in [("dispatcher", &mut dispatcher), ("outbox worker", &mut worker)] {
+            if tokio::time::timeout_at(deadline, &mut *handle).await.is_err() {
+                tracing::warn!(task = name, "did not stop in time; aborted (leased jobs are retried later)");
+                handle.abort();
+            }
+        }
+        let _ = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut lock).await;
+        let _ = lock.close().await;
+    }
+
+    /// Full shutdown: stop the bot, then close the pool.
+    pub async fn shutdown(&self) {
+        self.stop().await;
+        self.inner.services.close().await;
+    }
+}

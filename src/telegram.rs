@@ -1,0 +1,118 @@
+//! The one Telegram client: a shared HTTP client with connect and total timeouts from config,
+//! pointed at `TELEGRAM_API_URL`, and the retry rule for flood limits (HTTP 429).
+
+use std::future::Future;
+use std::time::Duration;
+
+use teloxide::{ApiError, Bot, RequestError};
+
+use crate::config::TelegramConfig;
+
+/// How many times one call is retried after a 429 before the error is returned.
+const MAX_FLOOD_RETRIES: u32 = 5;
+/// Idle keep-alive sockets kept per host; bounds open sockets under load.
+const MAX_IDLE_PER_HOST: usize = 16;
+
+/// Client construction failures.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for Telegram: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+/// Builds the HTTP client every Telegram call goes through.
+pub fn http_client(config: &TelegramConfig) -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+        .pool_idle_timeout(Duration::from_mins(1))
+        .tcp_nodelay(true)
+        .build()?)
+}
+
+/// The bot on the shared client, talking to the configured API server.
+pub fn bot(config: &TelegramConfig, client: reqwest::Client) -> Bot {
+    Bot::with_client(config.bot_token.expose(), client).set_api_url(config.api_url.clone())
+}
+
+/// The long-poll timeout for `getUpdates`: well inside the total HTTP timeout, so a
+/// long poll never looks like a hung request.
+pub fn polling_timeout(config: &TelegramConfig) -> Duration {
+    (config.request_timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(25))
+}
+
+/// Runs a Telegram call, waiting out `retry_after` on HTTP 429 (bounded number of times).
+pub async fn with_flood_retry<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_FLOOD_RETRIES => {
+                attempt += 1;
+                tracing::warn!(
+                    call = what,
+                    retry_after_secs = wait.seconds(),
+                    attempt,
+                    "Telegram flood limit; waiting"
+                );
+                tokio::time::sleep(wait.duration()).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How the outbox should treat a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Wait this long, then try again (does not count against the attempt budget).
+    FloodWait(Duration),
+    /// Network trouble, a timeout or a server error: retry with backoff.
+    Transient,
+    /// Telegram refused the request itself (bad request, forbidden, not found): do not retry.
+    Permanent,
+}
+
+/// Classifies a request error for retry decisions.
+pub fn classify(error: &RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(wait) => Failure::FloodWait(wait.duration()),
+        // Unknown API errors include 5xx answers ("Bad Gateway", "Internal Server Error").
+        RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::InvalidJson { .. }
+        | RequestError::Api(ApiError::Unknown(_)) => Failure::Transient,
+        RequestError::Api(_) | RequestError::MigrateToChatId(_) => Failure::Permanent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use teloxide::types::Seconds;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn flood_errors_are_waited_out_then_succeed() {
+        let mut calls = 0;
+        let result = with_flood_retry("test", || {
+            calls += 1;
+            let n = calls;
+            async move { if n < 3 { Err(RequestError::RetryAfter(Seconds::from_seconds(2))) } else { Ok(n) } }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+    }
+
+    #[test]
+    fn permanent_and_transient_errors_are_told_apart() {
+        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked)), Failure::Permanent);
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into()))), Failure::Transient);
+        assert_eq!(
+            classify(&RequestError::RetryAfter(Seconds::from_seconds(3))),
+            Failure::FloodWait(Duration::from_secs(3))
+        );
+    }
+}
