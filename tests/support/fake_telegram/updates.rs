@@ -1,0 +1,199 @@
+//! Builders for realistic Telegram updates, and the fake server's long-polling `getUpdates`.
+//!
+//! Builders return an update *without* `update_id`; `FakeTelegram::push_update` assigns one
+//! (or use [`with_update_id`]). Positive chat ids are private chats, negative ids supergroups.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::json::{self as tg, set, set_text};
+use super::state::{Inner, field_i64};
+
+/// `getUpdates` never waits longer than this, whatever `timeout` the client asks for,
+/// so tests and shutdown stay quick.
+pub const LONG_POLL_CAP: Duration = Duration::from_secs(1);
+
+static CALLBACK_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Sets an explicit `update_id`.
+pub fn with_update_id(mut update: Value, update_id: i64) -> Value {
+    set(&mut update, "update_id", update_id);
+    update
+}
+
+fn user_message(from_user_id: i64, chat_id: i64, message_id: i32, language_code: Option<&str>) -> Value {
+    tg::message(&tg::user(from_user_id, language_code), chat_id, message_id)
+}
+
+/// The message of an update built here (`message`, `edited_message` or the callback's message).
+pub fn message_of(update: &Value) -> Option<&Value> {
+    update
+        .get("message")
+        .or_else(|| update.get("edited_message"))
+        .or_else(|| update.get("callback_query").and_then(|c| c.get("message")))
+}
+
+/// `{"message": {.., "text": text}}`; a leading `/command` gets its `bot_command` entity.
+pub fn text_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    text: &str,
+    language_code: Option<&str>,
+) -> Value {
+    let mut message = user_message(from_user_id, chat_id, message_id, language_code);
+    set_text(&mut message, "text", text);
+    json!({ "message": message })
+}
+
+/// `{"edited_message": {.., "text": text, "edit_date": now}}`.
+pub fn edited_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    text: &str,
+    language_code: Option<&str>,
+) -> Value {
+    let mut message = user_message(from_user_id, chat_id, message_id, language_code);
+    set_text(&mut message, "text", text);
+    set(&mut message, "edit_date", tg::now());
+    json!({ "edited_message": message })
+}
+
+/// A media message of `kind` (`photo`, `video`, `animation`, `document`, `audio`, `voice`,
+/// `video_note`, `sticker`) with optional caption and album id.
+pub fn media_message(
+    kind: &str,
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    file_id: &str,
+    file_unique_id: &str,
+    caption: Option<&str>,
+    media_group_id: Option<&str>,
+) -> Value {
+    let mut message = user_message(from_user_id, chat_id, message_id, Some("en"));
+    tg::attach_media(&mut message, kind, file_id, file_unique_id);
+    if let Some(caption) = caption {
+        set_text(&mut message, "caption", caption);
+    }
+    if let Some(group) = media_group_id {
+        set(&mut message, "media_group_id", group);
+    }
+    json!({ "message": message })
+}
+
+/// A photo (two sizes, the largest carries `file_id`), optionally captioned and in an album.
+pub fn photo_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    file_id: &str,
+    file_unique_id: &str,
+    caption: Option<&str>,
+    media_group_id: Option<&str>,
+) -> Value {
+    media_message("photo", from_user_id, chat_id, message_id, file_id, file_unique_id, caption, media_group_id)
+}
+
+/// A video, optionally captioned and in an album.
+pub fn video_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    file_id: &str,
+    file_unique_id: &str,
+    caption: Option<&str>,
+    media_group_id: Option<&str>,
+) -> Value {
+    media_message("video", from_user_id, chat_id, message_id, file_id, file_unique_id, caption, media_group_id)
+}
+
+/// A document, optionally captioned and in an album.
+pub fn document_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    file_id: &str,
+    file_unique_id: &str,
+    caption: Option<&str>,
+    media_group_id: Option<&str>,
+) -> Value {
+    media_message("document", from_user_id, chat_id, message_id, file_id, file_unique_id, caption, media_group_id)
+}
+
+/// An animation (GIF), optionally captioned.
+pub fn animation_message(
+    from_user_id: i64,
+    chat_id: i64,
+    message_id: i32,
+    file_id: &str,
+    file_unique_id: &str,
+    caption: Option<&str>,
+) -> Value {
+    media_message("animation", from_user_id, chat_id, message_id, file_id, file_unique_id, caption, None)
+}
+
+/// A voice note.
+pub fn voice_message(from_user_id: i64, chat_id: i64, message_id: i32, file_id: &str, file_unique_id: &str) -> Value {
+    media_message("voice", from_user_id, chat_id, message_id, file_id, file_unique_id, None, None)
+}
+
+/// A regular static sticker.
+pub fn sticker_message(from_user_id: i64, chat_id: i64, message_id: i32, file_id: &str, file_unique_id: &str) -> Value {
+    media_message("sticker", from_user_id, chat_id, message_id, file_id, file_unique_id, None, None)
+}
+
+/// A callback query pressed by `from_user_id` on the bot's message (`chat_id`, `message_id`).
+pub fn callback_query(from_user_id: i64, data: &str, chat_id: i64, message_id: i32) -> Value {
+    let id = CALLBACK_IDS.fetch_add(1, Ordering::Relaxed);
+    let mut message = tg::message(&tg::bot_user(tg::FAKE_BOT_ID), chat_id, message_id);
+    set(&mut message, "text", "Choose:");
+    json!({
+        "callback_query": {
+            "id": format!("cbq-{id}"),
+            "from": tg::user(from_user_id, Some("en")),
+            "chat_instance": format!("ci{chat_id}"),
+            "data": data,
+            "message": message,
+        }
+    })
+}
+
+/// `getUpdates`: confirms by `offset`, returns up to `limit` queued updates, and when there are
+/// none waits for a push up to `timeout` seconds (capped at [`LONG_POLL_CAP`]) or shutdown.
+pub async fn get_updates(inner: &Inner, body: &Value) -> Value {
+    let offset = field_i64(body, "offset");
+    let limit = usize::try_from(field_i64(body, "limit").unwrap_or(100).clamp(1, 100)).unwrap_or(100);
+    let wait = Duration::from_secs(u64::try_from(field_i64(body, "timeout").unwrap_or(0)).unwrap_or(0));
+    let deadline = tokio::time::Instant::now() + wait.min(LONG_POLL_CAP);
+    if let Some(offset) = offset {
+        inner.lock().confirm(offset);
+    }
+    loop {
+        let notified = inner.updates_changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let batch: Vec<Value> = {
+            let state = inner.lock();
+            match offset {
+                // Negative offset: the last |offset| updates, nothing confirmed.
+                Some(o) if o < 0 => {
+                    let n = usize::try_from(o.unsigned_abs()).unwrap_or(usize::MAX);
+                    state.updates.iter().skip(state.updates.len().saturating_sub(n)).take(limit).cloned().collect()
+                }
+                _ => state.updates.iter().take(limit).cloned().collect(),
+            }
+        };
+        if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
+            return json!({"ok": true, "result": batch});
+        }
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep_until(deadline) => {}
+            () = inner.cancel.cancelled() => return json!({"ok": true, "result": []}),
+        }
+    }
+}
