@@ -84,7 +84,8 @@ fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Vec<BanImportRow>>) -> 
             summary.malformed.push(Malformed { line: line_no, problem: "not valid UTF-8".into() });
             continue;
         };
-        let line = line.trim();
+        // Spreadsheet exports start with a byte-order mark; it is not part of the header.
+        let line = if line_no == 1 { line.trim_start_matches('\u{feff}') } else { line }.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }

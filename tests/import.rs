@@ -148,3 +148,17 @@ async fn seed_11_the_import_command_reports_counts_and_exits_3_on_malformed_line
     let logs: Vec<_> = std::fs::read_dir(cwd.path().join("logs")).unwrap().collect();
     assert!(!logs.is_empty(), "a log file was written");
 }
+
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn seed_11_a_spreadsheet_export_with_bom_and_crlf_imports_cleanly(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, "\u{feff}user_id,reason\r\n11,spam\r\n12,\"flood, twice\"\r\n13\r\n\r\n").unwrap();
+    let store = PgStore::from_pool(pool.clone());
+    let report = import_bans_file(&store, &file).await.unwrap();
+    assert!(report.malformed.is_empty(), "{:?}", report.malformed);
+    assert_eq!((report.data_lines, report.valid, report.counts.inserted), (3, 3, 3));
+    let reasons: Vec<(i64, String)> =
+        sqlx::query_as("SELECT user_id, reason FROM bans ORDER BY user_id").fetch_all(&pool).await.unwrap();
+    assert_eq!(reasons, [(11, "spam".into()), (12, "flood, twice".into()), (13, String::new())]);
+}
