@@ -1,0 +1,178 @@
+//! A PostGate bot running in-process against the fake Bot API, a fresh PostgreSQL database
+//! and a unique Redis prefix, for whole-flow tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use postgate::config::Config;
+use postgate::runtime::Runtime;
+use postgate::services::Services;
+use serde_json::Value;
+
+use crate::support::fake_telegram::{Call, FakeTelegram, TEST_TOKEN};
+
+pub const GROUP: i64 = -100_777;
+pub const CHANNEL: i64 = -100_888;
+pub const MODERATOR: i64 = 77;
+pub const WAIT: Duration = Duration::from_secs(20);
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+pub fn admin_url() -> String {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgate".into());
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b).to_owned();
+    format!("{base}/postgres")
+}
+
+pub struct App {
+    pub fake: FakeTelegram,
+    pub services: Services,
+    pub runtime: Runtime,
+    pub db_name: String,
+    pub db_url: String,
+    _logs: tempfile::TempDir,
+}
+
+/// A fresh, empty database; returns its name and URL.
+pub async fn fresh_database(tag: &str) -> (String, String) {
+    let name = format!("pg_it_{tag}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
+    let admin = admin_url();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    (name, url)
+}
+
+pub async fn drop_database(name: &str) {
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+impl App {
+    /// Starts the bot with test settings, overridden by `extra`.
+    pub async fn start(tag: &str, extra: &[(&str, &str)]) -> Self {
+        let fake = FakeTelegram::start().await;
+        let (db_name, db_url) = fresh_database(tag).await;
+        let logs = tempfile::tempdir().unwrap();
+        let mut env: HashMap<String, String> = [
+            ("BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("MODERATION_GROUP_ID", GROUP.to_string()),
+            ("CHANNEL_ID", CHANNEL.to_string()),
+            ("MODERATOR_IDS", MODERATOR.to_string()),
+            ("DATABASE_URL", db_url.clone()),
+            ("REDIS_URL", std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())),
+            ("REDIS_KEY_PREFIX", format!("postgate-it:{db_name}:")),
+            ("ALBUM_DEBOUNCE_MS", "300".to_owned()),
+            ("HTTP_TIMEOUT_SECS", "5".to_owned()),
+            ("LOG_DIR", logs.path().display().to_string()),
+            ("TELEGRAM_API_URL", fake.url().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_map(&env).unwrap();
+        let services = Services::build(config).await.unwrap();
+        let runtime = Runtime::new(services.clone()).unwrap();
+        runtime.start().await.unwrap();
+        Self { fake, services, runtime, db_name, db_url, _logs: logs }
+    }
+
+    pub async fn stop(self) {
+        self.runtime.shutdown().await;
+        self.fake.shutdown().await;
+        drop_database(&self.db_name).await;
+    }
+
+    /// Messages the bot sent to `chat` (any send method), oldest first.
+    pub fn sent_to(&self, chat: i64) -> Vec<Call> {
+        self.fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method.starts_with("send") || c.method.starts_with("copy"))
+            .filter(|c| c.field_i64("chat_id") == Some(chat))
+            .collect()
+    }
+
+    /// Texts (or captions) of plain messages sent to `chat`.
+    pub fn texts_to(&self, chat: i64) -> Vec<String> {
+        self.sent_to(chat).iter().filter_map(|c| c.field_str("text").or_else(|| c.field_str("caption"))).collect()
+    }
+
+    pub async fn status_of(&self, post_id: i64) -> String {
+        sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
+            .bind(post_id)
+            .fetch_one(self.services.pg.pool())
+            .await
+            .unwrap()
+    }
+
+    /// The id and card message id of the newest post, once its card was sent.
+    pub async fn card_of_latest(&self) -> (i64, i32) {
+        let pool = self.services.pg.pool().clone();
+        let mut found = None;
+        eventually(
+            "card sent to the group",
+            || {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query_as::<_, (i64, Option<i32>)>(
+                        "SELECT id, moderation_message_id FROM posts ORDER BY id DESC LIMIT 1",
+                    )
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap()
+                    .and_then(|(id, card)| card.map(|c| (id, c)))
+                }
+            },
+            &mut found,
+        )
+        .await;
+        found.unwrap()
+    }
+}
+
+/// Polls `probe` until it returns `Some` (stored in `out`), failing after [`WAIT`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F, out: &mut Option<T>)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(v) = probe().await {
+            *out = Some(v);
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits until `cond` holds, failing after [`WAIT`].
+pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+pub fn has_text(calls: &[String], needle: &str) -> bool {
+    calls.iter().any(|t| t.contains(needle))
+}
+
+pub fn json_field(call: &Call, name: &str) -> Value {
+    call.field_json(name).unwrap_or(Value::Null)
+}

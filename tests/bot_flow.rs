@@ -1,0 +1,146 @@
+//! Whole flows of the bot against the fake Bot API: submit → card → decision → channel →
+//! author, albums, reasons in the author's language, moderator checks, bans, rate limits, 429.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+mod support;
+
+use app::{App, CHANNEL, GROUP, MODERATOR, has_text, wait_until};
+use support::fake_telegram::Fault;
+use support::fake_telegram::updates::{callback_query, photo_message, sticker_message, text_message};
+
+const AUTHOR: i64 = 1001;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_is_carded_approved_published_and_author_told_in_russian() {
+    let app = App::start("flow_text", &[]).await;
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Привет, канал!", Some("ru")));
+    let (post, card) = app.card_of_latest().await;
+    wait_until("receipt in Russian", || has_text(&app.texts_to(AUTHOR), &format!("Заявка №{post} принята"))).await;
+    assert!(has_text(&app.texts_to(GROUP), "Привет, канал!"), "card shows the text: {:?}", app.texts_to(GROUP));
+
+    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    wait_until("post in the channel", || has_text(&app.texts_to(CHANNEL), "Привет, канал!")).await;
+    wait_until("author told", || has_text(&app.texts_to(AUTHOR), "опубликована")).await;
+    assert_eq!(app.status_of(post).await, "published");
+    assert_eq!(app.texts_to(CHANNEL).len(), 1, "published exactly once");
+    wait_until("card edited to show the decision", || !app.fake.calls_to("editMessageText").is_empty()).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn album_of_three_photos_is_one_album_in_group_and_channel() {
+    let app = App::start("flow_album", &[]).await;
+    // Parts arrive out of order; the caption is on the first.
+    for (mid, file) in [(12, "p2"), (11, "p1"), (13, "p3")] {
+        let caption = (mid == 11).then_some("Три фото");
+        app.fake.push_update(photo_message(AUTHOR, AUTHOR, mid, file, &format!("u{file}"), caption, Some("alb-1")));
+    }
+    let (post, card) = app.card_of_latest().await;
+    let groups = app.fake.calls_to("sendMediaGroup");
+    assert_eq!(groups.len(), 1, "one album in the group");
+    let media = app::json_field(&groups[0], "media");
+    let ids: Vec<&str> = media.as_array().unwrap().iter().map(|m| m["media"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["p1", "p2", "p3"], "album in message order");
+    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.services.pg.pool()).await.unwrap();
+    assert_eq!(posts, 1);
+    wait_until("one receipt for the album", || {
+        app.texts_to(AUTHOR).iter().filter(|t| t.contains(&post.to_string())).count() == 1
+    })
+    .await;
+
+    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    wait_until("album in the channel", || app.fake.calls_to("sendMediaGroup").len() == 2).await;
+    let channel = app.fake.calls_to("sendMediaGroup").pop().unwrap();
+    assert_eq!(channel.field_i64("chat_id"), Some(CHANNEL));
+    assert_eq!(app::json_field(&channel, "media").as_array().unwrap().len(), 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejection_reason_reaches_an_english_author_in_english() {
+    let app = App::start("flow_reject", &[]).await;
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Buy cheap watches", Some("en")));
+    let (post, card) = app.card_of_latest().await;
+    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
+    wait_until("reasons shown", || !app.fake.calls_to("editMessageReplyMarkup").is_empty()).await;
+    app.fake.push_update(callback_query(MODERATOR, &format!("r:{post}:0"), GROUP, card));
+    wait_until("author told why", || has_text(&app.texts_to(AUTHOR), "was rejected. Reason: spam or advertising"))
+        .await;
+    assert_eq!(app.status_of(post).await, "rejected");
+    assert!(app.texts_to(CHANNEL).is_empty(), "nothing published");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_moderator_press_changes_nothing_and_double_press_decides_once() {
+    let app = App::start("flow_press", &[]).await;
+    app.fake.set_admins(&[]);
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "hello", Some("en")));
+    let (post, card) = app.card_of_latest().await;
+    app.fake.push_update(callback_query(555, &format!("a:{post}"), GROUP, card));
+    wait_until("stranger answered", || !app.fake.calls_to("answerCallbackQuery").is_empty()).await;
+    let answer = app.fake.calls_to("answerCallbackQuery").pop().unwrap();
+    assert_eq!(answer.field_str("show_alert").as_deref(), Some("true"));
+    assert_eq!(app.status_of(post).await, "pending", "a non-moderator changes nothing");
+
+    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &format!("r:{post}:1"), GROUP, card));
+    wait_until("three answers", || app.fake.calls_to("answerCallbackQuery").len() == 3).await;
+    let last = app.fake.calls_to("answerCallbackQuery").pop().unwrap();
+    assert!(last.field_str("text").unwrap_or_default().contains("Уже решено"), "{:?}", last.body);
+    wait_until("published", || app.texts_to(CHANNEL).len() == 1).await;
+    let decisions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM moderation_log WHERE action IN ('approve', 'reject')")
+            .fetch_one(app.services.pg.pool())
+            .await
+            .unwrap();
+    assert_eq!(decisions, 1, "decided exactly once");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banned_users_are_refused_and_the_rate_limit_names_the_wait() {
+    let app = App::start("flow_limits", &[("RATE_LIMIT_MAX", "2"), ("RATE_LIMIT_WINDOW_SECS", "120")]).await;
+    sqlx::query("INSERT INTO bans (user_id, reason) VALUES (2002, 'spam')")
+        .execute(app.services.pg.pool())
+        .await
+        .unwrap();
+    app.fake.push_update(text_message(2002, 2002, 1, "let me in", Some("ru")));
+    wait_until("ban refusal", || has_text(&app.texts_to(2002), "не можете предлагать")).await;
+
+    for mid in 1..=3 {
+        app.fake.push_update(text_message(AUTHOR, AUTHOR, mid, &format!("post {mid}"), Some("en")));
+    }
+    wait_until("rate limit answer", || has_text(&app.texts_to(AUTHOR), "Try again in")).await;
+    let refusal = app.texts_to(AUTHOR).into_iter().find(|t| t.contains("Try again in")).unwrap();
+    assert!(refusal.contains("seconds") || refusal.contains("second"), "{refusal}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.services.pg.pool()).await.unwrap();
+    assert_eq!(stored, 2, "the third was refused, the banned user's never stored");
+    app.fake.push_update(sticker_message(3003, 3003, 1, "st", "ust"));
+    wait_until("sticker refused politely", || has_text(&app.texts_to(3003), "can't take")).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_429_waits_retry_after_and_publishes_exactly_once() {
+    let app = App::start("flow_429", &[]).await;
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "flood me", Some("en")));
+    let (post, card) = app.card_of_latest().await;
+    wait_until("receipt sent", || has_text(&app.texts_to(AUTHOR), "received")).await;
+    let before = app.fake.calls_to("sendMessage").len();
+    app.fake.fail_next("sendMessage", 1, Fault::RetryAfter(1));
+    let pressed = std::time::Instant::now();
+    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    // The fake records the refused call too: one 429, then one accepted publication.
+    wait_until("published after the wait", || app.texts_to(CHANNEL).len() == 2).await;
+    let channel = app.sent_to(CHANNEL);
+    let waited = channel[1].at.duration_since(channel[0].at);
+    assert!(waited >= std::time::Duration::from_secs(1), "retry_after was obeyed: {waited:?}");
+    assert!(pressed.elapsed() >= std::time::Duration::from_secs(1));
+    wait_until("author told", || has_text(&app.texts_to(AUTHOR), "has been published")).await;
+    assert!(app.fake.calls_to("sendMessage").len() > before + 2);
+    assert_eq!(app.texts_to(CHANNEL).len(), 2, "no second publication after the accepted one");
+    assert_eq!(app.status_of(post).await, "published");
+    app.stop().await;
+}
