@@ -109,3 +109,28 @@ async fn seed_14_an_unreachable_redis_fails_fast_without_panicking() {
     }
     assert!(elapsed < Duration::from_secs(5), "five calls took {elapsed:?}");
 }
+
+#[tokio::test]
+async fn seed_14_a_redis_that_accepts_but_never_answers_times_out() {
+    // A server that takes the connection and then says nothing, like a hung Redis.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let cache = RedisCache::new(&format!("redis://127.0.0.1:{port}/0"), &unique_prefix("hung"), Duration::from_secs(1))
+        .unwrap();
+    let started = Instant::now();
+    let get = tokio::time::timeout(Duration::from_secs(10), cache.get("k")).await.expect("get hung");
+    let set =
+        tokio::time::timeout(Duration::from_secs(10), cache.set("k", "v", Ttl::from_config(Duration::from_mins(1))))
+            .await
+            .expect("set hung");
+    let elapsed = started.elapsed();
+    server.abort();
+    assert!(get.is_err() && set.is_err(), "a silent server cannot answer: {get:?} {set:?}");
+    assert!(elapsed < Duration::from_secs(8), "two calls against a silent server took {elapsed:?}");
+}
