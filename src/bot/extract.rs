@@ -124,7 +124,7 @@ pub fn edited_text(msg: &Message) -> Option<(String, serde_json::Value)> {
 mod tests {
     use super::*;
 
-    fn message(extra: serde_json::Value) -> Message {
+    fn message(extra: &serde_json::Value) -> Message {
         let mut m = serde_json::json!({
             "message_id": 10, "date": 1_700_000_000,
             "chat": { "id": 42, "type": "private", "first_name": "Аня" },
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn text_keeps_entities() {
-        let msg = message(serde_json::json!({
+        let msg = message(&serde_json::json!({
             "text": "hello bold", "entities": [{ "type": "bold", "offset": 6, "length": 4 }]
         }));
         let Some(Extracted::Post(post)) = extract(&msg) else { panic!("not a post") };
@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn photo_takes_the_largest_size_and_caption() {
-        let msg = message(serde_json::json!({
+        let msg = message(&serde_json::json!({
             "caption": "look", "media_group_id": "g1",
             "photo": [
                 { "file_id": "small", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 100 },
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn stickers_are_unsupported() {
-        let msg = message(serde_json::json!({
+        let msg = message(&serde_json::json!({
             "sticker": { "file_id": "st", "file_unique_id": "u", "type": "regular", "width": 512, "height": 512,
                          "is_animated": false, "is_video": false }
         }));

@@ -1,4 +1,4 @@
-//! A PostGate bot running in-process against the fake Bot API, a fresh PostgreSQL database
+//! A `PostGate` bot running in-process against the fake Bot API, a fresh `PostgreSQL` database
 //! and a unique Redis prefix, for whole-flow tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
