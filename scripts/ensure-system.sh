@@ -65,6 +65,14 @@ if ! psql "$admin_url" -qtAc 'SELECT 1' >/dev/null 2>&1; then
   psql "$admin_url" -qtAc 'SELECT 1' >/dev/null 2>&1 || { say "cannot log in to PostgreSQL with DATABASE_URL ($admin_url): fix the user/password"; exit 1; }
 fi
 
+# The database named in DATABASE_URL must exist: the app creates it itself, but the test
+# harness (#[sqlx::test]) connects to it first to create its per-test databases.
+db_name=$(sed -E 's#^.*/([^/?]+)(\?.*)?$#\1#' <<<"$DATABASE_URL")
+if ! psql "$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
+  say "creating database $db_name"
+  psql "$admin_url" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
+fi
+
 # --- Redis ----------------------------------------------------------------------------------
 redis_host=$(sed -E 's#^[a-z]+://([^@/]*@)?([^:/]+).*#\2#' <<<"$REDIS_URL")
 redis_port=$(sed -nE 's#^[a-z]+://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p' <<<"$REDIS_URL"); redis_port=${redis_port:-6379}
