@@ -36,6 +36,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
                 Self::Unavailable(e.to_string())
             }
+            // Class 08 (connection exception) and 57P (operator intervention: server shutting
+            // down or restarting) mean the database went away, not that the query was wrong.
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) => {
+                Self::Unavailable(e.to_string())
+            }
             sqlx::Error::Database(db) => match db.constraint() {
                 Some(constraint) => {
                     Self::Constraint { constraint: constraint.to_owned(), message: db.message().to_owned() }
