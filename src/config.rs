@@ -175,6 +175,14 @@ pub struct LimitsConfig {
     pub album_debounce: Duration,
 }
 
+/// Who the desktop console acts as.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsoleConfig {
+    /// The Telegram user id recorded as the moderator of console decisions.
+    pub moderator_id: Option<i64>,
+    pub moderator_name: String,
+}
+
 /// The whole effective configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
@@ -186,6 +194,15 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(with = "secs")]
     pub shutdown_timeout: Duration,
+    pub console: ConsoleConfig,
+}
+
+impl Config {
+    /// The moderator id console decisions are recorded under: `CONSOLE_MODERATOR_ID`, else the
+    /// first of `MODERATOR_IDS`.
+    pub fn console_moderator(&self) -> Option<i64> {
+        self.console.moderator_id.or_else(|| self.telegram.moderator_ids.first().copied())
+    }
 }
 
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgate";
@@ -251,6 +268,10 @@ impl Config {
                 filter: r.string("LOG_LEVEL", "info"),
             },
             shutdown_timeout: r.secs("SHUTDOWN_TIMEOUT_SECS", 10, 1..=300)?,
+            console: ConsoleConfig {
+                moderator_id: r.id_list("CONSOLE_MODERATOR_ID")?.first().copied(),
+                moderator_name: r.string("CONSOLE_MODERATOR_NAME", "Console"),
+            },
         })
     }
 }

@@ -8,6 +8,7 @@
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
 //! - [`services`]: the dependencies built once and injected everywhere
+//! - [`events`]: live change notifications (LISTEN/NOTIFY) for consoles
 //! - [`moderation`]: the decisions both faces (Telegram group, console) go through
 //! - [`telegram`]: the one HTTP client, timeouts and flood-limit retries
 //! - [`bot`]: the handler tree: intake, commands, moderation buttons
@@ -19,6 +20,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod i18n;
 pub mod import;
 pub mod moderation;

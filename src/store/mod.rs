@@ -43,6 +43,8 @@ pub trait Store: Send + Sync + 'static {
     async fn recent_posts_of(&self, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError>;
     /// How many of an author's posts wait for a decision.
     async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError>;
+    /// Counts of posts by status.
+    async fn stats(&self) -> Result<QueueStats, StoreError>;
     /// Remembers the moderation-group card of a post.
     async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError>;
 

@@ -326,6 +326,17 @@ pub enum OutboxResult {
     Done,
 }
 
+/// Counts of posts by status, for the console's header and statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub approved: i64,
+    pub published: i64,
+    pub publish_failed: i64,
+    pub rejected: i64,
+    pub edited_pending: i64,
+}
+
 /// A moderator's identity as shown to other moderators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModeratorProfile {

@@ -5,6 +5,7 @@ mod import;
 mod outbox;
 mod posts;
 mod rows;
+mod stats;
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use tracing::instrument;
 use super::{
     AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest, ClaimOutcome,
     DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost, OutboxJob, OutboxResult, PostPage,
-    PostQuery, PostRecord, PostSummary, Store, StoreError, SubmitOutcome,
+    PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -133,6 +134,10 @@ impl Store for PgStore {
 
     async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError> {
         posts::pending_count_of(&self.pool, author).await
+    }
+
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        stats::stats(&self.pool).await
     }
 
     async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError> {
