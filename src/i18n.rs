@@ -14,9 +14,11 @@ pub const AVAILABLE: [&str; 2] = ["ru", "en"];
 pub const FALLBACK: &str = "ru";
 
 /// The Fluent sources of each locale, embedded so the binary runs from anywhere.
-pub const SOURCES: [(&str, &str, &str); 2] = [
+pub const SOURCES: [(&str, &str, &str); 4] = [
     ("ru", "bot.ftl", include_str!("../locales/ru/bot.ftl")),
     ("en", "bot.ftl", include_str!("../locales/en/bot.ftl")),
+    ("ru", "ui.ftl", include_str!("../locales/ru/ui.ftl")),
+    ("en", "ui.ftl", include_str!("../locales/en/ui.ftl")),
 ];
 
 /// Loading failures (a broken `.ftl` file is a build-time bug, caught by the locale tests).
