@@ -1,0 +1,84 @@
+// Tauri IPC: one wrapper per console command (docs/console-commands.md), errors normalised to ApiError.
+
+/** An error from a command, always with a `code` from the contract. */
+export class ApiError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.code = code || 'internal';
+  }
+}
+
+const CODES = new Set(['not_found', 'conflict', 'invalid', 'unavailable', 'forbidden', 'internal']);
+
+/** Turns whatever a rejected invoke gave us into an ApiError. */
+export function normaliseError(err) {
+  if (err instanceof ApiError) return err;
+  if (typeof err === 'string') {
+    try {
+      const parsed = JSON.parse(err);
+      if (parsed && typeof parsed === 'object') return normaliseError(parsed);
+    } catch { /* plain text */ }
+    return new ApiError('internal', err);
+  }
+  if (err && typeof err === 'object') {
+    const code = CODES.has(err.code) ? err.code : 'internal';
+    const message = typeof err.message === 'string' ? err.message : String(err.code || err);
+    const out = new ApiError(code, message);
+    if (err.field) out.field = String(err.field);
+    return out;
+  }
+  return new ApiError('internal', String(err));
+}
+
+function tauri() {
+  const t = window.__TAURI__;
+  if (!t || !t.core || !t.event) throw new ApiError('unavailable', 'window.__TAURI__ is missing');
+  return t;
+}
+
+/** Calls a command; rejects with ApiError. */
+export async function call(command, args) {
+  try {
+    return await tauri().core.invoke(command, args || {});
+  } catch (err) {
+    throw normaliseError(err);
+  }
+}
+
+/** Subscribes to an event; the handler gets the payload. Returns an unlisten function (a promise of one). */
+export function listen(event, handler) {
+  return tauri().event.listen(event, (e) => handler(e && 'payload' in e ? e.payload : e));
+}
+
+export const EVENT_CHANGED = 'postgate://changed';
+export const EVENT_BOT = 'postgate://bot';
+
+export const api = {
+  queueList: (query) => call('queue_list', { query }),
+  queueStats: () => call('queue_stats'),
+  postDetail: (id) => call('post_detail', { id }),
+  postClaim: (id) => call('post_claim', { id }),
+  postRelease: (id) => call('post_release', { id }),
+  postApprove: (id, editedBody) =>
+    call('post_approve', editedBody === undefined ? { id } : { id, editedBody }),
+  postReject: (id, reason, banAuthor) => call('post_reject', { id, reason, banAuthor: Boolean(banAuthor) }),
+  postRetry: (id) => call('post_retry', { id }),
+  bulkDecide: (ids, action, reason) =>
+    call('bulk_decide', reason ? { ids, action, reason } : { ids, action }),
+  authorBan: (userId, reason) => call('author_ban', { userId, reason }),
+  authorUnban: (userId) => call('author_unban', { userId }),
+  auditLog: (postId, limit) => {
+    const args = {};
+    if (postId !== undefined && postId !== null) args.postId = postId;
+    if (limit) args.limit = limit;
+    return call('audit_log', args);
+  },
+  botStatus: () => call('bot_status'),
+  botStart: () => call('bot_start'),
+  botStop: () => call('bot_stop'),
+  uiTexts: (locale) => call('ui_texts', locale ? { locale } : {}),
+  settingsGet: () => call('settings_get'),
+  settingsSave: (settings) => call('settings_save', { settings }),
+  settingsTest: (settings) => call('settings_test', { settings }),
+};
