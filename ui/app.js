@@ -1,0 +1,147 @@
+// PostGate moderator console: entry point. Loads texts, builds the shell, routes views, wires live events.
+//
+// DOM test contract (end-to-end WebDriver tests rely on these; keep them stable):
+//   [data-testid="queue"]            the post list (role=listbox) of the Queue/History view
+//   [data-testid="row-<id>"]         one row per post (role=option); the selected row has aria-selected="true"
+//   [data-testid="row-excerpt"]      the excerpt inside a row (plain text)
+//   [data-testid="check-<id>"]       the bulk checkbox of a row; [data-testid="select-all"] selects the page
+//   [data-testid="bulk-approve"], [data-testid="bulk-reject"], [data-testid="bulk-results"] (per-item outcomes)
+//   [data-testid="detail"]           the detail pane; [data-testid="detail-body"] its text (entities rendered as text)
+//   [data-testid="detail-status"]    the status badge of the open post
+//   [data-testid="approve"], [data-testid="edit"], [data-testid="reject"], [data-testid="ban"], [data-testid="retry"]
+//   [data-testid="edit-dialog"] with [data-testid="edit-body"] (textarea) and [data-testid="edit-confirm"]
+//   [data-testid="reject-dialog"]    the reject dialog; [data-testid="reason-<name>"] one radio per template
+//                                    (reject_templates[].name); [data-testid="reason-custom"] the free-text
+//                                    textarea; [data-testid="reject-confirm"] the confirm button
+//   [data-testid="ban-dialog"] with [data-testid="ban-reason"] and [data-testid="ban-confirm"]
+//   [data-testid="confirm-dialog"] with [data-testid="confirm"] (unban, bulk approve)
+//   [data-testid="claim-warning"]    shown when another moderator holds the open post
+//   [data-testid="toast"]            every toast (data-kind = info | success | warn | error)
+//   [data-testid="count-pending"]    the pending count (digits only); also count-edited, count-failed, count-published
+//   [data-testid="bot-state"]        the bot pill (data-state = stopped | starting | running | held_elsewhere | error)
+//   [data-testid="bot-toggle"]       Start/Stop in the header
+//   [data-testid="search"]           the search box; filter-status / filter-media / filter-edited selects
+//   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings
+//   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
+//   [data-testid="audit"], [data-testid="bot-panel"], [data-testid="settings"] (setting-<field>, setting-<field>-error)
+// Keyboard: j/k move, a approve, e edit, r reject, b ban, / search, ? help, Esc closes dialogs.
+import { h, replace, debounce } from './js/dom.js';
+import { api, listen, EVENT_CHANGED, EVENT_BOT } from './js/api.js';
+import { loadTexts, savedLocale, t } from './js/i18n.js';
+import { mountToasts, toast, toastError, errorText } from './js/toast.js';
+import { setMe } from './js/outcome.js';
+import { createHeader, createBotState, applyTheme, savedTheme, VIEWS } from './js/header.js';
+import { installKeys, openShortcuts } from './js/keys.js';
+import { openConfirm, closeModal } from './js/dialogs.js';
+import { createPostsView } from './js/views/posts.js';
+import { createAuditView } from './js/views/audit.js';
+import { createBotView } from './js/views/bot.js';
+import { createSettingsView } from './js/views/settings.js';
+
+const root = document.getElementById('app');
+const bot = createBotState();
+const app = { header: null, views: {}, current: null, name: null };
+
+/** Opens an http(s) link in the system browser, only after the moderator confirms it. */
+function openLink(url) {
+  openConfirm({
+    title: t('ui-link-title'),
+    text: url,
+    confirmLabel: t('ui-link-open'),
+    onConfirm: async () => {
+      const tauri = window.__TAURI__ || {};
+      if (tauri.opener && typeof tauri.opener.openUrl === 'function') { await tauri.opener.openUrl(url); return; }
+      try {
+        await tauri.core.invoke('plugin:opener|open_url', { url });
+      } catch {
+        window.open(url, '_blank', 'noopener,noreferrer');
+      }
+    },
+  });
+}
+
+const refreshCounts = debounce(async () => {
+  try { app.header.setCounts(await api.queueStats()); } catch { /* the next event retries */ }
+}, 300);
+
+function buildViews() {
+  return {
+    queue: createPostsView({ mode: 'queue', onOpenLink: openLink, onCountsStale: refreshCounts }),
+    history: createPostsView({ mode: 'history', onOpenLink: openLink, onCountsStale: refreshCounts }),
+    audit: createAuditView(),
+    bot: createBotView({ bot }),
+    settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id) }),
+  };
+}
+
+function show(name) {
+  const view = VIEWS.includes(name) ? name : 'queue';
+  if (app.current && app.name === view) return;
+  if (app.current) app.current.unmount();
+  app.name = view;
+  app.current = app.views[view];
+  replace(document.getElementById('main'), app.current.el);
+  app.header.setView(view);
+  if (location.hash !== `#${view}`) history.replaceState(null, '', `#${view}`);
+  app.current.mount();
+}
+
+/** (Re)builds the whole shell, e.g. after a language switch. */
+function buildShell() {
+  if (app.current) app.current.unmount();
+  closeModal();
+  app.current = null;
+  app.views = buildViews();
+  app.header = createHeader({
+    bot,
+    onNavigate: show,
+    onLocale: async (loc) => {
+      try { await loadTexts(loc); } catch (err) { toastError(err); return; }
+      const name = app.name;
+      buildShell();
+      show(name);
+    },
+  });
+  app.header.helpButton.addEventListener('click', openShortcuts);
+  replace(root, app.header.el, h('main', { id: 'main', class: 'main' }));
+  mountToasts(root);
+  refreshCounts();
+}
+
+function fatal(err, retry) {
+  replace(root, h('div', { class: 'fatal', role: 'alert' },
+    h('h1', {}, 'PostGate'),
+    h('p', {}, errorText(err)),
+    h('button', { class: 'btn btn-primary', type: 'button', onClick: retry }, '↻')));
+}
+
+async function start() {
+  applyTheme(savedTheme());
+  try {
+    await loadTexts(savedLocale());
+  } catch (err) {
+    fatal(err, start);
+    return;
+  }
+  try {
+    const settings = await api.settingsGet();
+    setMe(settings && settings.console_moderator_id);
+  } catch { /* "you" is then shown as the id */ }
+  buildShell();
+  show(location.hash.slice(1));
+  bot.refresh();
+  window.addEventListener('hashchange', () => show(location.hash.slice(1)));
+  installKeys(() => (app.current ? app.current.keys : {}));
+  setInterval(() => { if (app.current) app.current.tick(); }, 30000);
+  try {
+    await listen(EVENT_CHANGED, (payload) => {
+      if (app.current) app.current.onChanged(payload);
+      refreshCounts();
+    });
+    await listen(EVENT_BOT, (state) => bot.set(state));
+  } catch (err) {
+    toast(`${t('ui-live-off')}: ${errorText(err)}`, 'warn');
+  }
+}
+
+start();

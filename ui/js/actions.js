@@ -1,0 +1,129 @@
+// Moderator actions on the open post: approve, edit & approve, reject, ban/unban, retry — never optimistic.
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { describeDecide } from './outcome.js';
+import { toast, toastError } from './toast.js';
+import { openRejectDialog, openEditDialog, openBanDialog, openConfirm } from './dialogs.js';
+
+/**
+ * `current()` gives the open `{ post, author, log }`; `setBusy(name|null)` disables the buttons;
+ * `onDecided(id)` after a decision went through; `onStale(id)` when the server said no;
+ * `onChanged()` after a ban/unban.
+ */
+export function createActions({ current, setBusy, onDecided, onStale, onChanged }) {
+  /** Reports a DecideOutcome; the caller has already cleared busy. */
+  function report(id, outcome, successKey) {
+    const d = describeDecide(outcome, id, successKey);
+    toast(d.text, d.kind);
+    if (d.ok) onDecided(id); else onStale(id);
+    return d.ok;
+  }
+
+  /** Runs a decision request with the buttons disabled; errors become toasts and a refresh. */
+  async function decide(name, request, successKey) {
+    const data = current();
+    if (!data) return;
+    const id = data.post.id;
+    setBusy(name);
+    let outcome;
+    try {
+      outcome = await request(id);
+    } catch (err) {
+      setBusy(null);
+      toastError(err);
+      onStale(id);
+      return;
+    }
+    setBusy(null);
+    report(id, outcome, successKey);
+  }
+
+  function pending() {
+    const data = current();
+    return data && data.post.status === 'pending' ? data : null;
+  }
+
+  const approve = () => {
+    if (!pending()) return;
+    decide('approve', (id) => api.postApprove(id), 'ui-outcome-approved');
+  };
+
+  const edit = () => {
+    const data = pending();
+    if (!data) return;
+    const { id, body } = data.post;
+    openEditDialog({
+      title: t('ui-edit-title', { id }),
+      body,
+      onConfirm: async (text) => {
+        setBusy('edit');
+        try {
+          const outcome = await api.postApprove(id, text === body ? undefined : text);
+          setBusy(null);
+          report(id, outcome, text === body ? 'ui-outcome-approved' : 'ui-outcome-edited');
+        } catch (err) {
+          setBusy(null);
+          throw err; // shown inside the dialog; the moderator may fix and retry
+        }
+      },
+    });
+  };
+
+  const reject = () => {
+    const data = pending();
+    if (!data) return;
+    const { id } = data.post;
+    openRejectDialog({
+      title: t('ui-reject-title', { id }),
+      allowBan: true,
+      onConfirm: async (reason, ban) => {
+        setBusy('reject');
+        try {
+          const outcome = await api.postReject(id, reason, ban);
+          setBusy(null);
+          report(id, outcome, ban ? 'ui-outcome-rejected-banned' : 'ui-outcome-rejected');
+        } catch (err) {
+          setBusy(null);
+          throw err;
+        }
+      },
+    });
+  };
+
+  const retry = () => {
+    const data = current();
+    if (!data || data.post.status !== 'publish_failed') return;
+    decide('retry', (id) => api.postRetry(id), 'ui-outcome-retried');
+  };
+
+  const ban = () => {
+    const data = current();
+    if (!data) return;
+    const profile = (data.author && data.author.profile) || data.post.author;
+    const userId = profile.id;
+    const name = [profile.first_name, profile.last_name].filter(Boolean).join(' ') || String(userId);
+    if (data.author && data.author.banned) {
+      openConfirm({
+        title: t('ui-unban-title', { name }),
+        text: t('ui-unban-text', { name }),
+        confirmLabel: t('ui-unban'),
+        onConfirm: async () => {
+          const had = await api.authorUnban(userId);
+          toast(had ? t('ui-unbanned', { name }) : t('ui-unban-none', { name }), had ? 'success' : 'info');
+          onChanged();
+        },
+      });
+      return;
+    }
+    openBanDialog({
+      title: t('ui-ban-title', { name }),
+      onConfirm: async (reason) => {
+        await api.authorBan(userId, reason);
+        toast(t('ui-banned', { name }), 'success');
+        onChanged();
+      },
+    });
+  };
+
+  return { approve, edit, reject, retry, ban };
+}

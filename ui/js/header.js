@@ -1,0 +1,147 @@
+// The header: navigation, queue counts, the bot pill with Start/Stop, language switch and theme toggle.
+import { h, replace } from './dom.js';
+import { api } from './api.js';
+import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
+import { toastError } from './toast.js';
+
+export const VIEWS = ['queue', 'history', 'audit', 'bot', 'settings'];
+const THEMES = ['auto', 'dark', 'light'];
+const THEME_KEY = 'postgate.theme';
+const THEME_GLYPH = { auto: '◐', dark: '☾', light: '☀' };
+
+/** Shared bot state: the pill, the Bot view and the tray-driven events all read it. */
+export function createBotState() {
+  let state = null;
+  let busy = false;
+  const subs = new Set();
+  const emit = () => subs.forEach((fn) => fn(state));
+  return {
+    get: () => state,
+    busy: () => busy,
+    set(next) { if (next && typeof next === 'object') { state = next; emit(); } },
+    label: () => (state ? label('bot', state.state) : t('ui-bot-unknown')),
+    subscribe(fn) { subs.add(fn); return () => subs.delete(fn); },
+    /** Start when stopped, stop when running; resolves to the new state. */
+    async toggle() {
+      const running = state && (state.state === 'running' || state.state === 'starting');
+      busy = true;
+      emit();
+      try {
+        const next = running ? await api.botStop() : await api.botStart();
+        state = next || state;
+        return next;
+      } finally {
+        busy = false;
+        emit();
+      }
+    },
+    async refresh() {
+      try { const st = await api.botStatus(); this.set(st.state); } catch { /* the pill keeps the last state */ }
+    },
+  };
+}
+
+export function savedTheme() {
+  try {
+    const v = localStorage.getItem(THEME_KEY);
+    return THEMES.includes(v) ? v : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/** Applies a theme: `auto` follows prefers-color-scheme. */
+export function applyTheme(theme) {
+  if (theme === 'auto') document.documentElement.removeAttribute('data-theme');
+  else document.documentElement.setAttribute('data-theme', theme);
+  try { localStorage.setItem(THEME_KEY, theme); } catch { /* ignore */ }
+}
+
+/**
+ * `onNavigate(view)`, `onLocale(locale)`; `bot` from createBotState. Returns
+ * `{ el, setView(view), setCounts(stats) }`.
+ */
+export function createHeader({ bot, onNavigate, onLocale }) {
+  const tabs = {};
+  const tabCount = h('span', { class: 'tab-count' });
+  const nav = h('nav', { class: 'tabs', 'aria-label': t('ui-nav') }, VIEWS.map((v) => {
+    tabs[v] = h('a', { class: 'tab', href: `#${v}`, 'data-testid': `nav-${v}` }, t(`ui-nav-${v}`), v === 'queue' ? tabCount : null);
+    tabs[v].addEventListener('click', (e) => { e.preventDefault(); onNavigate(v); });
+    return tabs[v];
+  }));
+
+  const pending = h('span', { class: 'count-value', 'data-testid': 'count-pending' }, '—');
+  const edited = h('span', { class: 'count-value', 'data-testid': 'count-edited' }, '—');
+  const failed = h('span', { class: 'count-value', 'data-testid': 'count-failed' }, '—');
+  const published = h('span', { class: 'count-value', 'data-testid': 'count-published' }, '—');
+  const stat = (value, key, cls) => h('span', { class: ['count', cls] }, value, h('span', { class: 'count-label' }, t(key)));
+  const failedStat = stat(failed, 'ui-count-failed', 'count-failed');
+  const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
+    stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
+
+  const pill = h('span', { class: 'pill', 'data-testid': 'bot-state', role: 'status' });
+  const toggle = h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'bot-toggle' });
+  toggle.addEventListener('click', async () => {
+    try { await bot.toggle(); } catch (err) { toastError(err); bot.refresh(); }
+  });
+  const renderBot = () => {
+    const st = bot.get();
+    const name = st ? st.state : 'unknown';
+    pill.dataset.state = name;
+    pill.className = `pill pill-${name}`;
+    replace(pill, h('span', { class: 'dot', 'aria-hidden': 'true' }), bot.label());
+    pill.title = st && st.state === 'error' ? String(st.message || '') : (st && st.state === 'held_elsewhere' ? String(st.holder || '') : '');
+    const running = st && (st.state === 'running' || st.state === 'starting');
+    toggle.textContent = running ? t('ui-bot-stop') : t('ui-bot-start');
+    toggle.disabled = bot.busy() || !st;
+  };
+  bot.subscribe(renderBot);
+  renderBot();
+
+  const lang = h('select', { class: 'input select select-sm', 'aria-label': t('ui-language'), 'data-testid': 'locale' },
+    LOCALES.map((l) => h('option', { value: l, selected: l === locale() }, t(`ui-lang-${l}`))));
+  lang.addEventListener('change', () => onLocale(lang.value));
+
+  let theme = savedTheme();
+  const themeBtn = h('button', { class: 'btn btn-sm btn-icon', type: 'button', 'data-testid': 'theme' });
+  const renderTheme = () => {
+    themeBtn.textContent = THEME_GLYPH[theme];
+    themeBtn.title = t(`ui-theme-${theme}`);
+    themeBtn.setAttribute('aria-label', `${t('ui-theme')}: ${t(`ui-theme-${theme}`)}`);
+  };
+  themeBtn.addEventListener('click', () => {
+    theme = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+    applyTheme(theme);
+    renderTheme();
+  });
+  renderTheme();
+
+  const el = h('header', { class: 'appbar' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '▚'), 'PostGate'),
+    nav,
+    h('div', { class: 'spacer' }),
+    counts,
+    h('div', { class: 'botbox' }, pill, toggle),
+    lang,
+    themeBtn,
+    h('button', { class: 'btn btn-sm btn-icon', type: 'button', title: t('ui-shortcuts-title'), 'aria-label': t('ui-shortcuts-title'), 'data-testid': 'help' }, '?'));
+
+  return {
+    el,
+    helpButton: el.lastChild,
+    setView(view) {
+      for (const v of VIEWS) {
+        if (v === view) tabs[v].setAttribute('aria-current', 'page'); else tabs[v].removeAttribute('aria-current');
+      }
+    },
+    setCounts(stats) {
+      if (!stats) return;
+      pending.textContent = String(stats.pending ?? 0);
+      edited.textContent = fmtNumber(stats.edited_pending);
+      failed.textContent = fmtNumber(stats.publish_failed);
+      published.textContent = fmtNumber(stats.published);
+      failedStat.classList.toggle('alert', Number(stats.publish_failed) > 0);
+      tabCount.textContent = stats.pending > 0 ? fmtNumber(stats.pending) : '';
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// Settings form: settings_get / settings_save / settings_test, with errors shown beside the field they name.
+import { h, replace } from '../dom.js';
+import { api } from '../api.js';
+import { t } from '../i18n.js';
+import { toast, errorText } from '../toast.js';
+
+/** Field, environment variable, input kind, client-side check (returns an error key or null). */
+const FIELDS = [
+  ['bot_token', 'BOT_TOKEN', 'secret', (v) => (!v || v.includes('*') || /^\d+:[\w-]{20,}$/.test(v) ? null : 'ui-settings-err-token')],
+  ['moderation_group_id', 'MODERATION_GROUP_ID', 'text', (v) => (/^-\d+$/.test(v) ? null : 'ui-settings-err-group')],
+  ['channel_id', 'CHANNEL_ID', 'text', (v) => (/^(-\d+|@\w{4,})$/.test(v) ? null : 'ui-settings-err-channel')],
+  ['moderator_ids', 'MODERATOR_IDS', 'text', (v) => (/^\s*(\d+\s*(,\s*\d+\s*)*)?$/.test(v) ? null : 'ui-settings-err-ids')],
+  ['console_moderator_id', 'CONSOLE_MODERATOR_ID', 'text', (v) => (/^\d*$/.test(v) ? null : 'ui-settings-err-id')],
+  ['database_url', 'DATABASE_URL', 'secret', (v) => (/^postgres(ql)?:\/\//.test(v) ? null : 'ui-settings-err-database')],
+  ['redis_url', 'REDIS_URL', 'secret', (v) => (/^rediss?:\/\//.test(v) ? null : 'ui-settings-err-redis')],
+  ['default_locale', 'DEFAULT_LOCALE', 'locale', (v) => (['ru', 'en'].includes(v) ? null : 'ui-settings-err-locale')],
+];
+
+export function createSettingsView({ onSaved }) {
+  let original = null;
+  const inputs = {};
+  const errors = {};
+  const formError = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'settings-error' });
+  const results = h('ul', { class: 'checks', 'data-testid': 'settings-checks' });
+  const save = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'settings-save' }, t('ui-settings-save'));
+  const test = h('button', { class: 'btn', type: 'button', 'data-testid': 'settings-test' }, t('ui-settings-test'));
+
+  const rows = FIELDS.map(([name, env, kind]) => {
+    const id = `setting-${name}`;
+    const input = kind === 'locale'
+      ? h('select', { class: 'input', id, name }, ['ru', 'en'].map((l) => h('option', { value: l }, t(`ui-lang-${l}`))))
+      : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
+    input.setAttribute('data-testid', id);
+    inputs[name] = input;
+    errors[name] = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error` });
+    input.setAttribute('aria-describedby', `${id}-hint ${id}-error`);
+    input.addEventListener('input', () => setFieldError(name, ''));
+    return h('div', { class: 'field' },
+      h('label', { class: 'field-label', for: id }, t(`ui-settings-${name.replace(/_/g, '-')}`), ' ', h('code', { class: 'muted small' }, env)),
+      input,
+      h('p', { class: 'field-hint muted small', id: `${id}-hint` }, t(`ui-settings-${name.replace(/_/g, '-')}-hint`)),
+      errors[name]);
+  });
+
+  const form = h('form', { class: 'settings-form', novalidate: true, 'data-testid': 'settings' },
+    rows, formError,
+    h('div', { class: 'actions' }, save, test),
+    results);
+  const body = h('div', { class: 'panel' }, h('p', { class: 'state' }, t('ui-loading')));
+  const el = h('section', { class: 'page', 'aria-label': t('ui-nav-settings') },
+    h('header', { class: 'page-head' }, h('h2', {}, t('ui-nav-settings'))),
+    h('p', { class: 'muted small' }, t('ui-settings-intro')),
+    body);
+
+  function setFieldError(name, text) {
+    errors[name].textContent = text;
+    inputs[name].setAttribute('aria-invalid', text ? 'true' : 'false');
+  }
+
+  /** The form's values, typed like what settings_get returned. */
+  function values() {
+    const out = { ...(original || {}) };
+    for (const [name] of FIELDS) {
+      const raw = inputs[name].value.trim();
+      const before = original ? original[name] : undefined;
+      if (typeof before === 'number') out[name] = raw === '' ? null : (Number.isFinite(Number(raw)) ? Number(raw) : raw);
+      else if (before === null && raw === '') out[name] = null;
+      else out[name] = raw;
+    }
+    return out;
+  }
+
+  function checkClient() {
+    let ok = true;
+    for (const [name, , , check] of FIELDS) {
+      const key = check(inputs[name].value.trim());
+      setFieldError(name, key ? t(key) : '');
+      if (key) ok = false;
+    }
+    return ok;
+  }
+
+  /** Puts a server error beside the field it names, or under the form. */
+  function showServerError(err) {
+    const text = errorText(err);
+    const msg = `${err.field || ''} ${err.message || ''}`;
+    const hit = FIELDS.find(([name, env]) => err.field === name || msg.includes(env) || msg.includes(name));
+    if (hit) setFieldError(hit[0], text); else formError.textContent = text;
+  }
+
+  async function withButton(button, work) {
+    save.disabled = true;
+    test.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    formError.textContent = '';
+    try { await work(); } finally {
+      save.disabled = false;
+      test.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!checkClient()) return;
+    withButton(save, async () => {
+      try {
+        const v = values();
+        await api.settingsSave(v);
+        toast(t('ui-settings-saved'), 'success');
+        await load();
+        if (onSaved) onSaved(v);
+      } catch (err) {
+        showServerError(err);
+      }
+    });
+  });
+
+  test.addEventListener('click', () => {
+    if (!checkClient()) return;
+    withButton(test, async () => {
+      replace(results, h('li', { class: 'muted' }, t('ui-settings-testing')));
+      try {
+        const res = await api.settingsTest(values());
+        replace(results, ['database', 'redis', 'telegram'].map((k) => {
+          const c = (res && res[k]) || { ok: false, message: '' };
+          return h('li', { class: ['check-result', c.ok ? 'ok' : 'fail'], 'data-testid': `check-${k}` },
+            h('span', { class: 'bulk-mark', 'aria-hidden': 'true' }, c.ok ? '✓' : '✕'),
+            h('strong', {}, t(`ui-settings-check-${k}`)),
+            h('span', { class: 'muted' }, c.message || (c.ok ? t('ui-settings-check-ok') : '')));
+        }));
+      } catch (err) {
+        replace(results);
+        showServerError(err);
+      }
+    });
+  });
+
+  async function load() {
+    try {
+      original = await api.settingsGet();
+      for (const [name] of FIELDS) {
+        const v = original[name];
+        inputs[name].value = v === null || v === undefined ? '' : String(v);
+        setFieldError(name, '');
+      }
+      replace(body, form);
+    } catch (err) {
+      replace(body, h('div', { class: 'state state-error' }, h('p', {}, errorText(err)),
+        h('button', { class: 'btn', type: 'button', onClick: load }, t('ui-retry'))));
+    }
+  }
+
+  return {
+    el,
+    mount: () => load(),
+    unmount() {},
+    onChanged() {},
+    tick() {},
+    keys: {},
+  };
+}
