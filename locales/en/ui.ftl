@@ -67,6 +67,7 @@ ui-no-caption = No caption
 ui-author-unknown = No name
 ui-badge-edited = edited
 ui-badge-claimed = { $moderator } reviewing
+ui-badge-mine = you are reviewing
 
 ## Statuses, media, actions, sources
 ui-status-pending = pending

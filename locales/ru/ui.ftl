@@ -67,6 +67,7 @@ ui-no-caption = Без подписи
 ui-author-unknown = Без имени
 ui-badge-edited = правка
 ui-badge-claimed = смотрит { $moderator }
+ui-badge-mine = вы смотрите
 
 ## Статусы, медиа, действия, источники
 ui-status-pending = ожидает

@@ -98,8 +98,9 @@ function renderNode(node, opts, doc) {
   const el = elementFor(entity, plain(children), opts, doc);
   const target = el.firstChild && el.tagName === 'PRE' ? el.firstChild : el;
   for (const child of children) target.appendChild(renderNode(child, opts, doc));
-  if (el.tagName === 'A' && entity.type === 'text_link') {
+  if (entity.type === 'text_link') {
     // Show where a text link really goes: moderators must see a phishing URL for what it is.
+    // An unsafe scheme (javascript:, tg:, …) is shown too, but never becomes a link.
     const wrap = doc.createElement('span');
     wrap.className = 'ent-linkwrap';
     const url = doc.createElement('span');

@@ -61,8 +61,9 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     tabindex: '0',
   });
   const footer = h('div', { class: 'list-footer' });
-  const toolbar = h('div', { class: 'toolbar' },
-    search, statusSel, mediaSel, editedSel, totalEl);
+  const toolbar = h('div', { class: 'toolbar toolbar-list' },
+    h('div', { class: 'toolbar-row' }, search, totalEl),
+    h('div', { class: 'toolbar-row' }, statusSel, mediaSel, editedSel));
   const bulkRow = history ? null : h('div', { class: 'bulkbar' },
     h('label', { class: 'check' }, selectAll, t('ui-select-page')), bulkBar ? bulkBar.el : null);
   const el = h('section', { class: 'list-pane', 'aria-label': t('ui-list') }, toolbar, bulkRow, h('div', { class: 'rows-scroll' }, listEl, footer));
@@ -153,7 +154,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     if (p.edited_by_author) out.push(h('span', { class: ['badge', 'badge-edited'], 'data-testid': 'badge-edited' }, t('ui-badge-edited')));
     if (p.claimed_by !== null && p.claimed_by !== undefined && isFuture(p.claim_expires_at)) {
       out.push(h('span', { class: ['badge', isMe(p.claimed_by) ? 'badge-mine' : 'badge-claimed'], 'data-testid': 'badge-claimed' },
-        t('ui-badge-claimed', { moderator: who(p.claimed_by) })));
+        isMe(p.claimed_by) ? t('ui-badge-mine') : t('ui-badge-claimed', { moderator: who(p.claimed_by) })));
     }
     if (filters.status !== 'pending') {
       out.push(h('span', { class: ['badge', `status-${p.status}`] }, label('status', p.status)));
