@@ -234,6 +234,9 @@
   if (params.get('theme')) localStorage.setItem('postgate.theme', params.get('theme'));
   if (params.get('locale')) localStorage.setItem('postgate.locale', params.get('locale'));
   // Scripted screens for headless screenshots: ?scenario=detail|reject|edit|shortcuts|bulk|history|audit|settings|bot.
+  if (params.get('selftest')) {
+    window.addEventListener('load', () => { setTimeout(() => import('./selftest.js').then((m) => m.run()), 300); });
+  }
   const scenario = params.get('scenario');
   if (scenario) {
     const wait = (ms) => new Promise((r) => setTimeout(r, ms));
