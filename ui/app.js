@@ -90,6 +90,8 @@ function show(name) {
 function buildShell() {
   if (app.current) app.current.unmount();
   closeModal();
+  if (app.header) app.header.destroy();
+  for (const view of Object.values(app.views)) if (view.destroy) view.destroy();
   app.current = null;
   app.views = buildViews();
   app.header = createHeader({
@@ -131,6 +133,8 @@ async function start() {
   show(location.hash.slice(1));
   bot.refresh();
   window.addEventListener('hashchange', () => show(location.hash.slice(1)));
+  // Leaving the page (reload, quit) releases the claim of the open post right away.
+  window.addEventListener('pagehide', () => { if (app.current) app.current.unmount(); });
   installKeys(() => (app.current ? app.current.keys : {}));
   setInterval(() => { if (app.current) app.current.tick(); }, 30000);
   try {

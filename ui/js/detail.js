@@ -17,6 +17,11 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
   const s = { id: null, data: null, loading: false, error: null, claim: null, busy: null };
   let token = 0;
   let renewTimer = null;
+  // A claim is renewed only while the moderator is actually here; left alone, it goes stale
+  // and expires, so an open-but-abandoned console never holds a post hostage.
+  let lastActivity = Date.now();
+  const touch = () => { lastActivity = Date.now(); };
+  for (const type of ['keydown', 'pointerdown', 'wheel']) document.addEventListener(type, touch, { passive: true });
   const el = h('section', { class: 'detail-pane', 'data-testid': 'detail', 'aria-label': t('ui-detail'), tabindex: '-1' });
 
   const actions = createActions({
@@ -35,10 +40,12 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
   /** Keeps our claim alive while the post stays open (a stale claim expires by itself). */
   function scheduleRenew(id, until) {
     clearRenew();
-    const left = new Date(until).getTime() - Date.now();
+    const claimedAt = Date.now();
+    const left = new Date(until).getTime() - claimedAt;
     if (!Number.isFinite(left) || left <= 0) return;
     renewTimer = setTimeout(async () => {
       if (s.id !== id || !s.data || s.data.post.status !== 'pending') return;
+      if (document.hidden || lastActivity < claimedAt) return;
       try {
         const claim = await api.postClaim(id);
         if (s.id !== id) return;
@@ -249,5 +256,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     status: () => (s.data ? s.data.post.status : null),
     shortcut: (name) => { if (s.data && s.busy === null && actions[name]) actions[name](); },
     rerender: render,
+    destroy() {
+      close();
+      for (const type of ['keydown', 'pointerdown', 'wheel']) document.removeEventListener(type, touch);
+    },
   };
 }

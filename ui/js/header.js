@@ -95,7 +95,7 @@ export function createHeader({ bot, onNavigate, onLocale }) {
     toggle.textContent = running ? t('ui-bot-stop') : t('ui-bot-start');
     toggle.disabled = bot.busy() || !st;
   };
-  bot.subscribe(renderBot);
+  const unsubscribe = bot.subscribe(renderBot);
   renderBot();
 
   const lang = h('select', { class: 'input select select-sm', 'aria-label': t('ui-language'), 'data-testid': 'locale' },
@@ -128,6 +128,7 @@ export function createHeader({ bot, onNavigate, onLocale }) {
 
   return {
     el,
+    destroy: unsubscribe,
     helpButton: el.lastChild,
     setView(view) {
       for (const v of VIEWS) {

@@ -55,6 +55,7 @@ export function createPostsView({ mode, onOpenLink, onCountsStale }) {
         detail.refresh();
       }
     },
+    destroy: () => detail.destroy(),
     tick() {
       list.rerenderTimes();
       list.refreshClaims();
