@@ -78,7 +78,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (id === s.id && (s.data || s.loading)) return;
     release();
     const mine = ++token;
-    Object.assign(s, { id, data: null, error: null, loading: true, busy: null });
+    Object.assign(s, { id, data: null, error: null, loading: true, busy: null, refreshAfterOpen: false });
     render();
     try {
       const data = await fetchDetail(id, mine);
@@ -98,13 +98,19 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     } catch (err) {
       if (mine === token) s.error = err;
     } finally {
-      if (mine === token) { s.loading = false; render(); }
+      if (mine === token) {
+        s.loading = false;
+        render();
+        if (s.refreshAfterOpen) { s.refreshAfterOpen = false; refresh(); }
+      }
     }
   }
 
   /** Re-reads the open post without touching the claim. */
   async function refresh() {
     if (s.id === null) return;
+    // While opening, a refresh would cancel the claim step; re-read once the open is done.
+    if (s.loading) { s.refreshAfterOpen = true; return; }
     const mine = ++token;
     try {
       const before = s.data && s.data.post.status;
