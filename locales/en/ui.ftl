@@ -116,6 +116,7 @@ ui-unban = Unban
 ui-claim-held = { $moderator } is reviewing submission #{ $id } (until { $time }). Your decision may be refused.
 ui-edited-by-author-note = The author edited this submission after sending it.
 ui-edited-by-moderator-note = The text was edited by a moderator.
+ui-edited-live = The author has just edited submission #{ $id } — the text is updated.
 ui-publish-failed-note = Publishing failed: { $error }
 ui-decided-note = { $status }: { $moderator }, { $time }
 ui-reject-reason-note = Rejection reason: { $reason }

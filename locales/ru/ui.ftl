@@ -116,6 +116,7 @@ ui-unban = Разблокировать
 ui-claim-held = Заявку #{ $id } сейчас смотрит { $moderator } (до { $time }). Ваше решение может быть отклонено.
 ui-edited-by-author-note = Автор изменил заявку после отправки.
 ui-edited-by-moderator-note = Текст изменён модератором.
+ui-edited-live = Автор только что изменил заявку #{ $id } — текст обновлён.
 ui-publish-failed-note = Публикация не удалась: { $error }
 ui-decided-note = { $status }: { $moderator }, { $time }
 ui-reject-reason-note = Причина отказа: { $reason }

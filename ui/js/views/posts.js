@@ -3,6 +3,8 @@ import { h } from '../dom.js';
 import { createPostList } from '../queue.js';
 import { createDetail } from '../detail.js';
 import { createBulkBar } from '../bulk.js';
+import { t } from '../i18n.js';
+import { toast } from '../toast.js';
 
 /** `mode`: 'queue' | 'history'. `onOpenLink(url)` opens a link after the moderator asked to. */
 export function createPostsView({ mode, onOpenLink, onCountsStale }) {
@@ -53,6 +55,7 @@ export function createPostsView({ mode, onOpenLink, onCountsStale }) {
       const current = detail.currentId();
       if (current !== null && (evt.post_id === current || evt.post_id === null || evt.post_id === undefined)) {
         detail.refresh();
+        if (evt.event === 'post_edited' && evt.post_id === current) toast(t('ui-edited-live', { id: current }), 'info');
       }
     },
     destroy: () => detail.destroy(),
