@@ -25,6 +25,10 @@
 //   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
 //   [data-testid="audit"], [data-testid="bot-panel"], [data-testid="settings"] (setting-<field>, setting-<field>-error)
 // Keyboard: j/k move, a approve, e edit, r reject, b ban, / search, ? help, Esc closes dialogs.
+//
+// Without Tauri: `python3 -m http.server --bind 127.0.0.1` in the repository root, open /ui/dev/ (the mock
+// in ui/dev/mock-tauri.js; `?selftest=1` runs ui/dev/selftest.js, `?scenario=reject&id=104` etc. stage a
+// screen). Entity rendering has node tests: `node --experimental-default-type=module --test ui/test/`.
 import { h, replace, debounce } from './js/dom.js';
 import { api, listen, EVENT_CHANGED, EVENT_BOT } from './js/api.js';
 import { loadTexts, savedLocale, t } from './js/i18n.js';
