@@ -175,6 +175,13 @@ pub struct LimitsConfig {
     pub album_debounce: Duration,
 }
 
+/// Where downloaded media go while they are processed, and how large they may be.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaConfig {
+    pub temp_dir: PathBuf,
+    pub max_bytes: u64,
+}
+
 /// Who the desktop console acts as.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConsoleConfig {
@@ -195,6 +202,7 @@ pub struct Config {
     #[serde(with = "secs")]
     pub shutdown_timeout: Duration,
     pub console: ConsoleConfig,
+    pub media: MediaConfig,
 }
 
 impl Config {
@@ -271,6 +279,12 @@ impl Config {
             console: ConsoleConfig {
                 moderator_id: r.id_list("CONSOLE_MODERATOR_ID")?.first().copied(),
                 moderator_name: r.string("CONSOLE_MODERATOR_NAME", "Console"),
+            },
+            media: MediaConfig {
+                temp_dir: r
+                    .get("MEDIA_TEMP_DIR")
+                    .map_or_else(|| std::env::temp_dir().join("postgate-media"), PathBuf::from),
+                max_bytes: u64::from(r.int("MEDIA_MAX_MB", 20, 1..=2000, "megabytes from 1 to 2000")?) * 1024 * 1024,
             },
         })
     }

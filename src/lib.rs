@@ -7,6 +7,7 @@
 //! - [`cache`]: cache behind a trait, Redis implementation, TTL on every write
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
+//! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications (LISTEN/NOTIFY) for consoles
 //! - [`moderation`]: the decisions both faces (Telegram group, console) go through
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod events;
 pub mod i18n;
 pub mod import;
+pub mod media;
 pub mod moderation;
 pub mod publisher;
 pub mod runtime;

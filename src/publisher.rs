@@ -15,6 +15,7 @@ use crate::bot::render::{Decider, card_keyboard, card_text, reason_text, send_co
 use crate::config::ChannelRef;
 use crate::domain::{PostStatus, UserId};
 use crate::i18n::{num, text};
+use crate::media::MediaError;
 use crate::services::Services;
 use crate::store::{OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
 use crate::telegram::{Failure, classify, with_flood_retry};
@@ -78,6 +79,14 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob) {
             tracing::error!(error = %e, "job failed on storage; it will be retried after its lease");
             return;
         }
+        Err(JobError::Media(e)) if job.attempts < MAX_OTHER_ATTEMPTS => {
+            tracing::warn!(error = %e, "media processing failed; retrying with backoff");
+            store.retry_outbox(job, &e.to_string(), backoff(job.attempts)).await
+        }
+        Err(JobError::Media(e)) => {
+            tracing::error!(error = %e, "media processing keeps failing; giving up on it");
+            store.complete_outbox(job, &OutboxResult::Done).await
+        }
         Err(JobError::Telegram(e)) => {
             let max = if job.kind == OutboxKind::Publish { MAX_PUBLISH_ATTEMPTS } else { MAX_OTHER_ATTEMPTS };
             match classify(&e) {
@@ -86,7 +95,7 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob) {
                     store.retry_outbox(job, &e.to_string(), i64::try_from(wait.as_secs()).unwrap_or(60)).await
                 }
                 Failure::Transient if job.attempts < max => {
-                    let delay = 2_i64.pow(u32::try_from(job.attempts.clamp(0, 8)).unwrap_or(8)).min(300);
+                    let delay = backoff(job.attempts);
                     tracing::warn!(error = %e, delay_secs = delay, "Telegram call failed; retrying with backoff");
                     store.retry_outbox(job, &e.to_string(), delay).await
                 }
@@ -107,10 +116,17 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob) {
     }
 }
 
+/// Seconds to wait before attempt `attempts + 1`: 2, 4, 8, … capped at 5 minutes.
+fn backoff(attempts: i32) -> i64 {
+    2_i64.pow(u32::try_from(attempts.clamp(1, 9)).unwrap_or(9)).min(300)
+}
+
 #[derive(Debug, thiserror::Error)]
 enum JobError {
     #[error(transparent)]
     Telegram(#[from] RequestError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -123,6 +139,7 @@ async fn run_job(bot: &Bot, services: &Services, job: &OutboxJob) -> Result<Outb
     };
     match job.kind {
         OutboxKind::Announce => announce(bot, services, &post, job).await,
+        OutboxKind::Fingerprint => fingerprint(bot, services, &post).await,
         OutboxKind::Publish => publish(bot, services, &post).await,
         OutboxKind::UpdateCard => update_card(bot, services, &post).await,
         OutboxKind::NotifyAuthor => notify_author(bot, services, &post).await,
@@ -176,6 +193,27 @@ async fn announce(
                 .await
         {
             tracing::warn!(error = %e, "album receipt not delivered");
+        }
+    }
+    Ok(OutboxResult::Done)
+}
+
+/// Downloads and hashes each media item (off the async workers; temp files removed) and
+/// flags the post when an earlier post has the same file.
+async fn fingerprint(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+    for item in post.media.iter().filter(|m| m.sha256.is_none()) {
+        match services.media.fingerprint(bot, &item.file_id).await {
+            Ok(fp) => {
+                if let Some(original) = services.store.set_media_hash(post.id, item.position, &fp.sha256).await? {
+                    tracing::info!(original = original.0, "media seen before");
+                    services.outbox_wake.notify_one();
+                }
+            }
+            Err(MediaError::TooLarge { size, max }) => {
+                tracing::info!(size, max, position = item.position, "media too large to fingerprint; skipped");
+            }
+            Err(MediaError::Telegram(e)) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(OutboxResult::Done)

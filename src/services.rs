@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cache::{Cache, RedisCache};
 use crate::config::Config;
 use crate::i18n::I18n;
+use crate::media::MediaFetcher;
 use crate::store::postgres::PgStore;
 use crate::store::{Store, StoreError};
 
@@ -32,6 +33,8 @@ pub struct Services {
     pub i18n: I18n,
     /// Wakes the outbox worker when new work was written in this process.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Downloads media to temporary files (fingerprints, previews).
+    pub media: MediaFetcher,
 }
 
 impl Services {
@@ -50,6 +53,7 @@ impl Services {
             tracing::warn!(error = %e, redis = %config.cache.url, "Redis is not reachable; running on the database alone until it is");
         }
         let i18n = I18n::new(&config.default_locale)?;
+        let media = MediaFetcher::new(config.media.temp_dir.clone(), config.media.max_bytes);
         Ok(Self {
             config: Arc::new(config),
             store: Arc::new(pg.clone()),
@@ -57,6 +61,7 @@ impl Services {
             cache: Arc::new(cache),
             i18n,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            media,
         })
     }
 

@@ -54,6 +54,7 @@ card-title = Submission #{ $id }
 card-author = Author: { $name } { $username } (id { $user_id })
 card-history = Before: { $approved } approved, { $rejected } rejected
 card-edited = ✏️ The author edited this submission
+card-duplicate = ⚠️ The same media was already in submission #{ $id }
 card-decided-approved = ✅ Approved by { $moderator }, { $time }
 card-decided-rejected = ❌ Rejected by { $moderator }, { $time }. Reason: { $reason }
 card-decided-banned = 🚫 Author banned by { $moderator }, { $time }

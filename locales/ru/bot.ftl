@@ -58,6 +58,7 @@ card-title = Заявка №{ $id }
 card-author = Автор: { $name } { $username } (id { $user_id })
 card-history = Ранее: одобрено { $approved }, отклонено { $rejected }
 card-edited = ✏️ Автор изменил заявку
+card-duplicate = ⚠️ Те же медиа уже были в заявке №{ $id }
 card-decided-approved = ✅ Одобрено: { $moderator }, { $time }
 card-decided-rejected = ❌ Отклонено: { $moderator }, { $time }. Причина: { $reason }
 card-decided-banned = 🚫 Автор заблокирован: { $moderator }, { $time }

@@ -61,6 +61,9 @@ pub fn card_text(
     if post.edited_by_author {
         lines.push(i18n.t(locale, "card-edited"));
     }
+    if let Some(original) = post.duplicate_of {
+        lines.push(i18n.t_args(locale, "card-duplicate", &[("id", num(original.0))]));
+    }
     if !post.media.is_empty() {
         let kinds: Vec<&str> = post.media.iter().map(|m| m.kind.as_str()).collect();
         lines.push(format!("📎 {}", kinds.join(", ")));

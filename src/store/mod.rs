@@ -43,6 +43,9 @@ pub trait Store: Send + Sync + 'static {
     async fn recent_posts_of(&self, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError>;
     /// How many of an author's posts wait for a decision.
     async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError>;
+    /// Records a media item's SHA-256; returns an earlier post with the same file, which is
+    /// remembered on the post as `duplicate_of`.
+    async fn set_media_hash(&self, id: PostId, position: i16, sha256: &str) -> Result<Option<PostId>, StoreError>;
     /// Counts of posts by status.
     async fn stats(&self) -> Result<QueueStats, StoreError>;
     /// Remembers the moderation-group card of a post.

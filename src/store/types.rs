@@ -110,6 +110,8 @@ pub struct MediaRecord {
     pub file_name: Option<String>,
     pub mime_type: Option<String>,
     pub file_size: Option<i64>,
+    /// SHA-256 of the file once it was fingerprinted.
+    pub sha256: Option<String>,
 }
 
 /// A stored post with its media and author.
@@ -136,6 +138,8 @@ pub struct PostRecord {
     pub claim_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// An earlier post with the same media file (by SHA-256), if any.
+    pub duplicate_of: Option<PostId>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -288,6 +292,8 @@ pub struct LogEntry {
 pub enum OutboxKind {
     /// Send a new submission to the moderation group (after the album debounce).
     Announce,
+    /// Download and hash the post's media to flag re-posts.
+    Fingerprint,
     Publish,
     NotifyAuthor,
     UpdateCard,
@@ -297,6 +303,7 @@ impl OutboxKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Announce => "announce",
+            Self::Fingerprint => "fingerprint",
             Self::Publish => "publish",
             Self::NotifyAuthor => "notify_author",
             Self::UpdateCard => "update_card",

@@ -136,6 +136,10 @@ impl Store for PgStore {
         posts::pending_count_of(&self.pool, author).await
     }
 
+    async fn set_media_hash(&self, id: PostId, position: i16, sha256: &str) -> Result<Option<PostId>, StoreError> {
+        stats::set_media_hash(&self.pool, id, position, sha256).await
+    }
+
     async fn stats(&self) -> Result<QueueStats, StoreError> {
         stats::stats(&self.pool).await
     }

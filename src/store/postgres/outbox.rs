@@ -23,6 +23,7 @@ struct JobRow {
 fn kind(raw: &str) -> Result<OutboxKind, StoreError> {
     match raw {
         "announce" => Ok(OutboxKind::Announce),
+        "fingerprint" => Ok(OutboxKind::Fingerprint),
         "publish" => Ok(OutboxKind::Publish),
         "notify_author" => Ok(OutboxKind::NotifyAuthor),
         "update_card" => Ok(OutboxKind::UpdateCard),

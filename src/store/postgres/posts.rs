@@ -158,6 +158,9 @@ pub async fn submit(pool: &PgPool, post: &NewPost, album_debounce: Duration) -> 
     };
     tracing::Span::current().record("post_id", id);
     insert_media(&mut tx, id, post).await?;
+    if !post.media.is_empty() {
+        sqlx::query("INSERT INTO outbox (post_id, kind) VALUES ($1, 'fingerprint')").bind(id).execute(&mut *tx).await?;
+    }
     sqlx::query(
         "INSERT INTO outbox (post_id, kind, payload, next_attempt_at) \
          VALUES ($1, 'announce', $2, now() + make_interval(secs => $3::bigint / 1000.0))",

@@ -11,7 +11,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
-     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at";
+     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of";
 
 #[derive(FromRow)]
 pub struct PostRow {
@@ -40,6 +40,7 @@ pub struct PostRow {
     claim_expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    duplicate_of: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -51,6 +52,7 @@ pub struct MediaRow {
     file_name: Option<String>,
     mime_type: Option<String>,
     file_size: Option<i64>,
+    sha256: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -87,6 +89,7 @@ impl MediaRow {
             file_name: self.file_name,
             mime_type: self.mime_type,
             file_size: self.file_size,
+            sha256: self.sha256,
         })
     }
 }
@@ -121,6 +124,7 @@ impl PostRow {
             claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            duplicate_of: self.duplicate_of.map(PostId),
             media,
         })
     }
@@ -161,7 +165,7 @@ where
     E: sqlx::PgExecutor<'c>,
 {
     let rows = sqlx::query_as::<_, MediaRow>(
-        "SELECT position, kind, file_id, file_unique_id, file_name, mime_type, file_size \
+        "SELECT position, kind, file_id, file_unique_id, file_name, mime_type, file_size, sha256 \
          FROM media WHERE post_id = $1 ORDER BY source_message_id, position",
     )
     .bind(id.0)

@@ -1,8 +1,10 @@
-//! Aggregates for the console: counts of posts by status.
+//! Aggregates and fingerprints: counts of posts by status, media hashes and re-post detection.
 
 use sqlx::PgPool;
 use tracing::instrument;
 
+use super::rows::notify;
+use crate::domain::PostId;
 use crate::store::{QueueStats, StoreError};
 
 #[instrument(skip_all, err)]
@@ -23,4 +25,40 @@ pub async fn stats(pool: &PgPool) -> Result<QueueStats, StoreError> {
         rejected: row.4,
         edited_pending: row.5,
     })
+}
+
+#[instrument(skip_all, fields(post_id = id.0, position), err)]
+pub async fn set_media_hash(
+    pool: &PgPool,
+    id: PostId,
+    position: i16,
+    sha256: &str,
+) -> Result<Option<PostId>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE media SET sha256 = $3 WHERE post_id = $1 AND position = $2")
+        .bind(id.0)
+        .bind(position)
+        .bind(sha256)
+        .execute(&mut *tx)
+        .await?;
+    let earlier: Option<i64> =
+        sqlx::query_scalar("SELECT post_id FROM media WHERE sha256 = $2 AND post_id < $1 ORDER BY post_id LIMIT 1")
+            .bind(id.0)
+            .bind(sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(original) = earlier {
+        sqlx::query("UPDATE posts SET duplicate_of = $2, updated_at = now() WHERE id = $1 AND duplicate_of IS NULL")
+            .bind(id.0)
+            .bind(original)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO outbox (post_id, kind) VALUES ($1, 'update_card')")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        notify(&mut *tx, "post_updated", Some(id)).await?;
+    }
+    tx.commit().await?;
+    Ok(earlier.map(PostId))
 }

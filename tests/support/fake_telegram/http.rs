@@ -73,6 +73,10 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
                 files: Vec::new(),
                 at,
             });
+            if state.take_fault("download").is_some() {
+                // Any fault on a download: the server breaks off with a 500.
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+            }
             state.files.get(&file_path).cloned().unwrap_or_else(|| answers::default_file_bytes(&file_path))
         };
         return (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
