@@ -1,7 +1,7 @@
 //! Media processing off the async workers: fingerprinting downloads each file to a temporary
 //! file and hashes it on the blocking pool; temp files go away, also after errors; replies are
 //! not delayed meanwhile; re-posted media are flagged.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod app;
 mod support;
@@ -13,11 +13,11 @@ use support::fake_telegram::Fault;
 use support::fake_telegram::updates::{photo_message, text_message};
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(Iterator::count).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
 }
 
 fn temp_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).map(Iterator::count).unwrap_or(0)
+    std::fs::read_dir(dir).map_or(0, Iterator::count)
 }
 
 async fn hashed(app: &App) -> i64 {
