@@ -101,6 +101,7 @@ function buildShell() {
   app.header = createHeader({
     bot,
     onNavigate: show,
+    onShowFailed: () => { show('history'); app.views.history.setStatus('publish_failed'); },
     onLocale: async (loc) => {
       try { await loadTexts(loc); } catch (err) { toastError(err); return; }
       const name = app.name;

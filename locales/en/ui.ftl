@@ -12,6 +12,7 @@ ui-counts = Counts
 ui-count-pending = pending
 ui-count-edited = edited
 ui-count-failed = failed
+ui-count-failed-open = Show submissions whose publishing failed
 ui-count-published = published
 ui-language = Interface language
 ui-lang-ru = Русский

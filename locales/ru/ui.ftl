@@ -12,6 +12,7 @@ ui-counts = Счётчики
 ui-count-pending = в очереди
 ui-count-edited = с правками
 ui-count-failed = сбоев
+ui-count-failed-open = Показать заявки со сбоем публикации
 ui-count-published = опубликовано
 ui-language = Язык интерфейса
 ui-lang-ru = Русский

@@ -218,6 +218,11 @@
       async invoke(cmd, args) {
         await new Promise((r) => setTimeout(r, 120));
         if (!commands[cmd]) throw { code: 'internal', message: `mock has no command ${cmd}` };
+        if (window.__mock.failNext && window.__mock.failNext.command === cmd) {
+          const { error } = window.__mock.failNext;
+          window.__mock.failNext = null;
+          throw error;
+        }
         return commands[cmd](args || {});
       },
     },
@@ -229,7 +234,7 @@
     },
   };
   // For poking at it from the console: __mock.emit('postgate://changed', { event: 'resync', post_id: null }).
-  window.__mock = { emit, posts, authors };
+  window.__mock = { emit, posts, authors, failNext: null };
 
   if (params.get('theme')) localStorage.setItem('postgate.theme', params.get('theme'));
   if (params.get('locale')) localStorage.setItem('postgate.locale', params.get('locale'));

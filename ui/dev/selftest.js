@@ -74,6 +74,17 @@ export async function run() {
   check('claimed_by_other outcome is reported', lastToast().includes('2002'), lastToast());
   check('held row stays', Boolean($('[data-testid="row-106"]')));
 
+  $('[data-testid="row-107"]').click();
+  await until(() => $('[data-testid="detail-body"]')?.textContent.includes('followers'));
+  window.__mock.failNext = { command: 'post_approve', error: JSON.stringify({ code: 'unavailable', message: 'database is down' }) };
+  key('a');
+  await until(() => lastToast().includes('database is down'));
+  check('a failed request shows the error', lastToast().includes('database is down'), lastToast());
+  await wait(400);
+  check('nothing optimistic: the row stays', Boolean($('[data-testid="row-107"]')));
+  check('buttons usable again', !$('[data-testid="approve"]').disabled);
+  check('error toast kind', $$('[data-testid="toast"]').some((x) => x.dataset.kind === 'error'));
+
   $('[data-testid="row-104"]').click();
   await until(() => $('[data-testid="detail-body"]')?.textContent.includes('concert'));
   key('e');
@@ -114,10 +125,9 @@ export async function run() {
   $('[data-testid="nav-history"]').click();
   await until(() => Boolean($('[data-testid="row-90"]')));
   check('history lists published posts', Boolean($('[data-testid="row-90"]')));
-  const status = $('[data-testid="filter-status"]');
-  status.value = 'publish_failed';
-  status.dispatchEvent(new Event('change', { bubbles: true }));
+  $('[data-testid="open-failed"]').click();
   await until(() => Boolean($('[data-testid="row-91"]')));
+  check('the failed count opens History on publish_failed', Boolean($('[data-testid="row-91"]')) && !$('[data-testid="row-90"]'));
   $('[data-testid="row-91"]').click();
   await until(() => Boolean($('[data-testid="retry"]')));
   check('publish error shown', Boolean($('[data-testid="publish-error"]')));

@@ -61,7 +61,7 @@ export function applyTheme(theme) {
  * `onNavigate(view)`, `onLocale(locale)`; `bot` from createBotState. Returns
  * `{ el, setView(view), setCounts(stats) }`.
  */
-export function createHeader({ bot, onNavigate, onLocale }) {
+export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
   const tabs = {};
   const tabCount = h('span', { class: 'tab-count' });
   const nav = h('nav', { class: 'tabs', 'aria-label': t('ui-nav') }, VIEWS.map((v) => {
@@ -75,7 +75,10 @@ export function createHeader({ bot, onNavigate, onLocale }) {
   const failed = h('span', { class: 'count-value', 'data-testid': 'count-failed' }, '—');
   const published = h('span', { class: 'count-value', 'data-testid': 'count-published' }, '—');
   const stat = (value, key, cls) => h('span', { class: ['count', cls] }, value, h('span', { class: 'count-label' }, t(key)));
-  const failedStat = stat(failed, 'ui-count-failed', 'count-failed');
+  const failedStat = h('button', {
+    class: ['count', 'count-failed', 'count-link'], type: 'button', title: t('ui-count-failed-open'), 'data-testid': 'open-failed',
+    onClick: () => onShowFailed && onShowFailed(),
+  }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
     stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
 

@@ -283,5 +283,12 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     focusSearch: () => { search.focus(); search.select(); },
     focusList: () => listEl.focus(),
     filters: () => ({ ...filters }),
+    /** Shows one status (e.g. the header's "failed" count opens History on publish_failed). */
+    setStatus(status) {
+      if (filters.status === status) return;
+      filters.status = status;
+      statusSel.value = status;
+      reset();
+    },
   };
 }

@@ -59,6 +59,7 @@ export function createPostsView({ mode, onOpenLink, onCountsStale }) {
       }
     },
     destroy: () => detail.destroy(),
+    setStatus: (status) => list.setStatus(status),
     tick() {
       list.rerenderTimes();
       list.refreshClaims();
