@@ -101,9 +101,18 @@ export function openRejectDialog({ title, allowBan = true, onConfirm }) {
     confirm.disabled = !(mode === 'template' ? chosen : custom.value.trim());
     counter.textContent = `${custom.value.length}/500`;
   };
-  radios.forEach((r) => r.addEventListener('change', () => {
-    if (r.checked) { mode = 'template'; chosen = r.value; custom.value = ''; update(); }
-  }));
+  radios.forEach((r) => {
+    r.addEventListener('change', () => {
+      if (r.checked) { mode = 'template'; chosen = r.value; custom.value = ''; update(); }
+    });
+    // Keyboard flow: r, arrows/space to pick, Enter to reject.
+    r.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      if (!r.checked) { r.checked = true; r.dispatchEvent(new Event('change')); }
+      submit();
+    });
+  });
   custom.addEventListener('input', () => {
     if (custom.value.trim()) {
       mode = 'custom';
