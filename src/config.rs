@@ -5,11 +5,14 @@
 //! [`ConfigError`] that names it and says what was expected; binaries exit with code 2.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+
+mod secret;
+
+pub use secret::{Secret, SecretUrl, mask_url};
 
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,65 +34,6 @@ impl ConfigError {
         match self {
             Self::Missing { var, .. } | Self::Invalid { var, .. } => var,
         }
-    }
-}
-
-/// A value that must never be printed: `Debug`/`Display`/`Serialize` show `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The real value, for the one place that needs it (the Telegram client).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("***")
-    }
-}
-
-/// A connection URL whose password must never be printed: shown with the password masked.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretUrl(String);
-
-impl SecretUrl {
-    /// The real URL, for the connection itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// The URL with its password replaced by `***`.
-    pub fn masked(&self) -> String {
-        mask_url(&self.0)
-    }
-}
-
-impl fmt::Debug for SecretUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Display for SecretUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl Serialize for SecretUrl {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.masked())
     }
 }
 
@@ -374,7 +318,7 @@ impl Reader<'_> {
         const EXPECTED: &str = "a PostgreSQL URL such as postgres://user@127.0.0.1:5432/postgate";
         let raw = self.string(VAR, DEFAULT_DATABASE_URL);
         match url::Url::parse(&raw) {
-            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(SecretUrl(raw)),
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(SecretUrl::new(raw)),
             _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
         }
     }
@@ -384,7 +328,7 @@ impl Reader<'_> {
         const EXPECTED: &str = "a Redis URL such as redis://127.0.0.1:6379/0";
         let raw = self.string(VAR, DEFAULT_REDIS_URL);
         match url::Url::parse(&raw) {
-            Ok(u) if matches!(u.scheme(), "redis" | "rediss") => Ok(SecretUrl(raw)),
+            Ok(u) if matches!(u.scheme(), "redis" | "rediss") => Ok(SecretUrl::new(raw)),
             _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
         }
     }
@@ -437,19 +381,6 @@ impl Reader<'_> {
 fn quote(raw: &str) -> String {
     let short: String = raw.chars().take(40).collect();
     format!("{short:?}")
-}
-
-/// Hides the password of a URL for messages and logs.
-pub fn mask_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "(not a URL)".to_owned(),
-    }
 }
 
 mod secs {
