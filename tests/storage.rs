@@ -178,3 +178,25 @@ async fn list_posts_filters_by_status_media_kind_and_literal_search(pool: PgPool
     let newest = store.list_posts(&PostQuery { limit: 1, newest_first: true, ..PostQuery::default() }).await.unwrap();
     assert_eq!(newest.posts[0].id, album.post_id());
 }
+
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn edit_and_approve_replaces_the_text_drops_stale_formatting_and_logs_both_versions(pool: PgPool) {
+    let store = PgStore::from_pool(pool);
+    let mut post = text_post(5, 1, "Hello bold world");
+    post.entities = serde_json::json!([{ "type": "bold", "offset": 6, "length": 4 }]);
+    let id = store.submit(&post).await.unwrap().post_id();
+    let decision = postgate::store::Decision {
+        post_id: id,
+        moderator: MOD_A,
+        source: postgate::domain::ActionSource::Console,
+        kind: postgate::store::DecisionKind::Approve { edited_body: Some("Hello, world".into()) },
+    };
+    let DecideOutcome::Decided { post } = store.decide(&decision).await.unwrap() else { panic!("not decided") };
+    assert_eq!(post.body, "Hello, world");
+    assert_eq!(post.entities, serde_json::json!([]), "offsets of the old text would point at the wrong characters");
+    assert!(post.edited_by_moderator);
+    let log = store.moderation_log(Some(id), 10).await.unwrap();
+    assert_eq!(log[0].action, "edit_approve");
+    assert_eq!(log[0].details["previous_body"], "Hello bold world");
+    assert_eq!(log[0].details["new_body"], "Hello, world");
+}

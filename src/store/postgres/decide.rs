@@ -90,7 +90,8 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
         "UPDATE posts SET status = $2, \
          decided_by = CASE WHEN $6 THEN decided_by ELSE $3 END, \
          decided_at = CASE WHEN $6 THEN decided_at ELSE now() END, \
-         reject_reason = $4, body = coalesce($5, body), edited_by_moderator = edited_by_moderator OR $5 IS NOT NULL, \
+         reject_reason = $4, body = coalesce($5, body), \
+         entities = CASE WHEN $5 IS NULL THEN entities ELSE '[]'::jsonb END, edited_by_moderator = edited_by_moderator OR $5 IS NOT NULL, \
          publish_error = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = now() WHERE id = $1",
     )
     .bind(d.post_id.0)
