@@ -1,0 +1,130 @@
+//! Deciding from the console: every decision goes through `postgate::moderation::decide`
+//! under the console moderator's id with source `console`, exactly like a button in the group.
+
+use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// How long a console claim holds a post for one moderator.
+const CLAIM_TTL_SECS: i64 = 300;
+/// The most posts one bulk decision may touch.
+const BULK_MAX: usize = 200;
+
+/// A bulk decision's action.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Approve,
+    Reject,
+}
+
+/// One post's outcome in a bulk decision.
+#[derive(Debug, Serialize)]
+pub struct BulkItem {
+    pub id: i64,
+    pub outcome: DecideOutcome,
+}
+
+/// All outcomes of a bulk decision, in the order asked.
+#[derive(Debug, Serialize)]
+pub struct BulkResult {
+    pub results: Vec<BulkItem>,
+}
+
+/// Re-validates a reason from the UI (templates must exist; custom text is trimmed and bounded).
+fn validated(reason: &RejectReason) -> Result<RejectReason, CommandError> {
+    Ok(match reason {
+        RejectReason::Template(name) => RejectReason::template(name)?,
+        RejectReason::Custom(text) => RejectReason::custom(text)?,
+    })
+}
+
+/// Runs one console decision through the core.
+pub async fn decide(state: &AppState, id: i64, kind: DecisionKind) -> Result<DecideOutcome, CommandError> {
+    let decision = Decision { post_id: PostId(id), moderator: state.moderator()?, source: ActionSource::Console, kind };
+    Ok(postgate::moderation::decide(&state.services, &decision).await?)
+}
+
+#[tauri::command]
+pub async fn post_claim(state: State<'_, AppState>, id: i64) -> Result<ClaimOutcome, CommandError> {
+    let moderator = state.moderator()?;
+    Ok(state.services.store.claim(PostId(id), moderator, CLAIM_TTL_SECS).await?)
+}
+
+#[tauri::command]
+pub async fn post_release(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
+    let moderator = state.moderator()?;
+    Ok(state.services.store.release(PostId(id), moderator).await?)
+}
+
+#[tauri::command]
+pub async fn post_approve(
+    state: State<'_, AppState>,
+    id: i64,
+    edited_body: Option<String>,
+) -> Result<DecideOutcome, CommandError> {
+    let edited_body = edited_body.filter(|b| !b.trim().is_empty());
+    decide(&state, id, DecisionKind::Approve { edited_body }).await
+}
+
+#[tauri::command]
+pub async fn post_reject(
+    state: State<'_, AppState>,
+    id: i64,
+    reason: RejectReason,
+    ban_author: Option<bool>,
+) -> Result<DecideOutcome, CommandError> {
+    let kind = DecisionKind::Reject { reason: validated(&reason)?, ban_author: ban_author.unwrap_or(false) };
+    decide(&state, id, kind).await
+}
+
+#[tauri::command]
+pub async fn post_retry(state: State<'_, AppState>, id: i64) -> Result<DecideOutcome, CommandError> {
+    decide(&state, id, DecisionKind::RetryPublish).await
+}
+
+#[tauri::command]
+pub async fn bulk_decide(
+    state: State<'_, AppState>,
+    ids: Vec<i64>,
+    action: BulkAction,
+    reason: Option<RejectReason>,
+) -> Result<BulkResult, CommandError> {
+    if ids.len() > BULK_MAX {
+        return Err(CommandError::invalid(format!("at most {BULK_MAX} posts at once, got {}", ids.len())));
+    }
+    let kind = match action {
+        BulkAction::Approve => DecisionKind::Approve { edited_body: None },
+        BulkAction::Reject => {
+            let reason = reason.ok_or_else(|| CommandError::invalid("reason: required to reject"))?;
+            DecisionKind::Reject { reason: validated(&reason)?, ban_author: false }
+        }
+    };
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        results.push(BulkItem { id, outcome: decide(&state, id, kind.clone()).await? });
+    }
+    Ok(BulkResult { results })
+}
+
+#[tauri::command]
+pub async fn author_ban(state: State<'_, AppState>, user_id: i64, reason: String) -> Result<(), CommandError> {
+    let ban = BanRequest {
+        user: UserId(user_id),
+        moderator: state.moderator()?,
+        source: ActionSource::Console,
+        reason: reason.trim().to_owned(),
+        post: None,
+    };
+    Ok(postgate::moderation::ban(&state.services, &ban).await?)
+}
+
+#[tauri::command]
+pub async fn author_unban(state: State<'_, AppState>, user_id: i64) -> Result<bool, CommandError> {
+    let moderator = state.moderator()?;
+    Ok(state.services.store.unban(UserId(user_id), moderator, ActionSource::Console).await?)
+}

@@ -1,0 +1,235 @@
+//! The Settings screen: read (token masked), save (validated by the core `Config`, written to
+//! the settings file; applies at the next start) and test connections without saving.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use postgate::cache::{Cache, RedisCache};
+use postgate::config::Config;
+use serde::{Deserialize, Deserializer, Serialize};
+use tauri::State;
+use teloxide::requests::Requester;
+
+use crate::error::CommandError;
+use crate::settings_file::{self, Overlay};
+use crate::state::AppState;
+
+/// How long each connection test may take.
+const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings field → environment variable.
+const FIELDS: [(&str, &str); 8] = [
+    ("bot_token", "BOT_TOKEN"),
+    ("moderation_group_id", "MODERATION_GROUP_ID"),
+    ("channel_id", "CHANNEL_ID"),
+    ("moderator_ids", "MODERATOR_IDS"),
+    ("console_moderator_id", "CONSOLE_MODERATOR_ID"),
+    ("database_url", "DATABASE_URL"),
+    ("redis_url", "REDIS_URL"),
+    ("default_locale", "DEFAULT_LOCALE"),
+];
+
+/// The editable settings; every value as text (numbers are accepted on input too).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(deserialize_with = "text")]
+    pub bot_token: String,
+    #[serde(deserialize_with = "text")]
+    pub moderation_group_id: String,
+    #[serde(deserialize_with = "text")]
+    pub channel_id: String,
+    #[serde(deserialize_with = "text")]
+    pub moderator_ids: String,
+    #[serde(deserialize_with = "text")]
+    pub console_moderator_id: String,
+    #[serde(deserialize_with = "text")]
+    pub database_url: String,
+    #[serde(deserialize_with = "text")]
+    pub redis_url: String,
+    #[serde(deserialize_with = "text")]
+    pub default_locale: String,
+}
+
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+impl Settings {
+    fn get(&self, field: &str) -> &str {
+        match field {
+            "bot_token" => &self.bot_token,
+            "moderation_group_id" => &self.moderation_group_id,
+            "channel_id" => &self.channel_id,
+            "moderator_ids" => &self.moderator_ids,
+            "console_moderator_id" => &self.console_moderator_id,
+            "database_url" => &self.database_url,
+            "redis_url" => &self.redis_url,
+            _ => &self.default_locale,
+        }
+    }
+
+    /// The effective settings (file over environment), token masked.
+    fn effective(overlay: &Overlay) -> Self {
+        let v = |var: &str| settings_file::lookup(overlay, var).unwrap_or_default();
+        Self {
+            bot_token: mask_token(&v("BOT_TOKEN")),
+            moderation_group_id: v("MODERATION_GROUP_ID"),
+            channel_id: v("CHANNEL_ID"),
+            moderator_ids: v("MODERATOR_IDS"),
+            console_moderator_id: v("CONSOLE_MODERATOR_ID"),
+            database_url: v("DATABASE_URL"),
+            redis_url: v("REDIS_URL"),
+            default_locale: v("DEFAULT_LOCALE"),
+        }
+    }
+
+    /// The stored overlay with these settings applied; an empty or masked token keeps the old one.
+    fn apply_to(&self, mut overlay: Overlay) -> Overlay {
+        for (field, var) in FIELDS {
+            let value = self.get(field).trim();
+            if field == "bot_token" && (value.is_empty() || value.ends_with("***")) {
+                continue;
+            }
+            overlay.insert(var.to_owned(), value.to_owned());
+        }
+        overlay
+    }
+}
+
+/// `123456:ABC…` → `123456:***`; nothing to mask stays empty.
+pub fn mask_token(token: &str) -> String {
+    match token.split_once(':') {
+        Some((id, _)) => format!("{id}:***"),
+        None if token.is_empty() => String::new(),
+        None => "***".to_owned(),
+    }
+}
+
+/// One connection test's result.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// What `settings_test` found.
+#[derive(Debug, Serialize)]
+pub struct Checks {
+    pub database: Check,
+    pub redis: Check,
+    pub telegram: Check,
+}
+
+fn stored(state: &AppState) -> Result<Overlay, CommandError> {
+    settings_file::load(&state.settings_path)
+        .map_err(|e| CommandError::internal(format!("{}: {e}", state.settings_path.display())))
+}
+
+/// Validates with the core `Config`; the error names the field and the variable.
+fn validate(overlay: &Overlay) -> Result<Config, CommandError> {
+    settings_file::config(overlay).map_err(|e| {
+        let field = FIELDS.iter().find(|(_, var)| *var == e.var()).map_or(e.var(), |(field, _)| field);
+        CommandError::invalid_field(field, e.to_string())
+    })
+}
+
+#[tauri::command]
+#[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
+pub fn settings_get(state: State<'_, AppState>) -> Result<Settings, CommandError> {
+    Ok(Settings::effective(&stored(&state)?))
+}
+
+#[tauri::command]
+#[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
+pub fn settings_save(state: State<'_, AppState>, settings: Settings) -> Result<(), CommandError> {
+    let overlay = settings.apply_to(stored(&state)?);
+    validate(&overlay)?;
+    settings_file::save(&state.settings_path, &overlay)
+        .map_err(|e| CommandError::internal(format!("{}: {e}", state.settings_path.display())))?;
+    tracing::info!(file = %state.settings_path.display(), "settings saved; they apply at the next start");
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn settings_test(state: State<'_, AppState>, settings: Settings) -> Result<Checks, CommandError> {
+    let config = validate(&settings.apply_to(stored(&state)?))?;
+    let (database, redis, telegram) = tokio::join!(test_database(&config), test_redis(&config), test_telegram(&config));
+    Ok(Checks { database, redis, telegram })
+}
+
+fn check(result: Result<String, String>) -> Check {
+    match result {
+        Ok(message) => Check { ok: true, message },
+        Err(message) => Check { ok: false, message },
+    }
+}
+
+async fn bounded<T, E: std::fmt::Display>(fut: impl Future<Output = Result<T, E>>) -> Result<T, String> {
+    match tokio::time::timeout(TEST_TIMEOUT, fut).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", TEST_TIMEOUT.as_secs())),
+    }
+}
+
+async fn test_database(config: &Config) -> Check {
+    use sqlx::Connection;
+    let url = config.database.url.expose();
+    check(
+        bounded(async {
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+            let _ = conn.close().await;
+            Ok::<_, sqlx::Error>(format!("PostgreSQL {version} at {}", config.database.url.masked()))
+        })
+        .await,
+    )
+}
+
+async fn test_redis(config: &Config) -> Check {
+    let result = match RedisCache::new(config.cache.url.expose(), &config.cache.key_prefix, TEST_TIMEOUT) {
+        Ok(cache) => bounded(cache.ping()).await.map(|()| format!("Redis answers at {}", config.cache.url.masked())),
+        Err(e) => Err(e.to_string()),
+    };
+    check(result)
+}
+
+async fn test_telegram(config: &Config) -> Check {
+    let result = match postgate::telegram::http_client(&config.telegram) {
+        Ok(http) => {
+            let bot = postgate::telegram::bot(&config.telegram, http);
+            bounded(bot.get_me().into_future()).await.map(|me| format!("bot @{} answers", me.username()))
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    check(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_masked_and_a_masked_token_keeps_the_stored_one() {
+        assert_eq!(mask_token("123456:ABC-def"), "123456:***");
+        assert_eq!(mask_token(""), "");
+        let stored: Overlay = [("BOT_TOKEN".to_owned(), "1:secret".to_owned())].into();
+        let form = Settings { bot_token: "1:***".into(), channel_id: "@news_channel".into(), ..Settings::default() };
+        let applied = form.apply_to(stored);
+        assert_eq!(applied["BOT_TOKEN"], "1:secret");
+        assert_eq!(applied["CHANNEL_ID"], "@news_channel");
+    }
+
+    #[test]
+    fn numbers_are_accepted_as_text() {
+        let s: Settings =
+            serde_json::from_value(serde_json::json!({"moderation_group_id": -100_123, "console_moderator_id": null}))
+                .unwrap();
+        assert_eq!(s.moderation_group_id, "-100123");
+        assert_eq!(s.console_moderator_id, "");
+    }
+}

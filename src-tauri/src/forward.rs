@@ -1,0 +1,74 @@
+//! Background tasks that keep the window live: database changes → `postgate://changed`, bot
+//! state → `postgate://bot` and the tray. Both stop when `AppState::background` is cancelled.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use postgate::events::{self, ChangeEvent};
+use postgate::runtime::BotState;
+use tauri::{AppHandle, Emitter, Runtime};
+
+use crate::state::AppState;
+use crate::{EVENT_BOT, EVENT_CHANGED};
+
+/// Wait before listening again after the database refused.
+const RELISTEN_DELAY: Duration = Duration::from_secs(5);
+
+/// Starts both forwarders on Tauri's async runtime.
+pub fn spawn<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
+    tauri::async_runtime::spawn(changes(app.clone(), state.clone()));
+    tauri::async_runtime::spawn(bot_states(app.clone(), state.clone()));
+}
+
+async fn changes<R: Runtime>(app: AppHandle<R>, state: AppState) {
+    let cancel = state.background.clone();
+    let mut first = true;
+    loop {
+        match events::listen(&state.services.pg).await {
+            Ok(stream) => {
+                let mut stream = Box::pin(stream);
+                if !first {
+                    // Changes made while we were not listening are lost: refresh everything.
+                    emit(&app, &ChangeEvent { event: "resync".to_owned(), post_id: None });
+                }
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        next = stream.next() => match next {
+                            Some(event) => emit(&app, &event),
+                            None => break,
+                        },
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for changes; retrying"),
+        }
+        first = false;
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(RELISTEN_DELAY) => {}
+        }
+    }
+}
+
+fn emit<R: Runtime>(app: &AppHandle<R>, event: &ChangeEvent) {
+    if let Err(e) = app.emit(EVENT_CHANGED, event) {
+        tracing::warn!(error = %e, "cannot forward a change event to the window");
+    }
+}
+
+async fn bot_states<R: Runtime>(app: AppHandle<R>, state: AppState) {
+    let mut states = state.runtime.subscribe();
+    let cancel = state.background.clone();
+    loop {
+        let current: BotState = states.borrow_and_update().clone();
+        crate::tray::update(&app, &current);
+        if let Err(e) = app.emit(EVENT_BOT, &current) {
+            tracing::warn!(error = %e, "cannot forward the bot state to the window");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            changed = states.changed() => if changed.is_err() { return },
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The desktop console binary; all logic lives in the library.
+
+fn main() {
+    postgate_desktop::run();
+}

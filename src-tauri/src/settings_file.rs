@@ -1,0 +1,94 @@
+//! The console's settings file: a JSON object of the same variables `.env` holds
+//! (`{"BOT_TOKEN": "...", ...}`), kept in the app config directory. At start it overlays the
+//! environment (the file wins), so what the Settings screen saved is what the app runs with.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use postgate::config::{Config, ConfigError};
+
+/// The app's identifier (as in `tauri.conf.json`): the config directory's name.
+pub const APP_ID: &str = "app.postgate.console";
+/// Overrides where the settings file lives (tests, portable setups).
+pub const PATH_VAR: &str = "POSTGATE_SETTINGS_FILE";
+
+/// Variable name → value.
+pub type Overlay = BTreeMap<String, String>;
+
+/// Where the settings file is: `$POSTGATE_SETTINGS_FILE`, else
+/// `$XDG_CONFIG_HOME/app.postgate.console/settings.json` (Tauri's app config directory).
+pub fn default_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(PATH_VAR).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join(APP_ID).join("settings.json"))
+}
+
+/// Reads the file; a missing file is an empty overlay.
+pub fn load(path: &Path) -> io::Result<Overlay> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Overlay::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes the file atomically (temporary file, then rename), owner-readable only.
+pub fn save(path: &Path, overlay: &Overlay) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::to_vec_pretty(overlay).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// A variable's value: the overlay first, then the process environment (after `.env`).
+pub fn lookup(overlay: &Overlay, var: &str) -> Option<String> {
+    overlay.get(var).filter(|v| !v.trim().is_empty()).cloned().or_else(|| std::env::var(var).ok())
+}
+
+/// The configuration the overlay and the environment give.
+pub fn config(overlay: &Overlay) -> Result<Config, ConfigError> {
+    Config::from_lookup(|var| lookup(overlay, var))
+}
+
+/// Whether to start the bot with the app (`AUTOSTART_BOT`, default true).
+pub fn autostart(overlay: &Overlay) -> bool {
+    lookup(overlay, "AUTOSTART_BOT")
+        .is_none_or(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_missing_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/settings.json");
+        assert!(load(&path).unwrap().is_empty());
+        let overlay: Overlay = [("CHANNEL_ID".to_owned(), "@news_channel".to_owned())].into();
+        save(&path, &overlay).unwrap();
+        assert_eq!(load(&path).unwrap(), overlay);
+        assert_eq!(lookup(&overlay, "CHANNEL_ID").as_deref(), Some("@news_channel"));
+    }
+
+    #[test]
+    fn autostart_defaults_to_true() {
+        assert!(autostart(&Overlay::new()) || std::env::var("AUTOSTART_BOT").is_ok());
+        let off: Overlay = [("AUTOSTART_BOT".to_owned(), "false".to_owned())].into();
+        assert!(!autostart(&off));
+    }
+}
