@@ -12,7 +12,7 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: help system run test lint fmt bench
 
 help:
-	@echo "make run    build and start PostGate (needs .env: see .env.example)"
+	@echo "make run    build and start PostGate: the console window with a display, else \`postgate serve\`"
 	@echo "make test   format check, clippy -D warnings, and the whole test suite"
 
 system:
@@ -29,8 +29,4 @@ fmt:
 	cargo fmt --all
 
 test: system lint
-	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		cargo nextest run --workspace --locked --no-fail-fast; \
-	else \
-		cargo test --workspace --locked --no-fail-fast; \
-	fi
+	@scripts/test.sh

@@ -23,6 +23,15 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+# The desktop console (Tauri): WebKitGTK and the tray library to build; a virtual display,
+# a session bus, the WebKit WebDriver and ImageMagick to run its tests headless.
+dpkg -s libwebkit2gtk-4.1-dev >/dev/null 2>&1 || need+=(libwebkit2gtk-4.1-dev)
+dpkg -s libayatana-appindicator3-dev >/dev/null 2>&1 || need+=(libayatana-appindicator3-dev)
+command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
+command -v xauth >/dev/null 2>&1 || need+=(xauth)
+command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus)
+command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
+[ -x /usr/bin/convert ] || need+=(imagemagick)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     say "installing: ${need[*]}"
