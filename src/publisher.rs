@@ -177,7 +177,13 @@ async fn announce(
 ) -> Result<OutboxResult, JobError> {
     let group = services.config.telegram.moderation_group_id;
     if !post.media.is_empty() {
-        send_content(bot, to_chat(group), post).await?;
+        // Media Telegram refuses for good must not keep the card from the moderators.
+        if let Err(e) = send_content(bot, to_chat(group), post).await {
+            if classify(&e) != Failure::Permanent {
+                return Err(e.into());
+            }
+            tracing::warn!(error = %e, "media refused by Telegram; sending the card alone");
+        }
     }
     let (body, keyboard) = render_card(services, post).await;
     let card = with_flood_retry("sendMessage", || {

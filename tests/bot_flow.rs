@@ -144,3 +144,18 @@ async fn publish_429_waits_retry_after_and_publishes_exactly_once() {
     assert_eq!(app.status_of(post).await, "published");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_telegram_refuses_still_leaves_a_card_for_the_moderators() {
+    let app = App::start("flow_badmedia", &[]).await;
+    app.fake.fail_next(
+        "sendPhoto",
+        1,
+        Fault::BadRequest("Bad Request: wrong file identifier/HTTP URL specified".into()),
+    );
+    app.fake.push_update(photo_message(AUTHOR, AUTHOR, 1, "gone", "ugone", Some("caption"), None));
+    let (post, _card) = app.card_of_latest().await;
+    assert_eq!(app.fake.calls_to("sendPhoto").len(), 1, "the refused photo is not retried");
+    assert!(has_text(&app.texts_to(GROUP), &format!("№{post}")), "card sent: {:?}", app.texts_to(GROUP));
+    app.stop().await;
+}

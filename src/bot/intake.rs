@@ -116,7 +116,9 @@ async fn check_limits(services: &Services, post: &NewPost, uid: UserId, locale: 
             .cache
             .incr_window(&format!("album-seen:{}:{group}", post.source_chat_id), window)
             .await
-            .map_or(true, |(n, _)| n == 1);
+            // Without Redis we cannot tell the first part: let parts through rather than refuse
+            // half an album (the rate limit is off without Redis anyway).
+            .is_ok_and(|(n, _)| n == 1);
         if !first_part {
             return None;
         }
