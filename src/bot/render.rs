@@ -201,61 +201,22 @@ async fn send_one(
     entities: Vec<MessageEntity>,
 ) -> Result<MessageId, RequestError> {
     let f = file(m);
+    // Every single-media method takes the same file, caption and entities.
+    macro_rules! send {
+        ($method:ident, $name:literal) => {
+            with_flood_retry($name, || {
+                bot.$method(chat.clone(), f.clone()).caption(caption.clone()).caption_entities(entities.clone()).send()
+            })
+            .await?
+        };
+    }
     let sent = match m.kind {
-        MediaKind::Photo => {
-            with_flood_retry("sendPhoto", || {
-                bot.send_photo(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
-        MediaKind::Video => {
-            with_flood_retry("sendVideo", || {
-                bot.send_video(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
-        MediaKind::Animation => {
-            with_flood_retry("sendAnimation", || {
-                bot.send_animation(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
-        MediaKind::Document => {
-            with_flood_retry("sendDocument", || {
-                bot.send_document(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
-        MediaKind::Audio => {
-            with_flood_retry("sendAudio", || {
-                bot.send_audio(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
-        MediaKind::Voice => {
-            with_flood_retry("sendVoice", || {
-                bot.send_voice(chat.clone(), f.clone())
-                    .caption(caption.clone())
-                    .caption_entities(entities.clone())
-                    .send()
-            })
-            .await?
-        }
+        MediaKind::Photo => send!(send_photo, "sendPhoto"),
+        MediaKind::Video => send!(send_video, "sendVideo"),
+        MediaKind::Animation => send!(send_animation, "sendAnimation"),
+        MediaKind::Document => send!(send_document, "sendDocument"),
+        MediaKind::Audio => send!(send_audio, "sendAudio"),
+        MediaKind::Voice => send!(send_voice, "sendVoice"),
     };
     Ok(sent.id)
 }
