@@ -1,0 +1,397 @@
+//! Seed scenarios for the bot core: concurrent decisions, injected dependencies, bounded sockets,
+//! SIGTERM with queued updates, and a hanging Telegram call.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+mod common;
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use app::{App, CHANNEL, GROUP, MODERATOR, fresh_database};
+use postgate::config::Config;
+use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::services::Services;
+use postgate::store::{DecideOutcome, Decision, DecisionKind, SubmitOutcome};
+use support::fake_telegram::updates::text_message;
+use support::fake_telegram::{Call, FakeTelegram, Fault, TEST_TOKEN};
+use teloxide::dispatching::Dispatcher;
+use teloxide::dptree;
+use teloxide::update_listeners::Polling;
+
+/// The settings `App::start` uses, for a database, a fake API URL and a log directory.
+fn base_env(db_url: &str, db_name: &str, api_url: &str, logs: &Path, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let mut env: HashMap<String, String> = [
+        ("BOT_TOKEN", TEST_TOKEN.to_owned()),
+        ("MODERATION_GROUP_ID", GROUP.to_string()),
+        ("CHANNEL_ID", CHANNEL.to_string()),
+        ("MODERATOR_IDS", MODERATOR.to_string()),
+        ("DATABASE_URL", db_url.to_owned()),
+        ("REDIS_URL", redis),
+        ("REDIS_KEY_PREFIX", format!("postgate-it:{db_name}:")),
+        ("HTTP_TIMEOUT_SECS", "5".to_owned()),
+        ("LOG_DIR", logs.display().to_string()),
+        ("TELEGRAM_API_URL", api_url.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.into_iter().collect()
+}
+
+fn config(db_url: &str, db_name: &str, api_url: &str, logs: &Path, extra: &[(&str, &str)]) -> Config {
+    Config::from_map(&base_env(db_url, db_name, api_url, logs, extra).into_iter().collect()).unwrap()
+}
+
+/// Polls `cond` every 10 ms until it holds; panics after `limit`.
+async fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn scalar(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+fn is_receipt(call: &Call) -> bool {
+    call.method == "sendmessage"
+        && call.field_str("text").is_some_and(|t| t.contains("принята") || t.contains("received"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_01_eight_moderators_decide_500_posts_once() {
+    let (db_name, db_url) = fresh_database("seed01").await;
+    let logs = tempfile::tempdir().unwrap();
+    let config = config(&db_url, &db_name, "http://127.0.0.1:9/", logs.path(), &[("DB_MAX_CONNECTIONS", "16")]);
+    let services = Services::build(config).await.unwrap();
+    let mut ids: Vec<PostId> = Vec::new();
+    for i in 0..500 {
+        let post = common::text_post(10_000 + i64::from(i % 50), i + 1, &format!("post {i}"));
+        match services.store.submit(&post).await.unwrap() {
+            SubmitOutcome::Created(id) => ids.push(id),
+            other => panic!("message {i} was not stored as a new post: {other:?}"),
+        }
+    }
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 500, "500 distinct posts");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..8_usize {
+        let (services, ids) = (services.clone(), ids.clone());
+        tasks.spawn(async move {
+            let moderator = UserId(900_100 + i64::try_from(t).unwrap());
+            let n = ids.len();
+            let mut won = Vec::new();
+            for k in 0..n {
+                // Every task walks all posts from its own start, half of them backwards.
+                let idx = if t % 2 == 0 { (k + t * 63) % n } else { (n - 1 - k + t * 63) % n };
+                let kind = if (k + t) % 2 == 0 {
+                    DecisionKind::Approve { edited_body: None }
+                } else {
+                    DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: false }
+                };
+                let decision = Decision { post_id: ids[idx], moderator, source: ActionSource::Console, kind };
+                match postgate::moderation::decide(&services, &decision).await {
+                    Ok(DecideOutcome::Decided { post }) => won.push((post.id, moderator)),
+                    Ok(DecideOutcome::AlreadyDecided { .. }) => {}
+                    Ok(other) => panic!("task {t}, post {:?}: unexpected {other:?}", ids[idx]),
+                    Err(e) => panic!("task {t}, post {:?}: error {e}", ids[idx]),
+                }
+            }
+            won
+        });
+    }
+    let mut winners: HashMap<i64, i64> = HashMap::new();
+    let mut decided = 0;
+    while let Some(won) = tasks.join_next().await {
+        for (post, moderator) in won.unwrap() {
+            decided += 1;
+            assert!(winners.insert(post.0, moderator.0).is_none(), "post {post:?} decided twice");
+        }
+    }
+    assert_eq!(decided, 500, "exactly one Decided per post across the 8 tasks");
+
+    let pool = services.pg.pool();
+    let log: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT post_id, moderator_id FROM moderation_log WHERE action IN ('approve', 'reject') ORDER BY post_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(log.len(), 500, "one decision row per post");
+    assert_eq!(log.iter().map(|(p, _)| p).collect::<HashSet<_>>().len(), 500);
+    for (post, moderator) in &log {
+        assert_eq!(winners.get(post), Some(moderator), "the log names the moderator whose decision won");
+    }
+    let pending = scalar(pool, "SELECT count(*) FROM posts WHERE status = 'pending'").await;
+    assert_eq!(pending, 0);
+    services.close().await;
+    app::drop_database(&db_name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_06_schema_takes_its_dependencies_by_injection() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut bots = Vec::new();
+    for locale in ["en", "ru"] {
+        let fake = FakeTelegram::start().await;
+        let (db_name, db_url) = fresh_database(&format!("seed06{locale}")).await;
+        let config = config(&db_url, &db_name, &fake.base_url(), logs.path(), &[("DEFAULT_LOCALE", locale)]);
+        let services = Services::build(config).await.unwrap();
+        let http = postgate::telegram::http_client(&services.config.telegram).unwrap();
+        let bot = postgate::telegram::bot(&services.config.telegram, http);
+        let listener = Polling::builder(bot.clone()).timeout(Duration::from_secs(1)).build();
+        let mut dispatcher =
+            Dispatcher::builder(bot, postgate::bot::schema()).dependencies(dptree::deps![services.clone()]).build();
+        let shutdown = dispatcher.shutdown_token();
+        let task = tokio::spawn(async move {
+            dispatcher.dispatch_with_listener(listener, teloxide::error_handlers::LoggingErrorHandler::new()).await;
+        });
+        bots.push((fake, services, db_name, shutdown, task));
+    }
+    // The same user, without a language code, writes /start to both bots at once.
+    for (fake, ..) in &bots {
+        fake.push_update(text_message(6001, 6001, 1, "/start", None));
+    }
+    let mut replies = Vec::new();
+    for (fake, ..) in &bots {
+        let calls = fake.wait_for("sendMessage", 1, Duration::from_secs(20)).await;
+        assert_eq!(calls[0].field_i64("chat_id"), Some(6001));
+        replies.push(calls[0].field_str("text").unwrap());
+    }
+    assert!(replies[0].starts_with("Hello, User6001!"), "DEFAULT_LOCALE=en answers in English: {}", replies[0]);
+    assert!(replies[1].starts_with("Здравствуйте, User6001!"), "DEFAULT_LOCALE=ru answers in Russian: {}", replies[1]);
+    for (fake, services, db_name, shutdown, task) in bots {
+        // Wait for the task, not for teloxide's `shutdown()` future: that future registers for
+        // the "done" notification only when first polled, so it can miss a fast shutdown.
+        let _ = shutdown.shutdown().is_ok();
+        tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
+        services.close().await;
+        fake.shutdown().await;
+        app::drop_database(&db_name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_02_sockets_stay_bounded_and_close_on_shutdown() {
+    const USERS: i64 = 200;
+    const PER_USER: i32 = 5;
+    let app = App::start("seed02", &[("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING_PER_USER", "10000")]).await;
+    for m in 1..=PER_USER {
+        for u in 0..USERS {
+            app.fake.push_update(text_message(30_000 + u, 30_000 + u, m, &format!("post {u}/{m}"), Some("ru")));
+        }
+    }
+    let total = usize::try_from(USERS).unwrap() * usize::try_from(PER_USER).unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_mins(2);
+    let (mut max_open, mut samples, mut next_check) = (0, 0_u64, Instant::now());
+    loop {
+        max_open = max_open.max(app.fake.open_connections());
+        samples += 1;
+        if Instant::now() >= next_check {
+            next_check = Instant::now() + Duration::from_millis(100);
+            let calls = app.fake.calls_to("sendMessage");
+            let receipts = calls.iter().filter(|c| is_receipt(c)).count();
+            let cards = calls.iter().filter(|c| c.field_i64("chat_id") == Some(GROUP)).count();
+            if receipts >= total && cards >= total {
+                break;
+            }
+            assert!(Instant::now() < deadline, "only {receipts} receipts and {cards} cards of {total} in time");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let load_time = started.elapsed();
+    let receipts = app.fake.calls_to("sendMessage").iter().filter(|c| is_receipt(c)).count();
+    assert_eq!(receipts, total, "one receipt per submission");
+    let accepted = app.fake.accepted_connections();
+    eprintln!(
+        "seed_02: {total} updates in {load_time:?}; max open connections {max_open} \
+         ({samples} samples), {accepted} accepted in all"
+    );
+    assert!(max_open <= 32, "open connections stay bounded: max {max_open}");
+
+    let stop = Instant::now();
+    app.runtime.shutdown().await;
+    let App { fake, services, runtime, db_name, .. } = app;
+    drop(runtime);
+    drop(services);
+    let open = fake.wait_open_connections_at_most(0, Duration::from_secs(5)).await;
+    eprintln!("seed_02: shutdown and socket close took {:?}", stop.elapsed());
+    assert_eq!(open, 0, "every socket to the API closed after shutdown");
+    fake.shutdown().await;
+    app::drop_database(&db_name).await;
+}
+
+/// Runs `postgate serve` with exactly `env` (plus PATH) in `dir`, output to files there.
+fn spawn_serve(env: &[(String, String)], dir: &Path, run: u32) -> tokio::process::Child {
+    let out = std::fs::File::create(dir.join(format!("stdout-{run}.log"))).unwrap();
+    let err = std::fs::File::create(dir.join(format!("stderr-{run}.log"))).unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_postgate"))
+        .arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().cloned())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until run `run` logged that it is ready (its signal handler is installed right after).
+async fn wait_ready(child: &mut tokio::process::Child, dir: &Path, run: u32) {
+    let log = dir.join(format!("stdout-{run}.log"));
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("postgate serve: ready") {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "postgate exited early: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        assert!(Instant::now() < deadline, "postgate not ready in time");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// Sends SIGTERM and waits (bounded) for the exit; returns the exit code and how long it took.
+async fn terminate(
+    child: &mut tokio::process::Child,
+    limit: Duration,
+    dir: &Path,
+    run: u32,
+) -> (Option<i32>, Duration) {
+    let pid = child.id().unwrap();
+    let sent = Instant::now();
+    let status = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    assert!(status.success(), "kill -TERM {pid}");
+    let Ok(exit) = tokio::time::timeout(limit, child.wait()).await else {
+        let logs = std::fs::read_to_string(dir.join(format!("stdout-{run}.log"))).unwrap_or_default();
+        panic!("postgate did not exit within {limit:?} of SIGTERM; log:\n{logs}");
+    };
+    (exit.unwrap().code(), sent.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() {
+    const USERS: i64 = 200;
+    const SHUTDOWN_SECS: u64 = 10;
+    let fake = FakeTelegram::start().await;
+    let (db_name, db_url) = fresh_database("seed09").await;
+    let dir = tempfile::tempdir().unwrap();
+    let shutdown_secs = SHUTDOWN_SECS.to_string();
+    let extra = [
+        ("SHUTDOWN_TIMEOUT_SECS", shutdown_secs.as_str()),
+        ("RATE_LIMIT_MAX", "10000"),
+        ("MAX_PENDING_PER_USER", "10000"),
+    ];
+    let env = base_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"), &extra);
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    // Slow answers keep handlers in flight when the signal arrives; the second batch of 100 is
+    // still being fetched (slowly) then, so the first run never sees it.
+    fake.fail_next("sendMessage", 120, Fault::Delay(Duration::from_millis(400)));
+    fake.fail_next("getUpdates", 1, Fault::Delay(Duration::ZERO));
+    fake.fail_next("getUpdates", 1, Fault::Delay(Duration::from_secs(10)));
+    let mut last_id = 0;
+    for u in 0..USERS {
+        last_id = fake.push_update(text_message(40_000 + u, 40_000 + u, 1, &format!("queued {u}"), Some("ru")));
+    }
+    let limit = Duration::from_secs(SHUTDOWN_SECS + 5);
+
+    let mut first = spawn_serve(&env, dir.path(), 1);
+    wait_ready(&mut first, dir.path(), 1).await;
+    let deadline = Instant::now() + Duration::from_mins(1);
+    // Until `serve` has migrated the database there is no posts table yet.
+    let stored = async || sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&pool).await.unwrap_or(0_i64);
+    while stored().await < 10 {
+        assert!(Instant::now() < deadline, "the first run stored nothing");
+        assert!(first.try_wait().unwrap().is_none(), "postgate exited early");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let stored_at_signal = scalar(&pool, "SELECT count(*) FROM posts").await;
+    let receipts_at_signal = fake.calls().iter().filter(|c| is_receipt(c)).count();
+    let (code, took) = terminate(&mut first, limit, dir.path(), 1).await;
+    assert_eq!(code, Some(0), "clean exit after SIGTERM");
+    let stored_after_first = scalar(&pool, "SELECT count(*) FROM posts").await;
+    eprintln!(
+        "seed_09: at SIGTERM {stored_at_signal} stored, {receipts_at_signal} receipts asked; exit 0 after {took:?}; \
+         {stored_after_first} stored, {} updates still queued",
+        fake.pending_updates()
+    );
+    assert!(receipts_at_signal < usize::try_from(USERS).unwrap(), "the signal came mid-way");
+    assert!(stored_after_first < USERS && fake.pending_updates() > 0, "part of the queue is left for the next run");
+
+    let mut second = spawn_serve(&env, dir.path(), 2);
+    wait_ready(&mut second, dir.path(), 2).await;
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        let stored = scalar(&pool, "SELECT count(*) FROM posts").await;
+        let receipts = fake.calls().iter().filter(|c| is_receipt(c)).count();
+        if stored == USERS && receipts >= usize::try_from(USERS).unwrap() && fake.pending_updates() == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "second run: {stored} stored, {receipts} receipts");
+        assert!(second.try_wait().unwrap().is_none(), "postgate exited early");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, took) = terminate(&mut second, limit, dir.path(), 2).await;
+    assert_eq!(code, Some(0), "clean exit after the second SIGTERM");
+    eprintln!("seed_09: second run exit 0 after {took:?}");
+
+    let posts = scalar(&pool, "SELECT count(*) FROM posts").await;
+    let sources = scalar(&pool, "SELECT count(DISTINCT (source_chat_id, source_message_id)) FROM posts").await;
+    let authors = scalar(&pool, "SELECT count(DISTINCT author_id) FROM posts").await;
+    assert_eq!((posts, sources, authors), (USERS, USERS, USERS), "each queued message stored exactly once");
+    let mut receipts: HashMap<i64, usize> = HashMap::new();
+    for call in fake.calls().iter().filter(|c| is_receipt(c)) {
+        *receipts.entry(call.field_i64("chat_id").unwrap()).or_default() += 1;
+    }
+    for u in 0..USERS {
+        assert_eq!(receipts.get(&(40_000 + u)), Some(&1), "user {u}: exactly one receipt across both runs");
+    }
+    assert!(fake.confirmed_offset().unwrap() > last_id, "every update confirmed: {:?}", fake.confirmed_offset());
+    pool.close().await;
+    fake.shutdown().await;
+    app::drop_database(&db_name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_12_hanging_call_fails_within_timeout_and_bot_keeps_answering() {
+    const A: i64 = 5001;
+    const B: i64 = 5002;
+    let app = App::start("seed12", &[("HTTP_TIMEOUT_SECS", "2")]).await;
+    app.fake.fail_next("sendMessage", 1, Fault::Hang);
+    app.fake.push_update(text_message(A, A, 1, "/start", Some("en")));
+    wait_for("A's reply attempted (and hanging)", Duration::from_secs(20), || app.sent_to(A).len() == 1).await;
+    let hung_at = app.sent_to(A)[0].at;
+    app.fake.push_update(text_message(B, B, 1, "/start", Some("en")));
+    // Queued behind A's hanging handler: it runs only once that call has ended.
+    app.fake.push_update(text_message(A, A, 2, "/start", Some("en")));
+
+    wait_for("B answered", Duration::from_secs(20), || app.sent_to(B).len() == 1).await;
+    let b_after = app.sent_to(B)[0].at.duration_since(hung_at);
+    assert!(b_after < Duration::from_millis(1500), "B was answered while A's call hung: {b_after:?}");
+
+    wait_for("A's second /start answered", Duration::from_secs(20), || app.sent_to(A).len() == 2).await;
+    let a_after = app.sent_to(A)[1].at.duration_since(hung_at);
+    eprintln!("seed_12: B answered {b_after:?} after the hang began; A's next update ran after {a_after:?}");
+    assert!(
+        a_after >= Duration::from_millis(1900) && a_after <= Duration::from_secs(4),
+        "the hung call failed after the 2 s timeout: {a_after:?}"
+    );
+    assert!(app.texts_to(A)[1].starts_with("Hello, User5001!"));
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.fake.push_update(text_message(A, A, 3, "/start", Some("en")));
+    wait_for("A answered again later", Duration::from_secs(10), || app.sent_to(A).len() == 3).await;
+    assert!(matches!(app.runtime.status(), postgate::runtime::BotState::Running { .. }), "the bot keeps running");
+    app.stop().await;
+}
