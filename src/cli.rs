@@ -78,6 +78,11 @@ fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> ExitCode {
+    // Before anything slow: a SIGTERM during start-up then ends in a clean shutdown.
+    let mut signals = match crate::Signals::register() {
+        Ok(s) => s,
+        Err(e) => return fail(1, &e),
+    };
     let services = match Services::build(config).await {
         Ok(s) => s,
         Err(e) => return fail(2, &e),
@@ -87,7 +92,7 @@ async fn run(command: Command, config: Config) -> ExitCode {
             tracing::info!("migrations applied");
             ExitCode::SUCCESS
         }
-        Command::Serve => serve(&services).await,
+        Command::Serve => serve(&services, &mut signals).await,
         Command::Import { what: ImportWhat::Bans { file } } => import_bans(&services, &file).await,
         Command::CheckConfig => ExitCode::SUCCESS,
     };
@@ -97,13 +102,11 @@ async fn run(command: Command, config: Config) -> ExitCode {
 
 /// Runs the bot until a signal. When another instance polls this token, waits as a standby
 /// and takes over when the lock frees.
-async fn serve(services: &Services) -> ExitCode {
+async fn serve(services: &Services, signals: &mut crate::Signals) -> ExitCode {
     let runtime = match Runtime::new(services.clone()) {
         Ok(r) => r,
         Err(e) => return fail(2, &e),
     };
-    let signal = crate::shutdown_signal();
-    tokio::pin!(signal);
     loop {
         match runtime.start().await {
             Ok(()) => break,
@@ -111,27 +114,22 @@ async fn serve(services: &Services) -> ExitCode {
             Err(e) => return fail(1, &e),
         }
         tokio::select! {
-            s = &mut signal => return stopped(s),
+            name = signals.recv() => return stopped(name),
             () = tokio::time::sleep(STANDBY_RETRY) => {}
         }
     }
     tracing::info!("postgate serve: ready");
-    let result = signal.await;
-    tracing::info!("shutting down: stopping intake, draining in-flight work");
+    let name = signals.recv().await;
+    tracing::info!(signal = name, "shutting down: stopping intake, draining in-flight work");
     runtime.stop().await;
-    stopped(result)
+    stopped(name)
 }
 
 const STANDBY_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn stopped(signal: std::io::Result<&'static str>) -> ExitCode {
-    match signal {
-        Ok(name) => {
-            tracing::info!(signal = name, "stopped cleanly");
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(1, &e),
-    }
+fn stopped(signal: &'static str) -> ExitCode {
+    tracing::info!(signal, "stopped cleanly");
+    ExitCode::SUCCESS
 }
 
 async fn import_bans(services: &Services, file: &std::path::Path) -> ExitCode {

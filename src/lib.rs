@@ -34,4 +34,4 @@ pub mod store;
 pub mod telegram;
 pub mod telemetry;
 
-pub use signal::shutdown_signal;
+pub use signal::{Signals, shutdown_signal};

@@ -207,12 +207,19 @@ impl Runtime {
     async fn finish(running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
         let Running { shutdown, cancel, mut dispatcher, mut worker, mut lock } = running;
+        let mut dispatcher_done = false;
         // Right after start the dispatcher may still be initialising: retry until it listens.
         loop {
             match shutdown.shutdown() {
                 Ok(done) => {
-                    if tokio::time::timeout_at(deadline, done).await.is_err() {
-                        tracing::warn!("in-flight updates did not finish in time");
+                    // teloxide's future only notices the end if it was polled before it: also
+                    // watch the task itself, or a fast stop would wait out the whole bound.
+                    tokio::select! {
+                        () = done => {}
+                        _ = &mut dispatcher => dispatcher_done = true,
+                        () = tokio::time::sleep_until(deadline) => {
+                            tracing::warn!("in-flight updates did not finish in time");
+                        }
                     }
                     break;
                 }
@@ -223,7 +230,11 @@ impl Runtime {
             }
         }
         cancel.cancel();
-        for (name, handle) in [("dispatcher", &mut dispatcher), ("outbox worker", &mut worker)] {
+        let mut tasks = vec![("outbox worker", &mut worker)];
+        if !dispatcher_done {
+            tasks.push(("dispatcher", &mut dispatcher));
+        }
+        for (name, handle) in tasks {
             if tokio::time::timeout_at(deadline, &mut *handle).await.is_err() {
                 tracing::warn!(task = name, "did not stop in time; aborted (leased jobs are retried later)");
                 handle.abort();

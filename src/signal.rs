@@ -1,20 +1,49 @@
-//! Waiting for SIGINT or SIGTERM.
+//! Waiting for SIGINT or SIGTERM. Register early ([`Signals::register`]) so a signal that
+//! arrives while the program is still starting is not lost (nor fatal): it is answered with a
+//! clean shutdown as soon as start-up is done.
 
-/// Resolves with the signal's name when SIGINT (Ctrl-C) or SIGTERM arrives.
-pub async fn shutdown_signal() -> std::io::Result<&'static str> {
+/// Registered handlers for SIGINT and SIGTERM.
+pub struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => Ok("SIGTERM"),
-            _ = int.recv() => Ok("SIGINT"),
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers now (needs a Tokio runtime).
+    pub fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await?;
-        Ok("Ctrl-C")
+
+    /// Resolves with the signal's name when SIGINT (Ctrl-C) or SIGTERM arrives (or arrived
+    /// since registration).
+    pub async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
+}
+
+/// Registers and waits in one step (for callers that are already running).
+pub async fn shutdown_signal() -> std::io::Result<&'static str> {
+    let mut signals = Signals::register()?;
+    Ok(signals.recv().await)
 }
