@@ -14,10 +14,15 @@ pub enum Extracted {
     Unsupported,
 }
 
+/// Our id type for a Telegram user.
+pub fn user_id(user: &User) -> UserId {
+    UserId(i64::try_from(user.id.0).unwrap_or(i64::MAX))
+}
+
 /// The author profile of a Telegram user.
 pub fn author(user: &User) -> AuthorProfile {
     AuthorProfile {
-        id: UserId(i64::try_from(user.id.0).unwrap_or(i64::MAX)),
+        id: user_id(user),
         username: user.username.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),

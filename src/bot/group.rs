@@ -2,11 +2,12 @@
 //! and the language choice in private chats.
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, User};
+use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage};
 use tracing::instrument;
 
 use super::HandlerResult;
 use super::callback::Action;
+use super::extract::user_id;
 use super::locale::{locale_for, set_locale};
 use super::render::{card_keyboard, reasons_keyboard};
 use crate::cache::Ttl;
@@ -15,10 +16,6 @@ use crate::i18n::{AVAILABLE, text};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
 use crate::telegram::with_flood_retry;
-
-fn user_id(user: &User) -> UserId {
-    UserId(i64::try_from(user.id.0).unwrap_or(i64::MAX))
-}
 
 async fn answer(bot: &Bot, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
     with_flood_retry("answerCallbackQuery", || {

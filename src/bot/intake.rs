@@ -2,11 +2,11 @@
 //! checks (ban, rate limit, pending cap), and author edits.
 
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use tracing::instrument;
 
 use super::callback::Action;
-use super::extract::{self, Extracted};
+use super::extract::{self, Extracted, user_id};
 use super::locale::locale_for;
 use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
@@ -15,10 +15,6 @@ use crate::i18n::{num, text};
 use crate::services::Services;
 use crate::store::{AuthorEdit, AuthorEditOutcome, NewPost, SubmitOutcome};
 use crate::telegram::with_flood_retry;
-
-fn user_id(user: &User) -> UserId {
-    UserId(i64::try_from(user.id.0).unwrap_or(i64::MAX))
-}
 
 /// Sends a plain-text reply (never parsed as markup), obeying flood limits.
 pub async fn reply(bot: &Bot, chat: ChatId, body: String) -> HandlerResult {
