@@ -253,10 +253,7 @@ async fn update_card(bot: &Bot, services: &Services, post: &PostRecord) -> Resul
 }
 
 async fn author_locale(services: &Services, post: &PostRecord) -> &'static str {
-    let chosen = services.store.author(post.author.id).await.ok().flatten().and_then(|a| a.locale_override);
-    chosen
-        .and_then(|c| crate::i18n::AVAILABLE.into_iter().find(|l| *l == c))
-        .unwrap_or_else(|| services.i18n.negotiate(post.author.language_code.as_deref()))
+    crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await
 }
 
 async fn notify_author(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {

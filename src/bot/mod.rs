@@ -5,7 +5,7 @@ pub mod callback;
 pub mod extract;
 mod group;
 mod intake;
-mod locale;
+pub(crate) mod locale;
 pub mod render;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
