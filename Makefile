@@ -14,6 +14,7 @@ export CARGO_TERM_COLOR ?= never
 help:
 	@echo "make run    build and start PostGate: the console window with a display, else \`postgate serve\`"
 	@echo "make test   format check, clippy -D warnings, and the whole test suite"
+	@echo "make bench  the benchmark suite: one table, each figure beside a same-run baseline"
 
 system:
 	@scripts/ensure-system.sh
@@ -30,3 +31,6 @@ fmt:
 
 test: system lint
 	@scripts/test.sh
+
+bench: system
+	@scripts/bench.sh

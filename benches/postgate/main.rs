@@ -1,0 +1,52 @@
+//! `make bench`: `PostGate`'s benchmark suite (not a test). Prints one table in which every figure
+//! stands beside a baseline measured in the same run, so ratios stay meaningful on a noisy
+//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint.
+//!
+//! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
+//! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
+//! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 60; 0 skips), `BENCH_ONLY`
+//! (comma-separated: queue,import,intake,soak,desktop).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod common;
+mod desktop;
+mod import;
+mod intake;
+mod queue;
+mod serve;
+
+use common::Table;
+
+fn wanted(name: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|o| o.trim() == name))
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let mut table = Table::default();
+    println!("{}", common::machine_description());
+    runtime.block_on(async {
+        if wanted("queue") {
+            queue::run(&mut table).await;
+        }
+        if wanted("import") {
+            import::run(&mut table).await;
+        }
+        if wanted("intake") || wanted("soak") {
+            intake::run(&mut table, wanted("intake"), wanted("soak")).await;
+        }
+        if wanted("desktop") {
+            desktop::run(&mut table);
+        }
+    });
+    println!();
+    println!("{}", table.render());
+    let failed = table.missed();
+    if failed > 0 {
+        println!("{failed} figure(s) missed their target (see the last column).");
+    }
+}

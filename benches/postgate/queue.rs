@@ -1,0 +1,185 @@
+//! Row 1, queue commands: 100 000 seeded posts, then the console's reads and decisions through
+//! the same core functions the Tauri commands call (`Store`, `moderation::decide`), against a
+//! `SELECT 1` round trip on the same pool. Also prints the plans of the list and filter queries.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use postgate::config::Config;
+use postgate::domain::{ActionSource, MediaKind, PostId, PostStatus, UserId};
+use postgate::services::Services;
+use postgate::store::{Decision, DecisionKind, PostQuery};
+use sqlx::PgPool;
+
+use crate::common::{self, MODERATOR, Row, Stats, Table, ms};
+
+const POSTS: i64 = 100_000;
+const TARGET: Duration = Duration::from_millis(20);
+
+/// One bulk statement per table: 2 000 authors; 100 000 posts, every 10th pending (the rest
+/// decided), every 15th an album of three media, every 4th with one medium; 2% mention "word".
+const SEED: &[&str] = &[
+    "INSERT INTO authors (id, username, first_name, last_name, language_code) \
+     SELECT g, 'user' || g, 'First' || g, CASE WHEN g % 3 = 0 THEN 'Last' || g END, 'en' \
+     FROM generate_series(1, 2000) g",
+    "INSERT INTO posts (id, author_id, source_chat_id, source_message_id, media_group_id, body, status, \
+     decided_by, decided_at, created_at, updated_at) \
+     SELECT g, 1 + g % 2000, 1 + g % 2000, g, CASE WHEN g % 15 = 0 THEN 'album' || g END, \
+     'Post number ' || g || CASE WHEN g % 50 = 0 THEN ' with the word we look for' ELSE ' about cats and the weather' END \
+     || repeat(' and some more filler text', g % 8), \
+     CASE WHEN g % 10 = 0 THEN 'pending' WHEN g % 10 < 7 THEN 'published' WHEN g % 10 < 9 THEN 'rejected' ELSE 'approved' END, \
+     CASE WHEN g % 10 = 0 THEN NULL ELSE 77 END, \
+     CASE WHEN g % 10 = 0 THEN NULL ELSE now() - (100000 - g) * interval '1 second' + interval '1 minute' END, \
+     now() - (100000 - g) * interval '1 second', now() - (100000 - g) * interval '1 second' \
+     FROM generate_series(1, 100000) g",
+    "SELECT setval('posts_id_seq', 100000)",
+    "INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id) \
+     SELECT g, pos, (ARRAY['photo','video','animation','document','audio','voice'])[1 + (g / 4 + pos) % 6], \
+     'file-' || g || '-' || pos, 'u-' || g || '-' || pos, g * 10 + pos \
+     FROM generate_series(1, 100000) g, generate_series(0, 2) pos \
+     WHERE g % 15 = 0 OR (g % 4 = 0 AND pos = 0)",
+    "ANALYZE",
+];
+
+/// The statements `list_posts` sends (see `src/store/postgres/posts.rs`), with literals.
+const SUMMARY: &str = "SELECT p.id, p.author_id, trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, \
+     p.status, left(p.body, 160) AS excerpt, \
+     (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
+     (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
+     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at \
+     FROM posts p JOIN authors a ON a.id = p.author_id";
+const PENDING: &str = " WHERE true AND p.status = 'pending'";
+const PHOTO: &str = " WHERE true AND EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.kind = 'photo')";
+const SEARCH: &str = " WHERE true AND p.body ILIKE '%word%'";
+const PAGE: &str = " ORDER BY p.created_at, p.id LIMIT 50 OFFSET 0";
+
+pub async fn run(table: &mut Table) {
+    println!("queue: seeding {POSTS} posts");
+    let (db_name, db_url) = common::fresh_database("queue").await;
+    let logs = tempfile::tempdir().unwrap();
+    let env: HashMap<String, String> =
+        common::bot_env(&db_url, "http://127.0.0.1:9/", logs.path(), &db_name).into_iter().collect();
+    let services = Services::build(Config::from_map(&env).unwrap()).await.unwrap();
+    let pool = services.pg.pool().clone();
+    let started = Instant::now();
+    for sql in SEED {
+        sqlx::query(*sql).execute(&pool).await.unwrap();
+    }
+    println!("queue: seeded in {:.1} s", started.elapsed().as_secs_f64());
+
+    let iters = common::iterations();
+    let baseline = common::sample(iters, |_| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+        }
+    })
+    .await;
+    table.push(Row {
+        section: "1 queue",
+        name: format!("baseline: SELECT 1 round trip ({iters}×)"),
+        value: format!("median {:.3} ms, p95 {:.3} ms", ms(baseline.median), ms(baseline.p95)),
+        baseline: "-".into(),
+        ratio: "1×".into(),
+        target: "-".into(),
+        met: None,
+    });
+
+    let list = |q: PostQuery| {
+        let services = services.clone();
+        move |_| {
+            let services = services.clone();
+            let q = q.clone();
+            async move {
+                let page = services.store.list_posts(&q).await.unwrap();
+                assert!(!page.posts.is_empty(), "an empty page measures nothing");
+            }
+        }
+    };
+    let pending = PostQuery { status: Some(PostStatus::Pending), ..PostQuery::default() };
+    let s = common::sample(iters, list(pending)).await;
+    push(table, "list first page of pending (50)", s, baseline);
+    let photo = PostQuery { media_kind: Some(MediaKind::Photo), ..PostQuery::default() };
+    let s = common::sample(iters, list(photo)).await;
+    push(table, "filter: media kind photo", s, baseline);
+    let search = PostQuery { search: Some("word".into()), ..PostQuery::default() };
+    let s = common::sample(iters, list(search)).await;
+    push(table, "search \"word\"", s, baseline);
+
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM posts WHERE status = 'pending' ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert!(ids.len() >= 2 * (iters + 5), "not enough pending posts");
+    let detail_ids = ids.clone();
+    let s = common::sample(iters, |i| {
+        let services = services.clone();
+        let id = PostId(detail_ids[detail_ids.len() - 1 - i]);
+        async move {
+            let post = services.store.post(id).await.unwrap().unwrap();
+            services.store.author(post.author.id).await.unwrap().unwrap();
+            services.store.moderation_log(Some(id), 50).await.unwrap();
+        }
+    })
+    .await;
+    push(table, "open detail (post + author + log)", s, baseline);
+    let s = common::sample(iters, |i| {
+        let services = services.clone();
+        let decision = Decision {
+            post_id: PostId(ids[i]),
+            moderator: UserId(MODERATOR),
+            source: ActionSource::Console,
+            kind: DecisionKind::Approve { edited_body: None },
+        };
+        async move {
+            let outcome = postgate::moderation::decide(&services, &decision).await.unwrap();
+            assert!(matches!(outcome, postgate::store::DecideOutcome::Decided { .. }), "{outcome:?}");
+        }
+    })
+    .await;
+    push(table, "approve (distinct pending posts)", s, baseline);
+
+    for (name, filter) in [("list pending", PENDING), ("filter photo", PHOTO), ("search", SEARCH)] {
+        explain(&pool, name, filter).await;
+    }
+    services.close().await;
+    common::drop_database(&db_name).await;
+}
+
+fn push(table: &mut Table, name: &str, s: Stats, baseline: Stats) {
+    table.push(Row {
+        section: "1 queue",
+        name: name.to_owned(),
+        value: format!("median {:.2} ms, p95 {:.2} ms", ms(s.median), ms(s.p95)),
+        baseline: format!("SELECT 1: {:.3} ms", ms(baseline.median)),
+        ratio: format!("{:.0}×", s.median.as_secs_f64() / baseline.median.as_secs_f64().max(1e-9)),
+        target: "< 20 ms median".into(),
+        met: Some(s.median < TARGET),
+    });
+}
+
+/// Prints the plans of the page and count statements and whether they use an index.
+async fn explain(pool: &PgPool, name: &str, filter: &str) {
+    for (what, sql) in
+        [("page", format!("{SUMMARY}{filter}{PAGE}")), ("count", format!("SELECT count(*) FROM posts p{filter}"))]
+    {
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN (FORMAT TEXT) {sql}")))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let indexes: Vec<&str> = plan
+            .iter()
+            .filter_map(|l| {
+                l.split(" using ").nth(1).or_else(|| l.split(" on ").nth(1).filter(|_| l.contains("Bitmap Index")))
+            })
+            .map(|rest| rest.split_whitespace().next().unwrap_or(""))
+            .collect();
+        let top_scan = plan.iter().any(|l| l.contains("Seq Scan on posts"));
+        println!(
+            "queue: EXPLAIN {name} ({what}): index used: {}{}",
+            if indexes.is_empty() { "no".to_owned() } else { format!("yes ({})", indexes.join(", ")) },
+            if top_scan { "; sequential scan of posts" } else { "" }
+        );
+        for line in &plan {
+            println!("    {line}");
+        }
+    }
+}
