@@ -2,6 +2,7 @@
 //! the Bot API on loopback, and the console app built on Tauri's mock runtime.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod driver;
 pub mod stub_api;
 
 use std::collections::HashMap;

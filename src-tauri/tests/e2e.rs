@@ -1,0 +1,174 @@
+//! End to end: the real console window (`WebKitGTK` under Xvfb, driven through tauri-driver and
+//! `WebDriver`) on a real `PostgreSQL`. The queue shows seeded posts (an album, and markup shown
+//! as literal text), `a` approves, the reject dialog rejects with a reason, and a decision
+//! written by another process appears without a reload. Screenshots go to `target/e2e/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use fantoccini::elements::Element;
+use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::services::Services;
+use postgate::store::{Decision, DecisionKind};
+use support::driver::Window;
+use support::{MODERATOR, album_post, text_post};
+
+const WAIT: Duration = Duration::from_secs(20);
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+fn css(selector: &str) -> Locator<'_> {
+    Locator::Css(selector)
+}
+
+async fn wait_for(window: &Window, selector: &str) -> Element {
+    window
+        .client
+        .wait()
+        .at_most(WAIT)
+        .for_element(css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"))
+}
+
+/// Polls until `probe` holds, failing with `what` after [`WAIT`].
+async fn until<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !probe().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The rendered text (`innerText`) of the element `selector` now, looked up afresh (the list
+/// re-renders on events). `WebKitWebDriver`'s "element text" reads empty for these nodes.
+async fn text_of(window: &Window, selector: &str) -> Option<String> {
+    window.client.find(css(selector)).await.ok()?.prop("innerText").await.ok()?
+}
+
+/// Waits until the element `selector` shows `needle`.
+async fn until_text(window: &Window, selector: &str, needle: &str) {
+    until(&format!("{selector} shows {needle:?}"), || async {
+        text_of(window, selector).await.is_some_and(|t| t.contains(needle))
+    })
+    .await;
+}
+
+/// Clicks `selector`, retrying while the element is re-rendered under us.
+async fn click(window: &Window, selector: &str) {
+    until(&format!("a click on {selector}"), || async {
+        match window.client.find(css(selector)).await {
+            Ok(element) => element.click().await.is_ok(),
+            Err(_) => false,
+        }
+    })
+    .await;
+}
+
+fn row(id: PostId) -> String {
+    format!("[data-testid=\"row-{}\"]", id.0)
+}
+
+async fn status(services: &Services, id: PostId) -> String {
+    services.store.post(id).await.unwrap().unwrap().status.to_string()
+}
+
+async fn row_present(window: &Window, id: PostId) -> bool {
+    window.client.find(css(&format!("[data-testid=\"row-{}\"]", id.0))).await.is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_window_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = support::stub_api::StubApi::start().await;
+    let (db_name, db_url) = support::fresh_database("e2e").await;
+    let mut env = support::test_env(&db_url, &db_name, &stub.url(), &dir.path().join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "false".into());
+    env.insert("LOG_FORMAT".into(), "json".into());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+
+    // The other process on the same database: seeds posts, later decides one behind the window's back.
+    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
+    let text = other.store.submit(&text_post(601, 30, "a plain post to approve")).await.unwrap().post_id();
+    let album = other.store.submit(&album_post(602, 40, "three photos", 3)).await.unwrap().post_id();
+    let xss = other.store.submit(&text_post(603, 50, XSS)).await.unwrap().post_id();
+
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let started = std::time::Instant::now();
+    let phase = |name: &str| eprintln!("e2e: {name} at {:.1} s", started.elapsed().as_secs_f64());
+    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+
+    // The queue lists all three; the markup post is literal text and nothing ran.
+    phase("window open");
+    wait_for(&window, "[data-testid=\"queue\"]").await;
+    for id in [text, album, xss] {
+        wait_for(&window, &row(id)).await;
+    }
+    until_text(&window, &format!("{} [data-testid=\"row-excerpt\"]", row(album)), "three photos").await;
+    until("the markup post's excerpt reads as literal text", || async {
+        text_of(&window, &format!("{} [data-testid=\"row-excerpt\"]", row(xss))).await.is_some_and(|t| t.trim() == XSS)
+    })
+    .await;
+    click(&window, &row(xss)).await;
+    until_text(&window, "[data-testid=\"detail-body\"]", XSS).await;
+    let injected = window.client.execute("return document.querySelectorAll('img[src=\"x\"]').length;", vec![]).await;
+    assert_eq!(injected.unwrap(), serde_json::json!(0), "markup must not become an element");
+    assert!(window.client.get_alert_text().await.is_err(), "no alert ran");
+    window.screenshot("01-queue").await;
+    phase("queue checked");
+
+    // `a` approves the open post.
+    click(&window, &row(text)).await;
+    until_text(&window, "[data-testid=\"detail-body\"]", "plain post").await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the claim settles before the key
+    window.client.find(css("body")).await.unwrap().send_keys("a").await.unwrap();
+    until("the text post is approved", || async { status(&other, text).await == "approved" }).await;
+    let decided = other.store.post(text).await.unwrap().unwrap();
+    assert_eq!(decided.decided_by, Some(UserId(MODERATOR)));
+    until("the approved post leaves the pending queue", || async { !row_present(&window, text).await }).await;
+    phase("approved with a");
+
+    // Reject the album with a template reason from the dialog.
+    click(&window, &row(album)).await;
+    until_text(&window, "[data-testid=\"detail-body\"]", "three photos").await;
+    click(&window, "[data-testid=\"reject\"]").await;
+    wait_for(&window, "[data-testid=\"reject-dialog\"]").await;
+    click(&window, "[data-testid=\"reason-spam\"]").await;
+    window.screenshot("02-reject-dialog").await;
+    click(&window, "[data-testid=\"reject-confirm\"]").await;
+    until("the album is rejected", || async { status(&other, album).await == "rejected" }).await;
+    let rejected = other.store.post(album).await.unwrap().unwrap();
+    assert_eq!(rejected.reject_reason, Some(RejectReason::Template("spam".into())));
+    phase("rejected with a reason");
+
+    // A decision from elsewhere (a moderator in the Telegram group) shows up live.
+    let elsewhere = Decision {
+        post_id: xss,
+        moderator: UserId(777),
+        source: ActionSource::Telegram,
+        kind: DecisionKind::Approve { edited_body: None },
+    };
+    postgate::moderation::decide(&other, &elsewhere).await.unwrap();
+    until("the post decided elsewhere leaves the queue without a reload", || async {
+        !row_present(&window, xss).await
+    })
+    .await;
+    until("the pending count drops to 0", || async {
+        text_of(&window, "[data-testid=\"count-pending\"]").await.is_some_and(|t| t.trim() == "0")
+    })
+    .await;
+    window.screenshot("03-after-decisions").await;
+    phase("live update seen");
+
+    window.close().await;
+    phase("window closed");
+    other.close().await;
+    stub.shutdown();
+    support::drop_database(&db_name).await;
+}

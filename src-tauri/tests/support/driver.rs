@@ -1,0 +1,115 @@
+//! The real console window for end-to-end tests: a virtual X display (unless one is given),
+//! `tauri-driver` (which starts `WebKitWebDriver` and our binary) and a fantoccini client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+/// Kills and reaps a child process when dropped.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The display to use: `$DISPLAY` when set (e.g. under `xvfb-run`), else an Xvfb we start.
+pub fn display() -> (String, Option<Reaped>) {
+    if let Some(display) = std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()) {
+        return (display, None);
+    }
+    let number = (90..190).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number");
+    let display = format!(":{number}");
+    let xvfb = Command::new("Xvfb")
+        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb (apt install xvfb) for the window tests");
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "Xvfb did not come up on {display}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (display, Some(Reaped(xvfb)))
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let installed = home.join(".cargo/bin/tauri-driver");
+    if installed.exists() { installed } else { PathBuf::from("tauri-driver") }
+}
+
+/// A running console window driven over `WebDriver`.
+pub struct Window {
+    pub client: Client,
+    _driver: Reaped,
+    _xvfb: Option<Reaped>,
+}
+
+impl Window {
+    /// Starts `application` with `env` (plus the display) through tauri-driver, in `workdir`.
+    pub async fn open(application: &Path, env: &[(String, String)], workdir: &Path) -> Self {
+        let (display, xvfb) = display();
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::File::create(workdir.join("tauri-driver.log")).unwrap();
+        let mut driver = Command::new(tauri_driver());
+        driver
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .current_dir(workdir)
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            // Xvfb has no GPU: without these WebKit paints nothing WebDriver can read or shoot.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (k, v) in env {
+            driver.env(k, v);
+        }
+        let driver = Reaped(driver.spawn().expect("tauri-driver (cargo install tauri-driver --locked --version '^2')"));
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": application.display().to_string() },
+        });
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::native().capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "no WebDriver session from tauri-driver: {e}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        };
+        Self { client, _driver: driver, _xvfb: xvfb }
+    }
+
+    /// Saves a screenshot of the window as `target/e2e/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("e2e");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, self.client.screenshot().await.unwrap()).unwrap();
+        path
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
