@@ -1,5 +1,5 @@
 //! The desktop console binary; all logic lives in the library.
 
-fn main() {
-    postgate_desktop::run();
+fn main() -> std::process::ExitCode {
+    postgate_desktop::run()
 }

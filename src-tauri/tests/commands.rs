@@ -146,3 +146,31 @@ fn the_same_methods_serve_the_tray() {
     assert_eq!(tauri::async_runtime::block_on(state.stop_bot()), postgate::runtime::BotState::Stopped);
     console.stop();
 }
+
+#[test]
+fn settings_read_masked_validate_by_field_save_and_test() {
+    let console = Console::start("settings", &[]);
+    let current = console.ok("settings_get", json!({}));
+    assert_eq!(current["bot_token"], "123456:***", "the token is masked");
+
+    let mut bad = current.clone();
+    bad["moderation_group_id"] = json!("12345");
+    let err = console.invoke("settings_save", json!({ "settings": bad })).unwrap_err();
+    assert_eq!(err["code"], "invalid");
+    assert_eq!(err["field"], "moderation_group_id");
+    assert!(err["message"].as_str().unwrap().contains("MODERATION_GROUP_ID"), "{err}");
+
+    let mut good = current.clone();
+    good["channel_id"] = json!("@postgate_news");
+    assert_eq!(console.ok("settings_save", json!({ "settings": good.clone() })), Value::Null);
+    let saved = console.ok("settings_get", json!({}));
+    assert_eq!(saved["channel_id"], "@postgate_news");
+    assert_eq!(saved["bot_token"], "123456:***", "a masked token on save keeps the stored one");
+
+    let checks = console.ok("settings_test", json!({ "settings": good }));
+    for part in ["database", "redis", "telegram"] {
+        assert_eq!(checks[part]["ok"], true, "{part}: {}", checks[part]["message"]);
+    }
+    assert!(checks["telegram"]["message"].as_str().unwrap().contains("stub_postgate_bot"));
+    console.stop();
+}

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 use std::time::Duration;
 
 use postgate::cache::{Cache, RedisCache};
-use postgate::config::Config;
+use postgate::config::{ChannelRef, Config, mask_url};
 use serde::{Deserialize, Deserializer, Serialize};
 use tauri::State;
 use teloxide::requests::Requester;
@@ -73,29 +73,37 @@ impl Settings {
         }
     }
 
-    /// The effective settings (file over environment), token masked.
-    fn effective(overlay: &Overlay) -> Self {
-        let v = |var: &str| settings_file::lookup(overlay, var).unwrap_or_default();
+    /// The settings to show: the running configuration with the saved file over it; the token
+    /// and URL passwords masked.
+    fn shown(values: &Overlay) -> Self {
+        let v = |var: &str| values.get(var).cloned().unwrap_or_default();
         Self {
             bot_token: mask_token(&v("BOT_TOKEN")),
             moderation_group_id: v("MODERATION_GROUP_ID"),
             channel_id: v("CHANNEL_ID"),
             moderator_ids: v("MODERATOR_IDS"),
             console_moderator_id: v("CONSOLE_MODERATOR_ID"),
-            database_url: v("DATABASE_URL"),
-            redis_url: v("REDIS_URL"),
+            database_url: mask_url(&v("DATABASE_URL")),
+            redis_url: mask_url(&v("REDIS_URL")),
             default_locale: v("DEFAULT_LOCALE"),
         }
     }
 
-    /// The stored overlay with these settings applied; an empty or masked token keeps the old one.
-    fn apply_to(&self, mut overlay: Overlay) -> Overlay {
+    /// The stored overlay with these settings applied. A token left empty or masked, or a URL
+    /// shown masked and sent back unchanged, keeps the value it stands for.
+    fn apply_to(&self, mut overlay: Overlay, current: &Overlay) -> Overlay {
         for (field, var) in FIELDS {
             let value = self.get(field).trim();
-            if field == "bot_token" && (value.is_empty() || value.ends_with("***")) {
-                continue;
+            let unchanged_secret = match field {
+                "bot_token" => value.is_empty() || value.ends_with("***"),
+                "database_url" | "redis_url" => {
+                    current.get(var).is_some_and(|now| now != value && mask_url(now) == value)
+                }
+                _ => false,
+            };
+            if !unchanged_secret {
+                overlay.insert(var.to_owned(), value.to_owned());
             }
-            overlay.insert(var.to_owned(), value.to_owned());
         }
         overlay
     }
@@ -108,6 +116,43 @@ pub fn mask_token(token: &str) -> String {
         None if token.is_empty() => String::new(),
         None => "***".to_owned(),
     }
+}
+
+/// The running configuration's values of the settings' variables and of the connection
+/// settings a test uses (secrets exposed: internal).
+fn running(config: &Config) -> Overlay {
+    let t = &config.telegram;
+    let channel = match &t.channel {
+        ChannelRef::Id(id) => id.to_string(),
+        ChannelRef::Username(name) => name.clone(),
+    };
+    let moderators: Vec<String> = t.moderator_ids.iter().map(ToString::to_string).collect();
+    [
+        ("BOT_TOKEN", t.bot_token.expose().to_owned()),
+        ("MODERATION_GROUP_ID", t.moderation_group_id.to_string()),
+        ("CHANNEL_ID", channel),
+        ("MODERATOR_IDS", moderators.join(",")),
+        ("CONSOLE_MODERATOR_ID", config.console.moderator_id.map(|id| id.to_string()).unwrap_or_default()),
+        ("DATABASE_URL", config.database.url.expose().to_owned()),
+        ("REDIS_URL", config.cache.url.expose().to_owned()),
+        ("DEFAULT_LOCALE", config.default_locale.clone()),
+        // Not on the form, but part of what a connection test must use.
+        ("TELEGRAM_API_URL", t.api_url.to_string()),
+        ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),
+        ("HTTP_TIMEOUT_SECS", t.request_timeout.as_secs().to_string()),
+        ("REDIS_KEY_PREFIX", config.cache.key_prefix.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// What applies at the next start: the saved file over the running configuration.
+fn current(state: &AppState) -> Result<(Overlay, Overlay), CommandError> {
+    let stored = stored(state)?;
+    let mut values = running(&state.services.config);
+    values.extend(stored.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k.clone(), v.clone())));
+    Ok((stored, values))
 }
 
 /// One connection test's result.
@@ -130,9 +175,18 @@ fn stored(state: &AppState) -> Result<Overlay, CommandError> {
         .map_err(|e| CommandError::internal(format!("{}: {e}", state.settings_path.display())))
 }
 
-/// Validates with the core `Config`; the error names the field and the variable.
-fn validate(overlay: &Overlay) -> Result<Config, CommandError> {
-    settings_file::config(overlay).map_err(|e| {
+/// Validates with the core `Config` (the overlay over `base`, then the environment); the
+/// error names the field and the variable.
+fn validate(overlay: &Overlay, base: &Overlay) -> Result<Config, CommandError> {
+    let lookup = |var: &str| {
+        overlay
+            .get(var)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| base.get(var))
+            .cloned()
+            .or_else(|| std::env::var(var).ok())
+    };
+    Config::from_lookup(lookup).map_err(|e| {
         let field = FIELDS.iter().find(|(_, var)| *var == e.var()).map_or(e.var(), |(field, _)| field);
         CommandError::invalid_field(field, e.to_string())
     })
@@ -141,14 +195,15 @@ fn validate(overlay: &Overlay) -> Result<Config, CommandError> {
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
 pub fn settings_get(state: State<'_, AppState>) -> Result<Settings, CommandError> {
-    Ok(Settings::effective(&stored(&state)?))
+    Ok(Settings::shown(&current(&state)?.1))
 }
 
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
 pub fn settings_save(state: State<'_, AppState>, settings: Settings) -> Result<(), CommandError> {
-    let overlay = settings.apply_to(stored(&state)?);
-    validate(&overlay)?;
+    let (stored, values) = current(&state)?;
+    let overlay = settings.apply_to(stored, &values);
+    validate(&overlay, &running(&state.services.config))?;
     settings_file::save(&state.settings_path, &overlay)
         .map_err(|e| CommandError::internal(format!("{}: {e}", state.settings_path.display())))?;
     tracing::info!(file = %state.settings_path.display(), "settings saved; they apply at the next start");
@@ -157,7 +212,8 @@ pub fn settings_save(state: State<'_, AppState>, settings: Settings) -> Result<(
 
 #[tauri::command]
 pub async fn settings_test(state: State<'_, AppState>, settings: Settings) -> Result<Checks, CommandError> {
-    let config = validate(&settings.apply_to(stored(&state)?))?;
+    let (stored, values) = current(&state)?;
+    let config = validate(&settings.apply_to(stored, &values), &running(&state.services.config))?;
     let (database, redis, telegram) = tokio::join!(test_database(&config), test_redis(&config), test_telegram(&config));
     Ok(Checks { database, redis, telegram })
 }
@@ -219,7 +275,7 @@ mod tests {
         assert_eq!(mask_token(""), "");
         let stored: Overlay = [("BOT_TOKEN".to_owned(), "1:secret".to_owned())].into();
         let form = Settings { bot_token: "1:***".into(), channel_id: "@news_channel".into(), ..Settings::default() };
-        let applied = form.apply_to(stored);
+        let applied = form.apply_to(stored, &Overlay::new());
         assert_eq!(applied["BOT_TOKEN"], "1:secret");
         assert_eq!(applied["CHANNEL_ID"], "@news_channel");
     }
