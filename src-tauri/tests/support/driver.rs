@@ -55,6 +55,7 @@ fn tauri_driver() -> PathBuf {
 /// A running console window driven over `WebDriver`.
 pub struct Window {
     pub client: Client,
+    display: String,
     _driver: Reaped,
     _xvfb: Option<Reaped>,
 }
@@ -97,15 +98,23 @@ impl Window {
                 }
             }
         };
-        Self { client, _driver: driver, _xvfb: xvfb }
+        Self { client, display, _driver: driver, _xvfb: xvfb }
     }
 
-    /// Saves a screenshot of the window as `target/e2e/<name>.png`.
+    /// Saves a screenshot of the display as `target/e2e/<name>.png`. Taken with `import`
+    /// from the X server: `WebKitWebDriver`'s own screenshot waits for a paint that Xvfb may
+    /// deliver only after seconds.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("e2e");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, self.client.screenshot().await.unwrap()).unwrap();
+        let status = tokio::process::Command::new("/usr/bin/import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(&path)
+            .status()
+            .await
+            .expect("ImageMagick's import (apt install imagemagick)");
+        assert!(status.success(), "screenshot {name} failed");
         path
     }
 
