@@ -174,3 +174,52 @@ fn settings_read_masked_validate_by_field_save_and_test() {
     assert!(checks["telegram"]["message"].as_str().unwrap().contains("stub_postgate_bot"));
     console.stop();
 }
+
+#[test]
+fn database_changes_and_bot_states_reach_the_window_as_events() {
+    use std::sync::mpsc;
+    use tauri::Listener;
+
+    let console = Console::start("events", &[]);
+    let (changed_tx, changed) = mpsc::channel::<Value>();
+    console.app.listen_any(postgate_desktop::EVENT_CHANGED, move |event| {
+        let _ = changed_tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let (bot_tx, bot) = mpsc::channel::<Value>();
+    console.app.listen_any(postgate_desktop::EVENT_BOT, move |event| {
+        let _ = bot_tx.send(serde_json::from_str(event.payload()).unwrap());
+    });
+    let wait = std::time::Duration::from_secs(10);
+
+    // The listener may still be connecting: submit until the first notification arrives.
+    let mut id = None;
+    for attempt in 0..20 {
+        let seeded = console.seed(&text_post(507, 60 + attempt, "live"));
+        if let Ok(event) = changed.recv_timeout(std::time::Duration::from_millis(500)) {
+            assert_eq!(event["event"], "post_created");
+            id = Some(seeded);
+            break;
+        }
+    }
+    let id = id.expect("a post_created event");
+    while changed.try_recv().is_ok() {}
+
+    console.ok("post_approve", json!({ "id": id.0 }));
+    let decided = loop {
+        let event = changed.recv_timeout(wait).expect("a post_decided event");
+        if event["event"] == "post_decided" {
+            break event;
+        }
+    };
+    assert_eq!(decided["post_id"], id.0);
+
+    console.ok("bot_start", json!({}));
+    let running = loop {
+        let state = bot.recv_timeout(wait).expect("bot state events");
+        if state["state"] == "running" {
+            break state;
+        }
+    };
+    assert!(running["since"].is_string());
+    console.stop();
+}

@@ -14,7 +14,7 @@ use postgate_desktop::state::AppState;
 use postgate_desktop::{MAIN_WINDOW, Options};
 use serde_json::Value;
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::{App, WebviewWindow};
+use tauri::{App, Manager, WebviewWindow};
 
 /// The console moderator of the test app.
 pub const MODERATOR: i64 = 4242;
@@ -95,11 +95,14 @@ impl Console {
         let settings = dir.path().join("settings.json");
         let state = tauri::async_runtime::block_on(postgate_desktop::build_state(config, settings)).unwrap();
         let options = Options { tray: false, autostart: false, signals: false };
-        let app = postgate_desktop::configure(mock_builder(), state.clone(), options)
+        let mut app = postgate_desktop::configure(mock_builder(), state.clone(), options)
             .build(tauri::generate_context!())
             .unwrap();
-        let window_config = app.config().app.windows.iter().find(|w| w.label == MAIN_WINDOW).unwrap().clone();
-        let window = tauri::WebviewWindowBuilder::from_config(&app, &window_config).unwrap().build().unwrap();
+        // One iteration runs the setup (windows from tauri.conf.json, the event forwarders) as
+        // `run` would; the mock runtime's iteration itself returns at once.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let window = app.get_webview_window(MAIN_WINDOW).expect("the main window from tauri.conf.json");
         Self { app, window, state, db_name, db_url, stub, _dir: dir }
     }
 
