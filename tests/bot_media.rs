@@ -84,6 +84,7 @@ async fn seed_15_a_thousand_media_leave_no_temp_files_and_no_open_descriptors() 
     let dir = temp.path().display().to_string();
     let mut env = NO_LIMITS.to_vec();
     env.push(("MEDIA_TEMP_DIR", dir.as_str()));
+    env.push(("DB_MAX_CONNECTIONS", "5"));
     let app = App::start("media_many", &env).await;
     let push = |from: i32, to: i32| {
         for i in from..to {
@@ -104,7 +105,10 @@ async fn seed_15_a_thousand_media_leave_no_temp_files_and_no_open_descriptors() 
 
     assert_eq!(temp_files(temp.path()), 0, "temp dir empty after 1,000 files and 5 broken downloads");
     let after = open_fds();
-    assert!(after <= baseline_fds + 8, "descriptors grew from {baseline_fds} to {after}");
+    // The pools may still grow toward their bounds under load (16 idle HTTP keep-alives,
+    // DB_MAX_CONNECTIONS=5, Redis); a descriptor kept per file would add hundreds.
+    let pool_headroom = 16 + 5 + 3;
+    assert!(after <= baseline_fds + pool_headroom, "descriptors grew from {baseline_fds} to {after}");
     let flagged: i64 = sqlx::query_scalar("SELECT count(*) FROM posts WHERE duplicate_of IS NOT NULL")
         .fetch_one(app.services.pg.pool())
         .await
