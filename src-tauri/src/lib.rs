@@ -62,10 +62,15 @@ pub fn run() -> ExitCode {
     let Some(settings_path) = settings_file::default_path() else {
         return fail(&"cannot locate the settings file: set HOME or POSTGATE_SETTINGS_FILE");
     };
-    let overlay = match settings_file::load(&settings_path) {
+    let mut overlay = match settings_file::load(&settings_path) {
         Ok(o) => o,
         Err(e) => return fail(&format!("{}: {e}", settings_path.display())),
     };
+    if settings_file::lookup(&overlay, "LOG_DIR").is_none()
+        && let Some(dir) = settings_file::default_log_dir()
+    {
+        overlay.insert("LOG_DIR".to_owned(), dir.display().to_string());
+    }
     let config = match settings_file::config(&overlay) {
         Ok(c) => c,
         Err(e) => return fail(&e),

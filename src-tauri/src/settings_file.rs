@@ -29,6 +29,16 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join(APP_ID).join("settings.json"))
 }
 
+/// Where the desktop app logs when `LOG_DIR` is not set: `$XDG_STATE_HOME/app.postgate.console/logs`
+/// (else `~/.local/state/...`), not a `logs` folder in whatever directory it was started from.
+pub fn default_log_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))?;
+    Some(base.join(APP_ID).join("logs"))
+}
+
 /// Reads the file; a missing file is an empty overlay.
 pub fn load(path: &Path) -> io::Result<Overlay> {
     match std::fs::read(path) {
