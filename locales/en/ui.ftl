@@ -244,3 +244,9 @@ ui-size-b = { $count } B
 ui-size-kb = { $count } KB
 ui-size-mb = { $count } MB
 ui-size-gb = { $count } GB
+
+# Tray menu
+tray-start-bot = Start bot
+tray-stop-bot = Stop bot
+tray-show-console = Show console
+tray-quit = Quit

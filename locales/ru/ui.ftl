@@ -244,3 +244,9 @@ ui-size-b = { $count } Б
 ui-size-kb = { $count } КБ
 ui-size-mb = { $count } МБ
 ui-size-gb = { $count } ГБ
+
+# Tray menu
+tray-start-bot = Запустить бота
+tray-stop-bot = Остановить бота
+tray-show-console = Показать консоль
+tray-quit = Выйти
