@@ -29,4 +29,6 @@ else
   say "xvfb-run is missing (apt install xvfb): window tests need a display"
 fi
 command -v dbus-run-session >/dev/null 2>&1 && wrap+=(dbus-run-session --)
-exec "${wrap[@]}" "${run[@]}"
+# The X server's teardown notice ("X connection to :N broken") is noise printed after the
+# runner's summary; drop it so the summary stays the last line (pipefail keeps the exit code).
+"${wrap[@]}" "${run[@]}" 2>&1 | grep --line-buffered -v '^X connection to .* broken'
