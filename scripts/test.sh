@@ -29,6 +29,8 @@ else
   say "xvfb-run is missing (apt install xvfb): window tests need a display"
 fi
 command -v dbus-run-session >/dev/null 2>&1 && wrap+=(dbus-run-session --)
-# The X server's teardown notice ("X connection to :N broken") is noise printed after the
-# runner's summary; drop it so the summary stays the last line (pipefail keeps the exit code).
-"${wrap[@]}" "${run[@]}" 2>&1 | grep --line-buffered -v '^X connection to .* broken'
+# X clients print notices while the virtual display is torn down ("X connection to :N broken",
+# "Authorization required…"), after the runner's summary; drop them (and blank lines) so the
+# summary stays the last line. pipefail keeps the runner's exit code.
+"${wrap[@]}" "${run[@]}" 2>&1 |
+  grep --line-buffered -v -E '^(X connection to .* broken.*|Authorization required, but no authorization protocol specified|)$'
