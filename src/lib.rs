@@ -8,6 +8,7 @@
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
 //! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
+//! - [`media_cache`]: bounded on-disk cache of media for previews
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications (LISTEN/NOTIFY) for consoles
 //! - [`moderation`]: the decisions both faces (Telegram group, console) go through
@@ -25,6 +26,7 @@ pub mod events;
 pub mod i18n;
 pub mod import;
 pub mod media;
+pub mod media_cache;
 pub mod moderation;
 pub mod publisher;
 pub mod runtime;
