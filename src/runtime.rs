@@ -92,6 +92,12 @@ impl Runtime {
         Ok(Self { inner: Arc::new(Inner { services, http, slot: Mutex::new(None), state }) })
     }
 
+    /// A bot on the shared HTTP client, for calls outside polling (media previews), whether or
+    /// not the bot is running.
+    pub fn bot(&self) -> teloxide::Bot {
+        telegram::bot(&self.inner.services.config.telegram, self.inner.http.clone())
+    }
+
     pub fn status(&self) -> BotState {
         self.inner.state.borrow().clone()
     }

@@ -7,10 +7,12 @@
 //! - [`tray`]: Start / Stop / Show / Quit, icon and tooltip following the bot
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
 //! - `forward`: database changes and bot states pushed to the window as events
+//! - [`media`]: the `postgate-media:` protocol serving media previews from a bounded cache
 
 pub mod commands;
 pub mod error;
 mod forward;
+pub mod media;
 pub mod settings_file;
 pub mod state;
 pub mod tray;
@@ -118,6 +120,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState, option
     builder
         .manage(state)
         .invoke_handler(commands::handler())
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .on_window_event(|window, event| {
             // Closing the window hides it to the tray; the bot keeps running. Quit is in the tray.
             if let WindowEvent::CloseRequested { api, .. } = event

@@ -7,11 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use postgate::domain::UserId;
+use postgate::media_cache::MediaCache;
 use postgate::runtime::{BotState, Runtime, RuntimeError};
 use postgate::services::Services;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::CommandError;
+
+/// Disk the media preview cache may use.
+const PREVIEW_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Extra time beyond `SHUTDOWN_TIMEOUT_SECS` for closing the pool after the bot stopped.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
@@ -27,13 +31,19 @@ pub struct AppState {
     pub settings_path: PathBuf,
     /// Stops the background tasks (change listener, state follower) before the pool closes.
     pub background: CancellationToken,
+    /// Media previews on disk (bounded; least recently used evicted).
+    pub media: MediaCache,
     quitting: Arc<AtomicBool>,
 }
 
 impl AppState {
     pub fn new(services: Services, runtime: Runtime, settings_path: PathBuf) -> Self {
         let console_moderator = services.config.console_moderator().map(UserId);
+        let media_config = &services.config.media;
+        let media =
+            MediaCache::new(media_config.temp_dir.join("previews"), PREVIEW_CACHE_BYTES, media_config.max_bytes);
         Self {
+            media,
             services,
             runtime,
             console_moderator,

@@ -91,6 +91,7 @@ async fn console_window_end_to_end() {
     let mut env = support::test_env(&db_url, &db_name, &stub.url(), &dir.path().join("logs"));
     env.insert("AUTOSTART_BOT".into(), "false".into());
     env.insert("LOG_FORMAT".into(), "json".into());
+    env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
     env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
 
     // The other process on the same database: seeds posts, later decides one behind the window's back.
@@ -137,6 +138,13 @@ async fn console_window_end_to_end() {
     // Reject the album with a template reason from the dialog.
     click(&window, &row(album)).await;
     until_text(&window, "[data-testid=\"detail-body\"]", "three photos").await;
+    // Its photos are previewed through the media protocol (Bot API → bounded disk cache).
+    until("the album's photos show as images", || async {
+        let js = "return [0, 1, 2].every(p => { const i = document.querySelector(`[data-testid=\"preview-${p}\"]`); \
+                  return i !== null && i.complete && i.naturalWidth > 0; });";
+        window.client.execute(js, vec![]).await.is_ok_and(|v| v == serde_json::json!(true))
+    })
+    .await;
     click(&window, "[data-testid=\"reject\"]").await;
     wait_for(&window, "[data-testid=\"reject-dialog\"]").await;
     click(&window, "[data-testid=\"reason-spam\"]").await;

@@ -170,13 +170,27 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       s.busy ? h('span', { class: 'muted small spinner-text' }, t('ui-working')) : null);
   }
 
-  function mediaList(media) {
+  // Photos are previewed through the app's media protocol (downloaded once into a bounded
+  // cache); if a preview cannot be fetched the kind glyph stays.
+  function thumb(postId, m) {
+    const glyph = h('span', { class: 'media-glyph' }, MEDIA_GLYPH[m.kind] || '▢');
+    if (m.kind !== 'photo') return h('div', { class: 'media-thumb', 'aria-hidden': 'true' }, glyph);
+    const img = h('img', {
+      class: 'media-img', alt: '', loading: 'lazy', 'data-testid': `preview-${m.position}`,
+      src: `postgate-media://localhost/${postId}/${m.position}`,
+      onError: () => img.replaceWith(glyph),
+    });
+    return h('div', { class: 'media-thumb', 'aria-hidden': 'true' }, img);
+  }
+
+  function mediaList(postId, media) {
     if (!media || media.length === 0) return null;
-    const items = [...media].sort((a, b) => a.position - b.position);
+    // The server sends media in album order (by message id); keep it.
+    const items = [...media];
     return h('section', { class: 'panel' },
       h('h3', { class: 'panel-title' }, t('ui-media-title', { count: fmtNumber(items.length) })),
       h('ul', { class: 'media-grid', 'data-testid': 'media' }, items.map((m) => h('li', { class: 'media-tile', dataset: { kind: m.kind } },
-        h('div', { class: 'media-thumb', 'aria-hidden': 'true' }, h('span', { class: 'media-glyph' }, MEDIA_GLYPH[m.kind] || '▢')),
+        thumb(postId, m),
         h('div', { class: 'media-meta' },
           h('span', { class: 'media-kind' }, label('media', m.kind)),
           m.file_name ? h('span', { class: 'media-name', title: m.file_name }, m.file_name) : null,
@@ -247,7 +261,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       s.error ? banner('error', errorText(s.error)) : null,
       banners(post),
       h('article', { class: 'panel' }, body),
-      mediaList(post.media),
+      mediaList(post.id, post.media),
       authorPanel(post, author),
       logPanel(log));
   }
