@@ -89,7 +89,7 @@ async fn console_window_end_to_end() {
     let stub = support::stub_api::StubApi::start().await;
     let (db_name, db_url) = support::fresh_database("e2e").await;
     let mut env = support::test_env(&db_url, &db_name, &stub.url(), &dir.path().join("logs"));
-    env.insert("AUTOSTART_BOT".into(), "false".into());
+    env.insert("AUTOSTART_BOT".into(), "true".into());
     env.insert("LOG_FORMAT".into(), "json".into());
     env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
     env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
@@ -133,6 +133,10 @@ async fn console_window_end_to_end() {
     let decided = other.store.post(text).await.unwrap().unwrap();
     assert_eq!(decided.decided_by, Some(UserId(MODERATOR)));
     until("the approved post leaves the pending queue", || async { !row_present(&window, text).await }).await;
+    // The bot the window hosts publishes it to the channel and tells the author.
+    until("published to the channel", || async { status(&other, text).await == "published" }).await;
+    assert!(stub.texts_to(-100_888).iter().any(|t| t == "a plain post to approve"), "{:?}", stub.texts_to(-100_888));
+    until("the author is told", || async { stub.texts_to(601).iter().any(|t| t.contains("опубликована")) }).await;
     phase("approved with a");
 
     // Reject the album with a template reason from the dialog.

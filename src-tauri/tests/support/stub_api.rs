@@ -1,12 +1,14 @@
 //! A tiny stand-in for the Telegram Bot API on 127.0.0.1: answers `getMe`, holds `getUpdates`
-//! briefly and returns no updates, serves every file as one PNG (media previews), and says
-//! `true` to anything else. Enough for the bot to start, poll and stop.
+//! briefly and returns no updates, serves every file as one PNG (media previews), answers
+//! `sendMessage`/`editMessageText` with a message (and records them), and says `true` to
+//! anything else. Enough for the bot to start, poll, publish and stop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -19,12 +21,41 @@ async fn download() -> Vec<u8> {
 }
 
 pub struct StubApi {
+    pub calls: Calls,
     addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
 }
 
-async fn answer(Path((_token, method)): Path<(String, String)>) -> Json<Value> {
-    let result = match method.to_ascii_lowercase().as_str() {
+/// Every `send*`/`edit*` call the stub received: (method in lowercase, JSON body).
+pub type Calls = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A sent message as Telegram returns it, in the chat the request named.
+fn message(body: &Value, next_id: i64) -> Value {
+    let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+    let kind = if chat > 0 { "private" } else { "supergroup" };
+    json!({
+        "message_id": next_id, "date": 1_700_000_000,
+        "chat": { "id": chat, "type": kind, "title": "stub", "first_name": "stub" },
+        "text": body.get("text").and_then(Value::as_str).unwrap_or(""),
+    })
+}
+
+async fn answer(
+    State(calls): State<Calls>,
+    Path((_token, method)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Json<Value> {
+    let method = method.to_ascii_lowercase();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let next_id = {
+        let mut calls = calls.lock().unwrap();
+        if method.starts_with("send") || method.starts_with("edit") {
+            calls.push((method.clone(), body.clone()));
+        }
+        1000 + i64::try_from(calls.len()).unwrap()
+    };
+    let result = match method.as_str() {
+        "sendmessage" | "editmessagetext" => message(&body, next_id),
         "getme" => json!({
             "id": 123_456, "is_bot": true, "first_name": "Stub", "username": "stub_postgate_bot",
             "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
@@ -48,9 +79,11 @@ impl StubApi {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let calls = Calls::default();
         let app = axum::Router::new()
             .route("/{token}/{method}", post(answer))
-            .route("/file/{token}/{*path}", axum::routing::get(download));
+            .route("/file/{token}/{*path}", axum::routing::get(download))
+            .with_state(calls.clone());
         tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -59,7 +92,18 @@ impl StubApi {
                 .await
                 .unwrap();
         });
-        Self { addr, stop: Some(stop) }
+        Self { calls, addr, stop: Some(stop) }
+    }
+
+    /// Texts sent to `chat` so far.
+    pub fn texts_to(&self, chat: i64) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, b)| m == "sendmessage" && b.get("chat_id").and_then(Value::as_i64) == Some(chat))
+            .filter_map(|(_, b)| b.get("text").and_then(Value::as_str).map(str::to_owned))
+            .collect()
     }
 
     pub fn url(&self) -> String {
