@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::{self, BotError};
+
+mod listener;
 use crate::services::Services;
 use crate::telegram;
 
@@ -51,11 +53,16 @@ pub enum RuntimeError {
     Client(#[from] telegram::ClientError),
 }
 
+/// How long the dispatcher gets to notice a stop request before its update stream is ended.
+const MISSED_SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
 /// Namespace of our advisory locks (`'POST'`), the bot id hashed beside it.
 const LOCK_CLASS: i32 = 0x504F_5354;
 
 struct Running {
     shutdown: ShutdownToken,
+    /// Ends the update stream if teloxide misses the shutdown request (see `listener`).
+    stop_polling: CancellationToken,
     cancel: CancellationToken,
     dispatcher: JoinHandle<()>,
     worker: JoinHandle<()>,
@@ -177,7 +184,11 @@ impl Runtime {
         let services = self.inner.services.clone();
         let config = &services.config.telegram;
         let bot = telegram::bot(config, self.inner.http.clone());
-        let listener = Polling::builder(bot.clone()).timeout(telegram::polling_timeout(config)).build();
+        let stop_polling = CancellationToken::new();
+        let listener = listener::Stoppable {
+            inner: Polling::builder(bot.clone()).timeout(telegram::polling_timeout(config)).build(),
+            fallback: stop_polling.clone(),
+        };
         let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
             .dependencies(teloxide::dptree::deps![services.clone()])
             .default_handler(|update| async move { tracing::debug!(update_id = update.id.0, "update ignored") })
@@ -196,7 +207,7 @@ impl Runtime {
         });
         let cancel = CancellationToken::new();
         let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
-        Ok(Running { shutdown, cancel, dispatcher, worker, lock })
+        Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, lock })
     }
 
     /// Stops taking updates, lets in-flight handlers and the outbox worker finish (bounded by
@@ -212,7 +223,7 @@ impl Runtime {
 
     async fn finish(running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
-        let Running { shutdown, cancel, mut dispatcher, mut worker, mut lock } = running;
+        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut lock } = running;
         let mut dispatcher_done = false;
         // Right after start the dispatcher may still be initialising: retry until it listens.
         loop {
@@ -220,11 +231,26 @@ impl Runtime {
                 Ok(done) => {
                     // teloxide's future only notices the end if it was polled before it: also
                     // watch the task itself, or a fast stop would wait out the whole bound.
-                    tokio::select! {
-                        () = done => {}
-                        _ = &mut dispatcher => dispatcher_done = true,
-                        () = tokio::time::sleep_until(deadline) => {
-                            tracing::warn!("in-flight updates did not finish in time");
+                    // If the dispatcher missed the request (it keeps polling), end its update
+                    // stream after a grace: it then drains in-flight updates and stops; updates
+                    // not yet confirmed are redelivered on restart and are idempotent.
+                    let grace = tokio::time::sleep(MISSED_SHUTDOWN_GRACE);
+                    tokio::pin!(done, grace);
+                    loop {
+                        tokio::select! {
+                            () = &mut done => break,
+                            _ = &mut dispatcher => {
+                                dispatcher_done = true;
+                                break;
+                            }
+                            () = &mut grace, if !stop_polling.is_cancelled() => {
+                                tracing::debug!("dispatcher still polling after the stop request; ending its stream");
+                                stop_polling.cancel();
+                            }
+                            () = tokio::time::sleep_until(deadline) => {
+                                tracing::warn!("in-flight updates did not finish in time");
+                                break;
+                            }
                         }
                     }
                     break;

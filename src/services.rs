@@ -22,6 +22,13 @@ pub enum StartupError {
     I18n(#[from] crate::i18n::I18nError),
 }
 
+/// Counters the bot panel shows.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Telegram updates that reached the handler tree since start.
+    pub updates_handled: std::sync::atomic::AtomicU64,
+}
+
 /// The shared dependencies.
 #[derive(Clone)]
 pub struct Services {
@@ -35,6 +42,7 @@ pub struct Services {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Downloads media to temporary files (fingerprints, previews).
     pub media: MediaFetcher,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Services {
@@ -62,6 +70,7 @@ impl Services {
             i18n,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media,
+            metrics: Arc::default(),
         })
     }
 

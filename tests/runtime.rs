@@ -27,6 +27,8 @@ async fn stop_right_after_start_is_prompt_and_the_bot_restarts() {
     }
     app.fake.push_update(text_message(5, 5, 1, "/start", Some("en")));
     wait_until("the restarted bot answers", || has_text(&app.texts_to(5), "Hello")).await;
+    let handled = app.services.metrics.updates_handled.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(handled, 1, "the bot panel's counter saw the one update");
     app.stop().await;
 }
 

@@ -29,6 +29,9 @@ pub type HandlerResult = Result<(), BotError>;
 /// (moderation buttons in the group, language choice in private chats).
 pub fn schema() -> UpdateHandler<BotError> {
     dptree::entry()
+        .inspect(|services: crate::services::Services| {
+            services.metrics.updates_handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
         .branch(Update::filter_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_message))
         .branch(Update::filter_edited_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_edit))
         .branch(Update::filter_callback_query().endpoint(group::on_callback))

@@ -52,7 +52,13 @@ export function createBotView({ bot }) {
       h('dl', { class: 'kvs' },
         row('ui-bot-state', h('span', { class: ['pill', `pill-${state ? state.state : 'unknown'}`] }, bot.label()), 'bot-panel-state'),
         details,
-        row('ui-bot-backlog', status ? fmtNumber(status.outbox_backlog) : '—', 'bot-backlog')),
+        row('ui-bot-backlog', status ? fmtNumber(status.outbox_backlog) : '—', 'bot-backlog'),
+        row('ui-bot-updates', status ? fmtNumber(status.updates_handled) : '—', 'bot-updates')),
+      status && status.log_tail && status.log_tail.length
+        ? h('section', { class: 'panel' },
+          h('h3', { class: 'panel-title' }, t('ui-bot-log')),
+          h('pre', { class: 'log-tail', 'data-testid': 'bot-log' }, status.log_tail.join('\n')))
+        : null,
       h('p', { class: 'muted small' }, t('ui-bot-hint')),
       h('div', { class: 'actions' }, toggle,
         h('button', { class: 'btn', type: 'button', onClick: load }, t('ui-refresh'))));
