@@ -38,6 +38,7 @@ ui-bot-since = Running since
 ui-bot-holder = Held by
 ui-bot-backlog = Jobs waiting to be sent
 ui-bot-updates = Updates handled
+ui-filter-author = Author id
 ui-bot-log = Latest log lines
 ui-bot-hint = The bot takes submissions and publishes approved posts. While it is stopped, decisions are saved and sent once it starts.
 

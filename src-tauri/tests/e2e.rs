@@ -124,6 +124,17 @@ async fn console_window_end_to_end() {
     window.screenshot("01-queue").await;
     phase("queue checked");
 
+    // The author filter narrows the queue to one author's posts, and clearing it brings all back.
+    let author_filter = window.client.find(css("[data-testid=\"filter-author\"]")).await.unwrap();
+    author_filter.send_keys("603").await.unwrap();
+    until("only author 603's post is listed", || async {
+        row_present(&window, xss).await && !row_present(&window, text).await && !row_present(&window, album).await
+    })
+    .await;
+    author_filter.clear().await.unwrap();
+    author_filter.send_keys(" ").await.unwrap(); // an input event; a blank filter means everyone
+    until("all posts are listed again", || async { row_present(&window, text).await }).await;
+
     // `a` approves the open post.
     click(&window, &row(text)).await;
     until_text(&window, "[data-testid=\"detail-body\"]", "plain post").await;

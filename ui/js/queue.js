@@ -21,7 +21,7 @@ const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '�
 export function createPostList({ mode, onOpen, bulkBar }) {
   const history = mode === 'history';
   const statuses = history ? HISTORY_STATUSES : QUEUE_STATUSES;
-  const filters = { status: statuses[0], media_kind: '', edited: '', search: '' };
+  const filters = { status: statuses[0], media_kind: '', edited: '', search: '', author: '' };
   const s = { posts: [], total: 0, loading: false, error: null, loaded: false, selectedId: null, checked: new Set() };
   let token = 0;
 
@@ -41,6 +41,17 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     ...(history ? [] : [['', t('ui-filter-any-status')]]),
   ], filters.status);
   const mediaSel = select('media', [['', t('ui-filter-any-media')], ...MEDIA_KINDS.map((k) => [k, label('media', k)])], '');
+  // Author filter: a Telegram user id (digits only; anything else is ignored).
+  const authorInput = h('input', {
+    class: 'input author-filter', type: 'text', inputmode: 'numeric', 'data-testid': 'filter-author',
+    placeholder: t('ui-filter-author'), 'aria-label': t('ui-filter-author'), autocomplete: 'off',
+  });
+  const runAuthor = debounce(() => {
+    const v = authorInput.value.trim();
+    filters.author = /^[1-9][0-9]{0,18}$/.test(v) ? v : '';
+    reset();
+  }, 300);
+  authorInput.addEventListener('input', runAuthor);
   const editedSel = select('edited', [['', t('ui-filter-edited-any')], ['true', t('ui-filter-edited-yes')], ['false', t('ui-filter-edited-no')]], '');
   const runSearch = debounce(() => { filters.search = search.value.trim(); reset(); }, 300);
   search.addEventListener('input', runSearch);
@@ -63,7 +74,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
   const footer = h('div', { class: 'list-footer' });
   const toolbar = h('div', { class: 'toolbar toolbar-list' },
     h('div', { class: 'toolbar-row' }, search, totalEl),
-    h('div', { class: 'toolbar-row' }, statusSel, mediaSel, editedSel));
+    h('div', { class: 'toolbar-row' }, statusSel, mediaSel, editedSel, authorInput));
   const bulkRow = history ? null : h('div', { class: 'bulkbar' },
     h('label', { class: 'check' }, selectAll, t('ui-select-page')), bulkBar ? bulkBar.el : null);
   const el = h('section', { class: 'list-pane', 'aria-label': t('ui-list') }, toolbar, bulkRow, h('div', { class: 'rows-scroll' }, listEl, footer));
@@ -74,6 +85,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     if (filters.media_kind) q.media_kind = filters.media_kind;
     if (filters.edited) q.edited = filters.edited === 'true';
     if (filters.search) q.search = filters.search;
+    if (filters.author) q.author = Number(filters.author);
     return q;
   }
 
@@ -200,7 +212,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
         h('p', {}, errorText(s.error)),
         h('button', { class: 'btn', type: 'button', onClick: reload }, t('ui-retry'))));
     } else if (s.posts.length === 0) {
-      const filtered = filters.search || filters.media_kind || filters.edited;
+      const filtered = filters.search || filters.media_kind || filters.edited || filters.author;
       replace(listEl, h('li', { class: 'state' },
         h('p', { class: 'state-title' }, t(filtered ? 'ui-empty-filtered' : (filters.status === 'pending' ? 'ui-empty-queue' : 'ui-empty-list'))),
         filtered ? h('p', { class: 'muted' }, t('ui-empty-filtered-hint')) : null));
