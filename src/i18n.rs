@@ -1,7 +1,7 @@
 //! Localisation with Fluent: the `locales/` files are embedded at build time, Russian is the
 //! default and the fallback, and Telegram's `language_code` picks the locale when we have it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -159,4 +159,53 @@ pub fn num(n: i64) -> Arg {
 /// Shorthand for a text argument.
 pub fn text(s: impl Into<String>) -> Arg {
     FluentValue::from(s.into())
+}
+
+/// The variables (`$name`) a message uses, in its value and attributes, read from the AST;
+/// the console fills them in itself and the locale tests supply them.
+pub fn message_variables(message: &fluent_syntax::ast::Message<&str>) -> BTreeSet<String> {
+    use fluent_syntax::ast::{Expression, InlineExpression, Pattern, PatternElement};
+
+    fn pattern(p: &Pattern<&str>, out: &mut BTreeSet<String>) {
+        for element in &p.elements {
+            if let PatternElement::Placeable { expression: e } = element {
+                expression(e, out);
+            }
+        }
+    }
+    fn expression(e: &Expression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            Expression::Inline(inline) => inline_expr(inline, out),
+            Expression::Select { selector, variants } => {
+                inline_expr(selector, out);
+                for variant in variants {
+                    pattern(&variant.value, out);
+                }
+            }
+        }
+    }
+    fn inline_expr(e: &InlineExpression<&str>, out: &mut BTreeSet<String>) {
+        match e {
+            InlineExpression::VariableReference { id } => {
+                out.insert(id.name.to_owned());
+            }
+            InlineExpression::FunctionReference { arguments, .. }
+            | InlineExpression::TermReference { arguments: Some(arguments), .. } => {
+                for arg in arguments.positional.iter().chain(arguments.named.iter().map(|n| &n.value)) {
+                    inline_expr(arg, out);
+                }
+            }
+            InlineExpression::Placeable { expression: e } => expression(e, out),
+            _ => {}
+        }
+    }
+
+    let mut out = BTreeSet::new();
+    if let Some(value) = &message.value {
+        pattern(value, &mut out);
+    }
+    for attribute in &message.attributes {
+        pattern(&attribute.value, &mut out);
+    }
+    out
 }

@@ -6,54 +6,13 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use fluent_syntax::ast::{CallArguments, Entry, Expression, InlineExpression, Pattern, PatternElement};
-use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, num, text};
+use fluent_syntax::ast::Entry;
+use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
 const NUMERIC: [&str; 6] = ["count", "seconds", "id", "approved", "rejected", "user_id"];
 /// Every text argument a message may use.
 const TEXTUAL: [&str; 9] = ["name", "username", "date", "status", "link", "reason", "moderator", "time", "error"];
-
-fn inline_vars(e: &InlineExpression<&str>, out: &mut BTreeSet<String>) {
-    match e {
-        InlineExpression::VariableReference { id } => {
-            out.insert(id.name.to_owned());
-        }
-        InlineExpression::FunctionReference { arguments, .. }
-        | InlineExpression::TermReference { arguments: Some(arguments), .. } => call_vars(arguments, out),
-        InlineExpression::Placeable { expression } => expression_vars(expression, out),
-        _ => {}
-    }
-}
-
-fn call_vars(arguments: &CallArguments<&str>, out: &mut BTreeSet<String>) {
-    for a in &arguments.positional {
-        inline_vars(a, out);
-    }
-    for a in &arguments.named {
-        inline_vars(&a.value, out);
-    }
-}
-
-fn expression_vars(e: &Expression<&str>, out: &mut BTreeSet<String>) {
-    match e {
-        Expression::Inline(inline) => inline_vars(inline, out),
-        Expression::Select { selector, variants } => {
-            inline_vars(selector, out);
-            for v in variants {
-                pattern_vars(&v.value, out);
-            }
-        }
-    }
-}
-
-fn pattern_vars(p: &Pattern<&str>, out: &mut BTreeSet<String>) {
-    for element in &p.elements {
-        if let PatternElement::Placeable { expression } = element {
-            expression_vars(expression, out);
-        }
-    }
-}
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.
 fn messages_with_vars(locale: &str) -> Vec<(String, BTreeSet<String>)> {
@@ -64,14 +23,7 @@ fn messages_with_vars(locale: &str) -> Vec<(String, BTreeSet<String>)> {
         for entry in &resource.body {
             assert!(!matches!(entry, Entry::Junk { .. }), "locales/{locale}/{file} has junk: {entry:?}");
             if let Entry::Message(m) = entry {
-                let mut vars = BTreeSet::new();
-                if let Some(value) = &m.value {
-                    pattern_vars(value, &mut vars);
-                }
-                for a in &m.attributes {
-                    pattern_vars(&a.value, &mut vars);
-                }
-                out.push((m.id.name.to_owned(), vars));
+                out.push((m.id.name.to_owned(), message_variables(m)));
             }
         }
     }

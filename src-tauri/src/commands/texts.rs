@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fluent_syntax::ast::{Expression, InlineExpression, Pattern, PatternElement};
 use postgate::domain::RejectReason;
 use postgate::i18n::{self, I18n};
 use serde::Serialize;
@@ -85,47 +84,8 @@ fn collect(source: &str, found: &mut BTreeMap<String, BTreeSet<String>>) {
     let resource = fluent_syntax::parser::parse(source).unwrap_or_else(|(partial, _)| partial);
     for entry in resource.body {
         if let fluent_syntax::ast::Entry::Message(message) = entry {
-            let mut vars = BTreeSet::new();
-            if let Some(value) = &message.value {
-                pattern_vars(value, &mut vars);
-            }
-            found.insert(message.id.name.to_owned(), vars);
+            found.insert(message.id.name.to_owned(), i18n::message_variables(&message));
         }
-    }
-}
-
-fn pattern_vars(pattern: &Pattern<&str>, vars: &mut BTreeSet<String>) {
-    for element in &pattern.elements {
-        if let PatternElement::Placeable { expression } = element {
-            expression_vars(expression, vars);
-        }
-    }
-}
-
-fn expression_vars(expression: &Expression<&str>, vars: &mut BTreeSet<String>) {
-    match expression {
-        Expression::Inline(inline) => inline_vars(inline, vars),
-        Expression::Select { selector, variants } => {
-            inline_vars(selector, vars);
-            for variant in variants {
-                pattern_vars(&variant.value, vars);
-            }
-        }
-    }
-}
-
-fn inline_vars(inline: &InlineExpression<&str>, vars: &mut BTreeSet<String>) {
-    match inline {
-        InlineExpression::VariableReference { id } => {
-            vars.insert(id.name.to_owned());
-        }
-        InlineExpression::FunctionReference { arguments, .. } => {
-            for arg in arguments.positional.iter().chain(arguments.named.iter().map(|n| &n.value)) {
-                inline_vars(arg, vars);
-            }
-        }
-        InlineExpression::Placeable { expression } => expression_vars(expression, vars),
-        _ => {}
     }
 }
 
