@@ -8,6 +8,7 @@
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
 //! - `forward`: database changes and bot states pushed to the window as events
 //! - [`media`]: the `postgate-media:` protocol serving media previews from a bounded cache
+//! - `webkit_env`: the `WebKitGTK` switches the window runs with (set by re-executing once)
 
 pub mod commands;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod media;
 pub mod settings_file;
 pub mod state;
 pub mod tray;
+mod webkit_env;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +61,9 @@ pub fn run() -> ExitCode {
              (or `make run`, which falls back to it)."
         );
         return ExitCode::from(2);
+    }
+    if let Err(e) = webkit_env::apply() {
+        eprintln!("postgate-desktop: {e}; continuing without them");
     }
     dotenvy::dotenv().ok();
     let Some(settings_path) = settings_file::default_path() else {
