@@ -27,7 +27,7 @@ async fn a_second_store_sees_submissions_claims_and_decisions(pool: PgPool) {
     // Another "console": its own pool on the same database.
     let other = PgStore::from_pool(PgPool::connect_with(pool.connect_options().as_ref().clone()).await.unwrap());
 
-    let id = other.submit(&common::text_post(5, 1, "live")).await.unwrap().post_id();
+    let id = other.submit(&common::text_post(5, 1, "live")).await.unwrap().post_id().unwrap();
     assert_eq!(next(&mut events).await, ChangeEvent { event: "post_created".into(), post_id: Some(id.0) });
 
     other.claim(id, UserId(9), 60).await.unwrap();

@@ -7,7 +7,9 @@ mod common;
 use common::{CHAT, MOD_A, MOD_B, album_post, approve, count, outbox_kinds_since, outbox_mark, reject, text_post};
 use postgate::domain::{MediaKind, PostStatus};
 use postgate::store::postgres::PgStore;
-use postgate::store::{AuthorEdit, AuthorEditOutcome, ClaimOutcome, DecideOutcome, PostQuery, Store, SubmitOutcome};
+use postgate::store::{
+    Admission, AuthorEdit, AuthorEditOutcome, ClaimOutcome, DecideOutcome, PostQuery, Refusal, Store, SubmitOutcome,
+};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
@@ -41,6 +43,48 @@ async fn seed_04_every_time_column_is_timestamptz_with_now_default(pool: PgPool)
 }
 
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn submit_with_admits_or_refuses_in_the_same_statement(pool: PgPool) {
+    let store = PgStore::from_pool(pool.clone());
+    let capped = Admission { rate_limited: false, max_pending: Some(2) };
+    assert!(matches!(store.submit_with(&text_post(7, 1, "one"), capped).await.unwrap(), SubmitOutcome::Created(_)));
+    assert!(matches!(store.submit_with(&text_post(7, 2, "two"), capped).await.unwrap(), SubmitOutcome::Created(_)));
+    let third = store.submit_with(&text_post(7, 3, "three"), capped).await.unwrap();
+    assert_eq!(third, SubmitOutcome::Refused(Refusal::TooManyPending(2)));
+    // A redelivered update at the cap is recognised, not refused.
+    assert!(matches!(store.submit_with(&text_post(7, 1, "one"), capped).await.unwrap(), SubmitOutcome::Duplicate(_)));
+
+    let limited = Admission { rate_limited: true, max_pending: None };
+    assert_eq!(
+        store.submit_with(&text_post(8, 11, "fast"), limited).await.unwrap(),
+        SubmitOutcome::Refused(Refusal::RateLimited)
+    );
+    sqlx::query("INSERT INTO bans (user_id, reason) VALUES (9, 'spam')").execute(&pool).await.unwrap();
+    // The ban is named first, whatever else applies.
+    assert_eq!(
+        store.submit_with(&text_post(9, 21, "banned"), limited).await.unwrap(),
+        SubmitOutcome::Refused(Refusal::Banned)
+    );
+    assert_eq!(store.submit(&text_post(9, 22, "still banned")).await.unwrap(), SubmitOutcome::Refused(Refusal::Banned));
+
+    // Refusals write nothing: no post, no author, no job.
+    assert_eq!(count(&pool, "posts").await, 2);
+    assert_eq!(count(&pool, "authors").await, 1);
+    assert_eq!(count(&pool, "outbox").await, 2);
+
+    // One medium (no album): post, media row and both jobs (fingerprint, then announce) at once.
+    let photo = store.submit_with(&album_post(10, 20, "a photo", &[MediaKind::Photo]), capped).await.unwrap();
+    let SubmitOutcome::Created(id) = photo else { panic!("photo not created: {photo:?}") };
+    let stored = store.post(id).await.unwrap().unwrap();
+    assert_eq!(stored.media.iter().map(|m| m.kind).collect::<Vec<_>>(), [MediaKind::Photo]);
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM outbox WHERE post_id = $1 ORDER BY id")
+        .bind(id.0)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["fingerprint", "announce"]);
+}
+
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn submit_redelivery_returns_duplicate_and_writes_nothing(pool: PgPool) {
     let store = PgStore::from_pool(pool.clone());
     let post = album_post(1, 10, "альбом", &[MediaKind::Photo, MediaKind::Video]);
@@ -61,8 +105,12 @@ async fn submit_redelivery_returns_duplicate_and_writes_nothing(pool: PgPool) {
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn author_edit_applies_while_pending_and_is_too_late_after_a_decision(pool: PgPool) {
     let store = PgStore::from_pool(pool);
-    let id =
-        store.submit(&album_post(2, 20, "old caption", &[MediaKind::Photo, MediaKind::Photo])).await.unwrap().post_id();
+    let id = store
+        .submit(&album_post(2, 20, "old caption", &[MediaKind::Photo, MediaKind::Photo]))
+        .await
+        .unwrap()
+        .post_id()
+        .unwrap();
     let edit = |message_id: i32, body: &str| AuthorEdit {
         source_chat_id: CHAT,
         source_message_id: message_id,
@@ -84,7 +132,7 @@ async fn author_edit_applies_while_pending_and_is_too_late_after_a_decision(pool
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn a_second_decision_is_already_decided(pool: PgPool) {
     let store = PgStore::from_pool(pool.clone());
-    let id = store.submit(&text_post(3, 30, "hello")).await.unwrap().post_id();
+    let id = store.submit(&text_post(3, 30, "hello")).await.unwrap().post_id().unwrap();
     let mark = outbox_mark(&pool).await;
     let DecideOutcome::Decided { post } = store.decide(&approve(id, MOD_A)).await.unwrap() else {
         panic!("first decision must apply")
@@ -104,7 +152,7 @@ async fn a_second_decision_is_already_decided(pool: PgPool) {
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn a_claim_keeps_other_moderators_out(pool: PgPool) {
     let store = PgStore::from_pool(pool.clone());
-    let id = store.submit(&text_post(4, 40, "claim me")).await.unwrap().post_id();
+    let id = store.submit(&text_post(4, 40, "claim me")).await.unwrap().post_id().unwrap();
     let mark = outbox_mark(&pool).await;
     let ClaimOutcome::Claimed { until } = store.claim(id, MOD_A, 60).await.unwrap() else { panic!("A claims") };
     assert!(until > chrono::Utc::now());
@@ -122,7 +170,7 @@ async fn a_claim_keeps_other_moderators_out(pool: PgPool) {
     assert_eq!(store.claim(id, MOD_B, 60).await.unwrap(), ClaimOutcome::NotPending);
 
     // An expired claim does not block anyone.
-    let other = store.submit(&text_post(4, 41, "stale claim")).await.unwrap().post_id();
+    let other = store.submit(&text_post(4, 41, "stale claim")).await.unwrap().post_id().unwrap();
     store.claim(other, MOD_A, 60).await.unwrap();
     sqlx::query("UPDATE posts SET claim_expires_at = now() - interval '1 second' WHERE id = $1")
         .bind(other.0)
@@ -138,9 +186,9 @@ async fn list_posts_filters_by_status_media_kind_and_literal_search(pool: PgPool
     let bodies = ["100% real", "100 real", "snake_case name", "snakeXcase name", "back\\slash", "Plain TEXT"];
     let mut ids = Vec::new();
     for (i, body) in (0..).zip(bodies) {
-        ids.push(store.submit(&text_post(5, 50 + i, body)).await.unwrap().post_id());
+        ids.push(store.submit(&text_post(5, 50 + i, body)).await.unwrap().post_id().unwrap());
     }
-    let video = store.submit(&album_post(6, 70, "a clip", &[MediaKind::Video])).await.unwrap().post_id();
+    let video = store.submit(&album_post(6, 70, "a clip", &[MediaKind::Video])).await.unwrap().post_id().unwrap();
     let album = store.submit(&album_post(6, 80, "photos", &[MediaKind::Photo, MediaKind::Photo])).await.unwrap();
     store.decide(&approve(ids[0], MOD_A)).await.unwrap();
     store.decide(&reject(ids[1], MOD_A)).await.unwrap();
@@ -167,7 +215,7 @@ async fn list_posts_filters_by_status_media_kind_and_literal_search(pool: PgPool
     let photos =
         store.list_posts(&PostQuery { media_kind: Some(MediaKind::Photo), ..PostQuery::default() }).await.unwrap();
     assert_eq!(photos.posts.len(), 1);
-    assert_eq!(photos.posts[0].id, album.post_id());
+    assert_eq!(photos.posts[0].id, album.post_id().unwrap());
     assert_eq!(photos.posts[0].media_count, 2);
     assert_eq!(photos.posts[0].first_media_kind, Some(MediaKind::Photo));
 
@@ -176,7 +224,7 @@ async fn list_posts_filters_by_status_media_kind_and_literal_search(pool: PgPool
     assert_eq!(page.total, 8);
     assert_eq!(page.posts.iter().map(|p| p.id).collect::<Vec<_>>(), ids[1..4]);
     let newest = store.list_posts(&PostQuery { limit: 1, newest_first: true, ..PostQuery::default() }).await.unwrap();
-    assert_eq!(newest.posts[0].id, album.post_id());
+    assert_eq!(newest.posts[0].id, album.post_id().unwrap());
 }
 
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
@@ -184,7 +232,7 @@ async fn edit_and_approve_replaces_the_text_drops_stale_formatting_and_logs_both
     let store = PgStore::from_pool(pool);
     let mut post = text_post(5, 1, "Hello bold world");
     post.entities = serde_json::json!([{ "type": "bold", "offset": 6, "length": 4 }]);
-    let id = store.submit(&post).await.unwrap().post_id();
+    let id = store.submit(&post).await.unwrap().post_id().unwrap();
     let decision = postgate::store::Decision {
         post_id: id,
         moderator: MOD_A,

@@ -117,14 +117,14 @@ async fn seed_10_a_failed_media_insert_leaves_no_post_and_no_author(pool: PgPool
 
     // Once the fault is gone the same submission goes through whole.
     repair_inserts_into(&pool, "media").await;
-    let id = store.submit(&post).await.unwrap().post_id();
+    let id = store.submit(&post).await.unwrap().post_id().unwrap();
     assert_eq!(store.post(id).await.unwrap().unwrap().media.len(), 2);
 }
 
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn seed_10_a_failed_outbox_insert_leaves_the_post_undecided(pool: PgPool) {
     let store = PgStore::from_pool(pool.clone());
-    let id = store.submit(&text_post(9, 300, "decide me")).await.unwrap().post_id();
+    let id = store.submit(&text_post(9, 300, "decide me")).await.unwrap().post_id().unwrap();
     let mark = common::outbox_mark(&pool).await;
     break_inserts_into(&pool, "outbox").await;
 
@@ -152,4 +152,38 @@ async fn seed_10_a_failed_outbox_insert_leaves_the_post_undecided(pool: PgPool) 
     assert!(matches!(store.decide(&approve(id, MOD_A)).await.unwrap(), DecideOutcome::Decided { .. }));
     assert_eq!(count(&pool, "moderation_log").await, 1);
     assert_eq!(common::outbox_kinds_since(&pool, mark).await, ["publish", "update_card"]);
+}
+
+/// Submissions arriving together are committed together; one that the database refuses (here
+/// eleven media: positions stop at 9) is retried alone and fails alone.
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn a_bad_submission_in_a_batch_does_not_take_the_others_down(pool: PgPool) {
+    const BAD: i64 = 50;
+    let store = std::sync::Arc::new(PgStore::from_pool(pool.clone()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100_i64 {
+        let store = std::sync::Arc::clone(&store);
+        tasks.spawn(async move {
+            let mut post = text_post(10_000 + i, i32::try_from(i).unwrap() + 1, "together");
+            if i == BAD {
+                post.media = (0..11).map(|k| common::media(MediaKind::Photo, 100 + k)).collect();
+            }
+            (i, store.submit(&post).await)
+        });
+    }
+    let mut created = std::collections::HashSet::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (i, outcome) = joined.unwrap();
+        match outcome {
+            Ok(postgate::store::SubmitOutcome::Created(id)) => assert!(created.insert(id), "post id {id} given twice"),
+            Ok(other) => panic!("submission {i}: unexpected {other:?}"),
+            Err(e) => assert_eq!(i, BAD, "only the bad submission fails, but {i} did: {e}"),
+        }
+    }
+    assert_eq!(created.len(), 99, "every good submission stored");
+    assert_eq!(count(&pool, "posts").await, 99);
+    assert_eq!(count(&pool, "media").await, 0, "nothing of the bad one is left");
+    let announces: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'announce'").fetch_one(&pool).await.unwrap();
+    assert_eq!(announces, 99);
 }

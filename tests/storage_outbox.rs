@@ -99,7 +99,7 @@ async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOption
 async fn approved_posts(store: &PgStore, n: i32) -> Vec<postgate::domain::PostId> {
     let mut ids = Vec::new();
     for i in 0..n {
-        let id = store.submit(&text_post(20, 400 + i, "to publish")).await.unwrap().post_id();
+        let id = store.submit(&text_post(20, 400 + i, "to publish")).await.unwrap().post_id().unwrap();
         store.decide(&approve(id, MOD_A)).await.unwrap();
         ids.push(id);
     }
@@ -183,8 +183,8 @@ async fn completing_a_publication_publishes_the_post_and_queues_the_author_notic
 async fn seed_08_every_serialized_record_has_rfc3339_utc_times(pool: PgPool) {
     let store = PgStore::from_pool(pool.clone());
     let author = UserId(30);
-    let claimed = store.submit(&album_post(30, 500, "claimed", &[MediaKind::Photo])).await.unwrap().post_id();
-    let published = store.submit(&text_post(30, 501, "published")).await.unwrap().post_id();
+    let claimed = store.submit(&album_post(30, 500, "claimed", &[MediaKind::Photo])).await.unwrap().post_id().unwrap();
+    let published = store.submit(&text_post(30, 501, "published")).await.unwrap().post_id().unwrap();
     let claim = store.claim(claimed, MOD_A, 120).await.unwrap();
     assert!(matches!(claim, ClaimOutcome::Claimed { .. }));
     store.decide(&approve(published, MOD_A)).await.unwrap();

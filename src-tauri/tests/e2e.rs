@@ -96,9 +96,9 @@ async fn console_window_end_to_end() {
 
     // The other process on the same database: seeds posts, later decides one behind the window's back.
     let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
-    let text = other.store.submit(&text_post(601, 30, "a plain post to approve")).await.unwrap().post_id();
-    let album = other.store.submit(&album_post(602, 40, "three photos", 3)).await.unwrap().post_id();
-    let xss = other.store.submit(&text_post(603, 50, XSS)).await.unwrap().post_id();
+    let text = other.store.submit(&text_post(601, 30, "a plain post to approve")).await.unwrap().post_id().unwrap();
+    let album = other.store.submit(&album_post(602, 40, "three photos", 3)).await.unwrap().post_id().unwrap();
+    let xss = other.store.submit(&text_post(603, 50, XSS)).await.unwrap().post_id().unwrap();
 
     let env: Vec<(String, String)> = env.into_iter().collect();
     let started = std::time::Instant::now();

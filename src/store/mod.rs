@@ -29,10 +29,16 @@ pub trait Store: Send + Sync + 'static {
     /// Sets (or clears) the locale an author chose with /language.
     async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError>;
 
-    /// Stores a submission with its media and queues its announcement to the moderators (one
-    /// transaction). A later album part joins its album's post. A redelivered update — same
-    /// source chat and message — returns [`SubmitOutcome::Duplicate`] and changes nothing.
-    async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError>;
+    /// Admits and stores a submission with its media and queues its announcement to the
+    /// moderators, atomically: a banned author, a full rate-limit window or a full pending cap
+    /// refuses it ([`SubmitOutcome::Refused`]). A later album part joins its album's post. A
+    /// redelivered update — same source chat and message — returns
+    /// [`SubmitOutcome::Duplicate`] and changes nothing.
+    async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError>;
+    /// [`Store::submit_with`] with only the ban list applied.
+    async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
+        self.submit_with(post, Admission::OPEN).await
+    }
     /// Applies an author's edit to a pending post; returns the post when it was pending.
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError>;
     /// One post with its media.
@@ -48,8 +54,6 @@ pub trait Store: Send + Sync + 'static {
     async fn set_media_hash(&self, id: PostId, position: i16, sha256: &str) -> Result<Option<PostId>, StoreError>;
     /// Counts of posts by status.
     async fn stats(&self) -> Result<QueueStats, StoreError>;
-    /// Remembers the moderation-group card of a post.
-    async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError>;
 
     /// Decides a post: status, moderation-log row and outbox rows in one transaction, after
     /// locking the row. A post that is no longer pending is not changed.

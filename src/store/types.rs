@@ -62,21 +62,51 @@ pub struct NewPost {
     pub media: Vec<NewMedia>,
 }
 
-/// What [`super::Store::submit`] did.
+/// The checks a new submission must pass, decided together with storing it. Album parts
+/// after the first join their post without being checked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Admission {
+    /// The author's rate-limit window is already full (counted in the cache by the caller).
+    pub rate_limited: bool,
+    /// The most posts an author may have waiting for a decision; `None`: no cap.
+    pub max_pending: Option<i64>,
+}
+
+impl Admission {
+    /// No rate limit and no cap: only the ban list applies (tests, tools).
+    pub const OPEN: Self = Self { rate_limited: false, max_pending: None };
+}
+
+/// Why a submission was not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "post_id", rename_all = "snake_case")]
+#[serde(tag = "refusal", content = "pending", rename_all = "snake_case")]
+pub enum Refusal {
+    Banned,
+    RateLimited,
+    /// The author already has this many posts waiting.
+    TooManyPending(i64),
+}
+
+/// What [`super::Store::submit_with`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum SubmitOutcome {
     Created(PostId),
     /// A later part of an album joined the post of its first part.
     AlbumPart(PostId),
-    /// The same source message was stored before; nothing changed.
+    /// The same source message was stored before; nothing changed (checked before admission,
+    /// so a redelivered update is never refused).
     Duplicate(PostId),
+    /// Not stored: the author is banned, over the rate limit or over the pending cap.
+    Refused(Refusal),
 }
 
 impl SubmitOutcome {
-    pub fn post_id(self) -> PostId {
+    /// The post concerned; `None` when the submission was refused.
+    pub fn post_id(self) -> Option<PostId> {
         match self {
-            Self::Created(id) | Self::AlbumPart(id) | Self::Duplicate(id) => id,
+            Self::Created(id) | Self::AlbumPart(id) | Self::Duplicate(id) => Some(id),
+            Self::Refused(_) => None,
         }
     }
 }
@@ -264,7 +294,7 @@ pub struct BanImportRow {
 /// Exact counts of an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportCounts {
-    /// Rows streamed into the database.
+    /// Valid rows handed to the store.
     pub received: u64,
     /// New rows written.
     pub inserted: u64,
@@ -329,6 +359,8 @@ pub enum OutboxResult {
     Published { channel_message_id: i32 },
     /// Gave up publishing: the post becomes `publish_failed` with the error kept.
     PublishFailed { error: String },
+    /// The card reached the moderation group as this message (kept for later edits).
+    Announced { card_message_id: i32 },
     /// Nothing to apply (notifications, card updates).
     Done,
 }

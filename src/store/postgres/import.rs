@@ -1,8 +1,10 @@
-//! Bulk import of ban lists: streamed with COPY into a staging table inside one transaction,
-//! so there is no parameter limit to hit and the counts are exact.
+//! Bulk import of ban lists: new rows streamed with COPY straight into `bans` inside one
+//! transaction, so there is no parameter limit to hit and the counts are exact.
 
-use futures::StreamExt;
+use std::collections::HashSet;
+
 use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
 use tracing::instrument;
 
@@ -22,35 +24,36 @@ pub async fn import_bans(
     mut rows: BoxStream<'_, Vec<BanImportRow>>,
 ) -> Result<ImportCounts, StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("CREATE TEMP TABLE ban_import (user_id BIGINT NOT NULL, reason TEXT NOT NULL) ON COMMIT DROP")
-        .execute(&mut *tx)
-        .await?;
-    let mut copy = tx.copy_in_raw("COPY ban_import (user_id, reason) FROM STDIN (FORMAT csv)").await?;
-    let mut sent: u64 = 0;
+    // The rows are checked against the bans already stored, then copied straight into `bans`:
+    // one write, no staging table. Bans added meanwhile would break that check, so they wait
+    // for the import (the ban button waits; submissions only read bans and go on).
+    sqlx::query("LOCK TABLE bans IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+    let mut known: HashSet<i64> =
+        sqlx::query_scalar::<_, i64>("SELECT user_id FROM bans").fetch(&mut *tx).try_collect().await?;
+    let mut copy = tx.copy_in_raw("COPY bans (user_id, reason) FROM STDIN (FORMAT csv)").await?;
+    let (mut received, mut sent): (u64, u64) = (0, 0);
     let mut buf = Vec::with_capacity(1 << 20);
     while let Some(chunk) = rows.next().await {
         buf.clear();
-        for row in &chunk {
+        received += chunk.len() as u64;
+        // A user already banned, or repeated in the file (the first line wins), is skipped.
+        for row in chunk.iter().filter(|row| known.insert(row.user_id)) {
             push_csv(&mut buf, row);
+            sent += 1;
         }
-        sent += chunk.len() as u64;
+        if buf.is_empty() {
+            continue;
+        }
         if let Err(e) = copy.send(buf.as_slice()).await {
             // Leave the connection usable; the transaction rolls back on drop.
             let _ = copy.abort("import aborted").await;
             return Err(e.into());
         }
     }
-    let received = copy.finish().await?;
-    if received != sent {
-        return Err(StoreError::CountMismatch { sent, received });
+    let inserted = copy.finish().await?;
+    if inserted != sent {
+        return Err(StoreError::CountMismatch { sent, received: inserted });
     }
-    let inserted = sqlx::query(
-        "INSERT INTO bans (user_id, reason) SELECT DISTINCT ON (user_id) user_id, reason FROM ban_import \
-         ORDER BY user_id ON CONFLICT (user_id) DO NOTHING",
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
     tx.commit().await?;
     let span = tracing::Span::current();
     span.record("received", received);

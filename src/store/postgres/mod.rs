@@ -1,11 +1,13 @@
 //! The `PostgreSQL` [`Store`]: one shared, bounded pool; embedded forward-only migrations.
 
+mod batch;
 mod decide;
 mod import;
 mod outbox;
 mod posts;
 mod rows;
 mod stats;
+mod submit;
 
 use std::time::Duration;
 
@@ -16,9 +18,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use tracing::instrument;
 
 use super::{
-    AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest, ClaimOutcome,
-    DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost, OutboxJob, OutboxResult, PostPage,
-    PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError, SubmitOutcome,
+    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest,
+    ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost, OutboxJob, OutboxResult,
+    PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -34,6 +36,7 @@ pub const EVENTS_CHANNEL: &str = "postgate_events";
 pub struct PgStore {
     pool: PgPool,
     album_debounce: Duration,
+    batcher: batch::IntakeBatcher,
 }
 
 /// How long an album waits for more parts before it is announced, unless configured.
@@ -42,7 +45,7 @@ const DEFAULT_ALBUM_DEBOUNCE: Duration = Duration::from_millis(1500);
 impl PgStore {
     /// Wraps an existing pool (tests, `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE }
+        Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE, batcher: batch::IntakeBatcher::default() }
     }
 
     /// Sets how long an album waits for its next part before it is announced.
@@ -70,7 +73,7 @@ impl PgStore {
             .idle_timeout(Some(Duration::from_mins(5)))
             .connect(url)
             .await?;
-        Ok(Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE })
+        Ok(Self::from_pool(pool))
     }
 
     /// Applies pending migrations. An edited, already-applied migration fails with a
@@ -112,8 +115,8 @@ impl Store for PgStore {
         posts::set_locale_override(&self.pool, id, locale).await
     }
 
-    async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
-        posts::submit(&self.pool, post, self.album_debounce).await
+    async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
+        submit::submit(&self.pool, &self.batcher, post, admission, self.album_debounce).await
     }
 
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
@@ -142,10 +145,6 @@ impl Store for PgStore {
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {
         stats::stats(&self.pool).await
-    }
-
-    async fn set_card_message(&self, id: PostId, message_id: i32) -> Result<(), StoreError> {
-        posts::set_card_message(&self.pool, id, message_id).await
     }
 
     async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {

@@ -64,6 +64,30 @@ pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<Out
 
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str()), err)]
 pub async fn complete(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
+    let card = match result {
+        OutboxResult::Done => None,
+        OutboxResult::Announced { card_message_id } => Some(*card_message_id),
+        OutboxResult::Published { .. } | OutboxResult::PublishFailed { .. } => {
+            return complete_publication(pool, job, result).await;
+        }
+    };
+    // The common case (cards, notices, fingerprints): one statement, one round trip.
+    sqlx::query(
+        "WITH done AS (UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND done_at IS NULL \
+                       RETURNING post_id) \
+         UPDATE posts SET moderation_message_id = $2, updated_at = now() \
+         WHERE $2::int IS NOT NULL AND id = (SELECT post_id FROM done)",
+    )
+    .bind(job.id)
+    .bind(card)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A publication's result: the post's status, the moderation log and the follow-up jobs in
+/// one transaction.
+async fn complete_publication(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND done_at IS NULL")
         .bind(job.id)
@@ -119,11 +143,9 @@ pub async fn complete(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> 
                 .await?;
                 enqueue(&mut tx, post, &[OutboxKind::UpdateCard]).await?;
             }
-            OutboxResult::Done => {}
+            OutboxResult::Announced { .. } | OutboxResult::Done => {}
         }
-        if !matches!(result, OutboxResult::Done) {
-            notify(&mut *tx, "post_published_state", Some(post)).await?;
-        }
+        notify(&mut *tx, "post_published_state", Some(post)).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -1,15 +1,13 @@
-//! Authors and posts: intake (one transaction per submission), edits, reads and listing.
+//! Authors and posts: profiles, author edits, reads and listing (intake is in `submit.rs`).
 
-use std::time::Duration;
-
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use tracing::instrument;
 
 use super::rows::{SummaryRow, load_media, load_post, notify, status};
 use crate::domain::{PostId, PostStatus, UserId};
 use crate::store::{
-    AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, NewPost, PostPage, PostQuery, PostRecord, PostSummary,
-    StoreError, SubmitOutcome,
+    AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, PostPage, PostQuery, PostRecord, PostSummary,
+    StoreError,
 };
 
 const UPSERT_AUTHOR: &str = "INSERT INTO authors (id, username, first_name, last_name, language_code) \
@@ -89,118 +87,6 @@ pub async fn set_locale_override(pool: &PgPool, id: UserId, locale: Option<&str>
     Ok(())
 }
 
-#[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
-pub async fn submit(pool: &PgPool, post: &NewPost, album_debounce: Duration) -> Result<SubmitOutcome, StoreError> {
-    let mut tx = pool.begin().await?;
-    upsert_author_query(&post.author).execute(&mut *tx).await?;
-    // Albums arrive as one update per part: later parts join the first part's post and push
-    // its announcement back, so the moderators see the album once, whole.
-    let delay_ms =
-        if post.media_group_id.is_some() { i64::try_from(album_debounce.as_millis()).unwrap_or(i64::MAX) } else { 0 };
-    if let Some(group) = post.media_group_id.as_deref() {
-        let existing: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM posts WHERE source_chat_id = $1 AND media_group_id = $2 FOR UPDATE")
-                .bind(post.source_chat_id)
-                .bind(group)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(id) = existing {
-            tracing::Span::current().record("post_id", id);
-            let added = insert_media(&mut tx, id, post).await?;
-            if added == 0 {
-                tx.rollback().await?;
-                return Ok(SubmitOutcome::Duplicate(PostId(id)));
-            }
-            sqlx::query(
-                "UPDATE posts SET body = CASE WHEN body = '' THEN $2 ELSE body END, \
-                 entities = CASE WHEN body = '' THEN $3 ELSE entities END, updated_at = now() WHERE id = $1",
-            )
-            .bind(id)
-            .bind(&post.body)
-            .bind(&post.entities)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2::bigint / 1000.0) \
-                 WHERE post_id = $1 AND kind = 'announce' AND done_at IS NULL AND attempts = 0",
-            )
-            .bind(id)
-            .bind(delay_ms)
-            .execute(&mut *tx)
-            .await?;
-            notify(&mut *tx, "post_updated", Some(PostId(id))).await?;
-            tx.commit().await?;
-            return Ok(SubmitOutcome::AlbumPart(PostId(id)));
-        }
-    }
-    let created: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(post.author.id.0)
-    .bind(post.source_chat_id)
-    .bind(post.source_message_id)
-    .bind(post.media_group_id.as_deref())
-    .bind(&post.body)
-    .bind(&post.entities)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(id) = created else {
-        let existing: i64 =
-            sqlx::query_scalar("SELECT id FROM posts WHERE source_chat_id = $1 AND source_message_id = $2")
-                .bind(post.source_chat_id)
-                .bind(post.source_message_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        tx.rollback().await?;
-        tracing::Span::current().record("post_id", existing);
-        return Ok(SubmitOutcome::Duplicate(PostId(existing)));
-    };
-    tracing::Span::current().record("post_id", id);
-    insert_media(&mut tx, id, post).await?;
-    if !post.media.is_empty() {
-        sqlx::query("INSERT INTO outbox (post_id, kind) VALUES ($1, 'fingerprint')").bind(id).execute(&mut *tx).await?;
-    }
-    sqlx::query(
-        "INSERT INTO outbox (post_id, kind, payload, next_attempt_at) \
-         VALUES ($1, 'announce', $2, now() + make_interval(secs => $3::bigint / 1000.0))",
-    )
-    .bind(id)
-    .bind(serde_json::json!({ "receipt": post.media_group_id.is_some() }))
-    .bind(delay_ms)
-    .execute(&mut *tx)
-    .await?;
-    notify(&mut *tx, "post_created", Some(PostId(id))).await?;
-    tx.commit().await?;
-    Ok(SubmitOutcome::Created(PostId(id)))
-}
-
-/// Adds the media of `post` after the media already stored; a redelivered part adds nothing.
-async fn insert_media(conn: &mut PgConnection, id: i64, post: &NewPost) -> Result<u64, StoreError> {
-    if post.media.is_empty() {
-        return Ok(0);
-    }
-    let start: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM media WHERE post_id = $1").bind(id).fetch_one(&mut *conn).await?;
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) ",
-    );
-    // At most 10 items per album, so 90 parameters: far below PostgreSQL's limit.
-    qb.push_values(post.media.iter().enumerate(), |mut b, (i, m)| {
-        b.push_bind(id)
-            .push_bind(i16::try_from(start + i64::try_from(i).unwrap_or(0)).unwrap_or(i16::MAX))
-            .push_bind(m.kind.as_str())
-            .push_bind(&m.file_id)
-            .push_bind(&m.file_unique_id)
-            .push_bind(m.source_message_id)
-            .push_bind(m.file_name.as_deref())
-            .push_bind(m.mime_type.as_deref())
-            .push_bind(m.file_size);
-    });
-    qb.push(" ON CONFLICT DO NOTHING");
-    Ok(qb.build().execute(&mut *conn).await?.rows_affected())
-}
-
 #[instrument(skip_all, fields(chat_id = edit.source_chat_id, message_id = edit.source_message_id, post_id), err)]
 pub async fn author_edit(pool: &PgPool, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
     let mut tx = pool.begin().await?;
@@ -273,10 +159,14 @@ pub async fn list_posts(pool: &PgPool, query: &PostQuery) -> Result<PostPage, St
     push_filters(&mut qb, query);
     qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
-    let rows = qb.build_query_as::<SummaryRow>().fetch_all(pool).await?;
     let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM posts p");
     push_filters(&mut count, query);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    // The page and the total are independent reads: run them at once on two connections, so
+    // a search costs the slower of the two, not their sum.
+    let (rows, total) = tokio::try_join!(
+        qb.build_query_as::<SummaryRow>().fetch_all(pool),
+        count.build_query_scalar::<i64>().fetch_one(pool)
+    )?;
     let posts = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<_, _>>()?;
     Ok(PostPage { posts, total })
 }
@@ -299,14 +189,4 @@ pub async fn pending_count_of(pool: &PgPool, author: UserId) -> Result<i64, Stor
         .bind(PostStatus::Pending.as_str())
         .fetch_one(pool)
         .await?)
-}
-
-#[instrument(skip_all, fields(post_id = id.0), err)]
-pub async fn set_card_message(pool: &PgPool, id: PostId, message_id: i32) -> Result<(), StoreError> {
-    sqlx::query("UPDATE posts SET moderation_message_id = $2, updated_at = now() WHERE id = $1")
-        .bind(id.0)
-        .bind(message_id)
-        .execute(pool)
-        .await?;
-    Ok(())
 }

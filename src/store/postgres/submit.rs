@@ -1,0 +1,204 @@
+//! Intake: one statement admits and stores a submission (ban, rate limit and pending cap
+//! checked, author upserted, post, media and outbox jobs written, NOTIFY sent), committed in
+//! batches (`batch.rs`); album parts join their post inside a short transaction.
+
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use tracing::instrument;
+
+use super::batch::IntakeBatcher;
+use super::rows::notify;
+use crate::domain::PostId;
+use crate::store::{Admission, NewPost, Refusal, StoreError, SubmitOutcome};
+
+/// Admission and storage in one round trip and one commit. Every CTE sees the same snapshot;
+/// the data-modifying ones run only when the verdict is `ok`, and the foreign keys between the
+/// new author, post, media and jobs are checked at the end of the statement.
+const ADMIT_AND_STORE: &str = "\
+WITH existing AS ( \
+  SELECT id FROM posts WHERE source_chat_id = $6 AND source_message_id = $7 \
+), verdict AS ( \
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM existing) THEN 'duplicate' \
+              WHEN EXISTS (SELECT 1 FROM bans WHERE user_id = $1) THEN 'banned' \
+              WHEN $11 THEN 'rate_limited' \
+              WHEN pending.n >= $12 THEN 'too_many_pending' \
+              ELSE 'ok' END AS verdict, pending.n AS pending \
+  FROM (SELECT count(*) AS n FROM posts WHERE author_id = $1 AND status = 'pending') pending \
+), author AS ( \
+  INSERT INTO authors (id, username, first_name, last_name, language_code) \
+  SELECT $1, $2, $3, $4, $5 FROM verdict WHERE verdict = 'ok' \
+  ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, \
+     last_name = EXCLUDED.last_name, language_code = EXCLUDED.language_code, updated_at = now() \
+  WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
+     IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
+), post AS ( \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities) \
+  SELECT $1, $6, $7, $8, $9, $10 FROM verdict WHERE verdict = 'ok' \
+  ON CONFLICT DO NOTHING RETURNING id \
+), media AS ( \
+  INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) \
+  SELECT post.id, (m.ord - 1)::smallint, m.kind, m.file_id, m.file_unique_id, m.source_message_id, \
+         m.file_name, m.mime_type, m.file_size \
+  FROM post, unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::text[], $19::bigint[]) \
+       WITH ORDINALITY AS m(kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size, ord) \
+), jobs AS ( \
+  INSERT INTO outbox (post_id, kind, payload, next_attempt_at) \
+  SELECT post.id, k.kind, CASE WHEN k.kind = 'announce' THEN $20::jsonb ELSE '{}'::jsonb END, \
+         CASE WHEN k.kind = 'announce' THEN now() + make_interval(secs => $21::bigint / 1000.0) ELSE now() END \
+  FROM post, unnest(CASE WHEN cardinality($13::text[]) > 0 THEN ARRAY['fingerprint', 'announce'] \
+                         ELSE ARRAY['announce'] END) WITH ORDINALITY AS k(kind, ord) \
+) \
+SELECT v.verdict, v.pending, p.id AS created, e.id AS existing, \
+       CASE WHEN p.id IS NOT NULL THEN \
+         pg_notify($22, json_build_object('event', 'post_created', 'post_id', p.id)::text)::text END AS notified \
+FROM verdict v LEFT JOIN post p ON true LEFT JOIN existing e ON true";
+
+#[derive(sqlx::FromRow)]
+struct VerdictRow {
+    verdict: String,
+    pending: i64,
+    created: Option<i64>,
+    existing: Option<i64>,
+}
+
+pub(super) async fn admit_and_store(
+    conn: &mut PgConnection,
+    post: &NewPost,
+    admission: Admission,
+    announce_delay: Duration,
+) -> Result<SubmitOutcome, StoreError> {
+    let m = &post.media;
+    let row = sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE)
+        .bind(post.author.id.0)
+        .bind(post.author.username.as_deref())
+        .bind(&post.author.first_name)
+        .bind(post.author.last_name.as_deref())
+        .bind(post.author.language_code.as_deref())
+        .bind(post.source_chat_id)
+        .bind(post.source_message_id)
+        .bind(post.media_group_id.as_deref())
+        .bind(&post.body)
+        .bind(&post.entities)
+        .bind(admission.rate_limited)
+        .bind(admission.max_pending.unwrap_or(i64::MAX))
+        .bind(m.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.file_id.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.file_unique_id.as_str()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.source_message_id).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.file_name.as_deref()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.mime_type.as_deref()).collect::<Vec<_>>())
+        .bind(m.iter().map(|m| m.file_size).collect::<Vec<_>>())
+        .bind(serde_json::json!({ "receipt": post.media_group_id.is_some() }))
+        .bind(i64::try_from(announce_delay.as_millis()).unwrap_or(i64::MAX))
+        .bind(super::EVENTS_CHANNEL)
+        .fetch_one(&mut *conn)
+        .await?;
+    let outcome = match (row.verdict.as_str(), row.created, row.existing) {
+        ("ok", Some(id), _) => SubmitOutcome::Created(PostId(id)),
+        ("duplicate", _, Some(id)) => SubmitOutcome::Duplicate(PostId(id)),
+        // A concurrent delivery of the same message committed between our snapshot and our insert.
+        ("ok", None, _) => {
+            let id: i64 = sqlx::query_scalar(
+                "SELECT id FROM posts WHERE source_chat_id = $1 AND (source_message_id = $2 OR media_group_id = $3)",
+            )
+            .bind(post.source_chat_id)
+            .bind(post.source_message_id)
+            .bind(post.media_group_id.as_deref())
+            .fetch_one(&mut *conn)
+            .await?;
+            SubmitOutcome::Duplicate(PostId(id))
+        }
+        ("banned", _, _) => SubmitOutcome::Refused(Refusal::Banned),
+        ("rate_limited", _, _) => SubmitOutcome::Refused(Refusal::RateLimited),
+        ("too_many_pending", _, _) => SubmitOutcome::Refused(Refusal::TooManyPending(row.pending)),
+        (other, ..) => return Err(StoreError::Corrupt(format!("unexpected intake verdict {other:?}"))),
+    };
+    if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
+        tracing::Span::current().record("post_id", id.0);
+    }
+    Ok(outcome)
+}
+
+#[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
+pub async fn submit(
+    pool: &PgPool,
+    batcher: &IntakeBatcher,
+    post: &NewPost,
+    admission: Admission,
+    album_debounce: Duration,
+) -> Result<SubmitOutcome, StoreError> {
+    let Some(group) = post.media_group_id.as_deref() else {
+        let outcome = batcher.submit(pool, post, admission).await?;
+        if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
+            tracing::Span::current().record("post_id", id.0);
+        }
+        return Ok(outcome);
+    };
+    // Albums arrive as one update per part: later parts join the first part's post and push
+    // its announcement back, so the moderators see the album once, whole.
+    let mut tx = pool.begin().await?;
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM posts WHERE source_chat_id = $1 AND media_group_id = $2 FOR UPDATE")
+            .bind(post.source_chat_id)
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(id) = existing else {
+        let outcome = admit_and_store(&mut tx, post, admission, album_debounce).await?;
+        tx.commit().await?;
+        return Ok(outcome);
+    };
+    tracing::Span::current().record("post_id", id);
+    let added = insert_media(&mut tx, id, post).await?;
+    if added == 0 {
+        tx.rollback().await?;
+        return Ok(SubmitOutcome::Duplicate(PostId(id)));
+    }
+    sqlx::query(
+        "UPDATE posts SET body = CASE WHEN body = '' THEN $2 ELSE body END, \
+         entities = CASE WHEN body = '' THEN $3 ELSE entities END, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&post.body)
+    .bind(&post.entities)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2::bigint / 1000.0) \
+         WHERE post_id = $1 AND kind = 'announce' AND done_at IS NULL AND attempts = 0",
+    )
+    .bind(id)
+    .bind(i64::try_from(album_debounce.as_millis()).unwrap_or(i64::MAX))
+    .execute(&mut *tx)
+    .await?;
+    notify(&mut *tx, "post_updated", Some(PostId(id))).await?;
+    tx.commit().await?;
+    Ok(SubmitOutcome::AlbumPart(PostId(id)))
+}
+
+/// Adds the media of `post` after the media already stored; a redelivered part adds nothing.
+async fn insert_media(conn: &mut PgConnection, id: i64, post: &NewPost) -> Result<u64, StoreError> {
+    if post.media.is_empty() {
+        return Ok(0);
+    }
+    let start: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM media WHERE post_id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) ",
+    );
+    // At most 10 items per album, so 90 parameters: far below PostgreSQL's limit.
+    qb.push_values(post.media.iter().enumerate(), |mut b, (i, m)| {
+        b.push_bind(id)
+            .push_bind(i16::try_from(start + i64::try_from(i).unwrap_or(0)).unwrap_or(i16::MAX))
+            .push_bind(m.kind.as_str())
+            .push_bind(&m.file_id)
+            .push_bind(&m.file_unique_id)
+            .push_bind(m.source_message_id)
+            .push_bind(m.file_name.as_deref())
+            .push_bind(m.mime_type.as_deref())
+            .push_bind(m.file_size);
+    });
+    qb.push(" ON CONFLICT DO NOTHING");
+    Ok(qb.build().execute(&mut *conn).await?.rows_affected())
+}
