@@ -119,7 +119,12 @@ async fn serve(services: &Services, signals: &mut crate::Signals) -> ExitCode {
         }
     }
     tracing::info!("postgate serve: ready");
-    let name = signals.recv().await;
+    let name = loop {
+        match signals.next().await {
+            crate::signal::SignalEvent::Shutdown(name) => break name,
+            crate::signal::SignalEvent::Stats => services.metrics.log_summary("bot counters (SIGUSR1)"),
+        }
+    };
     tracing::info!(signal = name, "shutting down: stopping intake, draining in-flight work");
     runtime.stop().await;
     stopped(name)

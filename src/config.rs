@@ -106,6 +106,8 @@ pub struct TelegramConfig {
     pub connect_timeout: Duration,
     #[serde(with = "secs")]
     pub request_timeout: Duration,
+    /// Sending limits applied before each message; `None` when `TELEGRAM_RATE_LIMIT=off`.
+    pub send_limits: Option<crate::limiter::SendLimits>,
 }
 
 /// Per-user intake limits.
@@ -184,6 +186,7 @@ impl Config {
             moderator_ids: r.id_list("MODERATOR_IDS")?,
             connect_timeout: r.secs("HTTP_CONNECT_TIMEOUT_SECS", 5, 1..=300)?,
             request_timeout: r.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
+            send_limits: r.send_limits()?,
         };
         let database = DatabaseConfig {
             url: r.postgres_url()?,
@@ -366,6 +369,31 @@ impl Reader<'_> {
         } else {
             Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: quote(&raw) })
         }
+    }
+
+    fn send_limits(&self) -> Result<Option<crate::limiter::SendLimits>, ConfigError> {
+        const VAR: &str = "TELEGRAM_RATE_LIMIT";
+        match self.string(VAR, "on").to_ascii_lowercase().as_str() {
+            "on" => {}
+            "off" => return Ok(None),
+            other => return Err(ConfigError::Invalid { var: VAR, expected: "on or off", got: quote(other) }),
+        }
+        let d = crate::limiter::SendLimits::default();
+        Ok(Some(crate::limiter::SendLimits {
+            per_sec: self.int("TELEGRAM_MESSAGES_PER_SEC", d.per_sec, 1..=100_000, "an integer from 1 to 100000")?,
+            private_chat_per_sec: self.int(
+                "TELEGRAM_CHAT_MESSAGES_PER_SEC",
+                d.private_chat_per_sec,
+                1..=1000,
+                "an integer from 1 to 1000",
+            )?,
+            group_per_min: self.int(
+                "TELEGRAM_GROUP_MESSAGES_PER_MIN",
+                d.group_per_min,
+                1..=1_000_000,
+                "an integer from 1 to 1000000",
+            )?,
+        }))
     }
 
     fn log_format(&self) -> Result<LogFormat, ConfigError> {

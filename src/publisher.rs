@@ -18,7 +18,7 @@ use crate::i18n::{num, text};
 use crate::media::MediaError;
 use crate::services::Services;
 use crate::store::{OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
-use crate::telegram::{Failure, classify, with_flood_retry};
+use crate::telegram::{Failure, classify, send_limited, with_flood_retry};
 
 /// Jobs leased per round, and how many posts are worked on at once.
 const BATCH: i64 = 32;
@@ -168,7 +168,8 @@ async fn render_card(services: &Services, post: &PostRecord) -> (String, teloxid
 }
 
 /// Media (if any) then the card with buttons, in the moderation group; then the receipt for
-/// albums, which are receipted once, whole.
+/// albums, which are receipted once, whole. The card's message id is stored with the job's
+/// completion (one commit).
 async fn announce(
     bot: &Bot,
     services: &Services,
@@ -178,7 +179,7 @@ async fn announce(
     let group = services.config.telegram.moderation_group_id;
     if !post.media.is_empty() {
         // Media Telegram refuses for good must not keep the card from the moderators.
-        if let Err(e) = send_content(bot, to_chat(group), post).await {
+        if let Err(e) = send_content(bot, &services.limiter, to_chat(group), post).await {
             if classify(&e) != Failure::Permanent {
                 return Err(e.into());
             }
@@ -186,22 +187,23 @@ async fn announce(
         }
     }
     let (body, keyboard) = render_card(services, post).await;
-    let card = with_flood_retry("sendMessage", || {
+    let card = send_limited(&services.limiter, &to_chat(group), 1, "sendMessage", || {
         bot.send_message(ChatId(group), body.clone()).reply_markup(keyboard.clone()).send()
     })
     .await?;
-    services.store.set_card_message(post.id, card.id.0).await?;
     if job.payload.get("receipt").and_then(serde_json::Value::as_bool) == Some(true) {
         let locale = author_locale(services, post).await;
         let receipt = services.i18n.t_args(locale, "receipt", &[("id", num(post.id.0))]);
-        if let Err(e) =
-            with_flood_retry("sendMessage", || bot.send_message(ChatId(post.source_chat_id), receipt.clone()).send())
-                .await
+        let author = to_chat(post.source_chat_id);
+        if let Err(e) = send_limited(&services.limiter, &author, 1, "sendMessage", || {
+            bot.send_message(ChatId(post.source_chat_id), receipt.clone()).send()
+        })
+        .await
         {
             tracing::warn!(error = %e, "album receipt not delivered");
         }
     }
-    Ok(OutboxResult::Done)
+    Ok(OutboxResult::Announced { card_message_id: card.id.0 })
 }
 
 /// Downloads and hashes each media item (off the async workers; temp files removed) and
@@ -230,7 +232,7 @@ async fn publish(bot: &Bot, services: &Services, post: &PostRecord) -> Result<Ou
         tracing::info!(status = %post.status, "post no longer waits for publishing");
         return Ok(OutboxResult::Done);
     }
-    let ids = send_content(bot, channel(services), post).await?;
+    let ids = send_content(bot, &services.limiter, channel(services), post).await?;
     let first = ids.first().map_or(0, |id| id.0);
     tracing::info!(channel_message_id = first, "published");
     Ok(OutboxResult::Published { channel_message_id: first })
@@ -273,8 +275,11 @@ async fn notify_author(bot: &Bot, services: &Services, post: &PostRecord) -> Res
         }
         _ => return Ok(OutboxResult::Done),
     };
-    match with_flood_retry("sendMessage", || bot.send_message(ChatId(post.source_chat_id), message.clone()).send())
-        .await
+    let author = to_chat(post.source_chat_id);
+    match send_limited(&services.limiter, &author, 1, "sendMessage", || {
+        bot.send_message(ChatId(post.source_chat_id), message.clone()).send()
+    })
+    .await
     {
         Ok(_) => Ok(OutboxResult::Done),
         Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound)) => {

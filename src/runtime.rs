@@ -216,7 +216,7 @@ impl Runtime {
         let running = self.inner.slot.lock().await.take();
         if let Some(running) = running {
             Self::finish(running, self.inner.services.config.shutdown_timeout).await;
-            tracing::info!("bot stopped");
+            self.inner.services.metrics.log_summary("bot stopped");
         }
         self.inner.state.send_replace(BotState::Stopped);
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::cache::{Cache, RedisCache};
 use crate::config::Config;
 use crate::i18n::I18n;
+use crate::limiter::Limiter;
 use crate::media::MediaFetcher;
+pub use crate::metrics::Metrics;
 use crate::store::postgres::PgStore;
 use crate::store::{Store, StoreError};
 
@@ -20,13 +22,6 @@ pub enum StartupError {
     Cache(String),
     #[error("locales: {0}")]
     I18n(#[from] crate::i18n::I18nError),
-}
-
-/// Counters the bot panel shows.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Telegram updates that reached the handler tree since start.
-    pub updates_handled: std::sync::atomic::AtomicU64,
 }
 
 /// The shared dependencies.
@@ -43,6 +38,19 @@ pub struct Services {
     /// Downloads media to temporary files (fingerprints, previews).
     pub media: MediaFetcher,
     pub metrics: Arc<Metrics>,
+    /// Slots for outgoing messages under Telegram's sending limits.
+    pub limiter: Limiter,
+    /// Private messages handled at once. A burst queues in front of the handlers instead of
+    /// inside them: memory stays bounded, and commands, album parts and edits (which use the
+    /// pool directly) leave connections for the outbox worker and the console.
+    pub intake_slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// Handlers allowed at once for a pool of `connections`. Submissions are written in batches
+/// by two connections whatever their number, so more handlers than connections make bigger
+/// batches; the cap also bounds the sockets open to Telegram (replies in flight).
+fn intake_slots(connections: u32) -> usize {
+    usize::try_from(connections.saturating_mul(2).clamp(4, 16)).unwrap_or(16)
 }
 
 impl Services {
@@ -62,6 +70,8 @@ impl Services {
         }
         let i18n = I18n::new(&config.default_locale)?;
         let media = MediaFetcher::new(config.media.temp_dir.clone(), config.media.max_bytes);
+        let slots = intake_slots(config.database.max_connections);
+        let limiter = Limiter::from_config(config.telegram.send_limits);
         Ok(Self {
             config: Arc::new(config),
             store: Arc::new(pg.clone()),
@@ -71,6 +81,8 @@ impl Services {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media,
             metrics: Arc::default(),
+            limiter,
+            intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
         })
     }
 

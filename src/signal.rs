@@ -1,4 +1,4 @@
-//! Waiting for SIGINT or SIGTERM. Register early ([`Signals::register`]) so a signal that
+//! Waiting for SIGINT or SIGTERM (and SIGUSR1, a request to log the counters). Register early ([`Signals::register`]) so a signal that
 //! arrives while the program is still starting is not lost (nor fatal): it is answered with a
 //! clean shutdown as soon as start-up is done.
 
@@ -8,6 +8,8 @@ pub struct Signals {
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    usr1: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -16,7 +18,11 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+                usr1: signal(SignalKind::user_defined1())?,
+            })
         }
         #[cfg(not(unix))]
         {
@@ -38,6 +44,33 @@ impl Signals {
         {
             let _ = tokio::signal::ctrl_c().await;
             "Ctrl-C"
+        }
+    }
+}
+
+/// What [`Signals::next`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalEvent {
+    /// SIGINT or SIGTERM (named).
+    Shutdown(&'static str),
+    /// SIGUSR1: log the counters and go on (Unix only).
+    Stats,
+}
+
+impl Signals {
+    /// Resolves with the next shutdown signal or request to log the counters.
+    pub async fn next(&mut self) -> SignalEvent {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => SignalEvent::Shutdown("SIGTERM"),
+                _ = self.int.recv() => SignalEvent::Shutdown("SIGINT"),
+                _ = self.usr1.recv() => SignalEvent::Stats,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            SignalEvent::Shutdown(self.recv().await)
         }
     }
 }

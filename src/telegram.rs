@@ -4,9 +4,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use teloxide::types::Recipient;
 use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramConfig;
+use crate::limiter::{ChatKey, Limiter};
 
 /// How many times one call is retried after a 429 before the error is returned.
 const MAX_FLOOD_RETRIES: u32 = 5;
@@ -61,6 +63,31 @@ where
             }
             other => return other,
         }
+    }
+}
+
+/// Waits for a sending slot for `weight` messages to `chat` (see [`Limiter`]), then makes the
+/// call, waiting out any 429 that still comes back.
+pub async fn send_limited<T, F, Fut>(
+    limiter: &Limiter,
+    chat: &Recipient,
+    weight: u32,
+    what: &'static str,
+    call: F,
+) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    limiter.acquire(chat_key(chat), weight).await;
+    with_flood_retry(what, call).await
+}
+
+/// The limiter's view of a recipient.
+pub fn chat_key(chat: &Recipient) -> ChatKey {
+    match chat {
+        Recipient::Id(id) => ChatKey::Id(id.0),
+        Recipient::ChannelUsername(name) => ChatKey::Channel(name.clone()),
     }
 }
 

@@ -6,8 +6,8 @@ mod app;
 mod support;
 
 use app::{App, CHANNEL, GROUP, MODERATOR, has_text, wait_until};
-use support::fake_telegram::Fault;
 use support::fake_telegram::updates::{callback_query, photo_message, sticker_message, text_message};
+use support::fake_telegram::{Fault, SendLimits};
 
 const AUTHOR: i64 = 1001;
 
@@ -157,5 +157,43 @@ async fn media_telegram_refuses_still_leaves_a_card_for_the_moderators() {
     let (post, _card) = app.card_of_latest().await;
     assert_eq!(app.fake.calls_to("sendPhoto").len(), 1, "the refused photo is not retried");
     assert!(has_text(&app.texts_to(GROUP), &format!("№{post}")), "card sent: {:?}", app.texts_to(GROUP));
+    app.stop().await;
+}
+
+/// Lesson: stay under Telegram's limits up front instead of collecting 429s. The fake refuses
+/// what Telegram would; the bot limits itself to the same figures and nothing is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_telegram_limits_a_burst_gets_through_without_a_single_429() {
+    let limits = SendLimits { per_sec: 40, private_chat_per_sec: 1, group_per_min: 1200 };
+    let app = App::start(
+        "flow_limits",
+        &[
+            ("TELEGRAM_RATE_LIMIT", "on"),
+            ("TELEGRAM_MESSAGES_PER_SEC", "40"),
+            ("TELEGRAM_CHAT_MESSAGES_PER_SEC", "1"),
+            ("TELEGRAM_GROUP_MESSAGES_PER_MIN", "1200"),
+            ("RATE_LIMIT_MAX", "100"),
+            ("MAX_PENDING_PER_USER", "100"),
+        ],
+    )
+    .await;
+    app.fake.enforce_limits(Some(limits));
+    let start = std::time::Instant::now();
+    for user in 0..20 {
+        for message in 1..=3 {
+            app.fake.push_update(text_message(5000 + user, 5000 + user, message, "under limits", Some("en")));
+        }
+    }
+    // 60 receipts and 60 cards: 120 messages at 40/s, each user's three receipts a second apart.
+    wait_until("120 messages accepted", || app.fake.limit_stats().accepted >= 120).await;
+    let took = start.elapsed();
+    let stats = app.fake.limit_stats();
+    assert_eq!(stats.refused, 0, "no message was refused with 429: {stats:?}");
+    assert_eq!(stats.accepted, 120, "{stats:?}");
+    assert!(took >= std::time::Duration::from_millis(2900), "the overall limit was kept: all sent in {took:?}");
+    for user in 0..20 {
+        let receipts = app.texts_to(5000 + user).iter().filter(|t| t.contains("received")).count();
+        assert_eq!(receipts, 3, "user {user} got every receipt");
+    }
     app.stop().await;
 }

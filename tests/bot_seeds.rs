@@ -35,6 +35,8 @@ fn base_env(db_url: &str, db_name: &str, api_url: &str, logs: &Path, extra: &[(&
         ("HTTP_TIMEOUT_SECS", "5".to_owned()),
         ("LOG_DIR", logs.display().to_string()),
         ("TELEGRAM_API_URL", api_url.to_owned()),
+        // Thousands of messages in seconds: Telegram's sending limits are tested on their own.
+        ("TELEGRAM_RATE_LIMIT", "off".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -342,6 +344,18 @@ async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() 
         assert!(second.try_wait().unwrap().is_none(), "postgate exited early");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // SIGUSR1: the counters (with handler latency) are logged and serving goes on.
+    let pid = second.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-USR1", &pid]).status().unwrap().success());
+    let log = dir.path().join("stdout-2.log");
+    let counters = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains("bot counters (SIGUSR1)") && l.contains("handler_p99_ms"))
+    };
+    wait_for("the counters logged on SIGUSR1", Duration::from_secs(10), counters).await;
+    assert!(second.try_wait().unwrap().is_none(), "still serving after SIGUSR1");
     let (code, took) = terminate(&mut second, limit, dir.path(), 2).await;
     assert_eq!(code, Some(0), "clean exit after the second SIGTERM");
     eprintln!("seed_09: second run exit 0 after {took:?}");

@@ -13,17 +13,30 @@ use crate::cache::Ttl;
 use crate::domain::UserId;
 use crate::i18n::{num, text};
 use crate::services::Services;
-use crate::store::{AuthorEdit, AuthorEditOutcome, NewPost, SubmitOutcome};
-use crate::telegram::with_flood_retry;
+use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
+use crate::telegram::send_limited;
 
-/// Sends a plain-text reply (never parsed as markup), obeying flood limits.
-pub async fn reply(bot: &Bot, chat: ChatId, body: String) -> HandlerResult {
-    with_flood_retry("sendMessage", || bot.send_message(chat, body.clone()).send()).await?;
+/// Sends a plain-text reply (never parsed as markup), within Telegram's sending limits.
+pub async fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -> HandlerResult {
+    send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || bot.send_message(chat, body.clone()).send())
+        .await?;
     Ok(())
 }
 
-#[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0, user_id = msg.from.as_ref().map(|u| u.id.0)))]
+/// A private message, timed into [`crate::metrics::Metrics::handler_latency`] once it holds
+/// one of the intake slots (the wait for a slot is queueing, not handling).
 pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerResult {
+    let slots = services.intake_slots.clone();
+    let Ok(_slot) = slots.acquire().await else { return Ok(()) }; // never closed
+    let started = std::time::Instant::now();
+    let metrics = services.metrics.clone();
+    let result = handle_message(bot, msg, services).await;
+    metrics.handler_latency.record(started.elapsed());
+    result
+}
+
+#[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0, user_id = msg.from.as_ref().map(|u| u.id.0)))]
+async fn handle_message(bot: Bot, msg: Message, services: Services) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let uid = user_id(user);
     let locale = locale_for(&services, uid, user.language_code.as_deref()).await;
@@ -34,6 +47,7 @@ pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerRe
             "start" => {
                 reply(
                     &bot,
+                    &services,
                     msg.chat.id,
                     services.i18n.t_args(locale, "welcome", &[("name", text(user.first_name.clone()))]),
                 )
@@ -45,36 +59,30 @@ pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerRe
                     InlineKeyboardButton::callback("Русский", Action::Language("ru".into()).encode()),
                     InlineKeyboardButton::callback("English", Action::Language("en".into()).encode()),
                 ]]);
-                with_flood_retry("sendMessage", || {
+                send_limited(&services.limiter, &msg.chat.id.into(), 1, "sendMessage", || {
                     bot.send_message(msg.chat.id, t("language-choose")).reply_markup(keyboard.clone()).send()
                 })
                 .await?;
                 Ok(())
             }
-            _ => reply(&bot, msg.chat.id, t("help")).await,
+            _ => reply(&bot, &services, msg.chat.id, t("help")).await,
         };
     }
 
     let post = match extract::extract(&msg) {
         Some(Extracted::Post(post)) => post,
-        Some(Extracted::Unsupported) => return reply(&bot, msg.chat.id, t("not-supported")).await,
+        Some(Extracted::Unsupported) => return reply(&bot, &services, msg.chat.id, t("not-supported")).await,
         None => return Ok(()),
     };
-    match services.store.ban_of(uid).await {
-        Ok(Some(_)) => return reply(&bot, msg.chat.id, t("banned")).await,
-        Ok(None) => {}
-        Err(e) => return try_later(&bot, &msg, locale, &services, e.into()).await,
-    }
-    if let Some(refusal) = check_limits(&services, &post, uid, locale).await {
-        return reply(&bot, msg.chat.id, refusal).await;
-    }
-    match services.store.submit(&post).await {
+    let (admission, retry_in) = admission(&services, &post, uid).await;
+    match services.store.submit_with(&post, admission).await {
         Ok(SubmitOutcome::Created(id)) => {
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
             services.outbox_wake.notify_one();
             // Albums are receipted once, whole, when they are announced.
             if post.media_group_id.is_none() {
-                reply(&bot, msg.chat.id, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))])).await?;
+                reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]))
+                    .await?;
             }
             Ok(())
         }
@@ -85,6 +93,20 @@ pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerRe
         Ok(SubmitOutcome::Duplicate(id)) => {
             tracing::info!(post_id = id.0, "redelivered message ignored");
             Ok(())
+        }
+        Ok(SubmitOutcome::Refused(refusal)) => {
+            tracing::info!(?refusal, "submission refused");
+            let answer = match refusal {
+                Refusal::Banned => t("banned"),
+                Refusal::RateLimited => {
+                    let seconds = i64::try_from(retry_in.max(1)).unwrap_or(i64::MAX);
+                    services.i18n.t_args(locale, "rate-limited", &[("seconds", num(seconds))])
+                }
+                Refusal::TooManyPending(count) => {
+                    services.i18n.t_args(locale, "too-many-pending", &[("count", num(count))])
+                }
+            };
+            reply(&bot, &services, msg.chat.id, answer).await
         }
         Err(e) => try_later(&bot, &msg, locale, &services, e.into()).await,
     }
@@ -99,37 +121,40 @@ fn command_of(text: &str) -> Option<&str> {
 /// Tells the user nothing was saved; the error itself was logged where it happened.
 async fn try_later(bot: &Bot, msg: &Message, locale: &str, services: &Services, error: BotError) -> HandlerResult {
     tracing::error!(error = %error, "submission not stored; user asked to try again");
-    reply(bot, msg.chat.id, services.i18n.t(locale, "try-later")).await
+    reply(bot, services, msg.chat.id, services.i18n.t(locale, "try-later")).await
 }
 
-/// Per-user rate limit and pending cap. Album parts after the first do not count again.
-/// Without Redis the rate limit is skipped (logged by the cache); the cap still holds.
-async fn check_limits(services: &Services, post: &NewPost, uid: UserId, locale: &str) -> Option<String> {
+/// The checks for this submission: the rate-limit window is counted in the cache (album parts
+/// after the first do not count again); the ban list and the pending cap are checked by the
+/// store in the same statement that stores the post. Without Redis the rate limit is skipped
+/// (logged by the cache); the cap still holds. Also returns the seconds left in the window.
+async fn admission(services: &Services, post: &NewPost, uid: UserId) -> (Admission, u64) {
     let limits = &services.config.limits;
     let window = Ttl::from_config(limits.rate_limit_window);
-    if let Some(group) = &post.media_group_id {
-        let first_part = services
+    let mut admission = Admission { rate_limited: false, max_pending: Some(i64::from(limits.max_pending_per_user)) };
+    let later_part = match &post.media_group_id {
+        // Without Redis we cannot tell the first part: treat parts as later ones rather than
+        // refuse half an album (the rate limit is off without Redis anyway).
+        Some(group) => !services
             .cache
             .incr_window(&format!("album-seen:{}:{group}", post.source_chat_id), window)
             .await
-            // Without Redis we cannot tell the first part: let parts through rather than refuse
-            // half an album (the rate limit is off without Redis anyway).
-            .is_ok_and(|(n, _)| n == 1);
-        if !first_part {
-            return None;
+            .is_ok_and(|(n, _)| n == 1),
+        None => false,
+    };
+    let key = format!("rate:{}", uid.0);
+    let counted = if later_part {
+        // Read, do not count: a later part is refused only if its first part was.
+        services.cache.get(&key).await.map(|v| (v.and_then(|v| v.parse().ok()).unwrap_or(0), 0))
+    } else {
+        services.cache.incr_window(&key, window).await
+    };
+    match counted {
+        Ok((count, left)) => {
+            admission.rate_limited = count > u64::from(limits.rate_limit_max);
+            (admission, left)
         }
-    }
-    if let Ok((count, left)) = services.cache.incr_window(&format!("rate:{}", uid.0), window).await
-        && count > u64::from(limits.rate_limit_max)
-    {
-        let seconds = i64::try_from(left.max(1)).unwrap_or(i64::MAX);
-        return Some(services.i18n.t_args(locale, "rate-limited", &[("seconds", num(seconds))]));
-    }
-    match services.store.pending_count_of(uid).await {
-        Ok(pending) if pending >= i64::from(limits.max_pending_per_user) => {
-            Some(services.i18n.t_args(locale, "too-many-pending", &[("count", num(pending))]))
-        }
-        _ => None,
+        Err(_) => (admission, 0),
     }
 }
 
@@ -139,7 +164,7 @@ async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, loca
         Err(e) => return try_later(bot, msg, locale, services, e.into()).await,
     };
     if posts.is_empty() {
-        return reply(bot, msg.chat.id, services.i18n.t(locale, "status-empty")).await;
+        return reply(bot, services, msg.chat.id, services.i18n.t(locale, "status-empty")).await;
     }
     let total = services.store.author(uid).await.ok().flatten().map_or(0, |a| a.approved + a.rejected + a.pending);
     let mut lines = vec![services.i18n.t_args(locale, "status-header", &[("count", num(total))])];
@@ -155,7 +180,7 @@ async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, loca
             ],
         ));
     }
-    reply(bot, msg.chat.id, lines.join("\n")).await
+    reply(bot, services, msg.chat.id, lines.join("\n")).await
 }
 
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0))]
@@ -167,10 +192,12 @@ pub async fn on_edit(bot: Bot, msg: Message, services: Services) -> HandlerResul
     match services.store.author_edit(&edit).await {
         Ok(AuthorEditOutcome::Updated(id)) => {
             services.outbox_wake.notify_one();
-            reply(&bot, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))])).await
+            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))]))
+                .await
         }
         Ok(AuthorEditOutcome::TooLate(id)) => {
-            reply(&bot, msg.chat.id, services.i18n.t_args(locale, "edit-too-late", &[("id", num(id.0))])).await
+            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "edit-too-late", &[("id", num(id.0))]))
+                .await
         }
         Ok(AuthorEditOutcome::Unknown) => Ok(()),
         Err(e) => try_later(&bot, &msg, locale, &services, e.into()).await,

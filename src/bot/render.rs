@@ -12,8 +12,9 @@ use teloxide::{Bot, RequestError};
 use super::callback::Action;
 use crate::domain::{MediaKind, PostStatus, RejectReason};
 use crate::i18n::{I18n, num, text};
+use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
-use crate::telegram::with_flood_retry;
+use crate::telegram::{chat_key, send_limited, with_flood_retry};
 
 /// Telegram's limit for message text, and the share of it a card gives to the post's body.
 const CARD_BODY_CHARS: usize = 3000;
@@ -162,7 +163,12 @@ fn album_item(m: &MediaRecord, caption: Option<(&str, &[MessageEntity])>) -> Inp
 
 /// Sends a post's content to a chat: text, one media item with its caption, or an album.
 /// Returns the ids of the messages sent, first first.
-pub async fn send_content(bot: &Bot, chat: Recipient, post: &PostRecord) -> Result<Vec<MessageId>, RequestError> {
+pub async fn send_content(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: Recipient,
+    post: &PostRecord,
+) -> Result<Vec<MessageId>, RequestError> {
     let entities = stored_entities(post);
     let body = post.body.as_str();
     let kinds: Vec<MediaKind> = post.media.iter().map(|m| m.kind).collect();
@@ -173,21 +179,25 @@ pub async fn send_content(bot: &Bot, chat: Recipient, post: &PostRecord) -> Resu
             .enumerate()
             .map(|(i, m)| album_item(m, (i == 0).then_some((body, entities.as_slice()))))
             .collect();
-        let sent =
-            with_flood_retry("sendMediaGroup", || bot.send_media_group(chat.clone(), items.clone()).send()).await?;
+        let weight = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        let sent = send_limited(limiter, &chat, weight, "sendMediaGroup", || {
+            bot.send_media_group(chat.clone(), items.clone()).send()
+        })
+        .await?;
         return Ok(sent.iter().map(|m| m.id).collect());
     }
     if post.media.is_empty() {
-        let sent =
-            with_flood_retry("sendMessage", || bot.send_message(chat.clone(), body).entities(entities.clone()).send())
-                .await?;
+        let sent = send_limited(limiter, &chat, 1, "sendMessage", || {
+            bot.send_message(chat.clone(), body).entities(entities.clone()).send()
+        })
+        .await?;
         return Ok(vec![sent.id]);
     }
     // One item, or items Telegram cannot group: each on its own, the caption on the first.
     let mut ids = Vec::with_capacity(post.media.len());
     for (i, m) in post.media.iter().enumerate() {
         let (caption, ents) = if i == 0 { (body.to_owned(), entities.clone()) } else { (String::new(), Vec::new()) };
-        let id = send_one(bot, chat.clone(), m, caption, ents).await?;
+        let id = send_one(bot, limiter, chat.clone(), m, caption, ents).await?;
         ids.push(id);
     }
     Ok(ids)
@@ -195,12 +205,14 @@ pub async fn send_content(bot: &Bot, chat: Recipient, post: &PostRecord) -> Resu
 
 async fn send_one(
     bot: &Bot,
+    limiter: &Limiter,
     chat: Recipient,
     m: &MediaRecord,
     caption: String,
     entities: Vec<MessageEntity>,
 ) -> Result<MessageId, RequestError> {
     let f = file(m);
+    limiter.acquire(chat_key(&chat), 1).await;
     // Every single-media method takes the same file, caption and entities.
     macro_rules! send {
         ($method:ident, $name:literal) => {

@@ -98,7 +98,11 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let fault = {
         let mut state = inner.lock();
         state.calls.push(Call { method: method.clone(), body: body.clone(), files, at });
-        state.take_fault(&method)
+        let chat = answers::chat_id_of(&body, "chat_id");
+        match state.limits.check(&method, &body, chat, Instant::now()) {
+            Some(secs) => Some(Fault::RetryAfter(secs)),
+            None => state.take_fault(&method),
+        }
     };
     if let Some(response) = apply_fault(&inner, fault).await {
         return response;

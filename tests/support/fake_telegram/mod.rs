@@ -11,6 +11,7 @@
 mod answers;
 mod http;
 pub mod json;
+mod limits;
 mod multipart;
 mod state;
 pub mod updates;
@@ -28,6 +29,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use answers::{default_file_bytes, file_path_for};
 pub use json::USERNAME_CHAT_ID;
+pub use limits::{LimitStats, SendLimits};
 pub use state::{Call, FIRST_BOT_MESSAGE_ID, Fault, HANG_FOR, UploadedFile};
 pub use updates::LONG_POLL_CAP;
 
@@ -98,6 +100,23 @@ impl FakeTelegram {
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         let method = normalize(method);
         self.inner.lock().calls.iter().filter(|c| c.method == method).cloned().collect()
+    }
+
+    /// Refuses messages over these limits with 429, as Telegram does (`None`: no limits, the
+    /// default). Resets the statistics.
+    pub fn enforce_limits(&self, limits: Option<SendLimits>) {
+        self.inner.lock().limits.set(limits);
+    }
+
+    /// Messages accepted and refused under [`FakeTelegram::enforce_limits`].
+    pub fn limit_stats(&self) -> LimitStats {
+        self.inner.lock().limits.stats
+    }
+
+    /// How many requests to `method` satisfy `keep`, without copying them (cheap to poll).
+    pub fn count_calls(&self, method: &str, keep: impl Fn(&Call) -> bool) -> usize {
+        let method = normalize(method);
+        self.inner.lock().calls.iter().filter(|c| c.method == method && keep(c)).count()
     }
 
     /// Recorded method names in order (for assertion messages).

@@ -1,0 +1,95 @@
+//! The limiter under paused Tokio time: rates overall, per private chat and per group; chats
+//! do not hold each other up; callers that give up use no slot.
+
+use std::sync::{Arc, Mutex};
+
+use super::*;
+
+const LIMITS: SendLimits = SendLimits { per_sec: 30, private_chat_per_sec: 1, group_per_min: 20 };
+
+/// Starts one acquire per chat in `chats` (in order) and returns each grant's time after start.
+async fn grants(limiter: &Limiter, chats: Vec<ChatKey>) -> Vec<Duration> {
+    let start = Instant::now();
+    let times = Arc::new(Mutex::new(vec![Duration::ZERO; chats.len()]));
+    let mut tasks = Vec::new();
+    for (i, chat) in chats.into_iter().enumerate() {
+        let (limiter, times) = (limiter.clone(), Arc::clone(&times));
+        tasks.push(tokio::spawn(async move {
+            limiter.acquire(chat, 1).await;
+            times.lock().unwrap()[i] = start.elapsed();
+        }));
+        tokio::task::yield_now().await; // keep arrival order
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    Arc::try_unwrap(times).unwrap().into_inner().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_overall_rate_holds_across_many_chats() {
+    let limiter = Limiter::new(LIMITS);
+    let times = grants(&limiter, (1..=90).map(ChatKey::Id).collect()).await;
+    let mut sorted = times.clone();
+    sorted.sort();
+    // 90 messages at 30/s: the last one goes out after ~3 s, never sooner.
+    let last = *sorted.last().unwrap();
+    assert!(last >= Duration::from_millis(2900) && last <= Duration::from_millis(3100), "last grant at {last:?}");
+    for pair in sorted.windows(2) {
+        assert!(pair[1].saturating_sub(pair[0]) >= Duration::from_millis(33), "grants too close: {pair:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_private_chat_gets_one_message_a_second_without_holding_up_others() {
+    let limiter = Limiter::new(LIMITS);
+    let chats = vec![ChatKey::Id(7), ChatKey::Id(7), ChatKey::Id(7), ChatKey::Id(8)];
+    let times = grants(&limiter, chats).await;
+    assert!(times[0] < Duration::from_millis(50), "first at once: {times:?}");
+    assert!(times[1] >= Duration::from_secs(1) && times[2] >= Duration::from_secs(2), "spaced: {times:?}");
+    assert!(times[3] < Duration::from_millis(200), "another chat is not held up: {times:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn groups_and_channels_get_twenty_a_minute() {
+    let limiter = Limiter::new(LIMITS);
+    let group = ChatKey::Id(-100_123);
+    let channel = ChatKey::Channel("news".into());
+    let times = grants(&limiter, vec![group.clone(), group.clone(), channel.clone(), channel]).await;
+    assert!(times[1].saturating_sub(times[0]) >= Duration::from_secs(3), "group spaced by 3 s: {times:?}");
+    assert!(times[3].saturating_sub(times[2]) >= Duration::from_secs(3), "channel spaced by 3 s: {times:?}");
+    assert!(times[2] < Duration::from_millis(200), "the channel is not held up by the group: {times:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_album_counts_every_item() {
+    let limiter = Limiter::new(LIMITS);
+    let start = Instant::now();
+    limiter.acquire(ChatKey::Id(5), 10).await;
+    limiter.acquire(ChatKey::Id(6), 1).await;
+    // Ten items use ten overall slots (10 × 33 ms) before anything else may go.
+    assert!(start.elapsed() >= Duration::from_millis(330), "after {:?}", start.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_that_gives_up_uses_no_slot() {
+    let limiter = Limiter::new(LIMITS);
+    limiter.acquire(ChatKey::Id(9), 1).await;
+    // The chat's next slot is a second away; this caller leaves before it.
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(9), 1)).await;
+    assert!(gave_up.is_err());
+    let start = Instant::now();
+    limiter.acquire(ChatKey::Id(9), 1).await;
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(1), "the abandoned slot was reused, waited {waited:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn off_grants_everything_at_once() {
+    let limiter = Limiter::off();
+    let start = Instant::now();
+    for _ in 0..1000 {
+        limiter.acquire(ChatKey::Id(1), 1).await;
+    }
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
