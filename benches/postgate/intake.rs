@@ -12,13 +12,13 @@ use crate::common::{self, Row, Table, mib};
 use crate::serve::{RssSampler, Serve, process_start_baseline};
 use crate::support::fake_telegram::{FakeTelegram, updates};
 
-const SUBMISSIONS: i64 = 10_000;
+pub const SUBMISSIONS: i64 = 10_000;
 const USERS: i64 = 2_000;
 const BURST_WAIT: Duration = Duration::from_mins(5);
 const SOAK_PER_SEC: i64 = 20;
 const TARGET_RATE: f64 = 2_000.0;
 
-fn submission(i: i64) -> serde_json::Value {
+pub fn submission(i: i64) -> serde_json::Value {
     let user = 10_000 + i % USERS;
     let message_id = i32::try_from(i / USERS + 1).unwrap();
     updates::text_message(
@@ -42,15 +42,21 @@ async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// Receipts sent so far (counted without copying the recorded calls).
+fn receipt_count(fake: &FakeTelegram) -> i64 {
+    let private = |c: &crate::support::fake_telegram::Call| c.field_i64("chat_id").is_some_and(|id| id > 0);
+    i64::try_from(fake.count_calls("sendMessage", private)).unwrap()
+}
+
 /// Waits until `expect` posts are stored and as many receipts were sent.
 async fn wait_stored(fake: &FakeTelegram, pool: &PgPool, expect: i64, deadline: Instant) -> bool {
     loop {
         let stored = count(pool, "SELECT count(*) FROM posts").await;
-        if stored >= expect && i64::try_from(receipts(fake).len()).unwrap() >= expect {
+        if stored >= expect && receipt_count(fake) >= expect {
             return true;
         }
         if Instant::now() >= deadline {
-            println!("intake: timed out with {stored} stored, {} receipts", receipts(fake).len());
+            println!("intake: timed out with {stored} stored, {} receipts", receipt_count(fake));
             return false;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -99,55 +105,8 @@ pub async fn run(table: &mut Table, burst: bool, soak: bool) {
 
     let mut pushed = 0;
     if burst {
-        let sampler = RssSampler::start(serve.pid);
-        let start = Instant::now();
-        for i in 0..SUBMISSIONS {
-            fake.push_update(submission(i));
-        }
+        run_burst(table, &fake, &pool, &serve, idle).await;
         pushed = SUBMISSIONS;
-        let done = wait_stored(&fake, &pool, SUBMISSIONS, start + BURST_WAIT).await;
-        let took = start.elapsed();
-        let peak = sampler.finish().await;
-        tokio::time::sleep(Duration::from_secs(1)).await; // anything extra would show up now
-        let posts = count(&pool, "SELECT count(*) FROM posts").await;
-        let distinct = count(&pool, "SELECT count(DISTINCT (source_chat_id, source_message_id)) FROM posts").await;
-        let sent = receipts(&fake);
-        let unique: HashSet<&(i64, String)> = sent.iter().collect();
-        let rate = SUBMISSIONS as f64 / took.as_secs_f64();
-        let insert_rate = insert_loop_baseline(&pool).await;
-        table.push(Row {
-            section: "3 intake",
-            name: "burst: 10 000 submissions / 2 000 users, stored + receipted".into(),
-            value: if done {
-                format!("{:.2} s, {rate:.0} submissions/s", took.as_secs_f64())
-            } else {
-                "timed out".into()
-            },
-            baseline: format!("autocommit INSERT loop: {insert_rate:.0} rows/s"),
-            ratio: format!("{:.2}×", rate / insert_rate),
-            target: "≥ 2 000/s".into(),
-            met: Some(done && rate >= TARGET_RATE),
-        });
-        let exact =
-            posts == SUBMISSIONS && distinct == SUBMISSIONS && sent.len() == unique.len() && unique.len() == 10_000;
-        table.push(Row {
-            section: "3 intake",
-            name: "burst: none lost or duplicated".into(),
-            value: format!("posts {posts} ({distinct} distinct), receipts {} ({} distinct)", sent.len(), unique.len()),
-            baseline: "10 000 pushed".into(),
-            ratio: "-".into(),
-            target: "exactly 10 000 each".into(),
-            met: Some(exact),
-        });
-        table.push(Row {
-            section: "3 intake",
-            name: "serve RSS, peak during the burst".into(),
-            value: mib(peak),
-            baseline: format!("idle: {}", mib(idle)),
-            ratio: format!("{:.1}×", peak as f64 / idle.max(1) as f64),
-            target: "-".into(),
-            met: None,
-        });
     }
     if soak {
         run_soak(table, &fake, &pool, &serve, pushed).await;
@@ -157,6 +116,74 @@ pub async fn run(table: &mut Table, burst: bool, soak: bool) {
     pool.close().await;
     fake.shutdown().await;
     common::drop_database(&db_name).await;
+}
+
+/// Row 3's burst: 10 000 submissions at once; rows for rate, latency, exactness and peak RSS.
+async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: &Serve, idle: u64) {
+    let sampler = RssSampler::start(serve.pid);
+    let start = Instant::now();
+    for i in 0..SUBMISSIONS {
+        fake.push_update(submission(i));
+    }
+    let done = wait_stored(fake, pool, SUBMISSIONS, start + BURST_WAIT).await;
+    let took = start.elapsed();
+    let latency = serve.handler_latency();
+    let peak = sampler.finish().await;
+    tokio::time::sleep(Duration::from_secs(1)).await; // anything extra would show up now
+    let posts = count(pool, "SELECT count(*) FROM posts").await;
+    let distinct = count(pool, "SELECT count(DISTINCT (source_chat_id, source_message_id)) FROM posts").await;
+    let sent = receipts(fake);
+    let unique: HashSet<&(i64, String)> = sent.iter().collect();
+    let rate = SUBMISSIONS as f64 / took.as_secs_f64();
+    let insert_rate = insert_loop_baseline(pool).await;
+    table.push(Row {
+        section: "3 intake",
+        name: "burst: 10 000 submissions / 2 000 users, stored + receipted".into(),
+        value: if done { format!("{:.2} s, {rate:.0} submissions/s", took.as_secs_f64()) } else { "timed out".into() },
+        baseline: format!("autocommit INSERT loop: {insert_rate:.0} rows/s"),
+        ratio: format!("{:.2}×", rate / insert_rate),
+        target: "≥ 2 000/s".into(),
+        met: Some(done && rate >= TARGET_RATE),
+    });
+    table.push(match latency {
+        Some(l) => Row {
+            section: "3 intake",
+            name: format!("burst: handler latency, {} messages (p50 {:.1} ms)", l.count, l.p50_ms),
+            value: format!("p99 {:.1} ms (max {:.1} ms)", l.p99_ms, l.max_ms),
+            baseline: format!("one autocommit INSERT: {:.2} ms", 1000.0 / insert_rate),
+            ratio: format!("{:.0}×", l.p99_ms * insert_rate / 1000.0),
+            target: "p99 < 50 ms".into(),
+            met: Some(l.p99_ms < 50.0),
+        },
+        None => Row {
+            section: "3 intake",
+            name: "burst: handler latency".into(),
+            value: "not reported by postgate serve".into(),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            target: "p99 < 50 ms".into(),
+            met: Some(false),
+        },
+    });
+    let exact = posts == SUBMISSIONS && distinct == SUBMISSIONS && sent.len() == unique.len() && unique.len() == 10_000;
+    table.push(Row {
+        section: "3 intake",
+        name: "burst: none lost or duplicated".into(),
+        value: format!("posts {posts} ({distinct} distinct), receipts {} ({} distinct)", sent.len(), unique.len()),
+        baseline: "10 000 pushed".into(),
+        ratio: "-".into(),
+        target: "exactly 10 000 each".into(),
+        met: Some(exact),
+    });
+    table.push(Row {
+        section: "3 intake",
+        name: "serve RSS, peak during the burst".into(),
+        value: mib(peak),
+        baseline: format!("idle: {}", mib(idle)),
+        ratio: format!("{:.1}×", peak as f64 / idle.max(1) as f64),
+        target: "-".into(),
+        met: None,
+    });
 }
 
 /// 10 000 single-row autocommit INSERTs, one after another, on one connection.

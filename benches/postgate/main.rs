@@ -5,7 +5,7 @@
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
 //! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 60; 0 skips), `BENCH_ONLY`
-//! (comma-separated: queue,import,intake,soak,desktop).
+//! (comma-separated: queue,import,intake,soak,limited,desktop).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 #[path = "../../tests/support/mod.rs"]
@@ -15,6 +15,7 @@ mod common;
 mod desktop;
 mod import;
 mod intake;
+mod limited;
 mod queue;
 mod serve;
 
@@ -38,6 +39,9 @@ fn main() {
         }
         if wanted("intake") || wanted("soak") {
             intake::run(&mut table, wanted("intake"), wanted("soak")).await;
+        }
+        if wanted("limited") {
+            limited::run(&mut table).await;
         }
         if wanted("desktop") {
             desktop::run(&mut table);

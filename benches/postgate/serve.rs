@@ -20,6 +20,30 @@ pub struct Serve {
     pub pid: u32,
     /// From spawn to the "ready" log line.
     pub ready_after: Duration,
+    /// Counter lines (SIGUSR1 answers and the one logged when the bot stops), parsed.
+    counters: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+/// Handler latency as `postgate serve` reports it (see `Metrics::log_summary`).
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerLatency {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl HandlerLatency {
+    fn from_line(line: &serde_json::Value) -> Option<Self> {
+        let fields = line.get("fields").unwrap_or(line);
+        let f = |k: &str| fields.get(k).and_then(serde_json::Value::as_f64);
+        Some(Self {
+            count: fields.get("messages_timed")?.as_u64()?,
+            p50_ms: f("handler_p50_ms")?,
+            p99_ms: f("handler_p99_ms")?,
+            max_ms: f("handler_max_ms")?,
+        })
+    }
 }
 
 impl Serve {
@@ -37,12 +61,17 @@ impl Serve {
         let pid = child.id();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let (counters_tx, counters) = std::sync::mpsc::channel();
         // Keeps draining stdout after the ready line so the child never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut shown = 0;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if line.contains(READY) {
                     let _ = tx.send(Instant::now());
+                } else if line.contains("handler_p99_ms") {
+                    if let Ok(json) = serde_json::from_str(&line) {
+                        let _ = counters_tx.send(json);
+                    }
                 } else if line.contains("\"ERROR\"") || line.contains("\"WARN\"") {
                     shown += 1;
                     if shown <= SHOW_WARNINGS {
@@ -55,7 +84,15 @@ impl Serve {
             }
         });
         let ready_at = rx.recv_timeout(READY_WAIT).expect("postgate serve logged no ready line within 30 s");
-        Self { child, pid, ready_after: ready_at - started }
+        Self { child, pid, ready_after: ready_at - started, counters }
+    }
+
+    /// Asks for the counters (SIGUSR1) and waits for the line; handler latency so far.
+    pub fn handler_latency(&self) -> Option<HandlerLatency> {
+        while self.counters.try_recv().is_ok() {}
+        let _ = Command::new("kill").args(["-USR1", &self.pid.to_string()]).status();
+        let line = self.counters.recv_timeout(Duration::from_secs(5)).ok()?;
+        HandlerLatency::from_line(&line)
     }
 
     pub fn rss_kib(&self) -> u64 {
