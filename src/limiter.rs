@@ -1,7 +1,7 @@
 //! Staying under Telegram's sending limits up front: every outgoing message waits for a slot
 //! that respects the overall rate, the per-chat rate of private chats and the per-minute rate
 //! of groups and channels. Requests are granted in arrival order per chat; a chat that must
-//! wait does not hold up the others. A 429 that still happens is waited out by the caller.
+//! wait does not hold up the others, and a chat whose own limit just passed goes first. A 429 that still happens is waited out by the caller.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -47,6 +47,9 @@ impl ChatKey {
 #[derive(Clone)]
 pub struct Limiter {
     shared: Option<Arc<Shared>>,
+    /// Messages on the wire at once when limits are off (with limits on, the scheduler holds
+    /// the same bound): bounds the sockets open to Telegram.
+    in_flight: Arc<Semaphore>,
     /// Stops the scheduling task when the last clone is dropped.
     _stop: Option<Arc<DropGuard>>,
 }
@@ -54,6 +57,7 @@ pub struct Limiter {
 struct Shared {
     state: Mutex<State>,
     wake: Notify,
+    in_flight: Arc<Semaphore>,
     overall: Duration,
     private_chat: Duration,
     group: Duration,
@@ -61,7 +65,26 @@ struct Shared {
 
 struct Waiter {
     weight: u32,
-    grant: oneshot::Sender<()>,
+    grant: oneshot::Sender<SendPermit>,
+}
+
+/// Leave to send: hold it while the request is on the wire. Granted only when both the rate
+/// and the in-flight bound allow, so the request goes out at the moment its slot was given.
+#[must_use = "hold the permit while sending"]
+pub struct SendPermit {
+    permit: Option<OwnedSemaphorePermit>,
+    /// Told when the permit is given back (the scheduler may be waiting for one).
+    scheduler: Option<Arc<Shared>>,
+}
+
+impl Drop for SendPermit {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.scheduler {
+            // Give the permit back first, then wake the scheduler.
+            self.permit.take();
+            shared.wake.notify_one();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -85,6 +108,13 @@ struct State {
 /// so a message granted on time is not counted against the previous window by Telegram.
 const MARGIN: f64 = 0.97;
 
+/// Messages on the wire at once (see [`SendPermit`]).
+pub const IN_FLIGHT: usize = 16;
+
+fn in_flight() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(IN_FLIGHT))
+}
+
 fn interval(per: Duration, count: u32) -> Duration {
     per.div_f64(f64::from(count.max(1)) * MARGIN)
 }
@@ -100,21 +130,23 @@ fn next_slot(due: Option<Instant>, now: Instant, every: Duration, weight: u32) -
 impl Limiter {
     /// A limiter enforcing `limits`; spawns its scheduling task on the current Tokio runtime.
     pub fn new(limits: SendLimits) -> Self {
+        let in_flight = in_flight();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Notify::new(),
+            in_flight: Arc::clone(&in_flight),
             overall: interval(Duration::from_secs(1), limits.per_sec),
             private_chat: interval(Duration::from_secs(1), limits.private_chat_per_sec),
             group: interval(Duration::from_mins(1), limits.group_per_min),
         });
         let stop = CancellationToken::new();
         tokio::spawn(schedule(Arc::clone(&shared), stop.clone()));
-        Self { shared: Some(shared), _stop: Some(Arc::new(stop.drop_guard())) }
+        Self { shared: Some(shared), in_flight, _stop: Some(Arc::new(stop.drop_guard())) }
     }
 
-    /// No limits: every request goes at once (Telegram's own 429s are still obeyed).
+    /// No rate limits: every request goes at once (Telegram's own 429s are still obeyed).
     pub fn off() -> Self {
-        Self { shared: None, _stop: None }
+        Self { shared: None, in_flight: in_flight(), _stop: None }
     }
 
     /// From the configuration: `None` means limiting is off.
@@ -122,9 +154,14 @@ impl Limiter {
         limits.map_or_else(Self::off, Self::new)
     }
 
-    /// Waits for a slot to send `weight` messages (an album counts each item) to `chat`.
-    pub async fn acquire(&self, chat: ChatKey, weight: u32) {
-        let Some(shared) = &self.shared else { return };
+    /// Waits for a slot to send `weight` messages (an album counts each item) to `chat`; hold
+    /// the permit while sending.
+    pub async fn acquire(&self, chat: ChatKey, weight: u32) -> SendPermit {
+        let Some(shared) = &self.shared else {
+            // The semaphore is never closed.
+            let permit = Arc::clone(&self.in_flight).acquire_owned().await.ok();
+            return SendPermit { permit, scheduler: None };
+        };
         let (grant, granted) = oneshot::channel();
         {
             let mut state = shared.lock();
@@ -134,13 +171,16 @@ impl Limiter {
             if entry.waiting.len() == 1 {
                 match entry.next_free {
                     Some(at) if at > now => state.sleeping.push(Reverse((at, chat))),
+                    // Groups and channels (cards, publications) go ahead of private replies:
+                    // their own limit is the tighter one, so a turn they miss is lost for good.
+                    _ if !chat.is_private() => state.ready.push_front(chat),
                     _ => state.ready.push_back(chat),
                 }
             }
         }
         shared.wake.notify_one();
         // Dropped only if the limiter is gone, and then there is nothing left to wait for.
-        let _ = granted.await;
+        granted.await.unwrap_or(SendPermit { permit: None, scheduler: None })
     }
 }
 
@@ -150,24 +190,36 @@ impl Shared {
     }
 
     /// Grants what may go now; returns when to look again (`None`: nothing is waiting).
-    fn grant_due(&self) -> Option<Instant> {
+    fn grant_due(self: &Arc<Self>) -> Option<Instant> {
         let mut state = self.lock();
         let now = Instant::now();
+        // A chat that waited for its own limit goes first: otherwise a busy chat (the moderation
+        // group) would get one turn per round of every private chat and fall behind its rate.
+        let mut due = Vec::new();
         while state.sleeping.peek().is_some_and(|Reverse((at, _))| *at <= now) {
             if let Some(Reverse((_, chat))) = state.sleeping.pop() {
-                state.ready.push_back(chat);
+                due.push(chat);
             }
         }
+        for chat in due.into_iter().rev() {
+            state.ready.push_front(chat);
+        }
+        let mut blocked = false;
         loop {
-            if state.next_overall.is_some_and(|at| at > now) {
+            if state.next_overall.is_some_and(|at| at > now) || state.ready.is_empty() {
                 break;
             }
+            let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+                blocked = true; // a permit given back wakes us
+                break;
+            };
             let Some(key) = state.ready.pop_front() else { break };
             let private = key.is_private();
             let Some(chat) = state.chats.get_mut(&key) else { continue };
             let Some(waiter) = chat.waiting.pop_front() else { continue };
             // A caller that gave up (its future was dropped) uses no slot.
-            if waiter.grant.send(()).is_ok() {
+            let granted = SendPermit { permit: Some(permit), scheduler: Some(Arc::clone(self)) };
+            if waiter.grant.send(granted).is_ok() {
                 let per_chat = if private { self.private_chat } else { self.group };
                 chat.next_free = Some(next_slot(chat.next_free, now, per_chat, waiter.weight));
                 state.next_overall = Some(next_slot(state.next_overall, now, self.overall, waiter.weight));
@@ -183,7 +235,7 @@ impl Shared {
                 (true, _) => {}
             }
         }
-        let overall = (!state.ready.is_empty()).then_some(state.next_overall).flatten();
+        let overall = (!state.ready.is_empty() && !blocked).then_some(state.next_overall).flatten();
         let chat = state.sleeping.peek().map(|Reverse((at, _))| *at);
         if state.chats.len() > 10_000 {
             state.chats.retain(|_, c| !c.waiting.is_empty() || c.next_free.is_some_and(|at| at > now));

@@ -46,11 +46,11 @@ pub struct Services {
     pub intake_slots: Arc<tokio::sync::Semaphore>,
 }
 
-/// Handlers allowed at once for a pool of `connections`. Submissions are written in batches
-/// by two connections whatever their number, so more handlers than connections make bigger
-/// batches; the cap also bounds the sockets open to Telegram (replies in flight).
+/// Handlers allowed at once (their cache and database work) for a pool of `connections`.
+/// Submissions are written in batches by two connections whatever their number, so more
+/// handlers than connections make bigger batches rather than longer waits.
 fn intake_slots(connections: u32) -> usize {
-    usize::try_from(connections.saturating_mul(2).clamp(4, 16)).unwrap_or(16)
+    usize::try_from(connections.saturating_mul(4).clamp(8, 64)).unwrap_or(40)
 }
 
 impl Services {

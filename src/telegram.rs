@@ -67,20 +67,38 @@ where
 }
 
 /// Waits for a sending slot for `weight` messages to `chat` (see [`Limiter`]), then makes the
-/// call, waiting out any 429 that still comes back.
+/// call. A 429 that still comes back is waited out and the call goes back through the limiter,
+/// so the retry does not land on top of the chat's next message.
 pub async fn send_limited<T, F, Fut>(
     limiter: &Limiter,
     chat: &Recipient,
     weight: u32,
     what: &'static str,
-    call: F,
+    mut call: F,
 ) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
-    limiter.acquire(chat_key(chat), weight).await;
-    with_flood_retry(what, call).await
+    let mut attempt = 0;
+    loop {
+        let sending = limiter.acquire(chat_key(chat), weight).await;
+        let result = call().await;
+        drop(sending);
+        match result {
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_FLOOD_RETRIES => {
+                attempt += 1;
+                tracing::warn!(
+                    call = what,
+                    retry_after_secs = wait.seconds(),
+                    attempt,
+                    "Telegram flood limit; waiting"
+                );
+                tokio::time::sleep(wait.duration()).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The limiter's view of a recipient.

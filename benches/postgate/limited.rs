@@ -49,11 +49,16 @@ pub async fn run(table: &mut Table) {
         fake.push_update(submission(i));
     }
     let deadline = start + DRAIN_WAIT;
+    let receipts_sent = || {
+        let private = |c: &crate::support::fake_telegram::Call| c.field_i64("chat_id").is_some_and(|id| id > 0);
+        i64::try_from(fake.count_calls("sendMessage", private)).unwrap()
+            - i64::try_from(fake.limit_stats().refused).unwrap()
+    };
     let drained = loop {
         let stored = scalar(&pool, "SELECT count(*) FROM posts").await;
         let carded = scalar(&pool, "SELECT count(*) FROM posts WHERE moderation_message_id IS NOT NULL").await;
         let backlog = scalar(&pool, "SELECT count(*) FROM outbox WHERE done_at IS NULL").await;
-        if stored == SUBMISSIONS && carded == SUBMISSIONS && backlog == 0 {
+        if stored == SUBMISSIONS && carded == SUBMISSIONS && backlog == 0 && receipts_sent() >= SUBMISSIONS {
             break true;
         }
         if Instant::now() >= deadline {
@@ -69,6 +74,16 @@ pub async fn run(table: &mut Table) {
         .iter()
         .filter_map(|c| Some((c.field_i64("chat_id").filter(|id| *id > 0)?, c.field_str("text")?)))
         .collect();
+    // When the last receipt (private chats) and the last card (the group) went out.
+    let sends = fake.calls_to("sendMessage");
+    let last_at = |private: bool| {
+        sends
+            .iter()
+            .filter(|c| c.field_i64("chat_id").is_some_and(|id| (id > 0) == private))
+            .map(|c| c.at.duration_since(start).as_secs_f64())
+            .fold(0.0, f64::max)
+    };
+    println!("limited: last receipt at {:.1} s, last card at {:.1} s", last_at(true), last_at(false));
     let span = match (stats.first, stats.last) {
         (Some(first), Some(last)) if last > first => last - first,
         _ => took,

@@ -4,7 +4,7 @@
 //!
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
-//! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 60; 0 skips), `BENCH_ONLY`
+//! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 600; 0 skips), `BENCH_ONLY`
 //! (comma-separated: queue,import,intake,soak,limited,desktop).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 

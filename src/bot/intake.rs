@@ -3,6 +3,7 @@
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::instrument;
 
 use super::callback::Action;
@@ -24,19 +25,21 @@ pub async fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -
 }
 
 /// A private message, timed into [`crate::metrics::Metrics::handler_latency`] once it holds
-/// one of the intake slots (the wait for a slot is queueing, not handling).
+/// one of the intake slots (the wait for a slot is queueing, not handling). The slot covers
+/// the cache and database work; a submission's receipt is sent after it is given back, so a
+/// reply waiting for Telegram's per-chat limit does not hold up other chats' submissions.
 pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerResult {
     let slots = services.intake_slots.clone();
-    let Ok(_slot) = slots.acquire().await else { return Ok(()) }; // never closed
+    let Ok(slot) = slots.acquire_owned().await else { return Ok(()) }; // never closed
     let started = std::time::Instant::now();
     let metrics = services.metrics.clone();
-    let result = handle_message(bot, msg, services).await;
+    let result = handle_message(bot, msg, services, slot).await;
     metrics.handler_latency.record(started.elapsed());
     result
 }
 
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0, user_id = msg.from.as_ref().map(|u| u.id.0)))]
-async fn handle_message(bot: Bot, msg: Message, services: Services) -> HandlerResult {
+async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedSemaphorePermit) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let uid = user_id(user);
     let locale = locale_for(&services, uid, user.language_code.as_deref()).await;
@@ -75,7 +78,9 @@ async fn handle_message(bot: Bot, msg: Message, services: Services) -> HandlerRe
         None => return Ok(()),
     };
     let (admission, retry_in) = admission(&services, &post, uid).await;
-    match services.store.submit_with(&post, admission).await {
+    let submitted = services.store.submit_with(&post, admission).await;
+    drop(slot);
+    match submitted {
         Ok(SubmitOutcome::Created(id)) => {
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
             services.outbox_wake.notify_one();

@@ -212,7 +212,7 @@ async fn send_one(
     entities: Vec<MessageEntity>,
 ) -> Result<MessageId, RequestError> {
     let f = file(m);
-    limiter.acquire(chat_key(&chat), 1).await;
+    let _sending = limiter.acquire(chat_key(&chat), 1).await;
     // Every single-media method takes the same file, caption and entities.
     macro_rules! send {
         ($method:ident, $name:literal) => {

@@ -15,7 +15,7 @@ async fn grants(limiter: &Limiter, chats: Vec<ChatKey>) -> Vec<Duration> {
     for (i, chat) in chats.into_iter().enumerate() {
         let (limiter, times) = (limiter.clone(), Arc::clone(&times));
         tasks.push(tokio::spawn(async move {
-            limiter.acquire(chat, 1).await;
+            drop(limiter.acquire(chat, 1).await);
             times.lock().unwrap()[i] = start.elapsed();
         }));
         tokio::task::yield_now().await; // keep arrival order
@@ -65,8 +65,8 @@ async fn groups_and_channels_get_twenty_a_minute() {
 async fn an_album_counts_every_item() {
     let limiter = Limiter::new(LIMITS);
     let start = Instant::now();
-    limiter.acquire(ChatKey::Id(5), 10).await;
-    limiter.acquire(ChatKey::Id(6), 1).await;
+    drop(limiter.acquire(ChatKey::Id(5), 10).await);
+    drop(limiter.acquire(ChatKey::Id(6), 1).await);
     // Ten items use ten overall slots (10 × 33 ms) before anything else may go.
     assert!(start.elapsed() >= Duration::from_millis(330), "after {:?}", start.elapsed());
 }
@@ -74,12 +74,12 @@ async fn an_album_counts_every_item() {
 #[tokio::test(start_paused = true)]
 async fn a_caller_that_gives_up_uses_no_slot() {
     let limiter = Limiter::new(LIMITS);
-    limiter.acquire(ChatKey::Id(9), 1).await;
+    drop(limiter.acquire(ChatKey::Id(9), 1).await);
     // The chat's next slot is a second away; this caller leaves before it.
     let gave_up = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(9), 1)).await;
     assert!(gave_up.is_err());
     let start = Instant::now();
-    limiter.acquire(ChatKey::Id(9), 1).await;
+    drop(limiter.acquire(ChatKey::Id(9), 1).await);
     let waited = start.elapsed();
     assert!(waited < Duration::from_secs(1), "the abandoned slot was reused, waited {waited:?}");
 }
@@ -89,7 +89,35 @@ async fn off_grants_everything_at_once() {
     let limiter = Limiter::off();
     let start = Instant::now();
     for _ in 0..1000 {
-        limiter.acquire(ChatKey::Id(1), 1).await;
+        drop(limiter.acquire(ChatKey::Id(1), 1).await);
     }
     assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_busy_group_keeps_its_rate_among_many_private_chats() {
+    // 200/s overall, the group 100/s: its 100 cards must take about a second even while 300
+    // private chats queue up behind them, not one turn per round of all of them (~2.6 s).
+    let limiter = Limiter::new(SendLimits { per_sec: 200, private_chat_per_sec: 1, group_per_min: 6000 });
+    let mut chats: Vec<ChatKey> = std::iter::repeat_n(ChatKey::Id(-100), 100).collect();
+    chats.extend((1..=300).map(ChatKey::Id));
+    let times = grants(&limiter, chats).await;
+    let last_card = times[..100].iter().max().copied().unwrap();
+    assert!(last_card <= Duration::from_millis(1300), "the group fell behind: last card at {last_card:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_sixteen_messages_are_on_the_wire_limits_on_or_off() {
+    let fast = SendLimits { per_sec: 100_000, private_chat_per_sec: 1000, group_per_min: 1_000_000 };
+    for limiter in [Limiter::new(fast), Limiter::off()] {
+        let mut held = Vec::new();
+        for chat in 0..i64::try_from(IN_FLIGHT).unwrap() {
+            held.push(limiter.acquire(ChatKey::Id(chat + 1), 1).await);
+        }
+        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(99), 1)).await;
+        assert!(next.is_err(), "a seventeenth message went out while sixteen were on the wire");
+        held.pop();
+        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(99), 1)).await;
+        assert!(next.is_ok(), "a permit given back lets the next message go");
+    }
 }
