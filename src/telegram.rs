@@ -80,25 +80,15 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
-    let mut attempt = 0;
-    loop {
-        let sending = limiter.acquire(chat_key(chat), weight).await;
-        let result = call().await;
-        drop(sending);
-        match result {
-            Err(RequestError::RetryAfter(wait)) if attempt < MAX_FLOOD_RETRIES => {
-                attempt += 1;
-                tracing::warn!(
-                    call = what,
-                    retry_after_secs = wait.seconds(),
-                    attempt,
-                    "Telegram flood limit; waiting"
-                );
-                tokio::time::sleep(wait.duration()).await;
-            }
-            other => return other,
+    with_flood_retry(what, || {
+        // Requests are lazy: nothing is sent before the slot is granted.
+        let request = call();
+        async move {
+            let _sending = limiter.acquire(chat_key(chat), weight).await;
+            request.await
         }
-    }
+    })
+    .await
 }
 
 /// The limiter's view of a recipient.

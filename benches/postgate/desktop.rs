@@ -42,30 +42,6 @@ const QUEUE_ROW: &str = "[data-testid=\"queue\"] [role=\"option\"]";
 const TRIVIAL_PAGE: &str =
     "data:text/html,%3Cul%20data-testid%3D%22queue%22%3E%3Cli%20role%3D%22option%22%3Erow%3C%2Fli%3E%3C%2Ful%3E";
 
-/// The queue row's seed shape (its statements are private to queue.rs): 2 000 authors, 100 000
-/// posts with every 10th pending, albums and single media, then VACUUM ANALYZE.
-const SEED: &[&str] = &[
-    "INSERT INTO authors (id, username, first_name, last_name, language_code) \
-     SELECT g, 'user' || g, 'First' || g, CASE WHEN g % 3 = 0 THEN 'Last' || g END, 'en' \
-     FROM generate_series(1, 2000) g",
-    "INSERT INTO posts (id, author_id, source_chat_id, source_message_id, media_group_id, body, status, \
-     decided_by, decided_at, created_at, updated_at) \
-     SELECT g, 1 + g % 2000, 1 + g % 2000, g, CASE WHEN g % 15 = 0 THEN 'album' || g END, \
-     'Post number ' || g || ' about cats and the weather' || repeat(' and some more filler text', g % 8), \
-     CASE WHEN g % 10 = 0 THEN 'pending' WHEN g % 10 < 7 THEN 'published' WHEN g % 10 < 9 THEN 'rejected' ELSE 'approved' END, \
-     CASE WHEN g % 10 = 0 THEN NULL ELSE 77 END, \
-     CASE WHEN g % 10 = 0 THEN NULL ELSE now() - (100000 - g) * interval '1 second' + interval '1 minute' END, \
-     now() - (100000 - g) * interval '1 second', now() - (100000 - g) * interval '1 second' \
-     FROM generate_series(1, 100000) g",
-    "SELECT setval('posts_id_seq', 100000)",
-    "INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id) \
-     SELECT g, pos, (ARRAY['photo','video','animation','document','audio','voice'])[1 + (g / 4 + pos) % 6], \
-     'file-' || g || '-' || pos, 'u-' || g || '-' || pos, g * 10 + pos \
-     FROM generate_series(1, 100000) g, generate_series(0, 2) pos \
-     WHERE g % 15 = 0 OR (g % 4 = 0 AND pos = 0)",
-    "VACUUM ANALYZE",
-];
-
 /// Called from the suite's runtime; the row itself blocks (processes, /proc, sleeps).
 pub fn run(table: &mut Table) {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(measure(table)));
@@ -141,7 +117,7 @@ async fn seed(env: &[(String, String)]) {
     let map: HashMap<String, String> = env.iter().cloned().collect();
     let started = Instant::now();
     let services = Services::build(Config::from_map(&map).unwrap()).await.unwrap();
-    for sql in SEED {
+    for sql in crate::queue::SEED {
         sqlx::query(*sql).execute(services.pg.pool()).await.unwrap();
     }
     services.close().await;

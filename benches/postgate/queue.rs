@@ -19,7 +19,8 @@ const TARGET: Duration = Duration::from_millis(20);
 /// One bulk statement per table: 2 000 authors; 100 000 posts, every 10th pending (the rest
 /// decided), every 15th an album of three media, every 4th with one medium; 2% mention "word".
 /// Then VACUUM ANALYZE, as autovacuum would have done on a database that grew to this size.
-const SEED: &[&str] = &[
+/// The desktop row seeds its console the same way.
+pub const SEED: &[&str] = &[
     "INSERT INTO authors (id, username, first_name, last_name, language_code) \
      SELECT g, 'user' || g, 'First' || g, CASE WHEN g % 3 = 0 THEN 'Last' || g END, 'en' \
      FROM generate_series(1, 2000) g",
