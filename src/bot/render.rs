@@ -14,7 +14,7 @@ use crate::domain::{MediaKind, PostStatus, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
-use crate::telegram::{chat_key, send_limited, with_flood_retry};
+use crate::telegram::send_limited;
 
 /// Telegram's limit for message text, and the share of it a card gives to the post's body.
 const CARD_BODY_CHARS: usize = 3000;
@@ -212,11 +212,10 @@ async fn send_one(
     entities: Vec<MessageEntity>,
 ) -> Result<MessageId, RequestError> {
     let f = file(m);
-    let _sending = limiter.acquire(chat_key(&chat), 1).await;
     // Every single-media method takes the same file, caption and entities.
     macro_rules! send {
         ($method:ident, $name:literal) => {
-            with_flood_retry($name, || {
+            send_limited(limiter, &chat, 1, $name, || {
                 bot.$method(chat.clone(), f.clone()).caption(caption.clone()).caption_entities(entities.clone()).send()
             })
             .await?
