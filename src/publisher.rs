@@ -2,7 +2,7 @@
 //! to the channel, updates cards and tells authors. Obeys 429 `retry_after`, backs off on
 //! transient failures, never records a publication Telegram did not accept, never drops a job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,11 +13,11 @@ use tracing::{Instrument, instrument};
 
 use crate::bot::render::{Decider, card_keyboard, card_text, reason_text, send_content, to_chat};
 use crate::config::ChannelRef;
-use crate::domain::{PostStatus, UserId};
+use crate::domain::{PostId, PostStatus, UserId};
 use crate::i18n::{num, text};
 use crate::media::MediaError;
 use crate::services::Services;
-use crate::store::{OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
+use crate::store::{AuthorRecord, OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
 use crate::telegram::{Failure, classify, send_limited, with_flood_retry};
 
 /// Jobs leased per round, and how many posts are worked on at once.
@@ -28,11 +28,15 @@ const MAX_PUBLISH_ATTEMPTS: i32 = 5;
 /// Other jobs are abandoned (logged) after this many attempts.
 const MAX_OTHER_ATTEMPTS: i32 = 8;
 
+/// The longest the worker holds back a round of jobs for a busy intake (see [`yield_to_intake`]).
+pub const INTAKE_FIRST_MAX: Duration = Duration::from_secs(1);
+
 /// Runs until `cancel` fires; finishes the jobs in hand first.
 pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
     let lease_secs = i64::try_from(services.config.telegram.request_timeout.as_secs() * 4 + 10).unwrap_or(130);
     tracing::info!("outbox worker started");
     while !cancel.is_cancelled() {
+        yield_to_intake(&services, &cancel).await;
         match services.store.lease_outbox(BATCH, lease_secs).await {
             Ok(jobs) if !jobs.is_empty() => process_batch(&bot, &services, jobs).await,
             Ok(_) => {
@@ -54,24 +58,88 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
     tracing::info!("outbox worker stopped");
 }
 
-/// Jobs of one post run in order; different posts run concurrently.
+/// Intake first: while most intake slots are taken (a burst of submissions), the worker waits
+/// before leasing its next round — up to [`INTAKE_FIRST_MAX`], so cards and publications still
+/// move under a flood that never ends. Storing a submission and sending its receipt is what a
+/// user waits for; a card reaching the group a moment later costs nobody (and Telegram lets a
+/// bot post only about 20 messages a minute to a group anyway).
+async fn yield_to_intake(services: &Services, cancel: &CancellationToken) {
+    if !services.intake_busy() {
+        return;
+    }
+    let started = tokio::time::Instant::now();
+    while services.intake_busy() && started.elapsed() < INTAKE_FIRST_MAX && !cancel.is_cancelled() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tracing::debug!(waited_ms = started.elapsed().as_millis(), "outbox round held back for intake");
+}
+
+/// Jobs of one post run in order; different posts run concurrently. The posts (and, for
+/// cards, their authors) are read for the whole batch in three queries; a post's later jobs
+/// read it again, since its first job may have changed it.
 async fn process_batch(bot: &Bot, services: &Services, jobs: Vec<OutboxJob>) {
     let mut by_post: BTreeMap<Option<i64>, Vec<OutboxJob>> = BTreeMap::new();
     for job in jobs {
         by_post.entry(job.post_id.map(|p| p.0)).or_default().push(job);
     }
-    futures::stream::iter(by_post.into_values())
-        .for_each_concurrent(PARALLEL_POSTS, |jobs| async move {
+    let mut loaded = preload(services, &by_post).await;
+    let chains: Vec<(Vec<OutboxJob>, Option<Loaded>)> =
+        by_post.into_iter().map(|(post, jobs)| (jobs, post.and_then(|id| loaded.remove(&id)))).collect();
+    futures::stream::iter(chains)
+        .for_each_concurrent(PARALLEL_POSTS, |(jobs, mut first)| async move {
             for job in jobs {
-                process(bot, services, &job).await;
+                process(bot, services, &job, first.take()).await;
             }
         })
         .await;
 }
 
+/// A post read ahead for its first job, with its author's counts when that job renders a card.
+struct Loaded {
+    post: PostRecord,
+    author: Option<AuthorRecord>,
+}
+
+async fn preload(services: &Services, by_post: &BTreeMap<Option<i64>, Vec<OutboxJob>>) -> HashMap<i64, Loaded> {
+    let ids: Vec<PostId> = by_post.keys().flatten().map(|id| PostId(*id)).collect();
+    if ids.len() < 2 {
+        return HashMap::new(); // one post: nothing to gain over reading it in its job
+    }
+    let posts = match services.store.posts(&ids).await {
+        Ok(posts) => posts,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the batch's posts ahead; each job reads its own");
+            return HashMap::new();
+        }
+    };
+    let renders_card = |post: &PostRecord| {
+        by_post
+            .get(&Some(post.id.0))
+            .and_then(|jobs| jobs.first())
+            .is_some_and(|job| matches!(job.kind, OutboxKind::Announce | OutboxKind::UpdateCard))
+    };
+    let mut authors: Vec<UserId> = posts.iter().filter(|p| renders_card(p)).map(|p| p.author.id).collect();
+    authors.sort_unstable_by_key(|a| a.0);
+    authors.dedup();
+    let counts: HashMap<i64, AuthorRecord> = match services.store.authors(&authors).await {
+        Ok(found) => found.into_iter().map(|a| (a.profile.id.0, a)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the batch's authors ahead; each card reads its own");
+            HashMap::new()
+        }
+    };
+    posts
+        .into_iter()
+        .map(|post| {
+            let author = if renders_card(&post) { counts.get(&post.author.id.0).cloned() } else { None };
+            (post.id.0, Loaded { post, author })
+        })
+        .collect()
+}
+
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str(), attempt = job.attempts))]
-async fn process(bot: &Bot, services: &Services, job: &OutboxJob) {
-    let result = run_job(bot, services, job).in_current_span().await;
+async fn process(bot: &Bot, services: &Services, job: &OutboxJob, loaded: Option<Loaded>) {
+    let result = run_job(bot, services, job, loaded).in_current_span().await;
     let store = &services.store;
     let saved = match result {
         Ok(outcome) => store.complete_outbox(job, &outcome).await,
@@ -131,17 +199,26 @@ enum JobError {
     Store(#[from] StoreError),
 }
 
-async fn run_job(bot: &Bot, services: &Services, job: &OutboxJob) -> Result<OutboxResult, JobError> {
+async fn run_job(
+    bot: &Bot,
+    services: &Services,
+    job: &OutboxJob,
+    loaded: Option<Loaded>,
+) -> Result<OutboxResult, JobError> {
     let Some(post_id) = job.post_id else { return Ok(OutboxResult::Done) };
-    let Some(post) = services.store.post(post_id).await? else {
+    let (post, author) = if let Some(Loaded { post, author }) = loaded {
+        (post, author)
+    } else if let Some(post) = services.store.post(post_id).await? {
+        (post, None)
+    } else {
         tracing::warn!("job for a post that no longer exists");
         return Ok(OutboxResult::Done);
     };
     match job.kind {
-        OutboxKind::Announce => announce(bot, services, &post, job).await,
+        OutboxKind::Announce => announce(bot, services, &post, author, job).await,
         OutboxKind::Fingerprint => fingerprint(bot, services, &post).await,
         OutboxKind::Publish => publish(bot, services, &post).await,
-        OutboxKind::UpdateCard => update_card(bot, services, &post).await,
+        OutboxKind::UpdateCard => update_card(bot, services, &post, author).await,
         OutboxKind::NotifyAuthor => notify_author(bot, services, &post).await,
     }
 }
@@ -159,9 +236,17 @@ async fn decider(services: &Services, post: &PostRecord) -> Option<Decider> {
     Some(Decider { name })
 }
 
-async fn render_card(services: &Services, post: &PostRecord) -> (String, teloxide::types::InlineKeyboardMarkup) {
+/// The card's text and buttons; the author's counts are read unless the batch read them ahead.
+async fn render_card(
+    services: &Services,
+    post: &PostRecord,
+    author: Option<AuthorRecord>,
+) -> (String, teloxide::types::InlineKeyboardMarkup) {
     let locale = services.i18n.default_locale();
-    let author = services.store.author(post.author.id).await.ok().flatten();
+    let author = match author {
+        Some(author) => Some(author),
+        None => services.store.author(post.author.id).await.ok().flatten(),
+    };
     let decided = decider(services, post).await;
     let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref());
     (text, card_keyboard(&services.i18n, locale, post))
@@ -174,6 +259,7 @@ async fn announce(
     bot: &Bot,
     services: &Services,
     post: &PostRecord,
+    author: Option<AuthorRecord>,
     job: &OutboxJob,
 ) -> Result<OutboxResult, JobError> {
     let group = services.config.telegram.moderation_group_id;
@@ -186,7 +272,7 @@ async fn announce(
             tracing::warn!(error = %e, "media refused by Telegram; sending the card alone");
         }
     }
-    let (body, keyboard) = render_card(services, post).await;
+    let (body, keyboard) = render_card(services, post, author).await;
     let card = send_limited(&services.limiter, &to_chat(group), 1, "sendMessage", || {
         bot.send_message(ChatId(group), body.clone()).reply_markup(keyboard.clone()).send()
     })
@@ -238,9 +324,14 @@ async fn publish(bot: &Bot, services: &Services, post: &PostRecord) -> Result<Ou
     Ok(OutboxResult::Published { channel_message_id: first })
 }
 
-async fn update_card(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+async fn update_card(
+    bot: &Bot,
+    services: &Services,
+    post: &PostRecord,
+    author: Option<AuthorRecord>,
+) -> Result<OutboxResult, JobError> {
     let Some(card) = post.moderation_message_id else { return Ok(OutboxResult::Done) };
-    let (body, keyboard) = render_card(services, post).await;
+    let (body, keyboard) = render_card(services, post, author).await;
     let group = ChatId(services.config.telegram.moderation_group_id);
     let edited = with_flood_retry("editMessageText", || {
         bot.edit_message_text(group, teloxide::types::MessageId(card), body.clone())

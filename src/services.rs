@@ -86,6 +86,13 @@ impl Services {
         })
     }
 
+    /// Whether more than half of the intake slots are taken: a burst is being stored, and
+    /// background work (the outbox) should give it the CPU and the database first.
+    pub fn intake_busy(&self) -> bool {
+        let total = intake_slots(self.config.database.max_connections);
+        self.intake_slots.available_permits() * 2 < total
+    }
+
     /// Closes the pool (waits for connections in use to come back).
     pub async fn close(&self) {
         self.pg.close().await;

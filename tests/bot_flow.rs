@@ -1,5 +1,6 @@
 //! Whole flows of the bot against the fake Bot API: submit → card → decision → channel →
-//! author, albums, reasons in the author's language, moderator checks, bans, rate limits, 429.
+//! author, albums, reasons in the author's language, moderator checks, bans, rate limits, 429,
+//! and cards giving way to a busy intake.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
@@ -199,5 +200,49 @@ async fn under_telegram_limits_a_burst_gets_through_without_429s() {
         let receipts: std::collections::HashSet<&String> = texts.iter().filter(|t| t.contains("received")).collect();
         assert_eq!(receipts.len(), 3, "user {user} got every receipt");
     }
+    app.stop().await;
+}
+
+/// Intake first: while a burst holds the intake slots, the outbox worker holds its next round
+/// back (the receipts a user waits for come first), but never for longer than
+/// `INTAKE_FIRST_MAX`, so a flood that never ends still gets its cards out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_intake_holds_cards_back_but_not_for_long() {
+    use postgate::store::{AuthorProfile, NewPost};
+    let app = App::start("flow_intake_first", &[]).await;
+    let slots = app.services.intake_slots.clone();
+    let total = u32::try_from(slots.available_permits()).unwrap();
+    let held = slots.acquire_many_owned(total).await.unwrap();
+    assert!(app.services.intake_busy());
+
+    let post = NewPost {
+        author: AuthorProfile {
+            id: postgate::domain::UserId(AUTHOR),
+            username: None,
+            first_name: "Ann".into(),
+            last_name: None,
+            language_code: Some("en".into()),
+        },
+        source_chat_id: AUTHOR,
+        source_message_id: 1,
+        media_group_id: None,
+        body: "written while the intake is busy".into(),
+        entities: serde_json::json!([]),
+        media: Vec::new(),
+    };
+    app.services.store.submit(&post).await.unwrap();
+    app.services.outbox_wake.notify_one();
+    let start = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(app.texts_to(GROUP).is_empty(), "the card waited for the intake: {:?}", app.texts_to(GROUP));
+
+    wait_until("card sent though the intake stays busy", || has_text(&app.texts_to(GROUP), "while the intake")).await;
+    assert!(
+        start.elapsed() < postgate::publisher::INTAKE_FIRST_MAX * 3,
+        "held back for at most about INTAKE_FIRST_MAX: {:?}",
+        start.elapsed()
+    );
+    drop(held);
+    assert!(!app.services.intake_busy());
     app.stop().await;
 }

@@ -1,5 +1,5 @@
 //! Storage against a real `PostgreSQL`: the schema's time columns (seed 04), intake, author edits,
-//! decisions, claims and list filters.
+//! decisions, claims, list filters, and the bulk reads the outbox uses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -247,4 +247,45 @@ async fn edit_and_approve_replaces_the_text_drops_stale_formatting_and_logs_both
     assert_eq!(log[0].action, "edit_approve");
     assert_eq!(log[0].details["previous_body"], "Hello bold world");
     assert_eq!(log[0].details["new_body"], "Hello, world");
+}
+
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn posts_and_authors_read_in_bulk_match_their_single_reads(pool: PgPool) {
+    let store = PgStore::from_pool(pool.clone());
+    let text = store.submit(&text_post(1, 1, "one")).await.unwrap().post_id().unwrap();
+    let album = store
+        .submit(&album_post(2, 10, "album", &[MediaKind::Photo, MediaKind::Video, MediaKind::Photo]))
+        .await
+        .unwrap()
+        .post_id()
+        .unwrap();
+    let photo = store.submit(&album_post(1, 20, "photo", &[MediaKind::Photo])).await.unwrap().post_id().unwrap();
+    assert!(matches!(store.decide(&approve(photo, MOD_A)).await.unwrap(), DecideOutcome::Decided { .. }));
+
+    let missing = postgate::domain::PostId(999_999);
+    let bulk = store.posts(&[album, missing, text, photo]).await.unwrap();
+    assert_eq!(bulk.len(), 3, "a missing post is left out");
+    for record in &bulk {
+        let single = store.post(record.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::to_value(record).unwrap(), serde_json::to_value(&single).unwrap());
+    }
+    let album_record = bulk.iter().find(|p| p.id == album).unwrap();
+    let kinds: Vec<MediaKind> = album_record.media.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [MediaKind::Photo, MediaKind::Video, MediaKind::Photo], "media stay in album order");
+    assert!(bulk.iter().find(|p| p.id == text).unwrap().media.is_empty());
+
+    let (one, two) = (postgate::domain::UserId(1), postgate::domain::UserId(2));
+    let authors = store.authors(&[two, postgate::domain::UserId(404), one]).await.unwrap();
+    assert_eq!(authors.len(), 2, "an unknown author is left out");
+    for record in &authors {
+        let single = store.author(record.profile.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::to_value(record).unwrap(), serde_json::to_value(&single).unwrap());
+    }
+    let first = authors.iter().find(|a| a.profile.id == one).unwrap();
+    assert_eq!((first.pending, first.approved, first.rejected), (1, 1, 0), "counts are per author");
+
+    assert_eq!(store.locale_override(one).await.unwrap(), None);
+    store.set_locale_override(one, Some("en")).await.unwrap();
+    assert_eq!(store.locale_override(one).await.unwrap().as_deref(), Some("en"));
+    assert_eq!(store.locale_override(postgate::domain::UserId(404)).await.unwrap(), None, "unknown user");
 }

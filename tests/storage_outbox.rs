@@ -1,6 +1,7 @@
 //! Storage under concurrency and the outbox, against a real `PostgreSQL`: the pool stays within its
 //! bound under load (seed 07), leases skip locked jobs, completing a publication updates the post,
-//! and every serialized record carries RFC 3339 UTC times (seed 08).
+//! completions written together each keep their own card, and every serialized record
+//! carries RFC 3339 UTC times (seed 08).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -225,4 +226,39 @@ async fn seed_08_every_serialized_record_has_rfc3339_utc_times(pool: PgPool) {
     assert!(checks[0].1["published_at"].as_str().unwrap().ends_with('Z'));
     assert!(checks[1].1["claim_expires_at"].as_str().is_some());
     assert!(checks[8].1["until"].as_str().is_some());
+}
+
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn completions_arriving_together_each_save_their_own_card(pool: PgPool) {
+    let store = PgStore::from_pool(pool.clone());
+    for i in 0..40 {
+        store.submit(&text_post(1000 + i % 5, i32::try_from(i).unwrap() + 1, &format!("post {i}"))).await.unwrap();
+    }
+    sqlx::query("UPDATE outbox SET next_attempt_at = now()").execute(&pool).await.unwrap();
+    let jobs = store.lease_outbox(1000, 60).await.unwrap();
+    assert_eq!(jobs.len(), 40);
+    let card = |job: &postgate::store::OutboxJob| 5_000 + i32::try_from(job.post_id.unwrap().0).unwrap();
+
+    // All at once: the completions are written together, each with its own card id.
+    let outcomes: Vec<OutboxResult> =
+        jobs.iter().map(|job| OutboxResult::Announced { card_message_id: card(job) }).collect();
+    let completing = jobs.iter().zip(&outcomes).map(|(job, outcome)| store.complete_outbox(job, outcome));
+    let results = futures::future::join_all(completing).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let wrong: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM posts WHERE moderation_message_id IS DISTINCT FROM 5000 + id")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(wrong, 0, "every post carries its own card");
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+
+    // A job completed twice (a retry after a lost answer) does not move its card.
+    store.complete_outbox(&jobs[0], &OutboxResult::Announced { card_message_id: 1 }).await.unwrap();
+    let kept: Option<i32> = sqlx::query_scalar("SELECT moderation_message_id FROM posts WHERE id = $1")
+        .bind(jobs[0].post_id.unwrap().0)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, Some(card(&jobs[0])));
 }

@@ -16,9 +16,9 @@ pub async fn locale_for(services: &Services, user: UserId, language_code: Option
     let key = cache_key(user);
     let chosen = match services.cache.get(&key).await {
         Ok(Some(value)) => Some(value),
-        Ok(None) | Err(_) => match services.store.author(user).await {
-            Ok(author) => {
-                let value = author.and_then(|a| a.locale_override).unwrap_or_default();
+        Ok(None) | Err(_) => match services.store.locale_override(user).await {
+            Ok(chosen) => {
+                let value = chosen.unwrap_or_default();
                 let ttl = Ttl::from_config(services.config.cache.locale_ttl);
                 let _ = services.cache.set(&key, &value, ttl).await;
                 Some(value)

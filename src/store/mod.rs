@@ -26,6 +26,10 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_author(&self, author: &AuthorProfile) -> Result<(), StoreError>;
     /// An author's stored profile and counts.
     async fn author(&self, id: UserId) -> Result<Option<AuthorRecord>, StoreError>;
+    /// Several authors' profiles and counts, in no particular order; unknown ids are left out.
+    async fn authors(&self, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError>;
+    /// The locale an author chose with /language, if any (a light read for replies).
+    async fn locale_override(&self, id: UserId) -> Result<Option<String>, StoreError>;
     /// Sets (or clears) the locale an author chose with /language.
     async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError>;
 
@@ -43,6 +47,8 @@ pub trait Store: Send + Sync + 'static {
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError>;
     /// One post with its media.
     async fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError>;
+    /// Several posts with their media, in no particular order; missing ids are left out.
+    async fn posts(&self, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError>;
     /// A page of posts, filtered.
     async fn list_posts(&self, query: &PostQuery) -> Result<PostPage, StoreError>;
     /// An author's most recent posts.

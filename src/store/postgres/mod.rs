@@ -36,7 +36,8 @@ pub const EVENTS_CHANNEL: &str = "postgate_events";
 pub struct PgStore {
     pool: PgPool,
     album_debounce: Duration,
-    batcher: batch::IntakeBatcher,
+    batcher: submit::IntakeBatcher,
+    completer: outbox::Completer,
 }
 
 /// How long an album waits for more parts before it is announced, unless configured.
@@ -45,7 +46,12 @@ const DEFAULT_ALBUM_DEBOUNCE: Duration = Duration::from_millis(1500);
 impl PgStore {
     /// Wraps an existing pool (tests, `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, album_debounce: DEFAULT_ALBUM_DEBOUNCE, batcher: batch::IntakeBatcher::default() }
+        Self {
+            pool,
+            album_debounce: DEFAULT_ALBUM_DEBOUNCE,
+            batcher: submit::IntakeBatcher::default(),
+            completer: outbox::Completer::default(),
+        }
     }
 
     /// Sets how long an album waits for its next part before it is announced.
@@ -111,6 +117,14 @@ impl Store for PgStore {
         posts::author(&self.pool, id).await
     }
 
+    async fn authors(&self, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError> {
+        posts::authors(&self.pool, ids).await
+    }
+
+    async fn locale_override(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        posts::locale_override(&self.pool, id).await
+    }
+
     async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError> {
         posts::set_locale_override(&self.pool, id, locale).await
     }
@@ -125,6 +139,10 @@ impl Store for PgStore {
 
     async fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
         posts::post(&self.pool, id).await
+    }
+
+    async fn posts(&self, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError> {
+        posts::posts(&self.pool, ids).await
     }
 
     async fn list_posts(&self, query: &PostQuery) -> Result<PostPage, StoreError> {
@@ -192,7 +210,7 @@ impl Store for PgStore {
     }
 
     async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
-        outbox::complete(&self.pool, job, result).await
+        outbox::complete(&self.pool, &self.completer, job, result).await
     }
 
     async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {

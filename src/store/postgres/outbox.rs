@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tracing::instrument;
 
+use super::batch::{GroupCommit, GroupWrite};
 use super::decide::{enqueue, log_action};
 use super::rows::notify;
 use crate::domain::{ActionSource, ModerationAction, PostId};
@@ -35,10 +36,12 @@ fn kind(raw: &str) -> Result<OutboxKind, StoreError> {
 pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError> {
     // The lease pushes next_attempt_at forward: a worker that dies mid-job leaves it to be
     // picked up again after the lease, so nothing is dropped.
+    // Committed asynchronously: a lease a database crash forgets only makes its jobs due again.
     let rows = sqlx::query_as::<_, JobRow>(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::bigint) \
          WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= now() \
                       ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+           AND set_config('synchronous_commit', 'off', true) IS NOT NULL \
          RETURNING id, post_id, kind, payload, attempts, created_at",
     )
     .bind(limit.clamp(1, 1000))
@@ -62,8 +65,50 @@ pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<Out
     Ok(jobs)
 }
 
+/// Completes cards, notices and fingerprints: one statement for every job completed at about
+/// the same time (group commit), each job's card id saved on its post in the same statement.
+pub(super) struct Completions;
+
+/// The completion writer the store holds.
+pub(super) type Completer = GroupCommit<Completions>;
+
+/// Committed asynchronously (`synchronous_commit` off for this transaction only, set as each
+/// input row is read, so before anything is written): a database crash may forget the last
+/// fraction of a second of completions, and those jobs run again after their lease — a card
+/// sent twice, never one lost. Publications, whose repeat would post twice to the channel,
+/// commit synchronously (`complete_publication`).
+const COMPLETE_JOBS: &str = "\
+WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS i(job_id, card) \
+               WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL), \
+done AS (UPDATE outbox o SET done_at = now(), last_error = NULL FROM input i \
+         WHERE o.id = i.job_id AND o.done_at IS NULL RETURNING o.post_id, i.card) \
+UPDATE posts p SET moderation_message_id = d.card, updated_at = now() \
+FROM done d WHERE d.card IS NOT NULL AND p.id = d.post_id";
+
+impl GroupWrite for Completions {
+    /// The job's id and the card it announced, if any.
+    type Item = (i64, Option<i32>);
+    type Output = ();
+    const MAX_BATCH: usize = 256;
+
+    async fn write_together(pool: &PgPool, items: &[Self::Item]) -> Result<Vec<()>, StoreError> {
+        let (jobs, cards): (Vec<i64>, Vec<Option<i32>>) = items.iter().copied().unzip();
+        sqlx::query(COMPLETE_JOBS).bind(jobs).bind(cards).execute(pool).await?;
+        Ok(vec![(); items.len()])
+    }
+
+    async fn write_one(pool: &PgPool, item: &Self::Item) -> Result<(), StoreError> {
+        Self::write_together(pool, std::slice::from_ref(item)).await.map(drop)
+    }
+}
+
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str()), err)]
-pub async fn complete(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
+pub async fn complete(
+    pool: &PgPool,
+    completer: &Completer,
+    job: &OutboxJob,
+    result: &OutboxResult,
+) -> Result<(), StoreError> {
     let card = match result {
         OutboxResult::Done => None,
         OutboxResult::Announced { card_message_id } => Some(*card_message_id),
@@ -71,18 +116,7 @@ pub async fn complete(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> 
             return complete_publication(pool, job, result).await;
         }
     };
-    // The common case (cards, notices, fingerprints): one statement, one round trip.
-    sqlx::query(
-        "WITH done AS (UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND done_at IS NULL \
-                       RETURNING post_id) \
-         UPDATE posts SET moderation_message_id = $2, updated_at = now() \
-         WHERE $2::int IS NOT NULL AND id = (SELECT post_id FROM done)",
-    )
-    .bind(job.id)
-    .bind(card)
-    .execute(pool)
-    .await?;
-    Ok(())
+    completer.write(pool, (job.id, card)).await
 }
 
 /// A publication's result: the post's status, the moderation log and the follow-up jobs in

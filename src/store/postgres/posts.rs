@@ -3,7 +3,7 @@
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use tracing::instrument;
 
-use super::rows::{SummaryRow, load_media, load_post, notify, status};
+use super::rows::{SummaryRow, load_media, load_media_of, load_post, load_posts, notify, status};
 use crate::domain::{PostId, PostStatus, UserId};
 use crate::store::{
     AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, PostPage, PostQuery, PostRecord, PostSummary,
@@ -49,32 +49,49 @@ struct AuthorRow {
 
 #[instrument(skip_all, fields(user_id = id.0), err)]
 pub async fn author(pool: &PgPool, id: UserId) -> Result<Option<AuthorRecord>, StoreError> {
-    let row = sqlx::query_as::<_, AuthorRow>(
+    Ok(authors(pool, &[id]).await?.pop())
+}
+
+/// Several authors' profiles and counts in one query (the outbox renders a batch of cards).
+#[instrument(skip_all, fields(count = ids.len()), err)]
+pub async fn authors(pool: &PgPool, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError> {
+    let rows = sqlx::query_as::<_, AuthorRow>(
         "SELECT a.id, a.username, a.first_name, a.last_name, a.language_code, a.locale_override, a.created_at, \
-         count(*) FILTER (WHERE p.status IN ('approved', 'published', 'publish_failed')) AS approved, \
-         count(*) FILTER (WHERE p.status = 'rejected') AS rejected, \
-         count(*) FILTER (WHERE p.status = 'pending') AS pending, \
+         count(p.id) FILTER (WHERE p.status IN ('approved', 'published', 'publish_failed')) AS approved, \
+         count(p.id) FILTER (WHERE p.status = 'rejected') AS rejected, \
+         count(p.id) FILTER (WHERE p.status = 'pending') AS pending, \
          EXISTS (SELECT 1 FROM bans b WHERE b.user_id = a.id) AS banned \
-         FROM authors a LEFT JOIN posts p ON p.author_id = a.id WHERE a.id = $1 GROUP BY a.id",
+         FROM authors a LEFT JOIN posts p ON p.author_id = a.id WHERE a.id = ANY($1) GROUP BY a.id",
     )
-    .bind(id.0)
-    .fetch_optional(pool)
+    .bind(ids.iter().map(|id| id.0).collect::<Vec<_>>())
+    .fetch_all(pool)
     .await?;
-    Ok(row.map(|r| AuthorRecord {
-        profile: AuthorProfile {
-            id: UserId(r.id),
-            username: r.username,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            language_code: r.language_code,
-        },
-        locale_override: r.locale_override,
-        approved: r.approved,
-        rejected: r.rejected,
-        pending: r.pending,
-        banned: r.banned,
-        created_at: r.created_at,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| AuthorRecord {
+            profile: AuthorProfile {
+                id: UserId(r.id),
+                username: r.username,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                language_code: r.language_code,
+            },
+            locale_override: r.locale_override,
+            approved: r.approved,
+            rejected: r.rejected,
+            pending: r.pending,
+            banned: r.banned,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// The locale an author chose with /language (`None` when they did not, or are unknown).
+#[instrument(skip_all, fields(user_id = id.0), err)]
+pub async fn locale_override(pool: &PgPool, id: UserId) -> Result<Option<String>, StoreError> {
+    let found: Option<Option<String>> =
+        sqlx::query_scalar("SELECT locale_override FROM authors WHERE id = $1").bind(id.0).fetch_optional(pool).await?;
+    Ok(found.flatten())
 }
 
 #[instrument(skip_all, fields(user_id = id.0), err)]
@@ -120,6 +137,20 @@ pub async fn post(pool: &PgPool, id: PostId) -> Result<Option<PostRecord>, Store
     let Some(row) = load_post(pool, id, false).await? else { return Ok(None) };
     let media = load_media(pool, id).await?;
     row.into_record(media).map(Some)
+}
+
+/// Several posts with their media in two queries (the outbox works in batches); posts that no
+/// longer exist are left out.
+#[instrument(skip_all, fields(count = ids.len()), err)]
+pub async fn posts(pool: &PgPool, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let (rows, mut media) = tokio::try_join!(load_posts(pool, &ids), load_media_of(pool, &ids))?;
+    rows.into_iter()
+        .map(|row| {
+            let own = media.remove(&row.id()).unwrap_or_default();
+            row.into_record(own)
+        })
+        .collect()
 }
 
 const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \

@@ -95,6 +95,10 @@ impl MediaRow {
 }
 
 impl PostRow {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
     pub fn into_record(self, media: Vec<MediaRecord>) -> Result<PostRecord, StoreError> {
         Ok(PostRecord {
             id: PostId(self.id),
@@ -172,6 +176,38 @@ where
     .fetch_all(exec)
     .await?;
     rows.into_iter().map(MediaRow::into_record).collect()
+}
+
+/// Several posts (with their authors' profiles), in no particular order.
+pub async fn load_posts(pool: &sqlx::PgPool, ids: &[i64]) -> Result<Vec<PostRow>, StoreError> {
+    let sql = format!("SELECT {POST_COLUMNS} FROM posts p JOIN authors a ON a.id = p.author_id WHERE p.id = ANY($1)");
+    Ok(sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql)).bind(ids).fetch_all(pool).await?)
+}
+
+#[derive(FromRow)]
+struct PostMediaRow {
+    post_id: i64,
+    #[sqlx(flatten)]
+    media: MediaRow,
+}
+
+/// The media of several posts, by post, each in album order.
+pub async fn load_media_of(
+    pool: &sqlx::PgPool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<MediaRecord>>, StoreError> {
+    let rows = sqlx::query_as::<_, PostMediaRow>(
+        "SELECT post_id, position, kind, file_id, file_unique_id, file_name, mime_type, file_size, sha256 \
+         FROM media WHERE post_id = ANY($1) ORDER BY post_id, source_message_id, position",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    let mut by_post: std::collections::HashMap<i64, Vec<MediaRecord>> = std::collections::HashMap::new();
+    for row in rows {
+        by_post.entry(row.post_id).or_default().push(row.media.into_record()?);
+    }
+    Ok(by_post)
 }
 
 /// Announces a change to every listener (delivered when the transaction commits).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use tracing::instrument;
 
-use super::batch::IntakeBatcher;
+use super::batch::{GroupCommit, GroupWrite};
 use super::rows::notify;
 use crate::domain::PostId;
 use crate::store::{Admission, NewPost, Refusal, StoreError, SubmitOutcome};
@@ -120,6 +120,33 @@ pub(super) async fn admit_and_store(
     Ok(outcome)
 }
 
+/// Intake's group commit: each submission is its own statement, the batch one transaction.
+pub(super) struct Intake;
+
+/// The intake writer the store holds.
+pub(super) type IntakeBatcher = GroupCommit<Intake>;
+
+impl GroupWrite for Intake {
+    type Item = (NewPost, Admission);
+    type Output = SubmitOutcome;
+    const MAX_BATCH: usize = 128;
+
+    async fn write_together(pool: &PgPool, items: &[Self::Item]) -> Result<Vec<SubmitOutcome>, StoreError> {
+        let mut tx = pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (post, admission) in items {
+            outcomes.push(admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn write_one(pool: &PgPool, (post, admission): &Self::Item) -> Result<SubmitOutcome, StoreError> {
+        let mut conn = pool.acquire().await?;
+        admit_and_store(&mut conn, post, *admission, Duration::ZERO).await
+    }
+}
+
 #[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
 pub async fn submit(
     pool: &PgPool,
@@ -129,7 +156,7 @@ pub async fn submit(
     album_debounce: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
     let Some(group) = post.media_group_id.as_deref() else {
-        let outcome = batcher.submit(pool, post, admission).await?;
+        let outcome = batcher.write(pool, (post.clone(), admission)).await?;
         if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
             tracing::Span::current().record("post_id", id.0);
         }
