@@ -289,3 +289,55 @@ async fn posts_and_authors_read_in_bulk_match_their_single_reads(pool: PgPool) {
     assert_eq!(store.locale_override(one).await.unwrap().as_deref(), Some("en"));
     assert_eq!(store.locale_override(postgate::domain::UserId(404)).await.unwrap(), None, "unknown user");
 }
+
+/// Submissions that queue up together are written by one statement; each gets the verdict it
+/// would get written one by one in arrival order (the pending cap counts the earlier ones of
+/// the same author, the last admitted profile is kept, a redelivery is a duplicate).
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn submissions_written_together_get_the_verdicts_they_would_get_one_by_one(pool: PgPool) {
+    use postgate::domain::{ActionSource, UserId};
+    use postgate::store::BanRequest;
+    let store = PgStore::from_pool(pool.clone());
+    let ban =
+        BanRequest { user: UserId(7), moderator: MOD_A, source: ActionSource::Console, reason: "x".into(), post: None };
+    store.ban(&ban).await.unwrap();
+    let existing = store.submit(&text_post(9, 1, "first")).await.unwrap().post_id().unwrap();
+    store.submit(&text_post(8, 100, "already pending")).await.unwrap();
+
+    let cap = Admission { rate_limited: false, max_pending: Some(3) };
+    let mut batch: Vec<(postgate::store::NewPost, Admission)> =
+        (1..=5).map(|m| (text_post(8, 200 + m, "eight"), cap)).collect();
+    batch.push((text_post(7, 300, "banned"), cap));
+    batch.push((text_post(10, 400, "too fast"), Admission { rate_limited: true, ..cap }));
+    batch.push((text_post(9, 1, "first"), cap));
+    batch.push((album_post(11, 500, "photo", &[MediaKind::Photo]), cap));
+    let mut renamed = text_post(11, 501, "renamed");
+    renamed.author.first_name = "Renamed".into();
+    batch.push((renamed, cap));
+    batch.extend((0..40).map(|u| (text_post(2_000 + u, 1_000 + i32::try_from(u).unwrap(), "filler"), cap)));
+
+    let outcomes: Vec<SubmitOutcome> =
+        futures::future::join_all(batch.iter().map(|(post, admission)| store.submit_with(post, *admission)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    assert!(outcomes[..2].iter().all(|o| matches!(o, SubmitOutcome::Created(_))), "{outcomes:?}");
+    assert!(outcomes[2..5].iter().all(|o| *o == SubmitOutcome::Refused(Refusal::TooManyPending(3))), "{outcomes:?}");
+    assert_eq!(outcomes[5], SubmitOutcome::Refused(Refusal::Banned));
+    assert_eq!(outcomes[6], SubmitOutcome::Refused(Refusal::RateLimited));
+    assert_eq!(outcomes[7], SubmitOutcome::Duplicate(existing));
+    assert!(outcomes[8..].iter().all(|o| matches!(o, SubmitOutcome::Created(_))), "{outcomes:?}");
+    let ids: std::collections::HashSet<_> = outcomes.iter().filter_map(|o| o.post_id()).collect();
+    assert_eq!(ids.len(), 2 + 1 + 2 + 40, "one distinct post per admitted submission (and the duplicate)");
+    assert_eq!(count(&pool, "posts").await, 2 + 2 + 2 + 40);
+
+    let photo = store.post(outcomes[8].post_id().unwrap()).await.unwrap().unwrap();
+    assert_eq!(photo.media.len(), 1);
+    let kinds = outbox_kinds_since(&pool, 0).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "fingerprint").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "announce").count(), 2 + 2 + 2 + 40, "{kinds:?}");
+    let name: String =
+        sqlx::query_scalar("SELECT first_name FROM authors WHERE id = 11").fetch_one(&pool).await.unwrap();
+    assert_eq!(name, "Renamed", "the last admitted profile is kept");
+}

@@ -8,6 +8,7 @@ mod posts;
 mod rows;
 mod stats;
 mod submit;
+mod submit_batch;
 
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ pub const EVENTS_CHANNEL: &str = "postgate_events";
 pub struct PgStore {
     pool: PgPool,
     album_debounce: Duration,
-    batcher: submit::IntakeBatcher,
+    batcher: submit_batch::IntakeBatcher,
     completer: outbox::Completer,
 }
 
@@ -49,7 +50,7 @@ impl PgStore {
         Self {
             pool,
             album_debounce: DEFAULT_ALBUM_DEBOUNCE,
-            batcher: submit::IntakeBatcher::default(),
+            batcher: submit_batch::IntakeBatcher::default(),
             completer: outbox::Completer::default(),
         }
     }

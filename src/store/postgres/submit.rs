@@ -7,8 +7,8 @@ use std::time::Duration;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use tracing::instrument;
 
-use super::batch::{GroupCommit, GroupWrite};
 use super::rows::notify;
+use super::submit_batch::IntakeBatcher;
 use crate::domain::PostId;
 use crate::store::{Admission, NewPost, Refusal, StoreError, SubmitOutcome};
 
@@ -55,11 +55,41 @@ SELECT v.verdict, v.pending, p.id AS created, e.id AS existing, \
 FROM verdict v LEFT JOIN post p ON true LEFT JOIN existing e ON true";
 
 #[derive(sqlx::FromRow)]
-struct VerdictRow {
-    verdict: String,
-    pending: i64,
-    created: Option<i64>,
-    existing: Option<i64>,
+pub(super) struct VerdictRow {
+    pub verdict: String,
+    pub pending: i64,
+    pub created: Option<i64>,
+    pub existing: Option<i64>,
+}
+
+impl VerdictRow {
+    /// The outcome this row reports; `None` when the submission was admitted but nothing was
+    /// inserted: a concurrent delivery of the same message committed between the statement's
+    /// snapshot and its insert (see [`raced`]).
+    pub fn outcome(&self) -> Result<Option<SubmitOutcome>, StoreError> {
+        Ok(Some(match (self.verdict.as_str(), self.created, self.existing) {
+            ("ok", Some(id), _) => SubmitOutcome::Created(PostId(id)),
+            ("ok", None, _) => return Ok(None),
+            ("duplicate", _, Some(id)) => SubmitOutcome::Duplicate(PostId(id)),
+            ("banned", _, _) => SubmitOutcome::Refused(Refusal::Banned),
+            ("rate_limited", _, _) => SubmitOutcome::Refused(Refusal::RateLimited),
+            ("too_many_pending", _, _) => SubmitOutcome::Refused(Refusal::TooManyPending(self.pending)),
+            (other, ..) => return Err(StoreError::Corrupt(format!("unexpected intake verdict {other:?}"))),
+        }))
+    }
+}
+
+/// The post a concurrent delivery of the same message stored first.
+pub(super) async fn raced(conn: &mut PgConnection, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM posts WHERE source_chat_id = $1 AND (source_message_id = $2 OR media_group_id = $3)",
+    )
+    .bind(post.source_chat_id)
+    .bind(post.source_message_id)
+    .bind(post.media_group_id.as_deref())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(SubmitOutcome::Duplicate(PostId(id)))
 }
 
 pub(super) async fn admit_and_store(
@@ -94,57 +124,14 @@ pub(super) async fn admit_and_store(
         .bind(super::EVENTS_CHANNEL)
         .fetch_one(&mut *conn)
         .await?;
-    let outcome = match (row.verdict.as_str(), row.created, row.existing) {
-        ("ok", Some(id), _) => SubmitOutcome::Created(PostId(id)),
-        ("duplicate", _, Some(id)) => SubmitOutcome::Duplicate(PostId(id)),
-        // A concurrent delivery of the same message committed between our snapshot and our insert.
-        ("ok", None, _) => {
-            let id: i64 = sqlx::query_scalar(
-                "SELECT id FROM posts WHERE source_chat_id = $1 AND (source_message_id = $2 OR media_group_id = $3)",
-            )
-            .bind(post.source_chat_id)
-            .bind(post.source_message_id)
-            .bind(post.media_group_id.as_deref())
-            .fetch_one(&mut *conn)
-            .await?;
-            SubmitOutcome::Duplicate(PostId(id))
-        }
-        ("banned", _, _) => SubmitOutcome::Refused(Refusal::Banned),
-        ("rate_limited", _, _) => SubmitOutcome::Refused(Refusal::RateLimited),
-        ("too_many_pending", _, _) => SubmitOutcome::Refused(Refusal::TooManyPending(row.pending)),
-        (other, ..) => return Err(StoreError::Corrupt(format!("unexpected intake verdict {other:?}"))),
+    let outcome = match row.outcome()? {
+        Some(outcome) => outcome,
+        None => raced(conn, post).await?,
     };
     if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
         tracing::Span::current().record("post_id", id.0);
     }
     Ok(outcome)
-}
-
-/// Intake's group commit: each submission is its own statement, the batch one transaction.
-pub(super) struct Intake;
-
-/// The intake writer the store holds.
-pub(super) type IntakeBatcher = GroupCommit<Intake>;
-
-impl GroupWrite for Intake {
-    type Item = (NewPost, Admission);
-    type Output = SubmitOutcome;
-    const MAX_BATCH: usize = 128;
-
-    async fn write_together(pool: &PgPool, items: &[Self::Item]) -> Result<Vec<SubmitOutcome>, StoreError> {
-        let mut tx = pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for (post, admission) in items {
-            outcomes.push(admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?);
-        }
-        tx.commit().await?;
-        Ok(outcomes)
-    }
-
-    async fn write_one(pool: &PgPool, (post, admission): &Self::Item) -> Result<SubmitOutcome, StoreError> {
-        let mut conn = pool.acquire().await?;
-        admit_and_store(&mut conn, post, *admission, Duration::ZERO).await
-    }
 }
 
 #[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
