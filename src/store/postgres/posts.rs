@@ -52,16 +52,20 @@ pub async fn author(pool: &PgPool, id: UserId) -> Result<Option<AuthorRecord>, S
     Ok(authors(pool, &[id]).await?.pop())
 }
 
-/// Several authors' profiles and counts in one query (the outbox renders a batch of cards).
+/// Several authors' profiles and counts in one query (the outbox renders a batch of cards). The
+/// counts are a lateral subquery per author, so they always read that author's posts by index.
 #[instrument(skip_all, fields(count = ids.len()), err)]
 pub async fn authors(pool: &PgPool, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError> {
     let rows = sqlx::query_as::<_, AuthorRow>(
         "SELECT a.id, a.username, a.first_name, a.last_name, a.language_code, a.locale_override, a.created_at, \
-         count(p.id) FILTER (WHERE p.status IN ('approved', 'published', 'publish_failed')) AS approved, \
-         count(p.id) FILTER (WHERE p.status = 'rejected') AS rejected, \
-         count(p.id) FILTER (WHERE p.status = 'pending') AS pending, \
-         EXISTS (SELECT 1 FROM bans b WHERE b.user_id = a.id) AS banned \
-         FROM authors a LEFT JOIN posts p ON p.author_id = a.id WHERE a.id = ANY($1) GROUP BY a.id",
+         s.approved, s.rejected, s.pending, \
+         coalesce((SELECT true FROM bans b WHERE b.user_id = a.id LIMIT 1), false) AS banned \
+         FROM authors a CROSS JOIN LATERAL ( \
+           SELECT count(*) FILTER (WHERE p.status IN ('approved', 'published', 'publish_failed')) AS approved, \
+                  count(*) FILTER (WHERE p.status = 'rejected') AS rejected, \
+                  count(*) FILTER (WHERE p.status = 'pending') AS pending \
+           FROM posts p WHERE p.author_id = a.id) s \
+         WHERE a.id = ANY($1)",
     )
     .bind(ids.iter().map(|id| id.0).collect::<Vec<_>>())
     .fetch_all(pool)

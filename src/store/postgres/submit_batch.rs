@@ -19,6 +19,10 @@ use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
 /// - the author's profile: the last admitted submission's profile is the one stored.
 ///
 /// Media arrive flattened, each with its submission's position in the batch (1-based).
+///
+/// Every lookup is a correlated subquery on a unique or partial index, so the plan cannot
+/// become a scan of all posts or a hash of all bans, whatever the statistics were when the
+/// connection first planned it (on a fresh database they say the tables are tiny).
 const ADMIT_AND_STORE_MANY: &str = "\
 WITH input AS ( \
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
@@ -26,10 +30,11 @@ WITH input AS ( \
     WITH ORDINALITY AS i(author_id, username, first_name, last_name, language_code, chat, msg, body, entities, \
                          rate_limited, max_pending, idx) \
 ), checked AS ( \
-  SELECT i.*, e.id AS existing, \
-         EXISTS (SELECT 1 FROM bans b WHERE b.user_id = i.author_id) AS banned, \
+  SELECT i.*, \
+         (SELECT e.id FROM posts e WHERE e.source_chat_id = i.chat AND e.source_message_id = i.msg) AS existing, \
+         coalesce((SELECT true FROM bans b WHERE b.user_id = i.author_id LIMIT 1), false) AS banned, \
          (SELECT count(*) FROM posts p WHERE p.author_id = i.author_id AND p.status = 'pending') AS pending \
-  FROM input i LEFT JOIN posts e ON e.source_chat_id = i.chat AND e.source_message_id = i.msg \
+  FROM input i \
 ), ranked AS ( \
   SELECT c.*, row_number() OVER (PARTITION BY c.author_id, (c.existing IS NULL AND NOT c.banned AND NOT c.rate_limited) \
                                  ORDER BY c.idx) AS nth \
