@@ -61,10 +61,13 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
 /// Intake first: while most intake slots are taken (a burst of submissions), the worker waits
 /// before leasing its next round — up to [`INTAKE_FIRST_MAX`], so cards and publications still
 /// move under a flood that never ends. Storing a submission and sending its receipt is what a
-/// user waits for; a card reaching the group a moment later costs nobody (and Telegram lets a
-/// bot post only about 20 messages a minute to a group anyway).
+/// user waits for; a card reaching the group a moment later costs nobody.
+///
+/// Only when sends are not paced: under Telegram's limits the limiter already puts the group
+/// first and the worker's share of the machine is small, while a group's sending allowance
+/// left unused during the burst cannot be caught up later (it is per minute).
 async fn yield_to_intake(services: &Services, cancel: &CancellationToken) {
-    if !services.intake_busy() {
+    if services.limiter.is_pacing() || !services.intake_busy() {
         return;
     }
     let started = tokio::time::Instant::now();
