@@ -47,10 +47,12 @@ pub struct Services {
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
-/// Submissions are written in batches by two connections whatever their number, so more
-/// handlers than connections make bigger batches rather than longer waits.
+/// Submissions are written in batches by two connections whatever their number. Measured on
+/// 2 cores (BENCHMARKS.md, row 3): 1× the pool starves the batches (1 400/s), 2× gives the
+/// best rate and latency (2 100–2 800/s, p99 29–37 ms), 3×–4× only lengthen the queue in
+/// front of the writers (p99 45–65 ms at the same rate).
 fn intake_slots(connections: u32) -> usize {
-    usize::try_from(connections.saturating_mul(4).clamp(8, 64)).unwrap_or(40)
+    usize::try_from(connections.saturating_mul(2).clamp(8, 64)).unwrap_or(40)
 }
 
 impl Services {

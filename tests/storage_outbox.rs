@@ -53,6 +53,9 @@ async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOption
     assert_eq!(baseline, 0, "nothing else may be connected to the test database");
 
     let store = PgStore::connect(&config.database).await.unwrap();
+    // A warm pool: connect opened every connection before any work arrived.
+    let warm: i64 = sqlx::query_scalar(OTHER_BACKENDS).fetch_one(&mut sampler).await.unwrap();
+    assert_eq!(warm, POOL, "connect opens the whole pool up front");
     let done = Arc::new(AtomicBool::new(false));
     let sampling = {
         let done = done.clone();

@@ -76,6 +76,9 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
+            // A warm pool: every connection is opened (and its backend forked) before the
+            // first update, not by the first burst, whose handlers would each wait for one.
+            .min_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(Some(Duration::from_mins(5)))
             .connect(url)
