@@ -257,7 +257,7 @@ async fn run_soak(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: 
         if ticks == secs / 2 {
             middle = serve.rss_kib();
         }
-        if ticks % 60 == 0 {
+        if ticks.is_multiple_of(60) {
             trend.push(serve.rss_kib() / 1024);
             println!("intake: soak at {ticks} s: RSS {}", mib(serve.rss_kib()));
         }
