@@ -75,14 +75,13 @@ async fn an_album_counts_every_item() {
 async fn a_caller_that_gives_up_uses_no_slot() {
     let limiter = Limiter::new(LIMITS);
     drop(limiter.acquire(ChatKey::Id(9), 1).await);
-    // The chat's next slot is a second and a bit away; this caller leaves before it.
+    // The chat's next slot is a second away; this caller leaves before it.
     let gave_up = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(9), 1)).await;
     assert!(gave_up.is_err());
     let start = Instant::now();
     drop(limiter.acquire(ChatKey::Id(9), 1).await);
     let waited = start.elapsed();
-    // The slot the caller gave up is the next one's (≈ 1.2 s after the first), not one after it.
-    assert!(waited < Duration::from_millis(1500), "the abandoned slot was reused, waited {waited:?}");
+    assert!(waited < Duration::from_secs(1), "the abandoned slot was reused, waited {waited:?}");
 }
 
 #[tokio::test(start_paused = true)]
