@@ -258,8 +258,9 @@ async fn run_soak(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: 
             middle = serve.rss_kib();
         }
         if ticks.is_multiple_of(60) {
-            trend.push(serve.rss_kib() / 1024);
-            println!("intake: soak at {ticks} s: RSS {}", mib(serve.rss_kib()));
+            let now = serve.rss_kib();
+            trend.push(now / 1024);
+            println!("intake: soak at {ticks} s: RSS {}", mib(now));
         }
         ticks += 1;
         for _ in 0..SOAK_PER_SEC {
