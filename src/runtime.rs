@@ -191,6 +191,7 @@ impl Runtime {
         };
         let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())
             .dependencies(teloxide::dptree::deps![services.clone()])
+            .distribution_function(bot::dispatch_key)
             .default_handler(|update| async move { tracing::debug!(update_id = update.id.0, "update ignored") })
             .error_handler(Arc::new(TracingErrors))
             .build();

@@ -25,6 +25,26 @@ pub enum BotError {
 /// What every handler returns.
 pub type HandlerResult = Result<(), BotError>;
 
+/// Dispatcher workers. teloxide's default keeps one worker per chat and drops idle ones only
+/// once there are more of them than were ever busy at once, so after a burst from N chats it
+/// keeps N workers for good, each with a queue block of 32 updates (≈ 62 KB): 2 000 chats left
+/// 140 MB behind (BENCHMARKS.md, row 4). Chats are hashed onto this many workers instead:
+/// one chat's updates are still handled in order, memory is bounded (≈ 8 MB at most), and
+/// a burst waits in Telegram's queue rather than ours. 128 is twice the most intake slots, so
+/// the slots stay busy; a chat whose receipt waits for its per-chat send limit delays only the
+/// chats that share its worker.
+pub const DISPATCH_WORKERS: u64 = 128;
+
+/// The worker for an update: the chat's id hashed (Fibonacci hashing, so ids that differ only
+/// in their high bits still spread) onto [`DISPATCH_WORKERS`]; `None` (teloxide's concurrent
+/// default worker) for updates without a chat.
+#[allow(clippy::cast_sign_loss)] // the id's bits are hashed, not its value
+pub fn dispatch_key(update: &Update) -> Option<u64> {
+    const SHIFT: u32 = 64 - DISPATCH_WORKERS.trailing_zeros();
+    let id = update.chat()?.id.0 as u64;
+    Some(id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> SHIFT)
+}
+
 /// The handler tree: private messages and edits (submissions, commands), callback queries
 /// (moderation buttons in the group, language choice in private chats).
 pub fn schema() -> UpdateHandler<BotError> {
@@ -35,4 +55,55 @@ pub fn schema() -> UpdateHandler<BotError> {
         .branch(Update::filter_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_message))
         .branch(Update::filter_edited_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_edit))
         .branch(Update::filter_callback_query().endpoint(group::on_callback))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const _: () = assert!(DISPATCH_WORKERS.is_power_of_two());
+
+    fn message_from(chat: i64) -> Update {
+        let chat_json = if chat > 0 {
+            serde_json::json!({"id": chat, "type": "private", "first_name": "A"})
+        } else {
+            serde_json::json!({"id": chat, "type": "supergroup", "title": "Mods"})
+        };
+        let message = serde_json::json!({
+            "message_id": 1, "date": 1_700_000_000, "text": "hi", "chat": chat_json,
+            "from": {"id": chat.abs(), "is_bot": false, "first_name": "A"}
+        });
+        // From text, as the Bot API delivers it (teloxide's `Update` does not read from a `Value`).
+        serde_json::from_str(&serde_json::json!({"update_id": 1, "message": message}).to_string()).unwrap()
+    }
+
+    #[test]
+    fn dispatch_keeps_a_chat_on_one_worker_and_spreads_chats_over_a_bounded_set() {
+        let mut load: HashMap<u64, u32> = HashMap::new();
+        // Consecutive ids (as the bench's users) and ids apart by a power of two.
+        let chats: Vec<i64> = (10_000..12_000).chain((1..=500).map(|i| i << 20)).collect();
+        for &chat in &chats {
+            let key = dispatch_key(&message_from(chat)).unwrap();
+            assert!(key < DISPATCH_WORKERS, "key {key} for chat {chat}");
+            assert_eq!(dispatch_key(&message_from(chat)), Some(key), "a chat always gets the same worker");
+            *load.entry(key).or_default() += 1;
+        }
+        assert_eq!(load.len() as u64, DISPATCH_WORKERS, "every worker gets chats");
+        let fair = chats.len() as u64 / DISPATCH_WORKERS;
+        let busiest = u64::from(*load.values().max().unwrap());
+        assert!(busiest <= fair * 2, "no worker takes more than twice its share: {busiest} vs {fair}");
+        assert!(dispatch_key(&message_from(-1_001_234_567_890)).is_some_and(|k| k < DISPATCH_WORKERS));
+    }
+
+    #[test]
+    fn updates_without_a_chat_go_to_the_concurrent_default_worker() {
+        let poll: Update = serde_json::from_str(
+            r#"{"update_id": 2, "poll_answer": {"poll_id": "p", "user": {"id": 5, "is_bot": false, "first_name": "A"}, "option_ids": [0]}}"#,
+        )
+        .unwrap();
+        assert!(!matches!(poll.kind, teloxide::types::UpdateKind::Error(_)), "{poll:?}");
+        assert_eq!(dispatch_key(&poll), None);
+    }
 }
