@@ -78,9 +78,12 @@ impl PgStore {
             .max_connections(config.max_connections)
             // A warm pool: every connection is opened (and its backend forked) before the
             // first update, not by the first burst, whose handlers would each wait for one.
+            // No idle timeout: with the pool kept full, it would only close idle connections
+            // and reopen them at once (cold backends) every few minutes of quiet; sqlx's
+            // 30-minute lifetime still renews them.
             .min_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
-            .idle_timeout(Some(Duration::from_mins(5)))
+            .idle_timeout(None)
             .connect(url)
             .await?;
         Ok(Self::from_pool(pool))
