@@ -32,6 +32,8 @@ command -v xauth >/dev/null 2>&1 || need+=(xauth)
 command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus)
 command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
 [ -x /usr/bin/convert ] || need+=(imagemagick)
+# The console's JavaScript tests (ui/test/) run with node's built-in test runner.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     say "installing: ${need[*]}"

@@ -2,7 +2,8 @@
 # `make test` after lint: the whole workspace's tests. The desktop console's window tests need
 # a display and a session bus, so everything runs inside a virtual X server (xvfb-run) and a
 # private D-Bus session (silences the tray's "no bus" warnings). tauri-driver, which the
-# WebDriver tests start, is installed with cargo when missing.
+# WebDriver tests start, is installed with cargo when missing. The UI's JavaScript tests run
+# first, with node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'test: %s\n' "$*" >&2; }
@@ -12,6 +13,22 @@ if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-d
   cargo install tauri-driver --locked --version '^2'
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
+
+# The console's JavaScript tests (ui/test/*.test.js, plain `node:test`), before the cargo suite
+# so the runner's summary stays the last line (CI reads it); a failure stops here. The UI is
+# copied beside a `{"type":"module"}` package.json: its files are ES modules, and Node before
+# 20.19/22.7 (Debian 12's apt nodejs is 18) reads a bare .js file as CommonJS.
+if ! command -v node >/dev/null 2>&1; then
+  say "node is missing (scripts/ensure-system.sh installs nodejs): the UI's JavaScript tests need it"; exit 1
+fi
+js_tmp=$(mktemp -d)
+trap 'rm -rf "$js_tmp"' EXIT
+cp -r ui "$js_tmp/ui"
+[ -e "$js_tmp/ui/package.json" ] || printf '{"type":"module"}\n' >"$js_tmp/ui/package.json"
+say "UI JavaScript tests (node $(node --version))"
+if ! node --test "$js_tmp"/ui/test/*.test.js; then
+  say "the UI's JavaScript tests failed (node --test ui/test/)"; exit 1
+fi
 
 if command -v cargo-nextest >/dev/null 2>&1; then
   run=(cargo nextest run --workspace --locked)
