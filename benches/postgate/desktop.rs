@@ -77,6 +77,7 @@ async fn measure(table: &mut Table) {
         Err(why) => return skip_both(table, &why),
     };
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[common::GROUP, common::CHANNEL]);
     let dir = tempfile::tempdir().unwrap();
     let (db_name, db_url) = common::fresh_database("desktop").await;
     let env = console_env(&db_url, &fake.base_url(), dir.path(), &db_name, &display.name);

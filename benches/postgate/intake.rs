@@ -84,6 +84,7 @@ async fn wait_stored(fake: &FakeTelegram, pool: &PgPool, expect: i64, deadline: 
 
 pub async fn run(table: &mut Table, burst: bool, soak: bool) {
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[common::GROUP, common::CHANNEL]);
     let logs = tempfile::tempdir().unwrap();
     let (db_name, db_url) = common::fresh_database("intake").await;
     let mut env = common::bot_env(&db_url, fake.url().as_str(), logs.path(), &db_name);

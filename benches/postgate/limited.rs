@@ -26,6 +26,7 @@ async fn scalar(pool: &PgPool, sql: &'static str) -> i64 {
 
 pub async fn run(table: &mut Table) {
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[common::GROUP, common::CHANNEL]);
     fake.enforce_limits(Some(LIMITS));
     let logs = tempfile::tempdir().unwrap();
     let (db_name, db_url) = common::fresh_database("limited").await;

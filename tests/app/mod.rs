@@ -61,6 +61,7 @@ impl App {
     /// Starts the bot with test settings, overridden by `extra`.
     pub async fn start(tag: &str, extra: &[(&str, &str)]) -> Self {
         let fake = FakeTelegram::start().await;
+        fake.add_chats(&[GROUP, CHANNEL]);
         let (db_name, db_url) = fresh_database(tag).await;
         let logs = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = [

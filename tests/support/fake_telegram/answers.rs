@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::json::{self as tg, set, set_text};
+use super::json::{self as tg, set};
 use super::state::{State, field_i64, field_json, field_str};
 
 /// Methods answered with plain `true`.
@@ -124,7 +124,9 @@ fn media_file_id(state: &mut State, kind: &str, media: Option<&Value>) -> String
         Some(id) if !id.starts_with("attach://") && !id.contains("://") => id.to_owned(),
         _ => {
             state.generated_files += 1;
-            format!("fake-{kind}-{}", state.generated_files)
+            let id = format!("fake-{kind}-{}", state.generated_files);
+            state.file_ids.insert(id.clone());
+            id
         }
     }
 }
@@ -136,6 +138,19 @@ fn apply_markup(message: &mut Value, body: &Value) {
         _ => {
             if let Some(obj) = message.as_object_mut() {
                 obj.remove("reply_markup");
+            }
+        }
+    }
+}
+
+/// The text (or caption) and entities of a message the bot sent, exactly as it sent them.
+fn set_sent_text(message: &mut Value, body: &Value, field: &str, entities: &str) {
+    set(message, field, field_str(body, field).unwrap_or_default());
+    match field_json(body, entities).filter(|e| e.as_array().is_some_and(|a| !a.is_empty())) {
+        Some(list) => set(message, entities, list),
+        None => {
+            if let Some(obj) = message.as_object_mut() {
+                obj.remove(entities);
             }
         }
     }
@@ -157,12 +172,12 @@ fn new_message(state: &mut State, bot_id: i64, chat_id: i64) -> Value {
 fn send(state: &mut State, bot_id: i64, body: &Value, kind: Option<&str>) -> Value {
     let mut message = new_message(state, bot_id, chat_id_of(body, "chat_id"));
     match kind {
-        None => set_text(&mut message, "text", &field_str(body, "text").unwrap_or_default()),
+        None => set_sent_text(&mut message, body, "text", "entities"),
         Some(kind) => {
             let file_id = media_file_id(state, kind, body.get(kind));
             tg::attach_media(&mut message, kind, &file_id, &format!("u-{file_id}"));
-            if let Some(caption) = field_str(body, "caption") {
-                set_text(&mut message, "caption", &caption);
+            if body.get("caption").is_some() {
+                set_sent_text(&mut message, body, "caption", "caption_entities");
             }
         }
     }
@@ -181,8 +196,8 @@ fn send_media_group(state: &mut State, bot_id: i64, body: &Value) -> Value {
         let file_id = media_file_id(state, kind, item.get("media"));
         let mut message = new_message(state, bot_id, chat_id);
         tg::attach_media(&mut message, kind, &file_id, &format!("u-{file_id}"));
-        if let Some(caption) = field_str(item, "caption") {
-            set_text(&mut message, "caption", &caption);
+        if item.get("caption").is_some() {
+            set_sent_text(&mut message, item, "caption", "caption_entities");
         }
         set(&mut message, "media_group_id", group.as_str());
         messages.push(store(state, message));
@@ -225,8 +240,8 @@ fn edit(state: &mut State, bot_id: i64, method: &str, body: &Value) -> Value {
         stand_in
     });
     match method {
-        "editmessagetext" => set_text(&mut message, "text", &field_str(body, "text").unwrap_or_default()),
-        "editmessagecaption" => set_text(&mut message, "caption", &field_str(body, "caption").unwrap_or_default()),
+        "editmessagetext" => set_sent_text(&mut message, body, "text", "entities"),
+        "editmessagecaption" => set_sent_text(&mut message, body, "caption", "caption_entities"),
         "editmessagemedia" => {
             let media = field_json(body, "media").unwrap_or(Value::Null);
             let kind = media.get("type").and_then(Value::as_str).unwrap_or("photo").to_owned();
@@ -237,8 +252,8 @@ fn edit(state: &mut State, bot_id: i64, method: &str, body: &Value) -> Value {
             }
             let file_id = media_file_id(state, &kind, media.get("media"));
             tg::attach_media(&mut message, &kind, &file_id, &format!("u-{file_id}"));
-            if let Some(caption) = field_str(&media, "caption") {
-                set_text(&mut message, "caption", &caption);
+            if media.get("caption").is_some() {
+                set_sent_text(&mut message, &media, "caption", "caption_entities");
             }
         }
         _ => {}

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::answers;
 use super::multipart;
 use super::state::{Call, Fault, HANG_FOR, Inner, UploadedFile, normalize};
+use super::strict;
 use super::updates;
 
 /// Largest request body accepted (uploads included).
@@ -67,6 +68,9 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         let file_path = rest.join("/");
         let bytes = {
             let mut state = inner.lock();
+            if token.strip_prefix("bot") != Some(state.token.as_str()) {
+                return error(StatusCode::NOT_FOUND, "Not Found");
+            }
             state.calls.push(Call {
                 method: "download".into(),
                 body: json!({ "file_path": file_path }),
@@ -98,6 +102,9 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let fault = {
         let mut state = inner.lock();
         state.calls.push(Call { method: method.clone(), body: body.clone(), files, at });
+        if token != state.token {
+            return error(StatusCode::UNAUTHORIZED, strict::UNAUTHORIZED);
+        }
         let chat = answers::chat_id_of(&body, "chat_id");
         match state.limits.check(&method, &body, chat, Instant::now()) {
             Some(secs) => Some(Fault::RetryAfter(secs)),
@@ -109,9 +116,18 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     }
 
     if method == "getupdates" {
-        return axum::Json(updates::get_updates(&inner, &body).await).into_response();
+        return match updates::get_updates(&inner, &body).await {
+            Some(answer) => axum::Json(answer).into_response(),
+            None => error(StatusCode::CONFLICT, strict::CONFLICT),
+        };
     }
-    let result = answers::answer(&mut inner.lock(), bot_id, &method, &body);
+    let result = {
+        let mut state = inner.lock();
+        if let Err(description) = strict::check(&mut state, &method, &body) {
+            return error(StatusCode::BAD_REQUEST, description);
+        }
+        answers::answer(&mut state, bot_id, &method, &body)
+    };
     match result {
         Some(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found: method not found"),

@@ -1,5 +1,6 @@
 //! Telegram's sending limits, enforced by the fake when asked ([`super::FakeTelegram::enforce_limits`]):
 //! messages over the overall, per-private-chat or per-group rate get HTTP 429, as Telegram does.
+//! Every sending and editing method counts, and callback answers count against the overall rate.
 //! Windows are shortened by 10% so jitter between a client's slot and the request's arrival
 //! (tens of milliseconds on a loaded machine) is not counted as a breach (Telegram's own limits
 //! are approximate too).
@@ -44,7 +45,8 @@ const SLACK: f64 = 0.90;
 fn weight(method: &str, body: &Value) -> Option<u32> {
     match method {
         "sendmessage" | "sendphoto" | "sendvideo" | "sendanimation" | "senddocument" | "sendaudio" | "sendvoice"
-        | "copymessage" | "forwardmessage" => Some(1),
+        | "copymessage" | "forwardmessage" | "editmessagetext" | "editmessagecaption" | "editmessagereplymarkup"
+        | "editmessagemedia" | "answercallbackquery" => Some(1),
         "sendmediagroup" => Some(match body.get("media") {
             Some(Value::Array(items)) => u32::try_from(items.len()).unwrap_or(1),
             Some(Value::String(s)) => {
@@ -79,7 +81,10 @@ impl Enforcer {
         } else {
             (Duration::from_mins(1), limits.group_per_min, 3)
         };
-        let in_chat = count_since(self.chats.entry(chat).or_default(), window(chat_window));
+        // A callback answer has no chat: it counts against the overall rate only.
+        let chat_scoped = method != "answercallbackquery";
+        let in_chat =
+            if chat_scoped { count_since(self.chats.entry(chat).or_default(), window(chat_window)) } else { 0 };
         let w = weight as usize;
         if overall + w > limits.per_sec as usize || in_chat + w > chat_max.max(weight) as usize {
             eprintln!(
@@ -90,7 +95,9 @@ impl Enforcer {
         }
         for _ in 0..weight {
             self.overall.push_back(now);
-            self.chats.entry(chat).or_default().push_back(now);
+            if chat_scoped {
+                self.chats.entry(chat).or_default().push_back(now);
+            }
         }
         self.stats.accepted += u64::from(weight);
         self.stats.first.get_or_insert(now);

@@ -14,6 +14,7 @@ pub mod json;
 mod limits;
 mod multipart;
 mod state;
+pub mod strict;
 pub mod updates;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -195,6 +196,28 @@ impl FakeTelegram {
         self.inner.lock().admins = user_ids.to_vec();
     }
 
+    /// Accepts only `token` from now on (default [`TEST_TOKEN`]); requests with another get 401.
+    pub fn set_token(&self, token: &str) {
+        self.inner.lock().token = token.to_owned();
+    }
+
+    /// A chat the bot may write to (a group, a channel, a user who never wrote in a pushed
+    /// update). Sending to or editing in any other chat answers 400 "chat not found".
+    pub fn add_chat(&self, chat_id: i64) {
+        self.inner.lock().chats.insert(chat_id);
+    }
+
+    /// [`FakeTelegram::add_chat`] for several chats.
+    pub fn add_chats(&self, chat_ids: &[i64]) {
+        self.inner.lock().chats.extend(chat_ids);
+    }
+
+    /// A file id the bot may send (besides those in pushed updates, given to `set_file`, or
+    /// generated for uploads); any other answers 400 "wrong file identifier".
+    pub fn add_file(&self, file_id: &str) {
+        self.inner.lock().file_ids.insert(file_id.to_owned());
+    }
+
     /// Bytes served at `GET /file/bot<token>/<file_path>` (see [`file_path_for`]).
     pub fn set_file_bytes(&self, file_path: &str, bytes: Vec<u8>) {
         self.inner.lock().files.insert(file_path.to_owned(), bytes);
@@ -202,6 +225,7 @@ impl FakeTelegram {
 
     /// Bytes for a file id: `getFile` reports their size and the download serves them.
     pub fn set_file(&self, file_id: &str, bytes: Vec<u8>) {
+        self.add_file(file_id);
         self.set_file_bytes(&file_path_for(file_id), bytes);
     }
 

@@ -164,20 +164,31 @@ pub fn callback_query(from_user_id: i64, data: &str, chat_id: i64, message_id: i
 
 /// `getUpdates`: confirms by `offset`, returns up to `limit` queued updates, and when there are
 /// none waits for a push up to `timeout` seconds (capped at [`LONG_POLL_CAP`]) or shutdown.
-pub async fn get_updates(inner: &Inner, body: &Value) -> Value {
+/// `None` when a newer `getUpdates` arrived meanwhile: Telegram ends the older of two pollers
+/// with 409 Conflict.
+pub async fn get_updates(inner: &Inner, body: &Value) -> Option<Value> {
     let offset = field_i64(body, "offset");
     let limit = usize::try_from(field_i64(body, "limit").unwrap_or(100).clamp(1, 100)).unwrap_or(100);
     let wait = Duration::from_secs(u64::try_from(field_i64(body, "timeout").unwrap_or(0)).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + wait.min(LONG_POLL_CAP);
-    if let Some(offset) = offset {
-        inner.lock().confirm(offset);
-    }
+    let generation = {
+        let mut state = inner.lock();
+        state.poll_generation += 1;
+        if let Some(offset) = offset {
+            state.confirm(offset);
+        }
+        state.poll_generation
+    };
+    inner.updates_changed.notify_waiters();
     loop {
         let notified = inner.updates_changed.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let batch: Vec<Value> = {
             let state = inner.lock();
+            if state.poll_generation != generation {
+                return None;
+            }
             match offset {
                 // Negative offset: the last |offset| updates, nothing confirmed.
                 Some(o) if o < 0 => {
@@ -188,12 +199,12 @@ pub async fn get_updates(inner: &Inner, body: &Value) -> Value {
             }
         };
         if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
-            return json!({"ok": true, "result": batch});
+            return Some(json!({"ok": true, "result": batch}));
         }
         tokio::select! {
             () = &mut notified => {}
             () = tokio::time::sleep_until(deadline) => {}
-            () = inner.cancel.cancelled() => return json!({"ok": true, "result": []}),
+            () = inner.cancel.cancelled() => return Some(json!({"ok": true, "result": []})),
         }
     }
 }
