@@ -35,6 +35,8 @@ pub enum ChatKey {
     Id(i64),
     /// A public channel addressed by `@username`.
     Channel(String),
+    /// A call tied to no chat (a callback answer): counts against the overall rate only.
+    Unscoped,
 }
 
 impl ChatKey {
@@ -231,7 +233,11 @@ impl Shared {
             // A caller that gave up (its future was dropped) uses no slot.
             let granted = SendPermit { permit: Some(permit), scheduler: Some(Arc::clone(self)) };
             if waiter.grant.send(granted).is_ok() {
-                let per_chat = if private { self.private_chat } else { self.group };
+                let per_chat = match key {
+                    ChatKey::Unscoped => Duration::ZERO,
+                    _ if private => self.private_chat,
+                    _ => self.group,
+                };
                 chat.next_free = Some(next_slot(chat.next_free, now, per_chat, waiter.weight));
                 state.next_overall = Some(next_slot(state.next_overall, now, self.overall, waiter.weight));
             }

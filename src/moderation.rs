@@ -3,12 +3,32 @@
 
 use tracing::instrument;
 
+use crate::domain::text::{TextSlot, TextTooLong, check_fits};
 use crate::services::Services;
-use crate::store::{BanRequest, DecideOutcome, Decision, StoreError};
+use crate::store::{BanRequest, DecideOutcome, Decision, DecisionKind, StoreError};
+
+/// Why a decision was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModerationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An edited text Telegram would refuse to publish.
+    #[error("edited text refused: {0}")]
+    TextTooLong(#[from] TextTooLong),
+}
 
 /// Decides a post (one transaction: status, log row, outbox) and wakes the outbox worker.
+/// An edited text must fit where it will be published (a message, or the caption of the
+/// post's media): Telegram would refuse it at publishing time, after the decision was taken.
 #[instrument(skip_all, fields(post_id = decision.post_id.0, moderator_id = decision.moderator.0, source = decision.source.as_str()))]
-pub async fn decide(services: &Services, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+pub async fn decide(services: &Services, decision: &Decision) -> Result<DecideOutcome, ModerationError> {
+    if let DecisionKind::Approve { edited_body: Some(body) } = &decision.kind {
+        let Some(post) = services.store.post(decision.post_id).await? else { return Ok(DecideOutcome::NotFound) };
+        if let Err(e) = check_fits(body, TextSlot::for_media_count(post.media.len())) {
+            tracing::info!(length = e.length, limit = e.limit, "edited text too long; decision refused");
+            return Err(e.into());
+        }
+    }
     let outcome = services.store.decide(decision).await?;
     match &outcome {
         DecideOutcome::Decided { post } => {
@@ -26,4 +46,21 @@ pub async fn ban(services: &Services, ban: &BanRequest) -> Result<(), StoreError
     services.store.ban(ban).await?;
     tracing::info!("author banned");
     Ok(())
+}
+
+/// Sends a post's failed card to the moderation group again (with a log row) and wakes the
+/// outbox worker; `false` when the post's card had not failed.
+#[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0, source = source.as_str()))]
+pub async fn retry_card(
+    services: &Services,
+    id: crate::domain::PostId,
+    moderator: crate::domain::UserId,
+    source: crate::domain::ActionSource,
+) -> Result<bool, StoreError> {
+    let queued = services.store.retry_card(id, moderator, source).await?;
+    if queued {
+        tracing::info!("failed card queued again");
+        services.outbox_wake.notify_one();
+    }
+    Ok(queued)
 }

@@ -91,6 +91,23 @@ where
     .await
 }
 
+/// [`send_limited`] for a call tied to no chat (a callback answer): it waits for the overall
+/// rate only.
+pub async fn call_limited<T, F, Fut>(limiter: &Limiter, what: &'static str, mut call: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    with_flood_retry(what, || {
+        let request = call();
+        async move {
+            let _sending = limiter.acquire(ChatKey::Unscoped, 1).await;
+            request.await
+        }
+    })
+    .await
+}
+
 /// The limiter's view of a recipient.
 pub fn chat_key(chat: &Recipient) -> ChatKey {
     match chat {

@@ -59,6 +59,7 @@ card-decided-approved = ✅ Approved by { $moderator }, { $time }
 card-decided-rejected = ❌ Rejected by { $moderator }, { $time }. Reason: { $reason }
 card-decided-banned = 🚫 Author banned by { $moderator }, { $time }
 card-publish-failed = ⚠️ Publishing failed: { $error }
+card-cut = ✂️ Cut to fit Telegram: { $shown } of { $total } characters shown. The whole text is in the console.
 button-approve = ✅ Approve
 button-reject = ❌ Reject
 button-ban = 🚫 Ban author

@@ -63,6 +63,7 @@ card-decided-approved = ✅ Одобрено: { $moderator }, { $time }
 card-decided-rejected = ❌ Отклонено: { $moderator }, { $time }. Причина: { $reason }
 card-decided-banned = 🚫 Автор заблокирован: { $moderator }, { $time }
 card-publish-failed = ⚠️ Не удалось опубликовать: { $error }
+card-cut = ✂️ Текст обрезан под лимит Telegram: показано { $shown } из { $total } знаков. Полностью — в консоли.
 button-approve = ✅ Одобрить
 button-reject = ❌ Отклонить
 button-ban = 🚫 Заблокировать автора

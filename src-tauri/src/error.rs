@@ -70,6 +70,15 @@ impl From<StoreError> for CommandError {
     }
 }
 
+impl From<postgate::moderation::ModerationError> for CommandError {
+    fn from(e: postgate::moderation::ModerationError) -> Self {
+        match e {
+            postgate::moderation::ModerationError::Store(e) => e.into(),
+            too_long @ postgate::moderation::ModerationError::TextTooLong(_) => Self::invalid(too_long.to_string()),
+        }
+    }
+}
+
 impl From<postgate::domain::RejectReasonError> for CommandError {
     fn from(e: postgate::domain::RejectReasonError) -> Self {
         Self::invalid(format!("reason: {e}"))

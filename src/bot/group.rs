@@ -15,10 +15,10 @@ use crate::domain::{ActionSource, PostId, RejectReason, UserId};
 use crate::i18n::{AVAILABLE, text};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
-use crate::telegram::with_flood_retry;
+use crate::telegram::{call_limited, send_limited, with_flood_retry};
 
-async fn answer(bot: &Bot, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
-    with_flood_retry("answerCallbackQuery", || {
+async fn answer(bot: &Bot, services: &Services, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
+    call_limited(&services.limiter, "answerCallbackQuery", || {
         bot.answer_callback_query(q.id.clone()).text(message.clone()).show_alert(alert).send()
     })
     .await?;
@@ -30,18 +30,18 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     let group_locale = services.i18n.default_locale();
     let Some(action) = q.data.as_deref().and_then(Action::parse) else {
         tracing::warn!("unknown or malformed callback data");
-        return answer(&bot, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
+        return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
     if let Action::Language(locale) = action {
         return choose_language(&bot, &q, &services, &locale).await;
     }
     let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
-        return answer(&bot, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
+        return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
     let in_group = card.chat.id.0 == services.config.telegram.moderation_group_id;
     if !in_group || !is_moderator(&bot, &services, user_id(&q.from)).await {
         tracing::warn!(in_group, "moderation button pressed by a non-moderator; nothing changed");
-        return answer(&bot, &q, services.i18n.t(group_locale, "not-a-moderator"), true).await;
+        return answer(&bot, &services, &q, services.i18n.t(group_locale, "not-a-moderator"), true).await;
     }
     let moderator = user_id(&q.from);
     let profile = ModeratorProfile {
@@ -88,7 +88,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
             services.i18n.t(group_locale, "try-later")
         }
     };
-    answer(&bot, &q, message, false).await
+    answer(&bot, &services, &q, message, false).await
 }
 
 async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
@@ -108,19 +108,24 @@ async fn switch_keyboard(
     let locale = services.i18n.default_locale();
     let post = match services.store.post(id).await {
         Ok(Some(p)) => p,
-        Ok(None) => return answer(bot, q, services.i18n.t(locale, "callback-invalid"), true).await,
-        Err(_) => return answer(bot, q, services.i18n.t(locale, "try-later"), true).await,
+        Ok(None) => return answer(bot, services, q, services.i18n.t(locale, "callback-invalid"), true).await,
+        Err(_) => return answer(bot, services, q, services.i18n.t(locale, "try-later"), true).await,
     };
     let keyboard = if reasons && post.status.is_awaiting_decision() {
         reasons_keyboard(&services.i18n, locale, &post)
     } else {
         card_keyboard(&services.i18n, locale, &post)
     };
-    with_flood_retry("editMessageReplyMarkup", || {
+    let edited = send_limited(&services.limiter, &card.chat.id.into(), 1, "editMessageReplyMarkup", || {
         bot.edit_message_reply_markup(card.chat.id, card.id).reply_markup(keyboard.clone()).send()
     })
-    .await?;
-    with_flood_retry("answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
+    .await;
+    // The keyboard may already be the one asked for (a double press): the press is still answered.
+    match edited {
+        Ok(_) | Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
     Ok(())
 }
 
@@ -164,9 +169,12 @@ async fn choose_language(bot: &Bot, q: &CallbackQuery, services: &Services, loca
     let current = locale_for(services, author.id, q.from.language_code.as_deref()).await;
     let message =
         if saved.is_ok() { services.i18n.t(locale, "language-set") } else { services.i18n.t(current, "try-later") };
-    answer(bot, q, message.clone(), false).await?;
+    answer(bot, services, q, message.clone(), false).await?;
     if let (Ok(()), Some(MaybeInaccessibleMessage::Regular(m))) = (saved, q.message.as_ref()) {
-        with_flood_retry("editMessageText", || bot.edit_message_text(m.chat.id, m.id, message.clone()).send()).await?;
+        send_limited(&services.limiter, &m.chat.id.into(), 1, "editMessageText", || {
+            bot.edit_message_text(m.chat.id, m.id, message.clone()).send()
+        })
+        .await?;
     }
     Ok(())
 }

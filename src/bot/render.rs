@@ -10,19 +10,12 @@ use teloxide::types::{
 use teloxide::{Bot, RequestError};
 
 use super::callback::Action;
+use crate::domain::text::{MAX_TEXT, prefix_utf16, utf16_len};
 use crate::domain::{MediaKind, PostStatus, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
 use crate::telegram::send_limited;
-
-/// Telegram's limit for message text, and the share of it a card gives to the post's body.
-const CARD_BODY_CHARS: usize = 3000;
-
-/// Cuts `s` to `max` characters, marking the cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_owned() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
-}
 
 /// The localized text of a stored reason.
 pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {
@@ -69,10 +62,8 @@ pub fn card_text(
         let kinds: Vec<&str> = post.media.iter().map(|m| m.kind.as_str()).collect();
         lines.push(format!("📎 {}", kinds.join(", ")));
     }
-    if !post.body.is_empty() {
-        lines.push(String::new());
-        lines.push(truncate(&post.body, CARD_BODY_CHARS));
-    }
+    let head = lines.join("\n");
+    let mut lines = Vec::new();
     let moderator = text(decider.map_or_else(|| "?".to_owned(), |d| d.name.clone()));
     let time = text(post.decided_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default());
     let verdict = match post.status {
@@ -97,7 +88,28 @@ pub fn card_text(
         let error = post.publish_error.clone().unwrap_or_default();
         lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
     }
-    lines.join("\n")
+    let tail: String = lines.iter().map(|l| format!("\n{l}")).collect();
+    fit_card(i18n, locale, &head, &post.body, &tail)
+}
+
+/// Head, body and tail of a card within Telegram's 4,096 UTF-16 units: a body that does not
+/// fit is cut at a character boundary, and a line says how much of it is shown.
+fn fit_card(i18n: &I18n, locale: &str, head: &str, body: &str, tail: &str) -> String {
+    if body.is_empty() {
+        return format!("{head}{tail}");
+    }
+    let whole = format!("{head}\n\n{body}{tail}");
+    if utf16_len(&whole) <= MAX_TEXT {
+        return whole;
+    }
+    let total = body.chars().count();
+    let count = |n: usize| num(i64::try_from(n).unwrap_or(i64::MAX));
+    let cut_line = |shown: usize| i18n.t_args(locale, "card-cut", &[("shown", count(shown)), ("total", count(total))]);
+    // Measured with the widest number the line can hold, so the real line is never longer.
+    let frame = utf16_len(head) + utf16_len(&cut_line(total)) + utf16_len(tail) + "\n\n…\n\n".len();
+    let shown_body = prefix_utf16(body, MAX_TEXT.saturating_sub(frame));
+    let card = format!("{head}\n\n{shown_body}…\n\n{}{tail}", cut_line(shown_body.chars().count()));
+    prefix_utf16(&card, MAX_TEXT).to_owned()
 }
 
 fn button(i18n: &I18n, locale: &str, key: &str, action: &Action) -> InlineKeyboardButton {
@@ -161,46 +173,69 @@ fn album_item(m: &MediaRecord, caption: Option<(&str, &[MessageEntity])>) -> Inp
     }
 }
 
-/// Sends a post's content to a chat: text, one media item with its caption, or an album.
-/// Returns the ids of the messages sent, first first.
-pub async fn send_content(
-    bot: &Bot,
-    limiter: &Limiter,
-    chat: Recipient,
-    post: &PostRecord,
-) -> Result<Vec<MessageId>, RequestError> {
+/// One message of a post's content: the whole album, the text, or one media item (with the
+/// post's caption on the first). Posts whose media Telegram cannot group are several parts.
+pub enum ContentPart<'a> {
+    Album(Vec<InputMedia>),
+    Text(&'a str, Vec<MessageEntity>),
+    Media(&'a MediaRecord, String, Vec<MessageEntity>),
+}
+
+/// The messages that make up a post's content, in the order they are sent.
+pub fn content_parts(post: &PostRecord) -> Vec<ContentPart<'_>> {
     let entities = stored_entities(post);
     let body = post.body.as_str();
     let kinds: Vec<MediaKind> = post.media.iter().map(|m| m.kind).collect();
     if MediaKind::valid_album(&kinds) {
-        let items: Vec<InputMedia> = post
+        let items = post
             .media
             .iter()
             .enumerate()
             .map(|(i, m)| album_item(m, (i == 0).then_some((body, entities.as_slice()))))
             .collect();
-        let weight = u32::try_from(items.len()).unwrap_or(u32::MAX);
-        let sent = send_limited(limiter, &chat, weight, "sendMediaGroup", || {
-            bot.send_media_group(chat.clone(), items.clone()).send()
-        })
-        .await?;
-        return Ok(sent.iter().map(|m| m.id).collect());
+        return vec![ContentPart::Album(items)];
     }
     if post.media.is_empty() {
-        let sent = send_limited(limiter, &chat, 1, "sendMessage", || {
-            bot.send_message(chat.clone(), body).entities(entities.clone()).send()
-        })
-        .await?;
-        return Ok(vec![sent.id]);
+        return vec![ContentPart::Text(body, entities)];
     }
     // One item, or items Telegram cannot group: each on its own, the caption on the first.
-    let mut ids = Vec::with_capacity(post.media.len());
-    for (i, m) in post.media.iter().enumerate() {
-        let (caption, ents) = if i == 0 { (body.to_owned(), entities.clone()) } else { (String::new(), Vec::new()) };
-        let id = send_one(bot, limiter, chat.clone(), m, caption, ents).await?;
-        ids.push(id);
+    let mut first = Some((body.to_owned(), entities));
+    post.media
+        .iter()
+        .map(|m| {
+            let (caption, ents) = first.take().unwrap_or_default();
+            ContentPart::Media(m, caption, ents)
+        })
+        .collect()
+}
+
+/// Sends one part to a chat; returns the ids of the messages sent, first first.
+pub async fn send_part(
+    bot: &Bot,
+    limiter: &Limiter,
+    chat: &Recipient,
+    part: &ContentPart<'_>,
+) -> Result<Vec<MessageId>, RequestError> {
+    match part {
+        ContentPart::Album(items) => {
+            let weight = u32::try_from(items.len()).unwrap_or(u32::MAX);
+            let sent = send_limited(limiter, chat, weight, "sendMediaGroup", || {
+                bot.send_media_group(chat.clone(), items.clone()).send()
+            })
+            .await?;
+            Ok(sent.iter().map(|m| m.id).collect())
+        }
+        ContentPart::Text(body, entities) => {
+            let sent = send_limited(limiter, chat, 1, "sendMessage", || {
+                bot.send_message(chat.clone(), *body).entities(entities.clone()).send()
+            })
+            .await?;
+            Ok(vec![sent.id])
+        }
+        ContentPart::Media(m, caption, entities) => {
+            Ok(vec![send_one(bot, limiter, chat.clone(), m, caption.clone(), entities.clone()).await?])
+        }
     }
-    Ok(ids)
 }
 
 async fn send_one(

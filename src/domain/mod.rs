@@ -5,6 +5,7 @@ mod ids;
 mod media;
 mod moderation;
 mod status;
+pub mod text;
 
 pub use ids::{PostId, UserId};
 pub use media::{MediaKind, MediaKindError};

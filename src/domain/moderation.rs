@@ -16,6 +16,10 @@ pub enum ModerationAction {
     RetryPublish,
     Published,
     PublishFailed,
+    /// Telegram refused a post's card for good.
+    CardFailed,
+    /// A moderator sent a failed card again.
+    RetryCard,
 }
 
 impl ModerationAction {
@@ -29,6 +33,8 @@ impl ModerationAction {
             Self::RetryPublish => "retry_publish",
             Self::Published => "published",
             Self::PublishFailed => "publish_failed",
+            Self::CardFailed => "card_failed",
+            Self::RetryCard => "retry_card",
         }
     }
 }

@@ -96,6 +96,18 @@ pub trait Store: Send + Sync + 'static {
     async fn lease_outbox(&self, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError>;
     /// Completes a job and applies its result to the post, in one transaction.
     async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError>;
+    /// Records which parts of a multi-message job were sent (their message ids, first first),
+    /// durably, so an attempt after a failure or a crash resumes after them instead of sending
+    /// them again ([`OutboxJob::sent_parts`]).
+    async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError>;
+    /// Sends a post's failed card again: clears the error and queues a new announcement, with a
+    /// log row. `false` when the post does not exist or its card did not fail.
+    async fn retry_card(
+        &self,
+        id: PostId,
+        moderator: UserId,
+        source: crate::domain::ActionSource,
+    ) -> Result<bool, StoreError>;
     /// Reschedules a job after a failure.
     async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError>;
     /// Jobs not yet done.

@@ -170,6 +170,8 @@ pub struct PostRecord {
     pub updated_at: DateTime<Utc>,
     /// An earlier post with the same media file (by SHA-256), if any.
     pub duplicate_of: Option<PostId>,
+    /// Why Telegram refused the post's card for good (the console can send it again).
+    pub card_error: Option<String>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -352,6 +354,21 @@ pub struct OutboxJob {
     pub created_at: DateTime<Utc>,
 }
 
+impl OutboxJob {
+    /// Message ids of the parts an earlier attempt already sent (see
+    /// [`super::Store::record_outbox_progress`]), first part first.
+    pub fn sent_parts(&self) -> Vec<i32> {
+        self.payload
+            .get(SENT_PARTS)
+            .and_then(serde_json::Value::as_array)
+            .map(|ids| ids.iter().filter_map(|id| id.as_i64().and_then(|id| i32::try_from(id).ok())).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The payload key under which a job's progress is kept.
+pub const SENT_PARTS: &str = "sent_parts";
+
 /// The result of a finished job, applied to the post in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxResult {
@@ -361,6 +378,9 @@ pub enum OutboxResult {
     PublishFailed { error: String },
     /// The card reached the moderation group as this message (kept for later edits).
     Announced { card_message_id: i32 },
+    /// Telegram refused the card for good: the error is kept on the post, which the console
+    /// shows as "card failed" with a way to send it again.
+    CardFailed { error: String },
     /// Nothing to apply (notifications, card updates).
     Done,
 }

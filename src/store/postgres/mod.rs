@@ -220,6 +220,14 @@ impl Store for PgStore {
         outbox::complete(&self.pool, &self.completer, job, result).await
     }
 
+    async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
+        outbox::record_progress(&self.pool, job, sent).await
+    }
+
+    async fn retry_card(&self, id: PostId, moderator: UserId, source: ActionSource) -> Result<bool, StoreError> {
+        outbox::retry_card(&self.pool, id, moderator, source).await
+    }
+
     async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
         outbox::retry(&self.pool, job, error, delay_secs).await
     }

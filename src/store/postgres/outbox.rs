@@ -8,8 +8,8 @@ use tracing::instrument;
 use super::batch::{GroupCommit, GroupWrite};
 use super::decide::{enqueue, log_action};
 use super::rows::notify;
-use crate::domain::{ActionSource, ModerationAction, PostId};
-use crate::store::{OutboxJob, OutboxKind, OutboxResult, StoreError};
+use crate::domain::{ActionSource, ModerationAction, PostId, UserId};
+use crate::store::{OutboxJob, OutboxKind, OutboxResult, SENT_PARTS, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct JobRow {
@@ -82,7 +82,7 @@ WITH input AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS i(job_id, card) 
                WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL), \
 done AS (UPDATE outbox o SET done_at = now(), last_error = NULL FROM input i \
          WHERE o.id = i.job_id AND o.done_at IS NULL RETURNING o.post_id, i.card) \
-UPDATE posts p SET moderation_message_id = d.card, updated_at = now() \
+UPDATE posts p SET moderation_message_id = d.card, card_error = NULL, updated_at = now() \
 FROM done d WHERE d.card IS NOT NULL AND p.id = d.post_id";
 
 impl GroupWrite for Completions {
@@ -115,6 +115,7 @@ pub async fn complete(
         OutboxResult::Published { .. } | OutboxResult::PublishFailed { .. } => {
             return complete_publication(pool, job, result).await;
         }
+        OutboxResult::CardFailed { error } => return complete_card_failure(pool, job, error).await,
     };
     completer.write(pool, (job.id, card)).await
 }
@@ -177,12 +178,73 @@ async fn complete_publication(pool: &PgPool, job: &OutboxJob, result: &OutboxRes
                 .await?;
                 enqueue(&mut tx, post, &[OutboxKind::UpdateCard]).await?;
             }
-            OutboxResult::Announced { .. } | OutboxResult::Done => {}
+            OutboxResult::Announced { .. } | OutboxResult::CardFailed { .. } | OutboxResult::Done => {}
         }
         notify(&mut *tx, "post_published_state", Some(post)).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A card refused for good: the job is done, the post keeps the error (with a log row), and
+/// consoles hear of it.
+async fn complete_card_failure(pool: &PgPool, job: &OutboxJob, error: &str) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE outbox SET done_at = now(), last_error = $2 WHERE id = $1 AND done_at IS NULL")
+        .bind(job.id)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(post) = job.post_id {
+        sqlx::query("UPDATE posts SET card_error = $2, updated_at = now() WHERE id = $1")
+            .bind(post.0)
+            .bind(error)
+            .execute(&mut *tx)
+            .await?;
+        let action = ModerationAction::CardFailed;
+        log_action(&mut tx, Some(post), None, None, action, ActionSource::System, Some(error), serde_json::json!({}))
+            .await?;
+        notify(&mut *tx, "card_failed", Some(post)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Committed synchronously: progress a crash forgot would send its parts twice.
+#[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), parts = sent.len()), err)]
+pub async fn record_progress(pool: &PgPool, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET payload = payload || jsonb_build_object($2::text, $3::int[]) WHERE id = $1")
+        .bind(job.id)
+        .bind(SENT_PARTS)
+        .bind(sent)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0), err)]
+pub async fn retry_card(
+    pool: &PgPool,
+    id: PostId,
+    moderator: UserId,
+    source: ActionSource,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let cleared =
+        sqlx::query("UPDATE posts SET card_error = NULL, updated_at = now() WHERE id = $1 AND card_error IS NOT NULL")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if cleared == 0 {
+        return Ok(false);
+    }
+    enqueue(&mut tx, id, &[OutboxKind::Announce]).await?;
+    let action = ModerationAction::RetryCard;
+    log_action(&mut tx, Some(id), None, Some(moderator), action, source, None, serde_json::json!({})).await?;
+    notify(&mut *tx, "card_retry", Some(id)).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0)), err)]

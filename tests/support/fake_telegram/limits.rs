@@ -44,9 +44,20 @@ const SLACK: f64 = 0.90;
 /// Messages a sending method carries, or `None` for methods that are not limited.
 fn weight(method: &str, body: &Value) -> Option<u32> {
     match method {
-        "sendmessage" | "sendphoto" | "sendvideo" | "sendanimation" | "senddocument" | "sendaudio" | "sendvoice"
-        | "copymessage" | "forwardmessage" | "editmessagetext" | "editmessagecaption" | "editmessagereplymarkup"
-        | "editmessagemedia" | "answercallbackquery" => Some(1),
+        "sendmessage"
+        | "sendphoto"
+        | "sendvideo"
+        | "sendanimation"
+        | "senddocument"
+        | "sendaudio"
+        | "sendvoice"
+        | "copymessage"
+        | "forwardmessage"
+        | "editmessagetext"
+        | "editmessagecaption"
+        | "editmessagereplymarkup"
+        | "editmessagemedia"
+        | "answercallbackquery" => Some(1),
         "sendmediagroup" => Some(match body.get("media") {
             Some(Value::Array(items)) => u32::try_from(items.len()).unwrap_or(1),
             Some(Value::String(s)) => {

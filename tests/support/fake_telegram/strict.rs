@@ -209,8 +209,8 @@ fn unchanged(current: &Value, body: &Value, field: &str, entities: &str) -> Resu
         return Ok(());
     }
     let none = Value::Array(Vec::new());
-    let same_text = current.get(field).and_then(Value::as_str).unwrap_or_default()
-        == field_str(body, field).unwrap_or_default();
+    let same_text =
+        current.get(field).and_then(Value::as_str).unwrap_or_default() == field_str(body, field).unwrap_or_default();
     let same_entities = current.get(entities).unwrap_or(&none) == &field_json(body, entities).unwrap_or(none.clone());
     let same_markup = markup_of(current) == requested_markup(body);
     if same_text && same_entities && same_markup { Err(NOT_MODIFIED) } else { Ok(()) }
