@@ -171,7 +171,7 @@ fn settings_read_masked_validate_by_field_save_and_test() {
     for part in ["database", "redis", "telegram"] {
         assert_eq!(checks[part]["ok"], true, "{part}: {}", checks[part]["message"]);
     }
-    assert!(checks["telegram"]["message"].as_str().unwrap().contains("stub_postgate_bot"));
+    assert!(checks["telegram"]["message"].as_str().unwrap().contains("fake_postgate_bot"));
     console.stop();
 }
 

@@ -1,7 +1,9 @@
 //! End to end: the real console window (`WebKitGTK` under Xvfb, driven through tauri-driver and
 //! `WebDriver`) on a real `PostgreSQL`. The queue shows seeded posts (an album, and markup shown
 //! as literal text), `a` approves, the reject dialog rejects with a reason, and a decision
-//! written by another process appears without a reload. Screenshots go to `target/e2e/`.
+//! written by another process appears without a reload. The bot the window hosts talks to the
+//! core's strict fake Bot API: the album's card must really reach the moderation group.
+//! Screenshots go to `target/e2e/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -14,7 +16,7 @@ use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind};
 use support::driver::Window;
-use support::{MODERATOR, album_post, text_post};
+use support::{CHANNEL, GROUP, MODERATOR, album_post, delivered, text_post};
 
 const WAIT: Duration = Duration::from_secs(20);
 const XSS: &str = "<img src=x onerror=alert(1)>";
@@ -86,9 +88,9 @@ async fn row_present(window: &Window, id: PostId) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_window_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let stub = support::stub_api::StubApi::start().await;
+    let fake = support::fake_api().await;
     let (db_name, db_url) = support::fresh_database("e2e").await;
-    let mut env = support::test_env(&db_url, &db_name, &stub.url(), &dir.path().join("logs"));
+    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
     env.insert("AUTOSTART_BOT".into(), "true".into());
     env.insert("LOG_FORMAT".into(), "json".into());
     env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
@@ -96,9 +98,17 @@ async fn console_window_end_to_end() {
 
     // The other process on the same database: seeds posts, later decides one behind the window's back.
     let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
-    let text = other.store.submit(&text_post(601, 30, "a plain post to approve")).await.unwrap().post_id().unwrap();
-    let album = other.store.submit(&album_post(602, 40, "three photos", 3)).await.unwrap().post_id().unwrap();
-    let xss = other.store.submit(&text_post(603, 50, XSS)).await.unwrap().post_id().unwrap();
+    let seeded = [
+        text_post(601, 30, "a plain post to approve"),
+        album_post(602, 40, "three photos", 3),
+        text_post(603, 50, XSS),
+    ];
+    let mut ids = Vec::new();
+    for post in &seeded {
+        support::known_to(&fake, post); // the authors' chats, and every file a real PNG
+        ids.push(other.store.submit(post).await.unwrap().post_id().unwrap());
+    }
+    let [text, album, xss] = ids[..] else { unreachable!() };
 
     let env: Vec<(String, String)> = env.into_iter().collect();
     let started = std::time::Instant::now();
@@ -123,6 +133,25 @@ async fn console_window_end_to_end() {
     assert!(window.client.get_alert_text().await.is_err(), "no alert ran");
     window.screenshot("01-queue").await;
     phase("queue checked");
+
+    // The bot the window hosts announced the album: its photos, then the card with the
+    // decision buttons, accepted by the (strict) fake in the moderation group.
+    until("the album's card reached the moderation group", || async {
+        other.store.post(album).await.unwrap().unwrap().moderation_message_id.is_some()
+    })
+    .await;
+    let card_id = other.store.post(album).await.unwrap().unwrap().moderation_message_id.unwrap();
+    let card = fake.sent_message(GROUP, card_id).expect("the card is a message the fake accepted in the group");
+    assert!(card["text"].as_str().unwrap().contains("three photos"), "{card}");
+    let buttons = card["reply_markup"]["inline_keyboard"].as_array().expect("the card carries buttons");
+    assert!(!buttons.is_empty(), "{card}");
+    let photos = fake.calls_to("sendMediaGroup");
+    assert!(
+        photos.iter().any(|c| c.field_i64("chat_id") == Some(GROUP)
+            && c.field_json("media").is_some_and(|m| m.to_string().contains("file-40-2"))),
+        "the album's photos went to the group first: {photos:?}"
+    );
+    phase("album announced");
 
     // The author filter narrows the queue to one author's posts, and clearing it brings all back.
     let author_filter = window.client.find(css("[data-testid=\"filter-author\"]")).await.unwrap();
@@ -150,8 +179,12 @@ async fn console_window_end_to_end() {
     until("the approved post leaves the pending queue", || async { !row_present(&window, text).await }).await;
     // The bot the window hosts publishes it to the channel and tells the author.
     until("published to the channel", || async { status(&other, text).await == "published" }).await;
-    assert!(stub.texts_to(-100_888).iter().any(|t| t == "a plain post to approve"), "{:?}", stub.texts_to(-100_888));
-    until("the author is told", || async { stub.texts_to(601).iter().any(|t| t.contains("опубликована")) }).await;
+    let channel = delivered(&fake, CHANNEL);
+    assert!(channel.iter().any(|m| m["text"] == "a plain post to approve"), "{channel:?}");
+    until("the author is told", || async {
+        delivered(&fake, 601).iter().any(|m| m["text"].as_str().is_some_and(|t| t.contains("опубликована")))
+    })
+    .await;
     phase("approved with a");
 
     // Reject the album with a template reason from the dialog.
@@ -196,6 +229,6 @@ async fn console_window_end_to_end() {
     window.close().await;
     phase("window closed");
     other.close().await;
-    stub.shutdown();
+    fake.shutdown().await;
     support::drop_database(&db_name).await;
 }

@@ -1,6 +1,6 @@
 //! The `postgate-desktop` binary as a process: without a display it refuses with exit code 2
-//! and points at `postgate serve`; with one it autostarts the bot (against the loopback Bot
-//! API stub) and a SIGTERM shuts it down gracefully — lock released, exit code 0, in bounds.
+//! and points at `postgate serve`; with one it autostarts the bot (against the core's fake Bot
+//! API) and a SIGTERM shuts it down gracefully — lock released, exit code 0, in bounds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -43,14 +43,13 @@ async fn advisory_locks(db_url: &str) -> i64 {
 #[test]
 fn autostarts_the_bot_and_shuts_down_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let (stub, (db_name, db_url)) = tauri::async_runtime::block_on(async {
-        (support::stub_api::StubApi::start().await, support::fresh_database("sigterm").await)
-    });
+    let (fake, (db_name, db_url)) =
+        tauri::async_runtime::block_on(async { (support::fake_api().await, support::fresh_database("sigterm").await) });
     let logs = dir.path().join("logs");
     let (display, _xvfb) = display();
     let mut app = Command::new(BINARY);
     app.current_dir(dir.path())
-        .envs(support::test_env(&db_url, &db_name, &stub.url(), &logs))
+        .envs(support::test_env(&db_url, &db_name, &fake.base_url(), &logs))
         .env("POSTGATE_SETTINGS_FILE", dir.path().join("settings.json"))
         .env("DISPLAY", &display)
         .env_remove("WAYLAND_DISPLAY")
@@ -84,6 +83,8 @@ fn autostarts_the_bot_and_shuts_down_gracefully_on_sigterm() {
     assert!(log.contains("bot started") && log.contains("bot stopped"), "{log}");
     assert!(log.contains("SIGTERM"), "{log}");
 
-    stub.shutdown();
-    tauri::async_runtime::block_on(support::drop_database(&db_name));
+    tauri::async_runtime::block_on(async {
+        fake.shutdown().await;
+        support::drop_database(&db_name).await;
+    });
 }

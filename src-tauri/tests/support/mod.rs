@@ -1,24 +1,39 @@
-//! Test harness for the desktop crate: a fresh `PostgreSQL` database per test, a tiny stub of
-//! the Bot API on loopback, and the console app built on Tauri's mock runtime.
+//! Test harness for the desktop crate: a fresh `PostgreSQL` database per test, the core's fake
+//! Bot API on loopback (strict: only the configured token, chats and files it knows), and the
+//! console app built on Tauri's mock runtime, with readers for what a command wrote.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod driver;
-pub mod stub_api;
+#[path = "../../../tests/support/fake_telegram/mod.rs"]
+pub mod fake_telegram;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
+use fake_telegram::FakeTelegram;
 use postgate::domain::{MediaKind, PostId, UserId};
-use postgate::store::{AuthorProfile, NewMedia, NewPost};
+use postgate::store::{AuthorProfile, LogEntry, NewMedia, NewPost};
 use postgate_desktop::state::AppState;
 use postgate_desktop::{MAIN_WINDOW, Options};
 use serde_json::Value;
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::{App, Manager, WebviewWindow};
+use tauri::{App, Listener, Manager, WebviewWindow};
 
 /// The console moderator of the test app.
 pub const MODERATOR: i64 = 4242;
-pub const TOKEN: &str = "123456:TEST-token_for-the-stub";
+/// The bot token the app is configured with; the fake accepts only this one.
+pub const TOKEN: &str = "123456:TEST-token_for-the-fake";
+/// The moderation group and the channel of the test app (both known to the fake).
+pub const GROUP: i64 = -100_777;
+pub const CHANNEL: i64 = -100_888;
+
+/// What every seeded file downloads as: a real PNG, so previews decode in the window.
+pub const PREVIEW_PNG: &[u8] = include_bytes!("../../../icons/icon.png");
+
+/// How long a test waits for something asynchronous (an event, the bot's work).
+pub const WAIT: Duration = Duration::from_secs(15);
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -50,12 +65,29 @@ pub async fn drop_database(name: &str) {
         .unwrap();
 }
 
-/// The environment of a test app: fresh database, stub Bot API, unique Redis prefix.
+/// The fake Bot API as the test app expects it: our token, the group and the channel known.
+pub async fn fake_api() -> FakeTelegram {
+    let fake = FakeTelegram::start().await;
+    fake.set_token(TOKEN);
+    fake.add_chats(&[GROUP, CHANNEL]);
+    fake
+}
+
+/// Tells the fake about a post stored straight into the database (the bot never saw it come
+/// in): its author's private chat, and its media as PNG files.
+pub fn known_to(fake: &FakeTelegram, post: &NewPost) {
+    fake.add_chat(post.source_chat_id);
+    for media in &post.media {
+        fake.set_file(&media.file_id, PREVIEW_PNG.to_vec());
+    }
+}
+
+/// The environment of a test app: fresh database, fake Bot API, unique Redis prefix.
 pub fn test_env(db_url: &str, db_name: &str, api_url: &str, logs: &std::path::Path) -> HashMap<String, String> {
     [
         ("BOT_TOKEN", TOKEN.to_owned()),
-        ("MODERATION_GROUP_ID", "-100777".to_owned()),
-        ("CHANNEL_ID", "-100888".to_owned()),
+        ("MODERATION_GROUP_ID", GROUP.to_string()),
+        ("CHANNEL_ID", CHANNEL.to_string()),
         ("CONSOLE_MODERATOR_ID", MODERATOR.to_string()),
         ("DATABASE_URL", db_url.to_owned()),
         ("REDIS_URL", std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())),
@@ -72,14 +104,14 @@ pub fn test_env(db_url: &str, db_name: &str, api_url: &str, logs: &std::path::Pa
     .collect()
 }
 
-/// A console app on the mock runtime with its own database and stub Bot API.
+/// A console app on the mock runtime with its own database and fake Bot API.
 pub struct Console {
     pub app: App<MockRuntime>,
     pub window: WebviewWindow<MockRuntime>,
     pub state: AppState,
     pub db_name: String,
     pub db_url: String,
-    pub stub: stub_api::StubApi,
+    pub fake: FakeTelegram,
     _dir: tempfile::TempDir,
 }
 
@@ -87,9 +119,9 @@ impl Console {
     /// Builds the app; `extra` overrides variables (`("CONSOLE_MODERATOR_ID", "")` removes one).
     pub fn start(tag: &str, extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (stub, (db_name, db_url)) =
-            tauri::async_runtime::block_on(async { (stub_api::StubApi::start().await, fresh_database(tag).await) });
-        let mut env = test_env(&db_url, &db_name, &stub.url(), dir.path());
+        let (fake, (db_name, db_url)) =
+            tauri::async_runtime::block_on(async { (fake_api().await, fresh_database(tag).await) });
+        let mut env = test_env(&db_url, &db_name, &fake.base_url(), dir.path());
         for (k, v) in extra {
             env.insert((*k).to_owned(), (*v).to_owned());
         }
@@ -105,7 +137,7 @@ impl Console {
         #[allow(deprecated)]
         app.run_iteration(|_, _| {});
         let window = app.get_webview_window(MAIN_WINDOW).expect("the main window from tauri.conf.json");
-        Self { app, window, state, db_name, db_url, stub, _dir: dir }
+        Self { app, window, state, db_name, db_url, fake, _dir: dir }
     }
 
     /// Calls a command through IPC as the window would: `Ok(result)` or `Err(rejection)`.
@@ -127,13 +159,19 @@ impl Console {
         self.invoke(cmd, args).unwrap_or_else(|e| panic!("{cmd} was rejected: {e}"))
     }
 
-    /// Stores a submission directly (as the bot's intake would).
+    /// Stores a submission directly (as the bot's intake would) and tells the fake about it.
     pub fn seed(&self, post: &NewPost) -> PostId {
+        known_to(&self.fake, post);
         tauri::async_runtime::block_on(self.state.services.store.submit(post)).unwrap().post_id().unwrap()
     }
 
+    /// Runs a future on Tauri's runtime (where the app's pool lives).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        tauri::async_runtime::block_on(future)
+    }
+
     pub fn status_of(&self, id: PostId) -> String {
-        tauri::async_runtime::block_on(
+        self.block_on(
             sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
                 .bind(id.0)
                 .fetch_one(self.state.services.pg.pool()),
@@ -141,13 +179,103 @@ impl Console {
         .unwrap()
     }
 
-    /// Bounded full shutdown, then the database goes.
+    /// The post as the store reads it.
+    pub fn post(&self, id: PostId) -> postgate::store::PostRecord {
+        self.block_on(self.state.services.store.post(id)).unwrap().expect("the post exists")
+    }
+
+    /// Outbox jobs of a post not yet done, oldest first, by kind.
+    pub fn outbox_of(&self, id: PostId) -> Vec<String> {
+        self.block_on(
+            sqlx::query_scalar("SELECT kind FROM outbox WHERE post_id = $1 AND done_at IS NULL ORDER BY id")
+                .bind(id.0)
+                .fetch_all(self.state.services.pg.pool()),
+        )
+        .unwrap()
+    }
+
+    /// Every outbox job not yet done.
+    pub fn outbox_backlog(&self) -> i64 {
+        self.block_on(self.state.services.store.outbox_backlog()).unwrap()
+    }
+
+    /// The moderation log, newest first, for one post or all.
+    pub fn log(&self, post: Option<PostId>) -> Vec<LogEntry> {
+        self.block_on(self.state.services.store.moderation_log(post, 100)).unwrap()
+    }
+
+    /// Waits (bounded by [`WAIT`]) until `probe` holds.
+    pub fn until(&self, what: &str, mut probe: impl FnMut() -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !probe() {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Subscribes to the change events the window receives; returns once they flow (a probe
+    /// notification came through), with nothing pending.
+    pub fn changes(&self) -> Changes {
+        let (tx, rx) = mpsc::channel::<Value>();
+        self.app.listen_any(postgate_desktop::EVENT_CHANGED, move |event| {
+            let _ = tx.send(serde_json::from_str(event.payload()).unwrap());
+        });
+        let changes = Changes { rx };
+        // The forwarder may still be connecting: notify until a probe arrives.
+        let deadline = Instant::now() + WAIT;
+        'live: loop {
+            assert!(Instant::now() < deadline, "change events never reached the window");
+            self.block_on(
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(postgate::store::postgres::EVENTS_CHANNEL)
+                    .bind(r#"{"event":"probe","post_id":null}"#)
+                    .execute(self.state.services.pg.pool()),
+            )
+            .unwrap();
+            while let Ok(event) = changes.rx.recv_timeout(Duration::from_millis(300)) {
+                if event["event"] == "probe" {
+                    break 'live;
+                }
+            }
+        }
+        changes.settle();
+        changes
+    }
+
+    /// Bounded full shutdown, then the fake and the database go.
     pub fn stop(self) {
         tauri::async_runtime::block_on(async {
             self.state.shutdown().await;
-            self.stub.shutdown();
+            self.fake.shutdown().await;
             drop_database(&self.db_name).await;
         });
+    }
+}
+
+/// Change events (`{event, post_id}`) as they reach the window.
+pub struct Changes {
+    rx: mpsc::Receiver<Value>,
+}
+
+impl Changes {
+    /// Waits for `event` about `post_id`, skipping others; fails listing what came instead.
+    pub fn expect(&self, event: &str, post_id: Option<i64>) -> Value {
+        let wanted = serde_json::json!({ "event": event, "post_id": post_id });
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(got) if got == wanted => return got,
+                Ok(other) => seen.push(other),
+                Err(_) => panic!("no {wanted} reached the window; got {seen:?}"),
+            }
+        }
+    }
+
+    /// Everything that arrives until no event came for half a second.
+    pub fn settle(&self) -> Vec<Value> {
+        std::iter::from_fn(|| self.rx.recv_timeout(Duration::from_millis(500)).ok()).collect()
     }
 }
 
@@ -190,4 +318,10 @@ pub fn album_post(author_id: i64, first_message_id: i32, body: &str, count: i32)
         })
         .collect();
     post
+}
+
+/// The messages the fake accepted in `chat` (as last edited), oldest first. Refused calls
+/// are recorded by the fake but never become messages, so they are not here.
+pub fn delivered(fake: &FakeTelegram, chat: i64) -> Vec<Value> {
+    (fake_telegram::FIRST_BOT_MESSAGE_ID..).map_while(|id| fake.sent_message(chat, id)).collect()
 }
