@@ -8,13 +8,15 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::{App, CHANNEL, GROUP, MODERATOR, fresh_database};
 use postgate::config::Config;
 use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::services::Services;
-use postgate::store::{DecideOutcome, Decision, DecisionKind, SubmitOutcome};
+use postgate::store::postgres::PgStore;
+use postgate::store::{DecideOutcome, Decision, DecisionKind, Store, SubmitOutcome};
 use support::fake_telegram::updates::text_message;
 use support::fake_telegram::{Call, FakeTelegram, Fault, TEST_TOKEN};
 use teloxide::dispatching::Dispatcher;
@@ -67,57 +69,92 @@ fn is_receipt(call: &Call) -> bool {
         && call.field_str("text").is_some_and(|t| t.contains("принята") || t.contains("received"))
 }
 
+/// Tests of this binary that hold sockets to the database or Redis take this lock shared;
+/// `seed_02` takes it alone, since it counts the whole process's sockets (`cargo test` runs a
+/// binary's tests as threads of one process; nextest runs each in its own).
+static PROCESS_SOCKETS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seed_01_eight_moderators_decide_500_posts_once() {
+    const MODERATORS: usize = 8;
+    const POSTS: usize = 500;
+    let _sockets = PROCESS_SOCKETS.read().await;
     let (db_name, db_url) = fresh_database("seed01").await;
     let logs = tempfile::tempdir().unwrap();
     let config = config(&db_url, &db_name, "http://127.0.0.1:9/", logs.path(), &[("DB_MAX_CONNECTIONS", "16")]);
     let services = Services::build(config).await.unwrap();
     let mut ids: Vec<PostId> = Vec::new();
-    for i in 0..500 {
-        let post = common::text_post(10_000 + i64::from(i % 50), i + 1, &format!("post {i}"));
+    for i in 0..u32::try_from(POSTS).unwrap() {
+        let post = common::text_post(10_000 + i64::from(i % 50), i32::try_from(i).unwrap() + 1, &format!("post {i}"));
         match services.store.submit(&post).await.unwrap() {
             SubmitOutcome::Created(id) => ids.push(id),
             other => panic!("message {i} was not stored as a new post: {other:?}"),
         }
     }
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 500, "500 distinct posts");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), POSTS, "500 distinct posts");
 
+    // All eight press the same post at the same moment (the barrier releases them together),
+    // half approving and half rejecting; then all move on to the next post.
+    let barrier = Arc::new(tokio::sync::Barrier::new(MODERATORS));
     let mut tasks = tokio::task::JoinSet::new();
-    for t in 0..8_usize {
-        let (services, ids) = (services.clone(), ids.clone());
+    for t in 0..MODERATORS {
+        let (services, ids, barrier) = (services.clone(), ids.clone(), Arc::clone(&barrier));
         tasks.spawn(async move {
             let moderator = UserId(900_100 + i64::try_from(t).unwrap());
-            let n = ids.len();
             let mut won = Vec::new();
-            for k in 0..n {
-                // Every task walks all posts from its own start, half of them backwards.
-                let idx = if t % 2 == 0 { (k + t * 63) % n } else { (n - 1 - k + t * 63) % n };
+            let mut presses = Vec::with_capacity(ids.len());
+            for (k, id) in ids.iter().enumerate() {
                 let kind = if (k + t) % 2 == 0 {
                     DecisionKind::Approve { edited_body: None }
                 } else {
                     DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: false }
                 };
-                let decision = Decision { post_id: ids[idx], moderator, source: ActionSource::Console, kind };
+                let decision = Decision { post_id: *id, moderator, source: ActionSource::Console, kind };
+                barrier.wait().await;
+                let pressed = Instant::now();
                 match postgate::moderation::decide(&services, &decision).await {
                     Ok(DecideOutcome::Decided { post }) => won.push((post.id, moderator)),
                     Ok(DecideOutcome::AlreadyDecided { .. }) => {}
-                    Ok(other) => panic!("task {t}, post {:?}: unexpected {other:?}", ids[idx]),
-                    Err(e) => panic!("task {t}, post {:?}: error {e}", ids[idx]),
+                    Ok(other) => panic!("moderator {t}, post {id:?}: unexpected {other:?}"),
+                    Err(e) => panic!("moderator {t}, post {id:?}: error {e}"),
                 }
+                presses.push((pressed, Instant::now()));
             }
-            won
+            (won, presses)
         });
     }
     let mut winners: HashMap<i64, i64> = HashMap::new();
     let mut decided = 0;
-    while let Some(won) = tasks.join_next().await {
-        for (post, moderator) in won.unwrap() {
-            decided += 1;
-            assert!(winners.insert(post.0, moderator.0).is_none(), "post {post:?} decided twice");
+    let mut presses_by_post: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); POSTS];
+    let joined = tokio::time::timeout(Duration::from_mins(3), async {
+        while let Some(done) = tasks.join_next().await {
+            let (won, presses) = done.unwrap();
+            for (post, moderator) in won {
+                decided += 1;
+                assert!(winners.insert(post.0, moderator.0).is_none(), "post {post:?} decided twice");
+            }
+            for (k, press) in presses.into_iter().enumerate() {
+                presses_by_post[k].push(press);
+            }
         }
+    })
+    .await;
+    assert!(joined.is_ok(), "the moderators did not get through 500 posts in 3 minutes");
+    assert_eq!(decided, POSTS, "exactly one Decided per post across the 8 moderators");
+    // The presses really were simultaneous: for a post, every press started before the first
+    // one ended (all eight in flight at once), or at least two overlapped.
+    let (mut all_at_once, mut overlapped) = (0, 0);
+    for presses in &presses_by_post {
+        assert_eq!(presses.len(), MODERATORS);
+        let last_start = presses.iter().map(|p| p.0).max().unwrap();
+        let first_end = presses.iter().map(|p| p.1).min().unwrap();
+        all_at_once += usize::from(last_start < first_end);
+        let mut sorted = presses.clone();
+        sorted.sort_by_key(|p| p.0);
+        overlapped += usize::from(sorted.windows(2).any(|w| w[1].0 < w[0].1));
     }
-    assert_eq!(decided, 500, "exactly one Decided per post across the 8 tasks");
+    eprintln!("seed_01: {all_at_once} of {POSTS} posts had all 8 presses in flight at once, {overlapped} at least two");
+    assert!(overlapped * 10 >= POSTS * 9, "presses overlapped on only {overlapped} of {POSTS} posts");
 
     let pool = services.pg.pool();
     let log: Vec<(i64, i64)> = sqlx::query_as(
@@ -126,23 +163,28 @@ async fn seed_01_eight_moderators_decide_500_posts_once() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(log.len(), 500, "one decision row per post");
-    assert_eq!(log.iter().map(|(p, _)| p).collect::<HashSet<_>>().len(), 500);
+    assert_eq!(log.len(), POSTS, "one decision row per post");
+    assert_eq!(log.iter().map(|(p, _)| p).collect::<HashSet<_>>().len(), POSTS);
     for (post, moderator) in &log {
         assert_eq!(winners.get(post), Some(moderator), "the log names the moderator whose decision won");
     }
     let pending = scalar(pool, "SELECT count(*) FROM posts WHERE status = 'pending'").await;
     assert_eq!(pending, 0);
+    // Each decision queued its own jobs once: two per post (publish or notify, and the card).
+    let jobs = scalar(pool, "SELECT count(*) FROM outbox WHERE kind <> 'announce'").await;
+    assert_eq!(jobs, 2 * i64::try_from(POSTS).unwrap(), "two jobs per decided post, none from a losing press");
     services.close().await;
     app::drop_database(&db_name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seed_06_schema_takes_its_dependencies_by_injection() {
+    let _sockets = PROCESS_SOCKETS.read().await;
     let logs = tempfile::tempdir().unwrap();
     let mut bots = Vec::new();
     for locale in ["en", "ru"] {
         let fake = FakeTelegram::start().await;
+        fake.add_chats(&[GROUP, CHANNEL]);
         let (db_name, db_url) = fresh_database(&format!("seed06{locale}")).await;
         let config = config(&db_url, &db_name, &fake.base_url(), logs.path(), &[("DEFAULT_LOCALE", locale)]);
         let services = Services::build(config).await.unwrap();
@@ -180,11 +222,59 @@ async fn seed_06_schema_takes_its_dependencies_by_injection() {
     }
 }
 
+/// `PostgreSQL` and Redis ports (the services the tests use on loopback).
+const PG_PORT: u16 = 5432;
+const REDIS_PORT: u16 = 6379;
+
+/// This process's established TCP connections, by remote port: the sockets among
+/// `/proc/self/fd` matched by inode against `/proc/self/net/tcp` and `tcp6`.
+fn established_by_remote_port() -> HashMap<u16, usize> {
+    let ours: HashSet<u64> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?.to_owned();
+            target.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect();
+    let mut by_port = HashMap::new();
+    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(remote), Some(&"01"), Some(inode)) = (fields.get(2), fields.get(3), fields.get(9)) else {
+                continue; // 01 = ESTABLISHED
+            };
+            let Some(port) = remote.rsplit_once(':').and_then(|(_, p)| u16::from_str_radix(p, 16).ok()) else {
+                continue;
+            };
+            if inode.parse().is_ok_and(|i: u64| ours.contains(&i)) {
+                *by_port.entry(port).or_default() += 1;
+            }
+        }
+    }
+    by_port
+}
+
+fn sockets_to(port: u16) -> usize {
+    established_by_remote_port().get(&port).copied().unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seed_02_sockets_stay_bounded_and_close_on_shutdown() {
     const USERS: i64 = 200;
     const PER_USER: i32 = 5;
-    let app = App::start("seed02", &[("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING_PER_USER", "10000")]).await;
+    const DB_MAX: usize = 6;
+    // Alone in this process, so the database and Redis sockets counted are the app's.
+    let _sockets = PROCESS_SOCKETS.write().await;
+    let before = established_by_remote_port();
+    let db_max = DB_MAX.to_string();
+    let app = App::start(
+        "seed02",
+        &[("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING_PER_USER", "10000"), ("DB_MAX_CONNECTIONS", db_max.as_str())],
+    )
+    .await;
     for m in 1..=PER_USER {
         for u in 0..USERS {
             app.fake.push_update(text_message(30_000 + u, 30_000 + u, m, &format!("post {u}/{m}"), Some("ru")));
@@ -194,11 +284,15 @@ async fn seed_02_sockets_stay_bounded_and_close_on_shutdown() {
     let started = Instant::now();
     let deadline = started + Duration::from_mins(2);
     let (mut max_open, mut samples, mut next_check) = (0, 0_u64, Instant::now());
+    let (mut max_db, mut max_redis) = (0, 0);
     loop {
         max_open = max_open.max(app.fake.open_connections());
         samples += 1;
         if Instant::now() >= next_check {
             next_check = Instant::now() + Duration::from_millis(100);
+            let sockets = established_by_remote_port();
+            max_db = max_db.max(sockets.get(&PG_PORT).copied().unwrap_or(0));
+            max_redis = max_redis.max(sockets.get(&REDIS_PORT).copied().unwrap_or(0));
             let calls = app.fake.calls_to("sendMessage");
             let receipts = calls.iter().filter(|c| is_receipt(c)).count();
             let cards = calls.iter().filter(|c| c.field_i64("chat_id") == Some(GROUP)).count();
@@ -215,9 +309,13 @@ async fn seed_02_sockets_stay_bounded_and_close_on_shutdown() {
     let accepted = app.fake.accepted_connections();
     eprintln!(
         "seed_02: {total} updates in {load_time:?}; max open connections {max_open} \
-         ({samples} samples), {accepted} accepted in all"
+         ({samples} samples), {accepted} accepted in all; database sockets at most {max_db}, Redis {max_redis} \
+         (before the app: {before:?})"
     );
     assert!(max_open <= 32, "open connections stay bounded: max {max_open}");
+    // The pool (DB_MAX_CONNECTIONS) and the polling lock's own connection; one Redis client.
+    assert!((1..=DB_MAX + 1).contains(&max_db), "database sockets stay within the pool: max {max_db}");
+    assert!((1..=2).contains(&max_redis), "one Redis connection (at most two while reconnecting): max {max_redis}");
 
     let stop = Instant::now();
     app.runtime.shutdown().await;
@@ -225,10 +323,41 @@ async fn seed_02_sockets_stay_bounded_and_close_on_shutdown() {
     drop(runtime);
     drop(services);
     let open = fake.wait_open_connections_at_most(0, Duration::from_secs(5)).await;
+    let closed_by = Instant::now() + Duration::from_secs(5);
+    let (mut db, mut redis) = (sockets_to(PG_PORT), sockets_to(REDIS_PORT));
+    while (db, redis) != (0, 0) && Instant::now() < closed_by {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        (db, redis) = (sockets_to(PG_PORT), sockets_to(REDIS_PORT));
+    }
     eprintln!("seed_02: shutdown and socket close took {:?}", stop.elapsed());
     assert_eq!(open, 0, "every socket to the API closed after shutdown");
+    assert_eq!(db, 0, "every database socket closed after shutdown");
+    assert_eq!(redis, 0, "the Redis socket closed once the services were dropped");
     fake.shutdown().await;
     app::drop_database(&db_name).await;
+}
+
+/// The post a moderation card is for: a message with buttons to the group, read from its
+/// approve button's callback data (`a:<post id>`).
+fn card_post_id(call: &Call) -> Option<i64> {
+    if call.method != "sendmessage" || call.field_i64("chat_id") != Some(GROUP) {
+        return None;
+    }
+    let markup = call.field_json("reply_markup")?;
+    markup["inline_keyboard"]
+        .as_array()?
+        .iter()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .find_map(|button| button["callback_data"].as_str()?.strip_prefix("a:")?.parse().ok())
+}
+
+/// How many cards the group got per post id.
+fn cards_by_post(fake: &FakeTelegram) -> HashMap<i64, usize> {
+    let mut cards = HashMap::new();
+    for id in fake.calls().iter().filter_map(card_post_id) {
+        *cards.entry(id).or_default() += 1;
+    }
+    cards
 }
 
 /// Runs `postgate serve` with exactly `env` (plus PATH) in `dir`, output to files there.
@@ -286,7 +415,9 @@ async fn terminate(
 async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() {
     const USERS: i64 = 200;
     const SHUTDOWN_SECS: u64 = 10;
+    let _sockets = PROCESS_SOCKETS.read().await;
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[GROUP, CHANNEL]);
     let (db_name, db_url) = fresh_database("seed09").await;
     let dir = tempfile::tempdir().unwrap();
     let shutdown_secs = SHUTDOWN_SECS.to_string();
@@ -334,13 +465,20 @@ async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() 
     let mut second = spawn_serve(&env, dir.path(), 2);
     wait_ready(&mut second, dir.path(), 2).await;
     let deadline = Instant::now() + Duration::from_mins(1);
+    let store = PgStore::from_pool(pool.clone());
     loop {
         let stored = scalar(&pool, "SELECT count(*) FROM posts").await;
         let receipts = fake.calls().iter().filter(|c| is_receipt(c)).count();
-        if stored == USERS && receipts >= usize::try_from(USERS).unwrap() && fake.pending_updates() == 0 {
+        let carded = cards_by_post(&fake).len();
+        let backlog = store.outbox_backlog().await.unwrap();
+        let users = usize::try_from(USERS).unwrap();
+        if stored == USERS && receipts >= users && carded >= users && backlog == 0 && fake.pending_updates() == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "second run: {stored} stored, {receipts} receipts");
+        assert!(
+            Instant::now() < deadline,
+            "second run: {stored} stored, {receipts} receipts, {carded} posts carded, {backlog} jobs left"
+        );
         assert!(second.try_wait().unwrap().is_none(), "postgate exited early");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -372,6 +510,18 @@ async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() 
         assert_eq!(receipts.get(&(40_000 + u)), Some(&1), "user {u}: exactly one receipt across both runs");
     }
     assert!(fake.confirmed_offset().unwrap() > last_id, "every update confirmed: {:?}", fake.confirmed_offset());
+    // Nothing sent twice across the restart: one card per post in the group (a card sent by
+    // the first run but not recorded as sent would be sent again by the second), and nothing
+    // left to send.
+    let cards = cards_by_post(&fake);
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM posts ORDER BY id").fetch_all(&pool).await.unwrap();
+    for id in &ids {
+        assert_eq!(cards.get(id), Some(&1), "post {id}: exactly one card in the group across both runs");
+    }
+    assert_eq!(cards.len(), ids.len(), "cards only for stored posts: {cards:?}");
+    let recorded = scalar(&pool, "SELECT count(*) FROM posts WHERE moderation_message_id IS NOT NULL").await;
+    assert_eq!(recorded, USERS, "every card's message id recorded");
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0, "the outbox is empty after the second run");
     pool.close().await;
     fake.shutdown().await;
     app::drop_database(&db_name).await;
@@ -381,6 +531,7 @@ async fn seed_09_sigterm_with_200_queued_updates_loses_and_duplicates_nothing() 
 async fn seed_12_hanging_call_fails_within_timeout_and_bot_keeps_answering() {
     const A: i64 = 5001;
     const B: i64 = 5002;
+    let _sockets = PROCESS_SOCKETS.read().await;
     let app = App::start("seed12", &[("HTTP_TIMEOUT_SECS", "2")]).await;
     app.fake.fail_next("sendMessage", 1, Fault::Hang);
     app.fake.push_update(text_message(A, A, 1, "/start", Some("en")));
