@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "post_approve",
     "post_reject",
     "post_retry",
+    "post_retry_card",
     "bulk_decide",
     "author_ban",
     "author_unban",

@@ -20,6 +20,7 @@ const WAIT: Duration = Duration::from_secs(5);
 #[tokio::test]
 async fn send_message_is_recorded_and_ids_increase() {
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[42, USERNAME_CHAT_ID]);
     let bot = fake.bot();
 
     let first = bot.send_message(ChatId(42), "hello").await.unwrap();
@@ -126,6 +127,7 @@ async fn long_poll_waits_for_timeout_or_a_push() {
 #[tokio::test]
 async fn retry_after_then_success() {
     let fake = FakeTelegram::start().await;
+    fake.add_chat(1);
     let bot = fake.bot();
     fake.fail_next("sendMessage", 1, Fault::RetryAfter(2));
 
@@ -141,6 +143,7 @@ async fn retry_after_then_success() {
 #[tokio::test]
 async fn other_faults_bad_request_api_delay_and_unknown_method() {
     let fake = FakeTelegram::start().await;
+    fake.add_chat(1);
     let bot = fake.bot();
     fake.fail_next("sendMessage", 1, Fault::BadRequest("Bad Request: message text is empty".into()));
     fake.fail_next("sendMessage", 1, Fault::Api(403, "Forbidden: bot was blocked by the user".into()));
@@ -192,6 +195,10 @@ async fn hang_is_cut_by_client_timeout() {
 #[tokio::test]
 async fn media_group_copy_upload_edit_and_forward() {
     let fake = FakeTelegram::start().await;
+    fake.add_chats(&[-1_007, -1_008, -1_009, 7, 42]);
+    for id in ["a", "b", "c"] {
+        fake.add_file(id);
+    }
     let bot = fake.bot();
     let media: Vec<InputMedia> = ["a", "b", "c"]
         .into_iter()
@@ -230,13 +237,14 @@ async fn media_group_copy_upload_edit_and_forward() {
     assert_eq!(fake.sent_message(42, sent.id.0).unwrap()["text"], json!("final"));
     let forwarded = bot.forward_message(ChatId(-1_009), ChatId(42), sent.id).await.unwrap();
     assert_eq!(forwarded.text(), Some("final"));
-    bot.answer_callback_query("cbq-1".into()).await.unwrap();
+    assert!(bot.answer_callback_query("cbq-1".into()).await.is_err(), "a query nobody sent is refused");
     fake.shutdown().await;
 }
 
 #[tokio::test]
 async fn admins_chat_and_file_download() {
     let fake = FakeTelegram::start().await;
+    fake.add_chat(-1_001);
     let bot = fake.bot();
     assert!(bot.get_chat_administrators(ChatId(-1_001)).await.unwrap().is_empty());
     fake.set_admins(&[11]);

@@ -96,6 +96,23 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
     decide('retry', (id) => api.postRetry(id), 'ui-outcome-retried');
   };
 
+  /** Sends a card Telegram refused to the moderation group again. */
+  const retryCard = async () => {
+    const data = current();
+    if (!data || !data.post.card_error) return;
+    const id = data.post.id;
+    setBusy('retry-card');
+    try {
+      const queued = await api.postRetryCard(id);
+      setBusy(null);
+      toast(t(queued ? 'ui-card-retried' : 'ui-card-not-failed', { id }), queued ? 'success' : 'info');
+    } catch (err) {
+      setBusy(null);
+      toastError(err);
+    }
+    onStale(id);
+  };
+
   const ban = () => {
     const data = current();
     if (!data) return;
@@ -125,5 +142,5 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
     });
   };
 
-  return { approve, edit, reject, retry, ban };
+  return { approve, edit, reject, retry, retryCard, ban };
 }

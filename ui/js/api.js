@@ -64,6 +64,7 @@ export const api = {
     call('post_approve', editedBody === undefined ? { id } : { id, editedBody }),
   postReject: (id, reason, banAuthor) => call('post_reject', { id, reason, banAuthor: Boolean(banAuthor) }),
   postRetry: (id) => call('post_retry', { id }),
+  postRetryCard: (id) => call('post_retry_card', { id }),
   bulkDecide: (ids, action, reason) =>
     call('bulk_decide', reason ? { ids, action, reason } : { ids, action }),
   authorBan: (userId, reason) => call('author_ban', { userId, reason }),

@@ -146,6 +146,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (post.status === 'publish_failed') {
       out.push(banner('error', t('ui-publish-failed-note', { error: post.publish_error || '—' }), 'publish-error'));
     }
+    if (post.card_error) {
+      out.push(banner('error', t('ui-card-failed-note', { error: post.card_error }), 'card-error'));
+    }
     if (post.status !== 'pending' && post.decided_at) {
       out.push(banner('muted', t('ui-decided-note', {
         status: label('status', post.status), moderator: who(post.decided_by), time: fmtDateTime(post.decided_at),
@@ -167,6 +170,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       btn('edit', 'e', '', t('ui-edit-approve'), pending, actions.edit),
       btn('reject', 'r', 'btn-danger-soft', t('ui-reject'), pending, actions.reject),
       post.status === 'publish_failed' ? btn('retry', null, 'btn-primary', t('ui-retry-publish'), true, actions.retry) : null,
+      post.card_error ? btn('retry-card', null, '', t('ui-retry-card'), true, actions.retryCard) : null,
       s.busy ? h('span', { class: 'muted small spinner-text' }, t('ui-working')) : null);
   }
 

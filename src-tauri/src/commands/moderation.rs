@@ -87,6 +87,14 @@ pub async fn post_retry(state: State<'_, AppState>, id: i64) -> Result<DecideOut
     decide(&state, id, DecisionKind::RetryPublish).await
 }
 
+/// Sends a post's card to the moderation group again after Telegram refused it; `false` when
+/// the post's card had not failed (nothing is queued).
+#[tauri::command]
+pub async fn post_retry_card(state: State<'_, AppState>, id: i64) -> Result<bool, CommandError> {
+    let moderator = state.moderator()?;
+    Ok(postgate::moderation::retry_card(&state.services, PostId(id), moderator, ActionSource::Console).await?)
+}
+
 #[tauri::command]
 pub async fn bulk_decide(
     state: State<'_, AppState>,

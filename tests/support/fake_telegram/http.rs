@@ -108,7 +108,7 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         let chat = answers::chat_id_of(&body, "chat_id");
         match state.limits.check(&method, &body, chat, Instant::now()) {
             Some(secs) => Some(Fault::RetryAfter(secs)),
-            None => state.take_fault(&method),
+            None => state.take_fault_in(&method, chat),
         }
     };
     if let Some(response) = apply_fault(&inner, fault).await {

@@ -196,6 +196,14 @@ impl FakeTelegram {
         self.inner.lock().admins = user_ids.to_vec();
     }
 
+    /// The next `times` calls to `method` addressed to `chat_id` fail with `fault` (before any
+    /// fault queued for the method in every chat).
+    pub fn fail_next_to(&self, method: &str, chat_id: i64, times: usize, fault: Fault) {
+        let mut state = self.inner.lock();
+        let queue = state.chat_faults.entry((normalize(method), chat_id)).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+    }
+
     /// Accepts only `token` from now on (default [`TEST_TOKEN`]); requests with another get 401.
     pub fn set_token(&self, token: &str) {
         self.inner.lock().token = token.to_owned();

@@ -82,6 +82,8 @@ pub struct State {
     pub next_update_id: i64,
     pub confirmed_offset: Option<i64>,
     pub faults: HashMap<String, VecDeque<Fault>>,
+    /// Faults for one method in one chat, taken before the method's own.
+    pub chat_faults: HashMap<(String, i64), VecDeque<Fault>>,
     pub admins: Vec<i64>,
     pub files: HashMap<String, Vec<u8>>,
     pub overrides: HashMap<String, Value>,
@@ -112,6 +114,21 @@ impl State {
         let id = self.message_ids.entry(chat_id).or_insert(FIRST_BOT_MESSAGE_ID - 1);
         *id += 1;
         *id
+    }
+
+    /// The next fault for `method` in `chat`, else for `method` anywhere.
+    pub fn take_fault_in(&mut self, method: &str, chat: i64) -> Option<Fault> {
+        let key = (method.to_owned(), chat);
+        if let Some(queue) = self.chat_faults.get_mut(&key) {
+            let fault = queue.pop_front();
+            if queue.is_empty() {
+                self.chat_faults.remove(&key);
+            }
+            if fault.is_some() {
+                return fault;
+            }
+        }
+        self.take_fault(method)
     }
 
     pub fn take_fault(&mut self, method: &str) -> Option<Fault> {

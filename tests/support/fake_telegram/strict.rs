@@ -22,12 +22,12 @@ pub const CAPTION_TOO_LONG: &str = "Bad Request: message caption is too long";
 pub const ENTITY_OUT_OF_RANGE: &str = "Bad Request: can't parse entities: entity beyond the end of text";
 pub const BUTTON_DATA_INVALID: &str = "Bad Request: BUTTON_DATA_INVALID";
 pub const WRONG_FILE_ID: &str = "Bad Request: wrong file identifier/HTTP URL specified";
-pub const INVALID_FILE_ID: &str = "Bad Request: invalid file_id";
+pub const INVALID_FILE_ID: &str = "Bad Request: wrong file id";
 pub const EDIT_NOT_FOUND: &str = "Bad Request: message to edit not found";
 pub const DELETE_NOT_FOUND: &str = "Bad Request: message to delete not found";
 pub const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply \
                                 markup are exactly the same as a current content and reply markup of the message";
-pub const QUERY_INVALID: &str = "Bad Request: query is too old and response timeout expired or query ID is invalid";
+pub const QUERY_INVALID: &str = "Bad Request: query is too old and response timeout expired or query id is invalid";
 pub const ALBUM_SIZE: &str = "Bad Request: wrong number of messages in the album: 2-10 expected";
 pub const UNAUTHORIZED: &str = "Unauthorized";
 pub const CONFLICT: &str =
