@@ -38,42 +38,77 @@ async fn wait_hashed(app: &App, n: i64, limit: Duration) {
 const NO_LIMITS: [(&str, &str); 2] = [("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING_PER_USER", "10000")];
 
 /// Bytes this machine hashes in about `secs` seconds (measured, so the test means the same on
-/// fast and slow machines).
+/// fast and slow machines), at most 1.5 GiB (the fake server holds the file in memory).
 fn bytes_hashed_in(secs: f64) -> usize {
+    const SAMPLE: usize = 32 * 1024 * 1024;
     let mut sample = tempfile::NamedTempFile::new().unwrap();
-    std::io::Write::write_all(&mut sample, &vec![1u8; 16 * 1024 * 1024]).unwrap();
+    std::io::Write::write_all(&mut sample, &vec![1u8; SAMPLE]).unwrap();
     let started = Instant::now();
     postgate::media::sha256_file(sample.path()).unwrap();
-    let rate = 16.0 * 1024.0 * 1024.0 / started.elapsed().as_secs_f64();
-    ((rate * secs) as usize).clamp(16 * 1024 * 1024, 768 * 1024 * 1024)
+    let rate = SAMPLE as f64 / started.elapsed().as_secs_f64();
+    ((rate * secs) as usize).clamp(SAMPLE, 1536 * 1024 * 1024)
+}
+
+/// The longest a reply to `/start` may take while a file is being hashed.
+const REPLY_BOUND: Duration = Duration::from_millis(1500);
+
+/// Polls (every 5 ms, bounded) until `cond` holds; returns when it was first seen to hold.
+async fn seen_at(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) -> Instant {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Instant::now()
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn seed_03_a_reply_is_not_delayed_while_a_large_file_is_hashed() {
-    let size = bytes_hashed_in(3.0);
+    // Sized for about 5 s of hashing; the test then checks that hashing did take at least
+    // twice the reply bound, so a fast machine cannot pass it without proving anything.
+    let size = bytes_hashed_in(5.0);
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().display().to_string();
-    let app = App::start("media_big", &[("MEDIA_TEMP_DIR", dir.as_str()), ("MEDIA_MAX_MB", "1000")]).await;
+    let app = App::start("media_big", &[("MEDIA_TEMP_DIR", dir.as_str()), ("MEDIA_MAX_MB", "2000")]).await;
     // On this single-threaded runtime, hashing on the async thread would hold every reply
-    // for about three seconds.
+    // until it ends.
     app.fake.set_file("big", vec![7u8; size]);
     app.fake.push_update(photo_message(1, 1, 1, "big", "ubig", None, None));
-    let downloaded = || {
+    let full = || {
         std::fs::read_dir(temp.path()).is_ok_and(|mut entries| {
             entries.any(|e| e.is_ok_and(|e| e.metadata().is_ok_and(|m| m.len() == size as u64)))
         })
     };
-    app::wait_until("large file fully downloaded", downloaded).await;
+    // Hashing starts when the download is complete and ends when its temp file is removed
+    // (the file is dropped as the hashing closure returns).
+    let hash_started = seen_at("large file fully downloaded", Duration::from_mins(2), full).await;
 
     let asked = Instant::now();
     app.fake.push_update(text_message(2, 2, 1, "/start", Some("en")));
-    app::wait_until("reply to /start", || has_text(&app.texts_to(2), "Hello")).await;
-    let reply_latency = asked.elapsed();
+    let replied = seen_at("reply to /start", Duration::from_mins(2), || has_text(&app.texts_to(2), "Hello")).await;
+    let reply_latency = replied - asked;
     let hashed_at_reply = hashed(&app).await;
+    let file_at_reply = temp_files(temp.path());
+    let hash_ended =
+        seen_at("temp file removed after hashing", Duration::from_mins(2), || temp_files(temp.path()) == 0).await;
+    let hash_time = hash_ended - hash_started;
     wait_hashed(&app, 1, Duration::from_mins(2)).await;
-    let hash_time = asked.elapsed();
+    eprintln!(
+        "seed_03: {} MiB hashed in {hash_time:?}; /start answered {reply_latency:?} after it was sent, \
+         {:?} into the hashing",
+        size / (1024 * 1024),
+        replied - hash_started
+    );
     assert_eq!(hashed_at_reply, 0, "the reply arrived while the file was still being hashed");
-    assert!(reply_latency < Duration::from_millis(1500), "reply took {reply_latency:?} (hash took {hash_time:?})");
+    assert_eq!(file_at_reply, 1, "the temp file was still being hashed when the reply arrived");
+    assert!(reply_latency < REPLY_BOUND, "reply took {reply_latency:?} (hash took {hash_time:?})");
+    assert!(
+        hash_time >= REPLY_BOUND * 2,
+        "hashing took only {hash_time:?}: too short to show that a reply is not held up by it \
+         (needs at least {:?}; the file is sized from a measured rate)",
+        REPLY_BOUND * 2
+    );
+    assert!(replied < hash_ended, "answered before the hashing ended");
     assert_eq!(temp_files(temp.path()), 0, "temp file removed after hashing");
     app.stop().await;
 }
