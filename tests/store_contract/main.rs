@@ -1,0 +1,169 @@
+//! The store contract suite: every `Store` method checked through the trait alone, so the same
+//! tests run on every backend. Each area module holds generic `async fn(Arc<dyn Store>)` tests;
+//! [`contract_suite!`] expands them into one `#[tokio::test]` per backend module below.
+//!
+//! Adding a test: write `pub async fn name(store: Arc<dyn Store>)` in its area module and add
+//! `name` to that area's list in [`contract_suite!`] (a test left out of the list is dead code,
+//! which clippy's `-D warnings` reports). Adding an area: a module here plus one line in the
+//! macro. Adding a backend: a [`harness::Backend`] implementation and a module that calls
+//! `contract_suite!(ThatBackend)`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod harness;
+
+mod authors;
+mod bans;
+mod claims;
+mod decide;
+mod edits;
+mod log;
+mod outbox;
+mod reads;
+mod refusals;
+mod search;
+mod submit;
+
+/// One `#[tokio::test]` per contract test, in a module per area, run on `$backend`.
+macro_rules! contract_area {
+    ($backend:ty, $area:ident { $($test:ident),* $(,)? }) => {
+        mod $area {
+            $(
+                // Multi-threaded, so that concurrent calls in a test really overlap.
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    $crate::harness::run::<$backend, _, _>(crate::$area::$test).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The whole contract, run on `$backend` (a type implementing [`harness::Backend`]).
+macro_rules! contract_suite {
+    ($backend:ty) => {
+        contract_area!(
+            $backend,
+            authors {
+                ping_answers,
+                upsert_author_creates_then_refreshes_the_profile,
+                authors_reads_several_and_leaves_unknown_ids_out,
+                author_counts_follow_the_decisions,
+                locale_override_is_set_and_cleared,
+            }
+        );
+        contract_area!(
+            $backend,
+            submit {
+                a_text_submission_is_created_pending,
+                media_are_stored_in_order,
+                a_later_album_part_joins_its_post,
+                a_redelivered_update_is_a_duplicate_and_changes_nothing,
+                a_redelivered_album_part_is_a_duplicate,
+                submissions_arriving_together_each_get_their_own_post,
+            }
+        );
+        contract_area!(
+            $backend,
+            refusals {
+                a_banned_author_is_refused_and_nothing_is_stored,
+                a_rate_limited_author_is_refused,
+                the_ban_is_named_before_other_refusals,
+                the_pending_cap_refuses_with_the_count,
+                a_redelivery_at_the_cap_is_a_duplicate_not_refused,
+                the_cap_counts_only_pending_posts,
+                album_parts_are_not_checked_again,
+            }
+        );
+        contract_area!(
+            $backend,
+            edits {
+                author_edit_updates_a_pending_post,
+                author_edit_of_an_album_part_edits_its_post,
+                author_edit_after_a_decision_is_too_late,
+                author_edit_of_an_unknown_message_is_unknown,
+            }
+        );
+        contract_area!(
+            $backend,
+            reads {
+                post_of_a_missing_id_is_none,
+                posts_reads_several_like_post_and_leaves_missing_out,
+                recent_posts_of_is_newest_first_limited_and_per_author,
+                pending_count_of_counts_only_pending_posts,
+                set_media_hash_records_the_hash_and_flags_a_repost,
+                stats_counts_posts_by_status,
+            }
+        );
+        contract_area!(
+            $backend,
+            search {
+                list_posts_filters_by_status_media_kind_author_and_edited,
+                list_posts_search_is_case_insensitive_including_cyrillic,
+                list_posts_search_takes_wildcards_literally,
+                list_posts_pages_with_the_total_of_the_filter,
+                list_posts_limit_zero_means_fifty,
+                list_posts_summaries_carry_what_a_row_shows,
+            }
+        );
+        contract_area!(
+            $backend,
+            decide {
+                approve_decides_and_queues_the_publication,
+                edited_approve_replaces_the_text_and_logs_both_versions,
+                reject_keeps_the_reason_and_tells_the_author,
+                reject_and_ban_bans_the_author,
+                retry_publish_after_a_failed_publication,
+                a_decided_post_is_already_decided,
+                another_moderators_claim_blocks_the_decision,
+                decide_of_a_missing_post_is_not_found,
+                concurrent_decisions_decide_exactly_once,
+            }
+        );
+        contract_area!(
+            $backend,
+            claims {
+                a_claim_holds_other_moderators_off,
+                a_claim_expires,
+                an_expired_claim_does_not_block_a_decision,
+                release_frees_only_the_holders_claim,
+                claim_of_a_decided_post_is_not_pending,
+                claim_of_a_missing_post_is_not_found,
+                concurrent_claims_are_won_by_one_moderator,
+            }
+        );
+        contract_area!(
+            $backend,
+            bans {
+                ban_is_recorded_and_logged,
+                ban_is_idempotent,
+                unban_lifts_the_ban_once,
+                import_bans_counts_exactly_and_skips_repeats,
+                import_bans_of_nothing_is_zero,
+                moderator_names_are_recorded_and_refreshed,
+            }
+        );
+        contract_area!($backend, log { moderation_log_is_newest_first, moderation_log_per_post_and_limited });
+        contract_area!(
+            $backend,
+            outbox {
+                a_leased_job_is_not_leased_again_until_its_lease_passes,
+                lease_honours_its_limit_and_hands_each_job_once,
+                concurrent_leases_get_disjoint_jobs,
+                complete_announced_stores_the_card_message_id,
+                complete_published_publishes_the_post,
+                complete_publish_failed_keeps_the_error,
+                complete_done_finishes_the_job,
+                retry_outbox_reschedules_and_counts_attempts,
+                outbox_backlog_counts_jobs_not_done,
+            }
+        );
+    };
+}
+
+/// The contract on `PostgreSQL`: a fresh database per test (see [`harness::Postgres`]).
+mod postgres {
+    contract_suite!(crate::harness::Postgres);
+}
