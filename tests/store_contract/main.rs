@@ -63,6 +63,7 @@ macro_rules! contract_suite {
                 a_redelivered_update_is_a_duplicate_and_changes_nothing,
                 a_redelivered_album_part_is_a_duplicate,
                 submissions_arriving_together_each_get_their_own_post,
+                album_parts_arriving_together_make_one_post,
             }
         );
         contract_area!(
@@ -158,6 +159,8 @@ macro_rules! contract_suite {
                 complete_done_finishes_the_job,
                 retry_outbox_reschedules_and_counts_attempts,
                 outbox_backlog_counts_jobs_not_done,
+                completing_a_failure_again_changes_nothing,
+                a_late_failure_does_not_unpublish,
             }
         );
     };

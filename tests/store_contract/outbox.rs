@@ -194,3 +194,32 @@ pub async fn outbox_backlog_counts_jobs_not_done(store: Arc<dyn Store>) {
         assert_eq!(store.outbox_backlog().await.unwrap(), 3 - n);
     }
 }
+
+pub async fn completing_a_failure_again_changes_nothing(store: Arc<dyn Store>) {
+    // The worker's answer was lost and the job's result is written a second time.
+    let (id, publish) = publication(&*store).await;
+    let failed = OutboxResult::PublishFailed { error: "Bad Request: chat not found".into() };
+    store.complete_outbox(&publish, &failed).await.unwrap();
+    let after_first = serde_json::to_value(post(&*store, id).await).unwrap();
+    let log = store.moderation_log(Some(id), 10).await.unwrap().len();
+    let backlog = store.outbox_backlog().await.unwrap();
+
+    store.complete_outbox(&publish, &failed).await.unwrap();
+    assert_eq!(serde_json::to_value(post(&*store, id).await).unwrap(), after_first);
+    let entries = store.moderation_log(Some(id), 10).await.unwrap();
+    assert_eq!(entries.len(), log, "no second log row for the same failure: {:?}", actions(&entries));
+    assert_eq!(store.outbox_backlog().await.unwrap(), backlog, "no second card update");
+}
+
+pub async fn a_late_failure_does_not_unpublish(store: Arc<dyn Store>) {
+    // A failure written after the success (answers crossed): the post stays published, and
+    // the audit log does not claim a failure.
+    let (id, publish) = publication(&*store).await;
+    store.complete_outbox(&publish, &OutboxResult::Published { channel_message_id: 31 }).await.unwrap();
+    store.complete_outbox(&publish, &OutboxResult::PublishFailed { error: "timeout".into() }).await.unwrap();
+    let stored = post(&*store, id).await;
+    assert_eq!(stored.status, PostStatus::Published);
+    assert_eq!((stored.channel_message_id, stored.publish_error), (Some(31), None));
+    let log = store.moderation_log(Some(id), 10).await.unwrap();
+    assert_eq!(actions(&log), ["published", "approve"]);
+}

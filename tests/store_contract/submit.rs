@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use postgate::domain::{MediaKind, PostStatus, UserId};
+use postgate::domain::{MediaKind, PostId, PostStatus, UserId};
 use postgate::store::{NewPost, OutboxKind, PostQuery, Store, SubmitOutcome};
 
 use crate::common::{CHAT, MOD_A, album_post, approve, media, text_post};
@@ -155,4 +155,24 @@ pub async fn submissions_arriving_together_each_get_their_own_post(store: Arc<dy
     let id = created[0].post_id();
     assert!(outcomes.iter().all(|o| o.post_id() == id), "every delivery names the same post: {outcomes:?}");
     assert_eq!(store.pending_count_of(UserId(200)).await.unwrap(), 1);
+}
+
+pub async fn album_parts_arriving_together_make_one_post(store: Arc<dyn Store>) {
+    // Parts of one album handled at the same time (two workers, or a redelivery racing the
+    // next part): one post, holding every part's medium.
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.submit(&album_part("together", 10 + i, "")).await.unwrap() })
+        })
+        .collect();
+    let outcomes: Vec<SubmitOutcome> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let created: Vec<PostId> =
+        outcomes.iter().filter_map(|o| if let SubmitOutcome::Created(id) = o { Some(*id) } else { None }).collect();
+    assert_eq!(created.len(), 1, "one post for the album: {outcomes:?}");
+    let stored = post(&*store, created[0]).await;
+    let mut files: Vec<&str> = stored.media.iter().map(|m| m.file_id.as_str()).collect();
+    files.sort_unstable();
+    assert_eq!(files, ["file-10", "file-11", "file-12", "file-13"], "no part is lost: {outcomes:?}");
+    assert!(outcomes.iter().all(|o| o.post_id() == Some(created[0])), "{outcomes:?}");
 }
