@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::store::{DecideOutcome, Decision, DecisionKind, LogEntry, Refusal, SubmitOutcome};
 use serde_json::{Value, json};
-use support::{Console, MODERATOR, text_post};
+use support::{Console, MODERATOR, block_on, text_post};
 
 /// A moderator deciding from the Telegram group, not from this console.
 const OTHER_MODERATOR: i64 = 777;
@@ -79,7 +79,7 @@ fn reject_queues_the_author_notice_and_reject_and_ban_bans_the_author() {
     assert_eq!(console.log(Some(rejected)).len(), 1, "one log row, no ban");
     assert_logged(&console.log(Some(rejected))[0], rejected, "reject", Some("custom:off topic"));
     assert_eq!(console.outbox_of(rejected), ["announce", "notify_author", "update_card"]);
-    assert!(console.block_on(console.state.services.store.ban_of(UserId(803))).unwrap().is_none());
+    assert!(block_on(console.state.services.store.ban_of(UserId(803))).unwrap().is_none());
     changes.expect("post_decided", Some(rejected.0));
 
     let out = console.ok(
@@ -93,13 +93,13 @@ fn reject_queues_the_author_notice_and_reject_and_ban_bans_the_author() {
     assert_logged(&log[0], banned, "ban", Some("template:spam"));
     assert_eq!(log[0].target_user_id, Some(UserId(804)));
     assert_logged(&log[1], banned, "reject", Some("template:spam"));
-    let ban = console.block_on(console.state.services.store.ban_of(UserId(804))).unwrap().expect("a ban row");
+    let ban = block_on(console.state.services.store.ban_of(UserId(804))).unwrap().expect("a ban row");
     assert_eq!(ban.reason, "template:spam");
     assert_eq!(ban.banned_by, Some(UserId(MODERATOR)));
     assert_eq!(console.outbox_of(banned), ["announce", "notify_author", "update_card"]);
     changes.expect("post_decided", Some(banned.0));
     // The ban holds: the author's next submission is refused.
-    let next = console.block_on(console.state.services.store.submit(&text_post(804, 14, "again"))).unwrap();
+    let next = block_on(console.state.services.store.submit(&text_post(804, 14, "again"))).unwrap();
     assert_eq!(next, SubmitOutcome::Refused(Refusal::Banned));
     console.stop();
 }
@@ -107,45 +107,45 @@ fn reject_queues_the_author_notice_and_reject_and_ban_bans_the_author() {
 #[test]
 fn bulk_decide_applies_each_decision_and_reports_each_outcome() {
     let console = Console::start("bulk", &[]);
-    let [a, b, c, d, e] =
+    let [first, second, later, earlier, unreasoned] =
         [20, 21, 22, 23, 24].map(|m| console.seed(&text_post(810 + i64::from(m), m, &format!("bulk post {m}"))));
-    console.ok("post_approve", json!({ "id": d.0 }));
-    let d_jobs = console.outbox_of(d);
-    let d_log = console.log(Some(d)).len();
+    console.ok("post_approve", json!({ "id": earlier.0 }));
+    let earlier_jobs = console.outbox_of(earlier);
+    let earlier_log = console.log(Some(earlier)).len();
     let changes = console.changes();
 
-    let out = console.ok("bulk_decide", json!({ "ids": [a.0, b.0, d.0], "action": "approve" }));
+    let out = console.ok("bulk_decide", json!({ "ids": [first.0, second.0, earlier.0], "action": "approve" }));
     let results = out["results"].as_array().unwrap();
     let ids: Vec<&Value> = results.iter().map(|r| &r["id"]).collect();
-    assert_eq!(ids, [&json!(a.0), &json!(b.0), &json!(d.0)], "in the order asked");
+    assert_eq!(ids, [&json!(first.0), &json!(second.0), &json!(earlier.0)], "in the order asked");
     assert_eq!(outcome(&results[0]["outcome"]), "decided");
     assert_eq!(outcome(&results[1]["outcome"]), "decided");
     assert_eq!(results[2]["outcome"], json!({ "outcome": "already_decided", "status": "approved", "by": MODERATOR }));
-    for id in [a, b] {
+    for id in [first, second] {
         assert_eq!(console.status_of(id), "approved");
         assert_logged(&console.log(Some(id))[0], id, "approve", None);
         assert_eq!(console.outbox_of(id), ["announce", "publish", "update_card"]);
         changes.expect("post_decided", Some(id.0));
     }
-    assert_eq!(console.outbox_of(d), d_jobs, "an already decided post gets no new jobs");
-    assert_eq!(console.log(Some(d)).len(), d_log, "nor a log row");
-    assert_eq!(console.status_of(c), "pending", "a post not asked about is left alone");
+    assert_eq!(console.outbox_of(earlier), earlier_jobs, "an already decided post gets no new jobs");
+    assert_eq!(console.log(Some(earlier)).len(), earlier_log, "nor a log row");
+    assert_eq!(console.status_of(later), "pending", "a post not asked about is left alone");
 
     let out = console.ok(
         "bulk_decide",
-        json!({ "ids": [c.0], "action": "reject", "reason": { "kind": "template", "value": "duplicate" } }),
+        json!({ "ids": [later.0], "action": "reject", "reason": { "kind": "template", "value": "duplicate" } }),
     );
     assert_eq!(outcome(&out["results"][0]["outcome"]), "decided", "{out}");
-    assert_eq!(console.post(c).reject_reason, Some(RejectReason::Template("duplicate".into())));
-    assert_logged(&console.log(Some(c))[0], c, "reject", Some("template:duplicate"));
-    assert_eq!(console.outbox_of(c), ["announce", "notify_author", "update_card"]);
-    changes.expect("post_decided", Some(c.0));
+    assert_eq!(console.post(later).reject_reason, Some(RejectReason::Template("duplicate".into())));
+    assert_logged(&console.log(Some(later))[0], later, "reject", Some("template:duplicate"));
+    assert_eq!(console.outbox_of(later), ["announce", "notify_author", "update_card"]);
+    changes.expect("post_decided", Some(later.0));
 
     // Rejecting needs a reason: refused before anything is written.
-    let err = console.invoke("bulk_decide", json!({ "ids": [e.0], "action": "reject" })).unwrap_err();
+    let err = console.invoke("bulk_decide", json!({ "ids": [unreasoned.0], "action": "reject" })).unwrap_err();
     assert_eq!(err["code"], "invalid", "{err}");
-    assert_eq!(console.status_of(e), "pending");
-    assert_eq!(console.outbox_of(e), ["announce"]);
+    assert_eq!(console.status_of(unreasoned), "pending");
+    assert_eq!(console.outbox_of(unreasoned), ["announce"]);
 
     let stats = console.ok("queue_stats", json!({}));
     assert_eq!(
@@ -181,7 +181,7 @@ fn claim_holds_a_post_for_the_console_until_released() {
     changes.expect("post_claimed", Some(id.0));
 
     // While the console holds it, a moderator in the group cannot decide it.
-    let refused = console.block_on(postgate::moderation::decide(&console.state.services, &by_telegram)).unwrap();
+    let refused = block_on(postgate::moderation::decide(&console.state.services, &by_telegram)).unwrap();
     assert!(matches!(refused, DecideOutcome::ClaimedByOther { by: UserId(MODERATOR), .. }), "{refused:?}");
     assert_eq!(console.status_of(id), "pending");
 
@@ -191,7 +191,7 @@ fn claim_holds_a_post_for_the_console_until_released() {
     changes.expect("post_released", Some(id.0));
     assert_eq!(console.outbox_of(id), ["announce"], "claims queue no Telegram work");
 
-    let decided = console.block_on(postgate::moderation::decide(&console.state.services, &by_telegram)).unwrap();
+    let decided = block_on(postgate::moderation::decide(&console.state.services, &by_telegram)).unwrap();
     assert!(matches!(decided, DecideOutcome::Decided { .. }), "released, anyone may decide: {decided:?}");
     assert_eq!(console.ok("post_claim", json!({ "id": id.0 })), json!({ "outcome": "not_pending" }));
     console.stop();
@@ -206,7 +206,7 @@ fn author_ban_and_unban_gate_submissions_and_are_logged() {
     let changes = console.changes();
 
     assert_eq!(console.ok("author_ban", json!({ "userId": author, "reason": "  flooding  " })), Value::Null);
-    let ban = console.block_on(store.ban_of(UserId(author))).unwrap().expect("a ban row");
+    let ban = block_on(store.ban_of(UserId(author))).unwrap().expect("a ban row");
     assert_eq!(ban.reason, "flooding");
     assert_eq!(ban.banned_by, Some(UserId(MODERATOR)));
     let entry = &console.log(None)[0];
@@ -218,16 +218,16 @@ fn author_ban_and_unban_gate_submissions_and_are_logged() {
     assert_eq!(audit[0]["id"], entry.id, "the console's audit log shows the ban first");
     changes.expect("author_banned", None);
     assert_eq!(console.outbox_backlog(), backlog, "a ban queues no Telegram work");
-    let refused = console.block_on(store.submit(&text_post(author, 40, "let me in"))).unwrap();
+    let refused = block_on(store.submit(&text_post(author, 40, "let me in"))).unwrap();
     assert_eq!(refused, SubmitOutcome::Refused(Refusal::Banned));
 
     assert_eq!(console.ok("author_unban", json!({ "userId": author })), json!(true));
-    assert!(console.block_on(store.ban_of(UserId(author))).unwrap().is_none(), "the ban row is gone");
+    assert!(block_on(store.ban_of(UserId(author))).unwrap().is_none(), "the ban row is gone");
     let entry = &console.log(None)[0];
     assert_eq!((entry.action.as_str(), entry.target_user_id), ("unban", Some(UserId(author))), "{entry:?}");
     assert_eq!((entry.source.as_str(), entry.moderator_id), ("console", Some(UserId(MODERATOR))));
     changes.expect("author_unbanned", None);
-    let admitted = console.block_on(store.submit(&text_post(author, 41, "let me in"))).unwrap();
+    let admitted = block_on(store.submit(&text_post(author, 41, "let me in"))).unwrap();
     assert!(matches!(admitted, SubmitOutcome::Created(_)), "{admitted:?}");
 
     let entries = console.log(None).len();

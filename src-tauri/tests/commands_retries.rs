@@ -8,7 +8,7 @@ mod support;
 
 use postgate::domain::{PostId, UserId};
 use serde_json::json;
-use support::{Console, MODERATOR, delivered, text_post};
+use support::{Console, MODERATOR, delivered, text_post, until};
 
 /// The newest log entry of a post, written by the console moderator.
 fn assert_logged(console: &Console, post: PostId, action: &str) {
@@ -26,8 +26,8 @@ fn retry_queues_a_failed_publication_again_and_the_bot_publishes_it() {
     let id = console.seed(&text_post(850, 50, "publish me, eventually"));
     console.ok("post_approve", json!({ "id": id.0 }));
     console.ok("bot_start", json!({}));
-    console.until("the publication fails", || console.status_of(id) == "publish_failed");
-    console.until("the bot's follow-up work is done", || console.outbox_backlog() == 0);
+    until("the publication fails", || console.status_of(id) == "publish_failed");
+    until("the bot's follow-up work is done", || console.outbox_backlog() == 0);
     console.ok("bot_stop", json!({}));
     let failed = console.post(id);
     assert!(failed.publish_error.as_deref().is_some_and(|e| e.contains("chat not found")), "{failed:?}");
@@ -48,7 +48,7 @@ fn retry_queues_a_failed_publication_again_and_the_bot_publishes_it() {
     changes.expect("post_decided", Some(id.0));
 
     console.ok("bot_start", json!({}));
-    console.until("the retried post is published", || console.status_of(id) == "published");
+    until("the retried post is published", || console.status_of(id) == "published");
     let published = delivered(&console.fake, channel);
     assert_eq!(published.len(), 1, "{published:?}");
     assert_eq!(published[0]["text"], "publish me, eventually");
@@ -70,8 +70,8 @@ fn retry_card_sends_a_refused_card_again() {
     let console = Console::start("retry_card", &[("MODERATION_GROUP_ID", &group.to_string())]);
     let id = console.seed(&text_post(860, 60, "a card nobody saw"));
     console.ok("bot_start", json!({}));
-    console.until("the card fails", || console.post(id).card_error.is_some());
-    console.until("the bot's work is done", || console.outbox_backlog() == 0);
+    until("the card fails", || console.post(id).card_error.is_some());
+    until("the bot's work is done", || console.outbox_backlog() == 0);
     console.ok("bot_stop", json!({}));
     let failed = console.post(id);
     assert!(failed.card_error.as_deref().is_some_and(|e| e.contains("chat not found")), "{failed:?}");
@@ -92,7 +92,7 @@ fn retry_card_sends_a_refused_card_again() {
     assert_eq!((console.outbox_of(id).len(), console.log(Some(id)).len()), (1, entries));
 
     console.ok("bot_start", json!({}));
-    console.until("the card reaches the group", || console.post(id).moderation_message_id.is_some());
+    until("the card reaches the group", || console.post(id).moderation_message_id.is_some());
     let card_id = console.post(id).moderation_message_id.unwrap();
     let card = console.fake.sent_message(group, card_id).expect("the fake accepted the card");
     assert!(card["text"].as_str().unwrap().contains("a card nobody saw"), "{card}");

@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use fantoccini::Locator;
@@ -16,6 +17,7 @@ use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind};
 use support::driver::Window;
+use support::fake_telegram::FakeTelegram;
 use support::{CHANNEL, GROUP, MODERATOR, album_post, delivered, text_post};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -85,30 +87,64 @@ async fn row_present(window: &Window, id: PostId) -> bool {
     window.client.find(css(&format!("[data-testid=\"row-{}\"]", id.0))).await.is_ok()
 }
 
+/// The window's environment: the test app's, with the bot started at once and a JSON log.
+fn window_env(db_url: &str, db_name: &str, fake: &FakeTelegram, dir: &std::path::Path) -> HashMap<String, String> {
+    let mut env = support::test_env(db_url, db_name, &fake.base_url(), &dir.join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "true".into());
+    env.insert("LOG_FORMAT".into(), "json".into());
+    env.insert("MEDIA_TEMP_DIR".into(), dir.join("media").display().to_string());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.join("settings.json").display().to_string());
+    env
+}
+
+/// Stores a text post, an album and a post of markup as the bot's intake would, and tells the
+/// fake about their authors and files (every file a real PNG).
+async fn seed(fake: &FakeTelegram, other: &Services) -> [PostId; 3] {
+    let posts = [
+        text_post(601, 30, "a plain post to approve"),
+        album_post(602, 40, "three photos", 3),
+        text_post(603, 50, XSS),
+    ];
+    let mut ids = [PostId(0); 3];
+    for (id, post) in ids.iter_mut().zip(&posts) {
+        support::known_to(fake, post);
+        *id = other.store.submit(post).await.unwrap().post_id().unwrap();
+    }
+    ids
+}
+
+/// The bot the window hosts announced the album: its photos, then the card with the decision
+/// buttons, all accepted by the (strict) fake in the moderation group — a refused call is
+/// recorded by the fake too, but never becomes a message.
+async fn album_announced(fake: &FakeTelegram, other: &Services, album: PostId) {
+    until("the album's card reached the moderation group", || async {
+        other.store.post(album).await.unwrap().unwrap().moderation_message_id.is_some()
+    })
+    .await;
+    let card_id = other.store.post(album).await.unwrap().unwrap().moderation_message_id.unwrap();
+    let card = fake.sent_message(GROUP, card_id).expect("the card is a message the fake accepted in the group");
+    assert!(card["text"].as_str().unwrap().contains("three photos"), "{card}");
+    let buttons = card["reply_markup"]["inline_keyboard"].as_array().expect("the card carries buttons");
+    assert!(!buttons.is_empty(), "{card}");
+    let group = delivered(fake, GROUP);
+    for i in 0..3 {
+        let file = format!("file-40-{i}");
+        let photo = group.iter().find(|m| m["photo"].to_string().contains(&file));
+        let photo = photo.unwrap_or_else(|| panic!("photo {file} is not in the group: {group:?}"));
+        assert!(photo["message_id"].as_i64().unwrap() < i64::from(card_id), "the photos come first");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_window_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let fake = support::fake_api().await;
     let (db_name, db_url) = support::fresh_database("e2e").await;
-    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
-    env.insert("AUTOSTART_BOT".into(), "true".into());
-    env.insert("LOG_FORMAT".into(), "json".into());
-    env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
-    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    let env = window_env(&db_url, &db_name, &fake, dir.path());
 
     // The other process on the same database: seeds posts, later decides one behind the window's back.
     let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
-    let seeded = [
-        text_post(601, 30, "a plain post to approve"),
-        album_post(602, 40, "three photos", 3),
-        text_post(603, 50, XSS),
-    ];
-    let mut ids = Vec::new();
-    for post in &seeded {
-        support::known_to(&fake, post); // the authors' chats, and every file a real PNG
-        ids.push(other.store.submit(post).await.unwrap().post_id().unwrap());
-    }
-    let [text, album, xss] = ids[..] else { unreachable!() };
+    let [text, album, xss] = seed(&fake, &other).await;
 
     let env: Vec<(String, String)> = env.into_iter().collect();
     let started = std::time::Instant::now();
@@ -134,25 +170,7 @@ async fn console_window_end_to_end() {
     window.screenshot("01-queue").await;
     phase("queue checked");
 
-    // The bot the window hosts announced the album: its photos, then the card with the
-    // decision buttons, accepted by the (strict) fake in the moderation group.
-    until("the album's card reached the moderation group", || async {
-        other.store.post(album).await.unwrap().unwrap().moderation_message_id.is_some()
-    })
-    .await;
-    let card_id = other.store.post(album).await.unwrap().unwrap().moderation_message_id.unwrap();
-    let card = fake.sent_message(GROUP, card_id).expect("the card is a message the fake accepted in the group");
-    assert!(card["text"].as_str().unwrap().contains("three photos"), "{card}");
-    let buttons = card["reply_markup"]["inline_keyboard"].as_array().expect("the card carries buttons");
-    assert!(!buttons.is_empty(), "{card}");
-    // Its photos went to the group before it, accepted (refused calls never become messages).
-    let group = delivered(&fake, GROUP);
-    for i in 0..3 {
-        let file = format!("file-40-{i}");
-        let photo = group.iter().find(|m| m["photo"].to_string().contains(&file));
-        let photo = photo.unwrap_or_else(|| panic!("photo {file} is not in the group: {group:?}"));
-        assert!(photo["message_id"].as_i64().unwrap() < i64::from(card_id), "the photos come first");
-    }
+    album_announced(&fake, &other, album).await;
     phase("album announced");
 
     // The author filter narrows the queue to one author's posts, and clearing it brings all back.

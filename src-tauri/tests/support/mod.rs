@@ -82,6 +82,20 @@ pub fn known_to(fake: &FakeTelegram, post: &NewPost) {
     }
 }
 
+/// Runs a future on Tauri's runtime (where the app's pool and the fake live).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tauri::async_runtime::block_on(future)
+}
+
+/// Waits (bounded by [`WAIT`]) until `probe` holds.
+pub fn until(what: &str, mut probe: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !probe() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The environment of a test app: fresh database, fake Bot API, unique Redis prefix.
 pub fn test_env(db_url: &str, db_name: &str, api_url: &str, logs: &std::path::Path) -> HashMap<String, String> {
     [
@@ -165,13 +179,8 @@ impl Console {
         tauri::async_runtime::block_on(self.state.services.store.submit(post)).unwrap().post_id().unwrap()
     }
 
-    /// Runs a future on Tauri's runtime (where the app's pool lives).
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        tauri::async_runtime::block_on(future)
-    }
-
     pub fn status_of(&self, id: PostId) -> String {
-        self.block_on(
+        block_on(
             sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
                 .bind(id.0)
                 .fetch_one(self.state.services.pg.pool()),
@@ -181,12 +190,12 @@ impl Console {
 
     /// The post as the store reads it.
     pub fn post(&self, id: PostId) -> postgate::store::PostRecord {
-        self.block_on(self.state.services.store.post(id)).unwrap().expect("the post exists")
+        block_on(self.state.services.store.post(id)).unwrap().expect("the post exists")
     }
 
     /// Outbox jobs of a post not yet done, oldest first, by kind.
     pub fn outbox_of(&self, id: PostId) -> Vec<String> {
-        self.block_on(
+        block_on(
             sqlx::query_scalar("SELECT kind FROM outbox WHERE post_id = $1 AND done_at IS NULL ORDER BY id")
                 .bind(id.0)
                 .fetch_all(self.state.services.pg.pool()),
@@ -196,21 +205,12 @@ impl Console {
 
     /// Every outbox job not yet done.
     pub fn outbox_backlog(&self) -> i64 {
-        self.block_on(self.state.services.store.outbox_backlog()).unwrap()
+        block_on(self.state.services.store.outbox_backlog()).unwrap()
     }
 
     /// The moderation log, newest first, for one post or all.
     pub fn log(&self, post: Option<PostId>) -> Vec<LogEntry> {
-        self.block_on(self.state.services.store.moderation_log(post, 100)).unwrap()
-    }
-
-    /// Waits (bounded by [`WAIT`]) until `probe` holds.
-    pub fn until(&self, what: &str, mut probe: impl FnMut() -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while !probe() {
-            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        block_on(self.state.services.store.moderation_log(post, 100)).unwrap()
     }
 
     /// Subscribes to the change events the window receives; returns once they flow (a probe
@@ -225,7 +225,7 @@ impl Console {
         let deadline = Instant::now() + WAIT;
         'live: loop {
             assert!(Instant::now() < deadline, "change events never reached the window");
-            self.block_on(
+            block_on(
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(postgate::store::postgres::EVENTS_CHANNEL)
                     .bind(r#"{"event":"probe","post_id":null}"#)
@@ -268,7 +268,9 @@ impl Changes {
             match self.rx.recv_timeout(left) {
                 Ok(got) if got == wanted => return got,
                 Ok(other) => seen.push(other),
-                Err(_) => panic!("no {wanted} reached the window; got {seen:?}"),
+                Err(mpsc::RecvTimeoutError::Timeout | mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("no {wanted} reached the window; got {seen:?}")
+                }
             }
         }
     }
