@@ -69,3 +69,29 @@ pub async fn author_edit_of_an_unknown_message_is_unknown(store: Arc<dyn Store>)
     assert_eq!(store.author_edit(&elsewhere).await.unwrap(), AuthorEditOutcome::Unknown);
     assert_eq!(post(&*store, id).await.body, "text");
 }
+
+pub async fn an_edit_racing_a_decision_lands_before_it_or_is_too_late(store: Arc<dyn Store>) {
+    for m in 1..=10 {
+        let id = submit(&*store, &text_post(5, m, "original")).await;
+        let (edited, decided) = tokio::join!(
+            {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.author_edit(&edit(m, "edited")).await.unwrap() })
+            },
+            {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.decide(&approve(id, MOD_A)).await.unwrap() })
+            }
+        );
+        let (edited, decided) = (edited.unwrap(), decided.unwrap());
+        let postgate::store::DecideOutcome::Decided { post: approved } = decided else { panic!("{decided:?}") };
+        let stored = post(&*store, id).await;
+        assert_eq!(stored.body, approved.body, "what was approved is what is stored");
+        match edited {
+            // Applied first: the moderator approved the edited text.
+            AuthorEditOutcome::Updated(p) => assert_eq!((p, stored.body.as_str()), (id, "edited")),
+            AuthorEditOutcome::TooLate(p) => assert_eq!((p, stored.body.as_str()), (id, "original")),
+            AuthorEditOutcome::Unknown => panic!("the message is known"),
+        }
+    }
+}

@@ -64,6 +64,7 @@ macro_rules! contract_suite {
                 a_redelivered_album_part_is_a_duplicate,
                 submissions_arriving_together_each_get_their_own_post,
                 album_parts_arriving_together_make_one_post,
+                a_submission_the_store_cannot_take_leaves_nothing_behind,
             }
         );
         contract_area!(
@@ -76,6 +77,7 @@ macro_rules! contract_suite {
                 a_redelivery_at_the_cap_is_a_duplicate_not_refused,
                 the_cap_counts_only_pending_posts,
                 album_parts_are_not_checked_again,
+                the_cap_holds_for_submissions_arriving_together,
             }
         );
         contract_area!(
@@ -85,6 +87,7 @@ macro_rules! contract_suite {
                 author_edit_of_an_album_part_edits_its_post,
                 author_edit_after_a_decision_is_too_late,
                 author_edit_of_an_unknown_message_is_unknown,
+                an_edit_racing_a_decision_lands_before_it_or_is_too_late,
             }
         );
         contract_area!(

@@ -127,3 +127,29 @@ pub async fn album_parts_are_not_checked_again(store: Arc<dyn Store>) {
     assert_eq!(store.submit_with(&part(3), capped(1)).await.unwrap(), SubmitOutcome::AlbumPart(id));
     assert_eq!(store.post(id).await.unwrap().unwrap().media.len(), 3);
 }
+
+pub async fn the_cap_holds_for_submissions_arriving_together(store: Arc<dyn Store>) {
+    // Several rounds, each one author sending many messages at once: however the store groups
+    // or interleaves them, no more than the cap are admitted.
+    for round in 0..5_i64 {
+        let author = 40 + round;
+        let tasks: Vec<_> = (0..12_i32)
+            .map(|m| {
+                let store = Arc::clone(&store);
+                let post = text_post(author, 100 * i32::try_from(round).unwrap() + m, "burst");
+                tokio::spawn(async move { store.submit_with(&post, capped(3)).await.unwrap() })
+            })
+            .collect();
+        let outcomes: Vec<SubmitOutcome> =
+            futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+        let created = outcomes.iter().filter(|o| matches!(o, SubmitOutcome::Created(_))).count();
+        assert_eq!(created, 3, "round {round}: the cap is 3: {outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, SubmitOutcome::Created(_) | SubmitOutcome::Refused(Refusal::TooManyPending(_)))),
+            "{outcomes:?}"
+        );
+        assert_eq!(store.pending_count_of(UserId(author)).await.unwrap(), 3, "round {round}");
+    }
+}

@@ -176,3 +176,17 @@ pub async fn album_parts_arriving_together_make_one_post(store: Arc<dyn Store>) 
     assert_eq!(files, ["file-10", "file-11", "file-12", "file-13"], "no part is lost: {outcomes:?}");
     assert!(outcomes.iter().all(|o| o.post_id() == Some(created[0])), "{outcomes:?}");
 }
+
+pub async fn a_submission_the_store_cannot_take_leaves_nothing_behind(store: Arc<dyn Store>) {
+    // An album holds at most 10 items; an 11th cannot be stored, and nothing of it is.
+    let too_many = album_post(9, 100, "too many", &[MediaKind::Photo; 11]);
+    assert!(store.submit(&too_many).await.is_err(), "an 11-item album is not stored");
+    assert_eq!(store.list_posts(&PostQuery::default()).await.unwrap().total, 0);
+    assert!(store.author(UserId(9)).await.unwrap().is_none(), "not even its author");
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0);
+    assert_eq!(store.stats().await.unwrap(), postgate::store::QueueStats::default());
+    // The store is still usable, and ten items are fine.
+    store.ping().await.unwrap();
+    let ten = submit(&*store, &album_post(9, 200, "ten", &[MediaKind::Photo; 10])).await;
+    assert_eq!(post(&*store, ten).await.media.len(), 10);
+}
