@@ -131,13 +131,21 @@ pub enum Failure {
 pub fn classify(error: &RequestError) -> Failure {
     match error {
         RequestError::RetryAfter(wait) => Failure::FloodWait(wait.duration()),
-        // Unknown API errors include 5xx answers ("Bad Gateway", "Internal Server Error").
+        // A refusal teloxide has no variant for is still a refusal: Telegram prefixes them with
+        // their HTTP status ("Bad Request: not enough rights to send text messages to the chat").
+        RequestError::Api(ApiError::Unknown(text)) if is_refusal(text) => Failure::Permanent,
+        // Other unknown API errors are 5xx answers ("Bad Gateway", "Internal Server Error").
         RequestError::Network(_)
         | RequestError::Io(_)
         | RequestError::InvalidJson { .. }
         | RequestError::Api(ApiError::Unknown(_)) => Failure::Transient,
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => Failure::Permanent,
     }
+}
+
+/// Whether an API error text is Telegram refusing the request itself (HTTP 400 or 403).
+fn is_refusal(text: &str) -> bool {
+    text.starts_with("Bad Request:") || text.starts_with("Forbidden:")
 }
 
 #[cfg(test)]
@@ -162,6 +170,10 @@ mod tests {
     fn permanent_and_transient_errors_are_told_apart() {
         assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked)), Failure::Permanent);
         assert_eq!(classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into()))), Failure::Transient);
+        let refused = "Bad Request: not enough rights to send text messages to the chat";
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown(refused.into()))), Failure::Permanent);
+        let forbidden = "Forbidden: bot is not a member of the channel chat";
+        assert_eq!(classify(&RequestError::Api(ApiError::Unknown(forbidden.into()))), Failure::Permanent);
         assert_eq!(
             classify(&RequestError::RetryAfter(Seconds::from_seconds(3))),
             Failure::FloodWait(Duration::from_secs(3))
