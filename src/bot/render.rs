@@ -64,8 +64,8 @@ pub fn card_text(
     }
     let head = lines.join("\n");
     let mut lines = Vec::new();
-    let moderator = text(decider.map_or_else(|| "?".to_owned(), |d| d.name.clone()));
-    let time = text(post.decided_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default());
+    let moderator = text(decider_name(decider));
+    let time = text(decided_time(post));
     let verdict = match post.status {
         PostStatus::Pending => None,
         PostStatus::Rejected => {
@@ -84,12 +84,25 @@ pub fn card_text(
         lines.push(String::new());
         lines.push(line);
     }
+    // A rejection that banned the author says so: the card is refreshed right after it.
+    if post.status == PostStatus::Rejected && author.is_some_and(|a| a.banned) {
+        let (moderator, time) = (text(decider_name(decider)), text(decided_time(post)));
+        lines.push(i18n.t_args(locale, "card-decided-banned", &[("moderator", moderator), ("time", time)]));
+    }
     if post.status == PostStatus::PublishFailed {
         let error = post.publish_error.clone().unwrap_or_default();
         lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
     }
     let tail: String = lines.iter().map(|l| format!("\n{l}")).collect();
     fit_card(i18n, locale, &head, &post.body, &tail)
+}
+
+fn decider_name(decider: Option<&Decider>) -> String {
+    decider.map_or_else(|| "?".to_owned(), |d| d.name.clone())
+}
+
+fn decided_time(post: &PostRecord) -> String {
+    post.decided_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
 /// Head, body and tail of a card within Telegram's 4,096 UTF-16 units: a body that does not
