@@ -5,7 +5,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Console, MODERATOR, album_post, text_post};
+use support::fake_telegram::updates;
+use support::{Console, GROUP, MODERATOR, album_post, delivered, text_post, until};
 
 #[test]
 fn queue_list_shows_seeded_posts() {
@@ -221,5 +222,32 @@ fn database_changes_and_bot_states_reach_the_window_as_events() {
         }
     };
     assert!(running["since"].is_string());
+    console.stop();
+}
+
+#[test]
+fn bot_status_reports_the_backlog_and_the_updates_handled() {
+    let console = Console::start("status", &[]);
+    let posts = [console.seed(&text_post(870, 70, "first card")), console.seed(&text_post(871, 71, "second card"))];
+    let status = console.ok("bot_status", json!({}));
+    assert_eq!(status["state"]["state"], "stopped");
+    assert_eq!(status["outbox_backlog"], 2, "one card waits per post: {status}");
+    assert_eq!(status["updates_handled"], 0);
+
+    console.ok("bot_start", json!({}));
+    console.fake.push_update(updates::text_message(872, 872, 1, "/start", Some("en")));
+    until("the bot handled the update and sent both cards", || {
+        let status = console.ok("bot_status", json!({}));
+        status["updates_handled"] == 1 && status["outbox_backlog"] == 0
+    });
+    let status = console.ok("bot_status", json!({}));
+    assert_eq!(status["state"]["state"], "running", "{status}");
+    let cards: Vec<Value> = delivered(&console.fake, GROUP);
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    for id in posts {
+        let card = console.post(id).moderation_message_id.expect("the card's id is stored");
+        assert!(cards.iter().any(|c| c["message_id"] == card), "card {card} of post {} in {cards:?}", id.0);
+    }
+    assert_eq!(delivered(&console.fake, 872).len(), 1, "/start is answered");
     console.stop();
 }

@@ -43,6 +43,9 @@ fn approve_and_edit_approve_queue_the_publication_and_tell_consoles() {
     assert_eq!(post.body, "approve me as is");
     assert!(!post.edited_by_moderator);
     assert_logged(&console.log(Some(plain))[0], plain, "approve", None);
+    let detail = console.ok("post_detail", json!({ "id": plain.0 }));
+    assert_eq!(detail["post"]["status"], "approved", "{detail}");
+    assert_eq!(detail["log"][0]["action"], "approve", "the detail shows the decision: {detail}");
     assert_eq!(console.outbox_of(plain), ["announce", "publish", "update_card"]);
     changes.expect("post_decided", Some(plain.0));
 
