@@ -1,12 +1,23 @@
 //! The store contract suite: every `Store` method checked through the trait alone, so the same
 //! tests run on every backend. Each area module holds generic `async fn(Arc<dyn Store>)` tests;
-//! [`contract_suite!`] expands them into one `#[tokio::test]` per backend module below.
+//! [`contract_suite!`] expands them into one `#[tokio::test]` per backend module below
+//! (`postgres::decide::concurrent_decisions_decide_exactly_once`, …).
+//!
+//! Rules: assert only through `Store` methods (no SQL, no backend handles); wait for time to
+//! pass rather than editing rows (TTLs of 1 s); inject faults only through the trait's inputs.
 //!
 //! Adding a test: write `pub async fn name(store: Arc<dyn Store>)` in its area module and add
 //! `name` to that area's list in [`contract_suite!`] (a test left out of the list is dead code,
-//! which clippy's `-D warnings` reports). Adding an area: a module here plus one line in the
-//! macro. Adding a backend: a [`harness::Backend`] implementation and a module that calls
-//! `contract_suite!(ThatBackend)`.
+//! which the compiler reports). Adding an area: a module here plus one `contract_area!` line.
+//!
+//! Adding a backend: implement [`harness::Backend`] — `fresh()` returns an empty, migrated
+//! store whose announcements are due at once (album debounce 0), `dispose()` closes it and
+//! deletes its files — then add
+//! ```ignore
+//! mod sqlite {
+//!     contract_suite!(crate::harness::Sqlite); // e.g. a temp dir per test, removed in dispose
+//! }
+//! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -19,6 +30,7 @@ mod bans;
 mod claims;
 mod decide;
 mod edits;
+mod errors;
 mod log;
 mod outbox;
 mod reads;
@@ -90,6 +102,7 @@ macro_rules! contract_suite {
                 an_edit_racing_a_decision_lands_before_it_or_is_too_late,
             }
         );
+        contract_area!($backend, errors { a_failed_call_is_logged_once_with_its_ids });
         contract_area!(
             $backend,
             reads {
