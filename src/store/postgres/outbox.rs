@@ -124,10 +124,17 @@ pub async fn complete(
 /// one transaction.
 async fn complete_publication(pool: &PgPool, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND done_at IS NULL")
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
+    let finished =
+        sqlx::query("UPDATE outbox SET done_at = now(), last_error = NULL WHERE id = $1 AND done_at IS NULL")
+            .bind(job.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    // A job completed twice (a lease that ran out while its worker was still at it) is applied once.
+    if finished == 0 {
+        tx.rollback().await?;
+        return Ok(());
+    }
     if let Some(post) = job.post_id {
         match result {
             OutboxResult::Published { channel_message_id } => {
@@ -157,14 +164,20 @@ async fn complete_publication(pool: &PgPool, job: &OutboxJob, result: &OutboxRes
                 }
             }
             OutboxResult::PublishFailed { error } => {
-                sqlx::query(
+                let changed = sqlx::query(
                     "UPDATE posts SET status = 'publish_failed', publish_error = $2, updated_at = now() \
                      WHERE id = $1 AND status = 'approved'",
                 )
                 .bind(post.0)
                 .bind(error)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                // Only a post still waiting for its publication fails (never a published one).
+                if changed == 0 {
+                    tx.rollback().await?;
+                    return Ok(());
+                }
                 log_action(
                     &mut tx,
                     Some(post),

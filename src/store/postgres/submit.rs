@@ -79,6 +79,28 @@ impl VerdictRow {
     }
 }
 
+/// Advisory-lock namespaces (the two-key form, apart from the poll lock's one-key form).
+const AUTHOR_LOCKS: i32 = 0x5047_4131; // "PGA1"
+const ALBUM_LOCKS: i32 = 0x5047_4132; // "PGA2"
+
+/// Takes the intake lock of each author, in the order of the lock keys (so two transactions
+/// never wait on each other in a circle), until the transaction ends. Admission counts an
+/// author's pending posts in the statement's snapshot: without the lock, two writers admitting
+/// the same author at once would each miss the other's posts and let the pending cap be passed.
+/// The admission statement runs after this one, so its snapshot sees whatever the previous
+/// holder committed.
+pub(super) async fn lock_authors(conn: &mut PgConnection, authors: &[i64]) -> Result<(), StoreError> {
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock($1, k)) FROM \
+         (SELECT DISTINCT hashint8(a) AS k FROM unnest($2::bigint[]) AS a ORDER BY k) AS keys",
+    )
+    .bind(AUTHOR_LOCKS)
+    .bind(authors)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The post a concurrent delivery of the same message stored first.
 pub(super) async fn raced(conn: &mut PgConnection, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
     let id: i64 = sqlx::query_scalar(
@@ -152,6 +174,13 @@ pub async fn submit(
     // Albums arrive as one update per part: later parts join the first part's post and push
     // its announcement back, so the moderators see the album once, whole.
     let mut tx = pool.begin().await?;
+    // Parts of one album arrive together: the first to take the lock creates the post, the
+    // others then find it and join it (without the lock each would try to create it).
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(ALBUM_LOCKS)
+        .bind(format!("{}:{group}", post.source_chat_id))
+        .execute(&mut *tx)
+        .await?;
     let existing: Option<i64> =
         sqlx::query_scalar("SELECT id FROM posts WHERE source_chat_id = $1 AND media_group_id = $2 FOR UPDATE")
             .bind(post.source_chat_id)
@@ -159,6 +188,7 @@ pub async fn submit(
             .fetch_optional(&mut *tx)
             .await?;
     let Some(id) = existing else {
+        lock_authors(&mut tx, &[post.author.id.0]).await?;
         let outcome = admit_and_store(&mut tx, post, admission, album_debounce).await?;
         tx.commit().await?;
         return Ok(outcome);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::batch::{GroupCommit, GroupWrite};
-use super::submit::{VerdictRow, admit_and_store, raced};
+use super::submit::{VerdictRow, admit_and_store, lock_authors, raced};
 use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
 
 /// Admission and storage of many submissions (never album parts). Each CTE sees the same
@@ -100,7 +100,8 @@ impl GroupWrite for Intake {
         if repeats || items.iter().any(|(p, _)| p.media_group_id.is_some()) {
             return one_by_one(pool, items).await;
         }
-        let mut conn = pool.acquire().await?;
+        let mut conn = pool.begin().await?;
+        lock_authors(&mut conn, &authors(items)).await?;
         let rows = bind_many(items).fetch_all(&mut *conn).await?;
         if rows.len() != items.len() {
             return Err(StoreError::Corrupt(format!(
@@ -116,18 +117,27 @@ impl GroupWrite for Intake {
                 None => raced(&mut conn, post).await?,
             });
         }
+        conn.commit().await?;
         Ok(outcomes)
     }
 
     async fn write_one(pool: &PgPool, (post, admission): &Self::Item) -> Result<SubmitOutcome, StoreError> {
-        let mut conn = pool.acquire().await?;
-        admit_and_store(&mut conn, post, *admission, Duration::ZERO).await
+        let mut tx = pool.begin().await?;
+        lock_authors(&mut tx, &[post.author.id.0]).await?;
+        let outcome = admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?;
+        tx.commit().await?;
+        Ok(outcome)
     }
+}
+
+fn authors(items: &[(NewPost, Admission)]) -> Vec<i64> {
+    items.iter().map(|(p, _)| p.author.id.0).collect()
 }
 
 /// The batch as one statement per submission in one transaction (the exact sequential order).
 async fn one_by_one(pool: &PgPool, items: &[(NewPost, Admission)]) -> Result<Vec<SubmitOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
+    lock_authors(&mut tx, &authors(items)).await?;
     let mut outcomes = Vec::with_capacity(items.len());
     for (post, admission) in items {
         outcomes.push(admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?);
