@@ -12,7 +12,7 @@ pub async fn a_failed_call_is_logged_once_with_its_ids(store: Arc<dyn Store>) {
     let capture = LogCapture::default();
     // The test's future runs on this thread, so a thread-local subscriber sees the store's
     // events for it.
-    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    let guard = tracing::subscriber::set_default(capture.subscriber());
     let too_many = album_post(4242, 77, "too many", &[MediaKind::Photo; 11]);
     let err = store.submit(&too_many).await.expect_err("an 11-item album is not stored");
     assert!(!err.is_transient(), "bad input is not an outage: {err:?}");
@@ -23,7 +23,7 @@ pub async fn a_failed_call_is_logged_once_with_its_ids(store: Arc<dyn Store>) {
     assert_eq!(line["span"]["user_id"], 4242, "{line}");
     assert_eq!(line["span"]["message_id"], 77, "{line}");
     assert_eq!(line["span"]["chat_id"], crate::common::CHAT, "{line}");
-    drop(_guard);
+    drop(guard);
 
     // Nothing of the failed submission is left.
     assert_eq!(store.list_posts(&PostQuery::default()).await.unwrap().total, 0);
