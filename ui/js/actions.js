@@ -4,6 +4,7 @@ import { t } from './i18n.js';
 import { describeDecide } from './outcome.js';
 import { toast, toastError } from './toast.js';
 import { openRejectDialog, openEditDialog, openBanDialog, openConfirm } from './dialogs.js';
+import { textLimit } from './textlimits.js';
 
 /**
  * `current()` gives the open `{ post, author, log }`; `setBusy(name|null)` disables the buttons;
@@ -55,6 +56,7 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
     openEditDialog({
       title: t('ui-edit-title', { id }),
       body,
+      limit: textLimit(data.post),
       onConfirm: async (text) => {
         setBusy('edit');
         try {

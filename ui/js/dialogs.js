@@ -1,5 +1,6 @@
 // Modal dialogs: a focus-trapping modal helper, and the reject, edit-and-approve, ban, confirm and bulk-result dialogs.
 import { h } from './dom.js';
+import { MAX_TEXT, measure } from './textlimits.js';
 import { t, rejectTemplates, label } from './i18n.js';
 import { errorText } from './toast.js';
 
@@ -157,16 +158,27 @@ export function openRejectDialog({ title, allowBan = true, onConfirm }) {
 }
 
 /** Edit & approve: the body in a textarea; `onConfirm(text)` approves with it. */
-export function openEditDialog({ title, body, onConfirm }) {
+export function openEditDialog({ title, body, limit, onConfirm }) {
   const error = h('p', { class: 'form-error', role: 'alert' });
   const area = h('textarea', {
     class: 'input mono-ish', rows: '12', id: 'edit-body', 'data-testid': 'edit-body',
-    'aria-label': t('ui-edit-body'),
+    'aria-label': t('ui-edit-body'), 'aria-describedby': 'edit-count',
   });
   area.value = body || '';
   const confirm = h('button', { class: 'btn btn-primary', type: 'button', 'data-testid': 'edit-confirm' },
     t('ui-edit-confirm'));
+  // Telegram refuses a longer text when it publishes: say so while typing, not after approving.
+  const count = h('p', { class: 'muted small', id: 'edit-count', 'data-testid': 'edit-count', 'aria-live': 'polite' });
+  const recount = () => {
+    const m = measure(area.value, limit || MAX_TEXT);
+    count.textContent = m.over ? t('ui-edit-too-long', m) : t('ui-edit-count', m);
+    count.classList.toggle('form-error', m.over);
+    confirm.disabled = m.over;
+  };
+  area.addEventListener('input', recount);
+  recount();
   const submit = async () => {
+    if (confirm.disabled) return;
     const ok = await busy(confirm, error, () => onConfirm(area.value));
     if (ok) closeModal(panel);
   };
@@ -181,6 +193,7 @@ export function openEditDialog({ title, body, onConfirm }) {
     body: [
       h('p', { class: 'muted small' }, t('ui-edit-hint')),
       area,
+      count,
       error,
     ],
     actions: [h('button', { class: 'btn', type: 'button', onClick: () => closeModal() }, t('ui-cancel')), confirm],
