@@ -93,7 +93,7 @@ pub fn card_text(
         let error = post.publish_error.clone().unwrap_or_default();
         lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
     }
-    let tail: String = lines.iter().map(|l| format!("\n{l}")).collect();
+    let tail: String = lines.iter().flat_map(|l| ["\n", l.as_str()]).collect();
     fit_card(i18n, locale, &head, &post.body, &tail)
 }
 

@@ -206,7 +206,7 @@ impl FakeTelegram {
 
     /// Accepts only `token` from now on (default [`TEST_TOKEN`]); requests with another get 401.
     pub fn set_token(&self, token: &str) {
-        self.inner.lock().token = token.to_owned();
+        token.clone_into(&mut self.inner.lock().token);
     }
 
     /// A chat the bot may write to (a group, a channel, a user who never wrote in a pushed
