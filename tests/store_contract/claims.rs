@@ -7,7 +7,7 @@ use postgate::domain::{PostId, PostStatus, UserId};
 use postgate::store::{ClaimOutcome, DecideOutcome, Store};
 
 use crate::common::{MOD_A, MOD_B, approve, reject, text_post};
-use crate::harness::{post, submit, wait_past};
+use crate::harness::{SHORT_SECS, post, submit, wait_past_short};
 
 pub async fn a_claim_holds_other_moderators_off(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "claim me")).await;
@@ -32,9 +32,9 @@ pub async fn a_claim_holds_other_moderators_off(store: Arc<dyn Store>) {
 
 pub async fn a_claim_expires(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "claim me")).await;
-    assert!(matches!(store.claim(id, MOD_A, 1).await.unwrap(), ClaimOutcome::Claimed { .. }));
+    assert!(matches!(store.claim(id, MOD_A, SHORT_SECS).await.unwrap(), ClaimOutcome::Claimed { .. }));
     assert!(matches!(store.claim(id, MOD_B, 60).await.unwrap(), ClaimOutcome::HeldByOther { .. }));
-    wait_past(1).await;
+    wait_past_short().await;
     let taken = store.claim(id, MOD_B, 60).await.unwrap();
     assert!(matches!(taken, ClaimOutcome::Claimed { .. }), "an expired claim can be taken: {taken:?}");
     assert_eq!(post(&*store, id).await.claimed_by, Some(MOD_B));
@@ -42,8 +42,8 @@ pub async fn a_claim_expires(store: Arc<dyn Store>) {
 
 pub async fn an_expired_claim_does_not_block_a_decision(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "claim me")).await;
-    store.claim(id, MOD_A, 1).await.unwrap();
-    wait_past(1).await;
+    store.claim(id, MOD_A, SHORT_SECS).await.unwrap();
+    wait_past_short().await;
     let outcome = store.decide(&reject(id, MOD_B)).await.unwrap();
     let DecideOutcome::Decided { post } = outcome else { panic!("got {outcome:?}") };
     assert_eq!((post.status, post.decided_by), (PostStatus::Rejected, Some(MOD_B)));

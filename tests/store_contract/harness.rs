@@ -168,10 +168,13 @@ pub fn ban_request(user: UserId, moderator: UserId, reason: &str) -> BanRequest 
     BanRequest { user, moderator, source: ActionSource::Console, reason: reason.into(), post: None }
 }
 
-/// Sleeps past a lease, claim or retry delay of `secs` seconds (with margin for clock skew
-/// between the test and the database).
-pub async fn wait_past(secs: u64) {
-    tokio::time::sleep(Duration::from_secs(secs) + Duration::from_millis(400)).await;
+/// A claim TTL, lease or retry delay short enough to wait out, yet long enough that the call
+/// right after it (on two busy cores) still comes before it passes.
+pub const SHORT_SECS: i64 = 2;
+
+/// Sleeps until a [`SHORT_SECS`] claim, lease or delay set before this call has passed.
+pub async fn wait_past_short() {
+    tokio::time::sleep(Duration::from_secs(SHORT_SECS.unsigned_abs()) + Duration::from_millis(400)).await;
 }
 
 /// The actions of log entries, in the order given.

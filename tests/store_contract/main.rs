@@ -177,6 +177,7 @@ macro_rules! contract_suite {
                 outbox_backlog_counts_jobs_not_done,
                 completing_a_failure_again_changes_nothing,
                 a_late_failure_does_not_unpublish,
+                completions_arriving_together_each_keep_their_card,
             }
         );
     };

@@ -9,7 +9,7 @@ use postgate::domain::{PostId, PostStatus};
 use postgate::store::{OutboxJob, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, approve, text_post};
-use crate::harness::{actions, job_of, kinds_for, lease_all, post, submit, wait_past};
+use crate::harness::{SHORT_SECS, actions, job_of, kinds_for, lease_all, post, submit, wait_past_short};
 
 /// `n` text posts; each queues one announcement.
 async fn posts(store: &dyn Store, n: i32) -> Vec<PostId> {
@@ -35,15 +35,15 @@ fn job_ids(jobs: &[OutboxJob]) -> HashSet<i64> {
 pub async fn a_leased_job_is_not_leased_again_until_its_lease_passes(store: Arc<dyn Store>) {
     assert!(lease_all(&*store).await.is_empty(), "an empty store has no work");
     let id = submit(&*store, &text_post(1, 1, "announce me")).await;
-    let jobs = store.lease_outbox(10, 1).await.unwrap();
+    let jobs = store.lease_outbox(10, SHORT_SECS).await.unwrap();
     assert_eq!(jobs.len(), 1);
     let job = &jobs[0];
     assert_eq!((job.post_id, job.kind, job.attempts), (Some(id), OutboxKind::Announce, 1));
     assert!((chrono::Utc::now() - job.created_at).num_seconds().abs() < 60);
-    assert!(store.lease_outbox(10, 1).await.unwrap().is_empty(), "leased: nobody else gets it");
+    assert!(store.lease_outbox(10, SHORT_SECS).await.unwrap().is_empty(), "leased: nobody else gets it");
 
     // A worker that dies mid-job loses nothing: after the lease the job is due again.
-    wait_past(1).await;
+    wait_past_short().await;
     let again = store.lease_outbox(10, 60).await.unwrap();
     assert_eq!(again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job.id, 2)]);
     assert_eq!(again[0].payload, job.payload);
@@ -143,14 +143,14 @@ pub async fn complete_publish_failed_keeps_the_error(store: Arc<dyn Store>) {
 
 pub async fn complete_done_finishes_the_job(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "x")).await;
-    let job = store.lease_outbox(10, 1).await.unwrap().remove(0);
+    let job = store.lease_outbox(10, SHORT_SECS).await.unwrap().remove(0);
     assert_eq!(store.outbox_backlog().await.unwrap(), 1);
     store.complete_outbox(&job, &OutboxResult::Done).await.unwrap();
     assert_eq!(store.outbox_backlog().await.unwrap(), 0);
     let stored = post(&*store, id).await;
     assert_eq!((stored.status, stored.moderation_message_id), (PostStatus::Pending, None), "nothing applied");
     // Done stays done, even after its lease would have passed.
-    wait_past(1).await;
+    wait_past_short().await;
     assert!(lease_all(&*store).await.is_empty());
 }
 
@@ -159,10 +159,10 @@ pub async fn retry_outbox_reschedules_and_counts_attempts(store: Arc<dyn Store>)
     let job = store.lease_outbox(10, 60).await.unwrap().remove(0);
     assert_eq!(job.attempts, 1);
 
-    store.retry_outbox(&job, "Too Many Requests: retry after 1", 1).await.unwrap();
+    store.retry_outbox(&job, "Too Many Requests: retry after 2", SHORT_SECS).await.unwrap();
     assert!(store.lease_outbox(10, 60).await.unwrap().is_empty(), "not before its delay");
     assert_eq!(store.outbox_backlog().await.unwrap(), 1, "a retried job is not done");
-    wait_past(1).await;
+    wait_past_short().await;
     let second = store.lease_outbox(10, 60).await.unwrap();
     assert_eq!(second.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job.id, 2)]);
 
@@ -222,4 +222,32 @@ pub async fn a_late_failure_does_not_unpublish(store: Arc<dyn Store>) {
     assert_eq!((stored.channel_message_id, stored.publish_error), (Some(31), None));
     let log = store.moderation_log(Some(id), 10).await.unwrap();
     assert_eq!(actions(&log), ["published", "approve"]);
+}
+
+pub async fn completions_arriving_together_each_keep_their_card(store: Arc<dyn Store>) {
+    let ids = posts(&*store, 30).await;
+    let jobs = lease_all(&*store).await;
+    assert_eq!(jobs.len(), 30);
+    let card = |job: &OutboxJob| 7_000 + i32::try_from(job.post_id.unwrap().0).unwrap();
+    let tasks: Vec<_> = jobs
+        .iter()
+        .cloned()
+        .map(|job| {
+            let store = Arc::clone(&store);
+            let result = OutboxResult::Announced { card_message_id: card(&job) };
+            tokio::spawn(async move { store.complete_outbox(&job, &result).await.unwrap() })
+        })
+        .collect();
+    for done in futures::future::join_all(tasks).await {
+        done.unwrap();
+    }
+    for stored in store.posts(&ids).await.unwrap() {
+        assert_eq!(
+            stored.moderation_message_id,
+            Some(7_000 + i32::try_from(stored.id.0).unwrap()),
+            "post {:?}",
+            stored.id
+        );
+    }
+    assert_eq!(store.outbox_backlog().await.unwrap(), 0);
 }
