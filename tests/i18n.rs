@@ -10,7 +10,8 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 6] = ["count", "seconds", "id", "approved", "rejected", "user_id"];
+const NUMERIC: [&str; 10] =
+    ["count", "seconds", "id", "approved", "rejected", "user_id", "shown", "total", "length", "limit"];
 /// Every text argument a message may use.
 const TEXTUAL: [&str; 9] = ["name", "username", "date", "status", "link", "reason", "moderator", "time", "error"];
 
