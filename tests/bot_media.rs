@@ -1,7 +1,13 @@
 //! Media processing off the async workers: fingerprinting downloads each file to a temporary
 //! file and hashes it on the blocking pool; temp files go away, also after errors; replies are
 //! not delayed meanwhile; re-posted media are flagged.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
 
 mod app;
 mod support;

@@ -257,8 +257,8 @@ enum Press {
     Failed,
 }
 
-/// A post's rows: status, decider, decision log rows (approve/reject), and the decision's
-/// jobs (publish / notify_author / update_card).
+/// A post's rows: status, decider, decision log rows (`approve`/`reject`), and the decision's
+/// jobs (`publish` / `notify_author` / `update_card`).
 async fn rows_of(app: &App, post: i64) -> (String, Option<i64>, Vec<i64>, HashMap<String, i64>) {
     let pool = app.services.pg.pool();
     let (status, decided_by): (String, Option<i64>) =
@@ -277,6 +277,59 @@ async fn rows_of(app: &App, post: i64) -> (String, Option<i64>, Vec<i64>, HashMa
             .await
             .unwrap();
     (status, decided_by, log, jobs.into_iter().collect())
+}
+
+/// Each post decided at most once, its status, log and jobs agreeing, and every failed press
+/// logged at error level with its post id. Returns the posts still pending.
+async fn check_decisions(
+    app: &App,
+    all_posts: &[i64],
+    presses: &HashMap<i64, Vec<(i64, Press)>>,
+    failed: &HashSet<i64>,
+) -> Vec<i64> {
+    let (mut decided, mut pending) = (0, Vec::new());
+    for post in all_posts {
+        let (status, decided_by, log, jobs) = rows_of(app, *post).await;
+        let won: Vec<i64> = presses[post].iter().filter(|(_, p)| *p == Press::Decided).map(|(m, _)| *m).collect();
+        assert!(won.len() <= 1, "post {post} decided by several presses: {won:?}");
+        if status == "pending" {
+            assert!(
+                won.is_empty() && log.is_empty() && jobs.is_empty(),
+                "post {post}: pending but {won:?} {log:?} {jobs:?}"
+            );
+            assert_eq!(decided_by, None);
+            pending.push(*post);
+            continue;
+        }
+        decided += 1;
+        assert_eq!(log.len(), 1, "post {post} ({status}): one decision row, got {log:?}");
+        assert_eq!(decided_by, Some(log[0]), "post {post}: the log names the decider");
+        if let Some(winner) = won.first() {
+            assert_eq!(decided_by, Some(*winner), "post {post}: the press told Decided is the one recorded");
+        }
+        let first_job = if status == "rejected" { "notify_author" } else { "publish" };
+        assert_eq!(jobs.get(first_job), Some(&1), "post {post} ({status}): its {first_job} job, got {jobs:?}");
+        assert_eq!(jobs.get("update_card"), Some(&1), "post {post} ({status}): its card update, got {jobs:?}");
+    }
+    let logged = logged_for(&["ERROR"], r#""name":"decide""#, "post_id", failed);
+    let unlogged: Vec<&i64> = failed.difference(&logged).collect();
+    assert!(unlogged.is_empty(), "failed decisions logged at error level with their post id; missing: {unlogged:?}");
+    eprintln!("decisions: {decided} decided, {} still pending, {} failed presses logged", pending.len(), logged.len());
+    let errors: Vec<String> = logs()
+        .lines()
+        .iter()
+        .filter(|l| {
+            l.get("level").and_then(Value::as_str) == Some("ERROR") && l.to_string().contains(r#""name":"decide""#)
+        })
+        .filter_map(|l| l.get("error").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let mut kinds: HashMap<String, usize> = HashMap::new();
+    for e in errors {
+        *kinds.entry(e.chars().take(90).collect()).or_default() += 1;
+    }
+    eprintln!("decisions: errors {kinds:#?}");
+
+    pending
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -328,8 +381,8 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
             });
         }
         let done = tokio::time::timeout(Duration::from_mins(2), tasks.join_all()).await.expect("decisions in time");
-        let (killed, killed_in_tx) = killer.stop().await;
-        in_tx += killed_in_tx;
+        let (ended, ended_in_tx) = killer.stop().await;
+        in_tx += ended_in_tx;
         for (post, moderator, press) in done.into_iter().flatten() {
             if press == Press::Failed {
                 failed.insert(post);
@@ -337,7 +390,7 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
             presses.entry(post).or_default().push((moderator, press));
         }
         eprintln!(
-            "decisions, round {round}: {killed} backends killed ({killed_in_tx} inside a transaction), \
+            "decisions, round {round}: {ended} backends killed ({ended_in_tx} inside a transaction), \
              {} posts with a failed press",
             failed.len()
         );
@@ -345,49 +398,7 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
     }
     assert!(!failed.is_empty() && in_tx > 0, "no kill landed inside a decision in {round} rounds");
 
-    // Each post: decided at most once, and its status, log and jobs agree.
-    let (mut decided, mut pending) = (0, Vec::new());
-    for post in &all_posts {
-        let (status, decided_by, log, jobs) = rows_of(&app, *post).await;
-        let won: Vec<i64> = presses[post].iter().filter(|(_, p)| *p == Press::Decided).map(|(m, _)| *m).collect();
-        assert!(won.len() <= 1, "post {post} decided by several presses: {won:?}");
-        if status == "pending" {
-            assert!(
-                won.is_empty() && log.is_empty() && jobs.is_empty(),
-                "post {post}: pending but {won:?} {log:?} {jobs:?}"
-            );
-            assert_eq!(decided_by, None);
-            pending.push(*post);
-            continue;
-        }
-        decided += 1;
-        assert_eq!(log.len(), 1, "post {post} ({status}): one decision row, got {log:?}");
-        assert_eq!(decided_by, Some(log[0]), "post {post}: the log names the decider");
-        if let Some(winner) = won.first() {
-            assert_eq!(decided_by, Some(*winner), "post {post}: the press told Decided is the one recorded");
-        }
-        let first_job = if status == "rejected" { "notify_author" } else { "publish" };
-        assert_eq!(jobs.get(first_job), Some(&1), "post {post} ({status}): its {first_job} job, got {jobs:?}");
-        assert_eq!(jobs.get("update_card"), Some(&1), "post {post} ({status}): its card update, got {jobs:?}");
-    }
-    let ids: HashSet<i64> = failed.iter().copied().collect();
-    let logged = logged_for(&["ERROR"], r#""name":"decide""#, "post_id", &ids);
-    let unlogged: Vec<&i64> = ids.difference(&logged).collect();
-    assert!(unlogged.is_empty(), "failed decisions logged at error level with their post id; missing: {unlogged:?}");
-    eprintln!("decisions: {decided} decided, {} still pending, {} failed presses logged", pending.len(), logged.len());
-    let errors: Vec<String> = logs()
-        .lines()
-        .iter()
-        .filter(|l| {
-            l.get("level").and_then(Value::as_str) == Some("ERROR") && l.to_string().contains(r#""name":"decide""#)
-        })
-        .filter_map(|l| l.get("error").and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    let mut kinds: HashMap<String, usize> = HashMap::new();
-    for e in errors {
-        *kinds.entry(e.chars().take(90).collect()).or_default() += 1;
-    }
-    eprintln!("decisions: errors {kinds:#?}");
+    let pending = check_decisions(&app, &all_posts, &presses, &failed).await;
 
     // The app keeps working: the pending posts are decided now, once, and everything drains.
     for post in &pending {
@@ -453,11 +464,11 @@ async fn db_connections_killed_mid_submission_burst_store_or_say_try_again() {
         }
         wait_until("every author answered", || burst.iter().all(|u| receipts(&app, *u) + try_laters(&app, *u) >= 1))
             .await;
-        let (killed, killed_in_tx) = killer.stop().await;
-        in_tx += killed_in_tx;
+        let (ended, ended_in_tx) = killer.stop().await;
+        in_tx += ended_in_tx;
         told_later.extend(burst.iter().filter(|u| try_laters(&app, **u) > 0));
         eprintln!(
-            "burst {round}: {killed} backends killed ({killed_in_tx} inside a transaction), \
+            "burst {round}: {ended} backends killed ({ended_in_tx} inside a transaction), \
              {} authors asked to try again",
             told_later.len()
         );
