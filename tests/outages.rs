@@ -17,6 +17,7 @@ use app::{App, GROUP, MODERATOR, WAIT, has_text, wait_until};
 use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::store::{DecideOutcome, Decision, DecisionKind, SubmitOutcome};
 use serde_json::Value;
+use support::fake_telegram::Fault;
 use support::fake_telegram::updates::{callback_query, text_message};
 use tokio::task::JoinHandle;
 
@@ -522,5 +523,61 @@ async fn db_connections_killed_mid_submission_burst_store_or_say_try_again() {
     }
     wait_until("retries receipted", || told_later.iter().take(10).all(|u| receipts(&app, *u) >= 1)).await;
     wait_outbox_empty(&app, WAIT).await;
+    app.stop().await;
+}
+
+/// A publication Telegram accepted, whose recording the database lost (the connection ended
+/// inside the completing transaction, the database fine again a moment later), is not sent
+/// to the channel a second time when the job comes back after its lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_connection_lost_while_recording_a_publication_does_not_publish_twice() {
+    const AUTHOR: i64 = 95_000;
+    logs();
+    // HTTP_TIMEOUT_SECS=2: outbox leases last 2 × 4 + 10 = 18 s.
+    let app = App::start("out_publish", &[("HTTP_TIMEOUT_SECS", "2")]).await;
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "опубликуй меня один раз", Some("ru")));
+    let (post, card) = app.card_of_latest().await;
+
+    // The channel answers after 1.5 s; meanwhile the outbox table is locked, so the job's
+    // completion waits on the lock, and its connection is ended there.
+    app.fake.fail_next("sendMessage", 1, Fault::Delay(Duration::from_millis(1500)));
+    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    wait_until("publication sent", || !app.sent_to(app::CHANNEL).is_empty()).await;
+    let mut locker = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db_url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE outbox IN EXCLUSIVE MODE").execute(&mut locker).await.unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app::admin_url()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ended: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = $1 AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE outbox%'",
+        )
+        .bind(&app.db_name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if ended > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the publication's completion never waited on the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    drop(locker);
+    assert!(
+        logged_for(&["ERROR"], "could not record", "post_id", &HashSet::from([post])).contains(&post),
+        "the lost completion is logged with the post id"
+    );
+
+    // Past the lease (18 s) and the retry: the post is published, once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.status_of(post).await != "published" || Instant::now() < deadline - Duration::from_secs(8) {
+        assert!(Instant::now() < deadline, "post {post} not published: {}", app.status_of(post).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_outbox_empty(&app, WAIT).await;
+    let channel = app.texts_to(app::CHANNEL);
+    assert_eq!(channel.len(), 1, "published once, not again after the lease: {channel:?}");
     app.stop().await;
 }
