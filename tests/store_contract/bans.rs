@@ -136,3 +136,55 @@ pub async fn moderator_names_are_recorded_and_refreshed(store: Arc<dyn Store>) {
     assert_eq!(store.moderator_name(MOD_A).await.unwrap().as_deref(), Some("Ольга К."));
     assert_eq!(store.moderator_name(MOD_B).await.unwrap(), None, "only that moderator");
 }
+
+pub async fn bans_and_unbans_arriving_together_apply_once(store: Arc<dyn Store>) {
+    let user = UserId(5);
+    let bans: Vec<_> = (0..6_i64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.ban(&ban_request(UserId(5), UserId(900_100 + i), "flood")).await.unwrap() })
+        })
+        .collect();
+    for done in futures::future::join_all(bans).await {
+        done.unwrap();
+    }
+    assert!(store.ban_of(user).await.unwrap().is_some());
+
+    let unbans: Vec<_> = (0..6_i64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(
+                async move { store.unban(UserId(5), UserId(900_100 + i), ActionSource::Console).await.unwrap() },
+            )
+        })
+        .collect();
+    let lifted: Vec<bool> = futures::future::join_all(unbans).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(lifted.iter().filter(|l| **l).count(), 1, "one unban lifts the ban: {lifted:?}");
+    assert!(store.ban_of(user).await.unwrap().is_none());
+    let log = store.moderation_log(None, 100).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "unban").count(), 1, "one log row for the one lift");
+}
+
+pub async fn imports_arriving_together_count_exactly(store: Arc<dyn Store>) {
+    // Two overlapping lists imported at once: every user banned once, and the counts add up.
+    let list = |from: i64| -> Vec<Vec<BanImportRow>> {
+        vec![(from..from + 3000).map(|user_id| BanImportRow { user_id, reason: format!("list {from}") }).collect()]
+    };
+    let (a, b) = tokio::join!(
+        {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { import(&*store, list(1)).await })
+        },
+        {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { import(&*store, list(2001)).await })
+        }
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.received, b.received), (3000, 3000));
+    assert_eq!(a.inserted + b.inserted, 5000, "users 1..=5000, each once: {a:?} {b:?}");
+    assert_eq!(a.skipped_existing + b.skipped_existing, 1000, "{a:?} {b:?}");
+    assert!(store.ban_of(UserId(1)).await.unwrap().is_some());
+    assert!(store.ban_of(UserId(5000)).await.unwrap().is_some());
+    assert!(store.ban_of(UserId(5001)).await.unwrap().is_none());
+}

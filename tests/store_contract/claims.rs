@@ -102,3 +102,31 @@ pub async fn concurrent_claims_are_won_by_one_moderator(store: Arc<dyn Store>) {
         }
     }
 }
+
+pub async fn a_claim_racing_a_decision_lets_only_one_through(store: Arc<dyn Store>) {
+    // Whichever comes first wins: a claim taken first blocks the other moderator's decision;
+    // a decision taken first leaves nothing to claim. Never both.
+    for m in 1..=10 {
+        let id = submit(&*store, &text_post(1, m, "contested")).await;
+        let claiming = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.claim(id, MOD_B, 60).await.unwrap() })
+        };
+        let deciding = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.decide(&approve(id, MOD_A)).await.unwrap() })
+        };
+        let (claimed, decided) = (claiming.await.unwrap(), deciding.await.unwrap());
+        let stored = post(&*store, id).await;
+        match (&claimed, &decided) {
+            (ClaimOutcome::Claimed { .. }, DecideOutcome::ClaimedByOther { by, .. }) => {
+                assert_eq!(*by, MOD_B);
+                assert_eq!((stored.status, stored.claimed_by), (PostStatus::Pending, Some(MOD_B)));
+            }
+            (ClaimOutcome::NotPending, DecideOutcome::Decided { .. }) => {
+                assert_eq!((stored.status, stored.claimed_by), (PostStatus::Approved, None));
+            }
+            other => panic!("round {m}: not one winner: {other:?}"),
+        }
+    }
+}

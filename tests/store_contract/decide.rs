@@ -194,3 +194,35 @@ pub async fn concurrent_decisions_decide_exactly_once(store: Arc<dyn Store>) {
     assert_eq!(store.moderation_log(Some(id), 100).await.unwrap().iter().filter(|e| e.action != "ban").count(), 1);
     assert_eq!(store.outbox_backlog().await.unwrap(), backlog + 2, "one decision's jobs, once");
 }
+
+pub async fn concurrent_retries_of_a_failed_publication_retry_once(store: Arc<dyn Store>) {
+    let id = pending(&*store, 1).await;
+    store.decide(&approve(id, MOD_A)).await.unwrap();
+    let publish = job_of(&lease_all(&*store).await, id, OutboxKind::Publish);
+    store.complete_outbox(&publish, &OutboxResult::PublishFailed { error: "timeout".into() }).await.unwrap();
+    lease_all(&*store).await;
+    let backlog = store.outbox_backlog().await.unwrap();
+
+    let tasks: Vec<_> = (0..6_i64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let retry = decision(id, UserId(900_100 + i), DecisionKind::RetryPublish);
+            tokio::spawn(async move { store.decide(&retry).await.unwrap() })
+        })
+        .collect();
+    let outcomes: Vec<DecideOutcome> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let retried = outcomes.iter().filter(|o| matches!(o, DecideOutcome::Decided { .. })).count();
+    assert_eq!(retried, 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            DecideOutcome::Decided { .. } | DecideOutcome::AlreadyDecided { status: PostStatus::Approved, .. }
+        )),
+        "{outcomes:?}"
+    );
+    let log = store.moderation_log(Some(id), 100).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "retry_publish").count(), 1);
+    let jobs = lease_all(&*store).await;
+    assert_eq!(jobs.iter().filter(|j| j.kind == OutboxKind::Publish).count(), 1, "published once: {jobs:?}");
+    assert_eq!(store.outbox_backlog().await.unwrap(), backlog + 2, "one retry's jobs");
+}

@@ -112,6 +112,8 @@ macro_rules! contract_suite {
                 pending_count_of_counts_only_pending_posts,
                 set_media_hash_records_the_hash_and_flags_a_repost,
                 stats_counts_posts_by_status,
+                stats_agree_with_the_list_totals,
+                set_media_hash_never_flags_a_post_as_its_own_repost,
             }
         );
         contract_area!(
@@ -137,6 +139,7 @@ macro_rules! contract_suite {
                 another_moderators_claim_blocks_the_decision,
                 decide_of_a_missing_post_is_not_found,
                 concurrent_decisions_decide_exactly_once,
+                concurrent_retries_of_a_failed_publication_retry_once,
             }
         );
         contract_area!(
@@ -149,6 +152,7 @@ macro_rules! contract_suite {
                 claim_of_a_decided_post_is_not_pending,
                 claim_of_a_missing_post_is_not_found,
                 concurrent_claims_are_won_by_one_moderator,
+                a_claim_racing_a_decision_lets_only_one_through,
             }
         );
         contract_area!(
@@ -160,6 +164,8 @@ macro_rules! contract_suite {
                 import_bans_counts_exactly_and_skips_repeats,
                 import_bans_of_nothing_is_zero,
                 moderator_names_are_recorded_and_refreshed,
+                bans_and_unbans_arriving_together_apply_once,
+                imports_arriving_together_count_exactly,
             }
         );
         contract_area!($backend, log { moderation_log_is_newest_first, moderation_log_per_post_and_limited });
@@ -178,6 +184,7 @@ macro_rules! contract_suite {
                 completing_a_failure_again_changes_nothing,
                 a_late_failure_does_not_unpublish,
                 completions_arriving_together_each_keep_their_card,
+                a_publication_completed_by_two_workers_at_once_applies_once,
             }
         );
     };

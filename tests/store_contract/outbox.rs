@@ -251,3 +251,27 @@ pub async fn completions_arriving_together_each_keep_their_card(store: Arc<dyn S
     }
     assert_eq!(store.outbox_backlog().await.unwrap(), 0);
 }
+
+pub async fn a_publication_completed_by_two_workers_at_once_applies_once(store: Arc<dyn Store>) {
+    // A lease that ran out while its worker was still at it: two workers finish the same job.
+    let (id, publish) = publication(&*store).await;
+    let tasks: Vec<_> = [1, 2, 3, 4]
+        .map(|n| {
+            let store = Arc::clone(&store);
+            let job = publish.clone();
+            tokio::spawn(async move {
+                store.complete_outbox(&job, &OutboxResult::Published { channel_message_id: 800 + n }).await.unwrap();
+            })
+        })
+        .into_iter()
+        .collect();
+    for done in futures::future::join_all(tasks).await {
+        done.unwrap();
+    }
+    let stored = post(&*store, id).await;
+    assert_eq!(stored.status, PostStatus::Published);
+    assert!(stored.channel_message_id.is_some_and(|m| (801..=804).contains(&m)));
+    let log = store.moderation_log(Some(id), 10).await.unwrap();
+    assert_eq!(actions(&log), ["published", "approve"], "one publication logged");
+    assert_eq!(kinds_for(&lease_all(&*store).await, id), [OutboxKind::NotifyAuthor], "the author is told once");
+}

@@ -115,3 +115,48 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
         QueueStats { pending: 3, approved: 1, published: 1, publish_failed: 1, rejected: 1, edited_pending: 1 };
     assert_eq!(store.stats().await.unwrap(), expected);
 }
+
+pub async fn stats_agree_with_the_list_totals(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for m in 1..=6 {
+        ids.push(submit(&*store, &text_post(1, m, "p")).await);
+    }
+    store.decide(&approve(ids[0], MOD_A)).await.unwrap();
+    store.decide(&reject_for(ids[1], MOD_A, "no", false)).await.unwrap();
+    store.author_edit(&edit(3, "edited")).await.unwrap();
+    let stats = store.stats().await.unwrap();
+    let total = |status: PostStatus, edited: Option<bool>| {
+        let store = Arc::clone(&store);
+        async move {
+            let query = postgate::store::PostQuery { status: Some(status), edited, ..Default::default() };
+            store.list_posts(&query).await.unwrap().total
+        }
+    };
+    assert_eq!(stats.pending, total(PostStatus::Pending, None).await);
+    assert_eq!(stats.approved, total(PostStatus::Approved, None).await);
+    assert_eq!(stats.published, total(PostStatus::Published, None).await);
+    assert_eq!(stats.publish_failed, total(PostStatus::PublishFailed, None).await);
+    assert_eq!(stats.rejected, total(PostStatus::Rejected, None).await);
+    assert_eq!(stats.edited_pending, total(PostStatus::Pending, Some(true)).await);
+    assert_eq!((stats.pending, stats.approved, stats.rejected, stats.edited_pending), (4, 1, 1, 1));
+}
+
+pub async fn set_media_hash_never_flags_a_post_as_its_own_repost(store: Arc<dyn Store>) {
+    let sha = "c".repeat(64);
+    let kinds = [MediaKind::Photo, MediaKind::Photo];
+    let album = submit(&*store, &album_post(1, 10, "the same photo twice", &kinds)).await;
+    assert_eq!(store.set_media_hash(album, 0, &sha).await.unwrap(), None);
+    assert_eq!(store.set_media_hash(album, 1, &sha).await.unwrap(), None, "its own items are not earlier posts");
+    assert_eq!(post(&*store, album).await.duplicate_of, None);
+
+    // A fingerprint written again (the job ran twice) gives the same answer.
+    let repost = submit(&*store, &album_post(2, 20, "again", &[MediaKind::Photo])).await;
+    assert_eq!(store.set_media_hash(repost, 0, &sha).await.unwrap(), Some(album));
+    assert_eq!(store.set_media_hash(repost, 0, &sha).await.unwrap(), Some(album));
+    assert_eq!(post(&*store, repost).await.duplicate_of, Some(album));
+    // A third copy points at an earlier post that has the file.
+    let third = submit(&*store, &album_post(3, 30, "and again", &[MediaKind::Photo])).await;
+    let earlier = store.set_media_hash(third, 0, &sha).await.unwrap().expect("an earlier copy");
+    assert!([album, repost].contains(&earlier), "{earlier:?}");
+    assert_eq!(post(&*store, third).await.duplicate_of, Some(earlier));
+}
