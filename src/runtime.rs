@@ -1,6 +1,6 @@
 //! The bot runtime: owns the dispatcher and the outbox worker, starts and stops them (from
 //! the tray, a command or a signal), and makes sure only one process polls a bot token by
-//! holding a `PostgreSQL` advisory lock while running.
+//! holding the store's polling lock while running.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +8,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde::Serialize;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection};
 use teloxide::dispatching::{Dispatcher, ShutdownToken};
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::update_listeners::Polling;
@@ -21,6 +19,7 @@ use crate::bot::{self, BotError};
 
 mod listener;
 use crate::services::Services;
+use crate::store::{PollLock, PollLockGuard, holder_name};
 use crate::telegram;
 
 /// What the bot is doing, for the tray, the console and logs. Times are RFC 3339 UTC.
@@ -48,16 +47,13 @@ pub enum RuntimeError {
     #[error("another PostGate instance is polling this bot: {holder}")]
     HeldElsewhere { holder: String },
     #[error("cannot take the polling lock: {0}")]
-    Lock(#[from] sqlx::Error),
+    Lock(#[from] crate::store::StoreError),
     #[error(transparent)]
     Client(#[from] telegram::ClientError),
 }
 
 /// How long the dispatcher gets to notice a stop request before its update stream is ended.
 const MISSED_SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
-
-/// Namespace of our advisory locks (`'POST'`), the bot id hashed beside it.
-const LOCK_CLASS: i32 = 0x504F_5354;
 
 struct Running {
     shutdown: ShutdownToken,
@@ -66,7 +62,7 @@ struct Running {
     cancel: CancellationToken,
     dispatcher: JoinHandle<()>,
     worker: JoinHandle<()>,
-    lock: PgConnection,
+    lock: Box<dyn PollLockGuard>,
 }
 
 struct Inner {
@@ -149,34 +145,12 @@ impl Runtime {
         }
     }
 
-    async fn take_lock(&self) -> Result<PgConnection, RuntimeError> {
-        let services = &self.inner.services;
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "unknown-host".into());
-        let name = format!("postgate {host} pid {}", std::process::id());
-        let options: PgConnectOptions = services.config.database.url.expose().parse()?;
-        let mut conn = options.application_name(&name).connect().await?;
-        let key = self.bot_key();
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-            .bind(LOCK_CLASS)
-            .bind(&key)
-            .fetch_one(&mut conn)
-            .await?;
-        if locked {
-            return Ok(conn);
+    async fn take_lock(&self) -> Result<Box<dyn PollLockGuard>, RuntimeError> {
+        let store = &self.inner.services.store;
+        match store.try_poll_lock(&self.bot_key(), &holder_name()).await? {
+            PollLock::Acquired(guard) => Ok(guard),
+            PollLock::HeldBy(holder) => Err(RuntimeError::HeldElsewhere { holder }),
         }
-        let holder: Option<String> = sqlx::query_scalar(
-            "SELECT a.application_name || coalesce(' at ' || a.client_addr::text, '') || ' since ' || \
-             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid \
-             AND l.objid = (hashtext($2)::bigint & 4294967295)::oid LIMIT 1",
-        )
-        .bind(LOCK_CLASS)
-        .bind(&key)
-        .fetch_optional(&mut conn)
-        .await?;
-        let _ = conn.close().await;
-        Err(RuntimeError::HeldElsewhere { holder: holder.unwrap_or_else(|| "another instance".into()) })
     }
 
     async fn launch(&self) -> Result<Running, RuntimeError> {
@@ -224,7 +198,7 @@ impl Runtime {
 
     async fn finish(running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
-        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut lock } = running;
+        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, lock } = running;
         let mut dispatcher_done = false;
         // Right after start the dispatcher may still be initialising: retry until it listens.
         loop {
@@ -273,8 +247,7 @@ impl Runtime {
                 handle.abort();
             }
         }
-        let _ = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut lock).await;
-        let _ = lock.close().await;
+        lock.release().await;
     }
 
     /// Full shutdown: stop the bot, then close the pool.

@@ -32,7 +32,7 @@ async fn public_tables(pool: &PgPool) -> Vec<String> {
 
 #[test]
 fn seed_13_the_history_is_linear_and_forward_only() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
     let mut names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -48,7 +48,7 @@ fn seed_13_the_history_is_linear_and_forward_only() {
         versions.push(version.parse::<i64>().unwrap());
     }
     let embedded: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-    assert_eq!(embedded, versions, "the embedded migrations are exactly the files in migrations/");
+    assert_eq!(embedded, versions, "the embedded migrations are exactly the files in migrations/postgres/");
     assert!(MIGRATOR.iter().all(|m| !m.migration_type.is_down_migration()));
 }
 
@@ -76,9 +76,9 @@ async fn seed_13_an_edited_applied_migration_is_refused_with_its_version(pool: P
     MIGRATOR.run(&pool).await.unwrap();
     let before = applied(&pool).await;
 
-    // A copy of migrations/ with one applied file edited by hand.
+    // A copy of migrations/postgres/ with one applied file edited by hand.
     let copy = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
     let mut files: Vec<_> = std::fs::read_dir(&source).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     for file in &files {

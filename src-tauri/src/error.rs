@@ -59,7 +59,7 @@ impl CommandError {
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
-            StoreError::Unavailable(_) => ErrorCode::Unavailable,
+            StoreError::Unavailable(_) | StoreError::InUse { .. } => ErrorCode::Unavailable,
             StoreError::Constraint { .. } => ErrorCode::Conflict,
             StoreError::Query(_)
             | StoreError::Corrupt(_)

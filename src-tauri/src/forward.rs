@@ -24,7 +24,7 @@ async fn changes<R: Runtime>(app: AppHandle<R>, state: AppState) {
     let cancel = state.background.clone();
     let mut first = true;
     loop {
-        match events::listen(&state.services.pg).await {
+        match events::listen(state.services.store.as_ref()).await {
             Ok(stream) => {
                 let mut stream = Box::pin(stream);
                 if !first {

@@ -18,6 +18,12 @@ pub enum StoreError {
     /// Migrations could not be applied (e.g. an applied migration was edited).
     #[error("migrations failed: {0}")]
     Migrate(String),
+    /// The SQLite file is another process's (one process per file).
+    #[error(
+        "{path} is in use by {holder}: a SQLite database serves one process at a time; several consoles \
+         on one queue need PostgreSQL (set DATABASE_URL to a postgres:// URL)"
+    )]
+    InUse { path: String, holder: String },
     /// An import's counts did not add up.
     #[error("import count mismatch: sent {sent} rows, database received {received}")]
     CountMismatch { sent: u64, received: u64 },
@@ -41,6 +47,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) => {
                 Self::Unavailable(e.to_string())
             }
+            // SQLite: busy or locked past the timeout, read-only, I/O error, disk full, cannot
+            // open — the file is unusable for now, as a server would be unreachable.
+            sqlx::Error::Database(db) if sqlite_outage(db.as_ref()) => Self::Unavailable(e.to_string()),
             sqlx::Error::Database(db) => match db.constraint() {
                 Some(constraint) => {
                     Self::Constraint { constraint: constraint.to_owned(), message: db.message().to_owned() }
@@ -51,6 +60,21 @@ impl From<sqlx::Error> for StoreError {
             _ => Self::Query(e.to_string()),
         }
     }
+}
+
+/// SQLite's primary result codes for a database that cannot be used right now.
+fn sqlite_outage(db: &dyn sqlx::error::DatabaseError) -> bool {
+    const BUSY: i64 = 5;
+    const LOCKED: i64 = 6;
+    const READONLY: i64 = 8;
+    const IOERR: i64 = 10;
+    const FULL: i64 = 13;
+    const CANTOPEN: i64 = 14;
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| matches!(c & 0xff, BUSY | LOCKED | READONLY | IOERR | FULL | CANTOPEN))
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

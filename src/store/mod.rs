@@ -1,13 +1,16 @@
 //! Storage behind the [`Store`] trait. Nothing above this module names `sqlx::Postgres`;
 //! the `PostgreSQL` implementation lives in [`postgres`].
 
+mod backend;
 mod error;
 pub mod postgres;
+pub mod sqlite;
 mod types;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
+pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
 pub use error::StoreError;
 pub use types::*;
 
@@ -19,6 +22,18 @@ use crate::domain::{PostId, UserId};
 /// logged at error level with the ids involved before it is returned.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> BackendKind;
+    /// Applies pending migrations (forward-only, embedded; an edited applied one is refused).
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Closes the store, waiting for connections in use to come back.
+    async fn close(&self);
+    /// Tries to become the one process polling the bot identified by `key`; `holder` is how
+    /// this process is named to others that find the lock held ([`holder_name`]).
+    async fn try_poll_lock(&self, key: &str, holder: &str) -> Result<PollLock, StoreError>;
+    /// Every change written from now on (by any process sharing the store), as it commits.
+    async fn changes(&self) -> Result<BoxStream<'static, ChangeEvent>, StoreError>;
+
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -2,7 +2,9 @@
 
 mod batch;
 mod decide;
+mod events;
 mod import;
+mod lock;
 mod outbox;
 mod posts;
 mod rows;
@@ -19,15 +21,16 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use tracing::instrument;
 
 use super::{
-    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BanImportRow, BanRecord, BanRequest,
-    ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost, OutboxJob, OutboxResult,
-    PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError, SubmitOutcome,
+    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
+    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost,
+    OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError,
+    SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
 
-/// The migrations in `migrations/`, embedded at build time.
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The migrations in `migrations/postgres/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The channel every change is announced on (`LISTEN postgate_events`).
 pub const EVENTS_CHANNEL: &str = "postgate_events";
@@ -110,6 +113,26 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
+    fn backend(&self) -> BackendKind {
+        BackendKind::Postgres
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        PgStore::migrate(self).await
+    }
+
+    async fn close(&self) {
+        PgStore::close(self).await;
+    }
+
+    async fn try_poll_lock(&self, key: &str, holder: &str) -> Result<PollLock, StoreError> {
+        lock::try_poll_lock(&self.pool, key, holder).await
+    }
+
+    async fn changes(&self) -> Result<BoxStream<'static, ChangeEvent>, StoreError> {
+        events::changes(&self.pool).await
+    }
+
     #[instrument(skip_all, err)]
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -1,0 +1,285 @@
+//! The SQLite [`Store`], the embedded default: one file, WAL, one writer connection (SQLite
+//! takes one writer at a time anyway; every write transaction is serialized here instead of
+//! failing busy) and a small pool of readers. One process per file, held by an OS lock on a
+//! file beside it; changes reach consoles through an in-process broadcast.
+
+mod decide;
+mod intake;
+mod lock;
+mod outbox;
+mod reads;
+mod rows;
+mod writes;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::broadcast;
+use tracing::instrument;
+
+use super::{
+    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
+    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost,
+    OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError,
+    SubmitOutcome,
+};
+use crate::config::DatabaseConfig;
+use crate::domain::{ActionSource, PostId, UserId};
+
+/// The migrations in `migrations/sqlite/`, embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a statement waits for a lock held by another connection before failing busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Change events kept for a slow console before it is told to resync.
+const EVENTS_BUFFER: usize = 1024;
+/// How long an album waits for more parts before it is announced, unless configured.
+const DEFAULT_ALBUM_DEBOUNCE: Duration = Duration::from_millis(1500);
+
+/// The connections and the change broadcast every area works with.
+#[derive(Debug)]
+pub(crate) struct Db {
+    /// The one connection that writes (every write transaction runs here, one at a time).
+    pub writer: SqlitePool,
+    /// Connections that only read (WAL: they never wait for the writer).
+    pub reader: SqlitePool,
+    events: broadcast::Sender<ChangeEvent>,
+}
+
+impl Db {
+    /// Announces a change to this process's listeners; call after the write committed.
+    pub fn emit(&self, event: &str, post: Option<PostId>) {
+        // No listener is fine: nobody is watching.
+        let _ = self.events.send(ChangeEvent { event: event.to_owned(), post_id: post.map(|p| p.0) });
+    }
+}
+
+/// SQLite storage in one file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    db: Arc<Db>,
+    path: PathBuf,
+    album_debounce: Duration,
+    /// Held for the store's life: one process per database file.
+    file_lock: Arc<lock::FileLock>,
+    intake: intake::IntakeBatcher,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file a `sqlite://PATH` URL names, after
+    /// taking the file's process lock; a file held by another process is refused with the
+    /// holder's name.
+    #[instrument(skip_all, fields(db = %config.url), err)]
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        let url = config.url.expose();
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("not a SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit survives a power cut, not only a killed process (intake commits in
+            // batches, so the flush is paid once per batch).
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let path = options.get_filename().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let file_lock = Arc::new(lock::FileLock::take(&path)?);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(config.acquire_timeout)
+            .idle_timeout(None)
+            .connect_with(options.clone())
+            .await?;
+        let readers = config.max_connections.clamp(2, 8);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options.read_only(true))
+            .await?;
+        let (events, _) = broadcast::channel(EVENTS_BUFFER);
+        Ok(Self {
+            db: Arc::new(Db { writer, reader, events }),
+            path,
+            album_debounce: DEFAULT_ALBUM_DEBOUNCE,
+            file_lock,
+            intake: intake::IntakeBatcher::default(),
+        })
+    }
+
+    /// Sets how long an album waits for its next part before it is announced.
+    #[must_use]
+    pub fn with_album_debounce(mut self, debounce: Duration) -> Self {
+        self.album_debounce = debounce;
+        self
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> BackendKind {
+        BackendKind::Sqlite
+    }
+
+    #[instrument(skip_all, err)]
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.db.writer).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.db.writer.close().await;
+        self.db.reader.close().await;
+    }
+
+    async fn try_poll_lock(&self, _key: &str, _holder: &str) -> Result<PollLock, StoreError> {
+        // The whole file is this process's (taken at connect): no other process can poll
+        // through it, and this process's runtime runs one bot at a time.
+        Ok(PollLock::Acquired(Box::new(lock::Unlocked)))
+    }
+
+    async fn changes(&self) -> Result<BoxStream<'static, ChangeEvent>, StoreError> {
+        Ok(lock::broadcast_stream(self.db.events.subscribe()))
+    }
+
+    #[instrument(skip_all, err)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.db.reader).await?;
+        let _ = &self.file_lock;
+        Ok(())
+    }
+
+    async fn upsert_author(&self, author: &AuthorProfile) -> Result<(), StoreError> {
+        intake::upsert_author(&self.db, author).await
+    }
+
+    async fn author(&self, id: UserId) -> Result<Option<AuthorRecord>, StoreError> {
+        intake::author(&self.db, id).await
+    }
+
+    async fn authors(&self, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError> {
+        intake::authors(&self.db, ids).await
+    }
+
+    async fn locale_override(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        intake::locale_override(&self.db, id).await
+    }
+
+    async fn set_locale_override(&self, id: UserId, locale: Option<&str>) -> Result<(), StoreError> {
+        intake::set_locale_override(&self.db, id, locale).await
+    }
+
+    async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
+        intake::submit(&self.db, &self.intake, post, admission, self.album_debounce).await
+    }
+
+    async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
+        intake::author_edit(&self.db, edit).await
+    }
+
+    async fn post(&self, id: PostId) -> Result<Option<PostRecord>, StoreError> {
+        reads::post(&self.db, id).await
+    }
+
+    async fn posts(&self, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError> {
+        reads::posts(&self.db, ids).await
+    }
+
+    async fn list_posts(&self, query: &PostQuery) -> Result<PostPage, StoreError> {
+        reads::list_posts(&self.db, query).await
+    }
+
+    async fn recent_posts_of(&self, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
+        reads::recent_posts_of(&self.db, author, limit).await
+    }
+
+    async fn pending_count_of(&self, author: UserId) -> Result<i64, StoreError> {
+        intake::pending_count_of(&self.db, author).await
+    }
+
+    async fn set_media_hash(&self, id: PostId, position: i16, sha256: &str) -> Result<Option<PostId>, StoreError> {
+        intake::set_media_hash(&self.db, id, position, sha256).await
+    }
+
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        reads::stats(&self.db).await
+    }
+
+    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+        decide::decide(&self.db, decision).await
+    }
+
+    async fn claim(&self, id: PostId, moderator: UserId, ttl_secs: i64) -> Result<ClaimOutcome, StoreError> {
+        decide::claim(&self.db, id, moderator, ttl_secs).await
+    }
+
+    async fn release(&self, id: PostId, moderator: UserId) -> Result<(), StoreError> {
+        decide::release(&self.db, id, moderator).await
+    }
+
+    async fn ban(&self, ban: &BanRequest) -> Result<(), StoreError> {
+        decide::ban(&self.db, ban).await
+    }
+
+    async fn unban(&self, user: UserId, moderator: UserId, source: ActionSource) -> Result<bool, StoreError> {
+        decide::unban(&self.db, user, moderator, source).await
+    }
+
+    async fn ban_of(&self, user: UserId) -> Result<Option<BanRecord>, StoreError> {
+        decide::ban_of(&self.db, user).await
+    }
+
+    async fn import_bans(&self, rows: BoxStream<'_, Vec<BanImportRow>>) -> Result<ImportCounts, StoreError> {
+        decide::import_bans(&self.db, rows).await
+    }
+
+    async fn upsert_moderator(&self, moderator: &ModeratorProfile) -> Result<(), StoreError> {
+        reads::upsert_moderator(&self.db, moderator).await
+    }
+
+    async fn moderator_name(&self, id: UserId) -> Result<Option<String>, StoreError> {
+        reads::moderator_name(&self.db, id).await
+    }
+
+    async fn moderation_log(&self, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
+        reads::moderation_log(&self.db, post, limit).await
+    }
+
+    async fn lease_outbox(&self, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError> {
+        outbox::lease(&self.db, limit, lease_secs).await
+    }
+
+    async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError> {
+        outbox::complete(&self.db, job, result).await
+    }
+
+    async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
+        outbox::record_progress(&self.db, job, sent).await
+    }
+
+    async fn retry_card(&self, id: PostId, moderator: UserId, source: ActionSource) -> Result<bool, StoreError> {
+        outbox::retry_card(&self.db, id, moderator, source).await
+    }
+
+    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
+        outbox::retry(&self.db, job, error, delay_secs).await
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64, StoreError> {
+        outbox::backlog(&self.db).await
+    }
+}

@@ -1,0 +1,204 @@
+//! Row types as SQLite returns them, their checked conversion to domain records, and the
+//! reads every area shares (a post with its author, its media).
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteExecutor};
+
+use crate::domain::{MediaKind, PostId, PostStatus, RejectReason, UserId};
+use crate::store::{AuthorProfile, MediaRecord, PostRecord, PostSummary, StoreError};
+
+/// Now, as every time column stores it: RFC 3339 UTC with milliseconds (sorts as text).
+pub const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// `NOW` plus `secs` seconds, for a bound parameter named by `param` (e.g. `?2`).
+pub fn now_plus(param: &str) -> String {
+    format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ({param}) || ' seconds')")
+}
+
+/// The text stored in `posts.search_text` for a body: Unicode lower case (SQLite's own
+/// `lower()` folds ASCII only), so a search for "ПРИВЕТ" finds "привет".
+pub fn fold(body: &str) -> String {
+    body.to_lowercase()
+}
+
+/// The columns every post query selects (posts `p` joined with authors `a`).
+pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.last_name, a.language_code, \
+     p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
+     p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
+     p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
+     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error";
+
+#[derive(FromRow)]
+pub struct PostRow {
+    id: i64,
+    author_id: i64,
+    username: Option<String>,
+    first_name: String,
+    last_name: Option<String>,
+    language_code: Option<String>,
+    source_chat_id: i64,
+    source_message_id: i32,
+    media_group_id: Option<String>,
+    body: String,
+    entities: String,
+    status: String,
+    edited_by_author: bool,
+    edited_by_moderator: bool,
+    reject_reason: Option<String>,
+    decided_by: Option<i64>,
+    decided_at: Option<DateTime<Utc>>,
+    publish_error: Option<String>,
+    published_at: Option<DateTime<Utc>>,
+    channel_message_id: Option<i32>,
+    moderation_message_id: Option<i32>,
+    claimed_by: Option<i64>,
+    claim_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    duplicate_of: Option<i64>,
+    card_error: Option<String>,
+}
+
+#[derive(FromRow)]
+pub struct MediaRow {
+    position: i16,
+    kind: String,
+    file_id: String,
+    file_unique_id: String,
+    file_name: Option<String>,
+    mime_type: Option<String>,
+    file_size: Option<i64>,
+    sha256: Option<String>,
+}
+
+/// A list line; `excerpt` is cut in Rust (SQLite's `substr` counts characters too, but the
+/// row type stays the same as PostgreSQL's).
+#[derive(FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub status: String,
+    pub excerpt: String,
+    pub media_count: i64,
+    pub first_media_kind: Option<String>,
+    pub edited_by_author: bool,
+    pub claimed_by: Option<i64>,
+    pub claim_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
+    raw.parse().map_err(StoreError::Corrupt)
+}
+
+pub fn kind(raw: &str) -> Result<MediaKind, StoreError> {
+    raw.parse().map_err(|e: crate::domain::MediaKindError| StoreError::Corrupt(e.to_string()))
+}
+
+/// JSON stored as text.
+pub fn json(raw: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}
+
+impl MediaRow {
+    pub fn into_record(self) -> Result<MediaRecord, StoreError> {
+        Ok(MediaRecord {
+            position: self.position,
+            kind: kind(&self.kind)?,
+            file_id: self.file_id,
+            file_unique_id: self.file_unique_id,
+            file_name: self.file_name,
+            mime_type: self.mime_type,
+            file_size: self.file_size,
+            sha256: self.sha256,
+        })
+    }
+}
+
+impl PostRow {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    pub fn into_record(self, media: Vec<MediaRecord>) -> Result<PostRecord, StoreError> {
+        Ok(PostRecord {
+            id: PostId(self.id),
+            author: AuthorProfile {
+                id: UserId(self.author_id),
+                username: self.username,
+                first_name: self.first_name,
+                last_name: self.last_name,
+                language_code: self.language_code,
+            },
+            source_chat_id: self.source_chat_id,
+            source_message_id: self.source_message_id,
+            media_group_id: self.media_group_id,
+            body: self.body,
+            entities: json(&self.entities)?,
+            status: status(&self.status)?,
+            edited_by_author: self.edited_by_author,
+            edited_by_moderator: self.edited_by_moderator,
+            reject_reason: self.reject_reason.as_deref().map(RejectReason::decode),
+            decided_by: self.decided_by.map(UserId),
+            decided_at: self.decided_at,
+            publish_error: self.publish_error,
+            published_at: self.published_at,
+            channel_message_id: self.channel_message_id,
+            moderation_message_id: self.moderation_message_id,
+            claimed_by: self.claimed_by.map(UserId),
+            claim_expires_at: self.claim_expires_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            duplicate_of: self.duplicate_of.map(PostId),
+            card_error: self.card_error,
+            media,
+        })
+    }
+}
+
+impl SummaryRow {
+    pub fn into_summary(self) -> Result<PostSummary, StoreError> {
+        Ok(PostSummary {
+            id: PostId(self.id),
+            author_id: UserId(self.author_id),
+            author_name: self.author_name,
+            status: status(&self.status)?,
+            excerpt: self.excerpt,
+            media_count: self.media_count,
+            first_media_kind: self.first_media_kind.as_deref().map(kind).transpose()?,
+            edited_by_author: self.edited_by_author,
+            claimed_by: self.claimed_by.map(UserId),
+            claim_expires_at: self.claim_expires_at,
+            created_at: self.created_at,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+/// One post row (with its author's profile) through any executor: the reader pool, or the
+/// writer inside a transaction (where it is as good as locked: there is one writer).
+pub async fn load_post<'c, E: SqliteExecutor<'c>>(exec: E, id: PostId) -> Result<Option<PostRow>, StoreError> {
+    let sql = format!("SELECT {POST_COLUMNS} FROM posts p JOIN authors a ON a.id = p.author_id WHERE p.id = ?1");
+    Ok(sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(exec).await?)
+}
+
+/// The media of a post, in album order.
+pub async fn load_media<'c, E: SqliteExecutor<'c>>(exec: E, id: PostId) -> Result<Vec<MediaRecord>, StoreError> {
+    let rows = sqlx::query_as::<_, MediaRow>(
+        "SELECT position, kind, file_id, file_unique_id, file_name, mime_type, file_size, sha256 \
+         FROM media WHERE post_id = ?1 ORDER BY source_message_id, position",
+    )
+    .bind(id.0)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter().map(MediaRow::into_record).collect()
+}
+
+/// A whole post (row and media) through a connection, or `None`.
+pub async fn load_record(conn: &mut sqlx::SqliteConnection, id: PostId) -> Result<Option<PostRecord>, StoreError> {
+    let Some(row) = load_post(&mut *conn, id).await? else { return Ok(None) };
+    let media = load_media(&mut *conn, id).await?;
+    Ok(Some(row.into_record(media)?))
+}
