@@ -90,6 +90,7 @@ macro_rules! contract_suite {
                 the_cap_counts_only_pending_posts,
                 album_parts_are_not_checked_again,
                 the_cap_holds_for_submissions_arriving_together,
+                the_cap_holds_for_albums_and_texts_arriving_together,
             }
         );
         contract_area!(

@@ -153,3 +153,22 @@ pub async fn the_cap_holds_for_submissions_arriving_together(store: Arc<dyn Stor
         assert_eq!(store.pending_count_of(UserId(author)).await.unwrap(), 3, "round {round}");
     }
 }
+
+pub async fn the_cap_holds_for_albums_and_texts_arriving_together(store: Arc<dyn Store>) {
+    // Albums take another path into the store than texts; the cap counts both.
+    let tasks: Vec<_> = (0..10_i32)
+        .map(|m| {
+            let store = Arc::clone(&store);
+            let mut post = text_post(7, 10 * m, "burst");
+            if m % 2 == 0 {
+                post.media_group_id = Some(format!("album-{m}"));
+                post.media = vec![media(MediaKind::Photo, 10 * m)];
+            }
+            tokio::spawn(async move { store.submit_with(&post, capped(3)).await.unwrap() })
+        })
+        .collect();
+    let outcomes: Vec<SubmitOutcome> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let created = outcomes.iter().filter(|o| matches!(o, SubmitOutcome::Created(_))).count();
+    assert_eq!(created, 3, "the cap is 3: {outcomes:?}");
+    assert_eq!(store.pending_count_of(UserId(7)).await.unwrap(), 3);
+}
