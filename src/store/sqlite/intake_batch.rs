@@ -1,0 +1,294 @@
+//! Intake's group commit on SQLite: the submissions that queued up while the previous batch was
+//! being written are written together, one transaction on the writer connection (one fsync
+//! for the lot under `synchronous=FULL`). Each is stored exactly as it would be alone, in
+//! arrival order — the statements run one after the other on the one connection, so each sees
+//! what the ones before it wrote (a repeat is a duplicate, the pending cap counts the posts
+//! admitted just before). Each submission runs inside its own savepoint: one that fails is
+//! undone alone and only its caller gets the error; a batch that cannot commit is written
+//! again one submission per transaction.
+
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::time::Duration;
+
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::super::Db;
+use super::super::rows::{NOW, fold, now_plus};
+use super::upsert_author_query;
+use crate::domain::PostId;
+use crate::store::{Admission, ChangeEvent, NewMedia, NewPost, Refusal, StoreError, SubmitOutcome};
+
+/// Submissions written in one transaction at most: a 10 000-message burst is ~40 commits.
+const MAX_BATCH: usize = 256;
+/// Submissions waiting for the writer; callers wait (backpressure) beyond this.
+const QUEUE: usize = 4096;
+
+/// Everything admission needs to know about a submission, in one round trip. The pending
+/// count names `'pending'` literally so that SQLite uses the partial index `posts_author_pending`.
+const CHECKS: &str = "SELECT \
+     (SELECT id FROM posts WHERE source_chat_id = ?1 AND source_message_id = ?2) AS existing, \
+     (SELECT id FROM posts WHERE source_chat_id = ?1 AND media_group_id = ?3) AS album, \
+     EXISTS (SELECT 1 FROM bans WHERE user_id = ?4) AS banned, \
+     (SELECT count(*) FROM posts WHERE author_id = ?4 AND status = 'pending') AS pending";
+
+static INSERT_ANNOUNCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO outbox (post_id, kind, payload, next_attempt_at) VALUES (?1, 'announce', ?2, {})",
+        now_plus("?3")
+    )
+});
+
+static FILL_ALBUM_BODY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE posts SET body = CASE WHEN body = '' THEN ?2 ELSE body END, \
+         entities = CASE WHEN body = '' THEN ?3 ELSE entities END, \
+         search_text = CASE WHEN body = '' THEN ?4 ELSE search_text END, updated_at = {NOW} WHERE id = ?1"
+    )
+});
+
+static DELAY_ANNOUNCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE outbox SET next_attempt_at = {} \
+         WHERE post_id = ?1 AND kind = 'announce' AND done_at IS NULL AND attempts = 0",
+        now_plus("?2")
+    )
+});
+
+#[derive(sqlx::FromRow)]
+struct Checks {
+    existing: Option<i64>,
+    album: Option<i64>,
+    banned: bool,
+    pending: i64,
+}
+
+/// One submission waiting to be written.
+struct Request {
+    post: NewPost,
+    admission: Admission,
+    album_debounce: Duration,
+    reply: oneshot::Sender<Result<SubmitOutcome, StoreError>>,
+}
+
+/// What a submission did, and the change to announce once it is committed.
+struct Stored {
+    outcome: SubmitOutcome,
+    event: Option<&'static str>,
+}
+
+/// Hands submissions to the intake writer task, started on first use on the caller's runtime;
+/// the task ends when the last clone is dropped.
+#[derive(Clone, Debug, Default)]
+pub struct IntakeBatcher {
+    queue: Arc<OnceLock<mpsc::Sender<Request>>>,
+}
+
+impl IntakeBatcher {
+    /// Writes `post` with the next batch and returns its own outcome (after the commit).
+    pub async fn write(
+        &self,
+        db: &Db,
+        post: NewPost,
+        admission: Admission,
+        album_debounce: Duration,
+    ) -> Result<SubmitOutcome, StoreError> {
+        let queue = self.queue.get_or_init(|| {
+            let (send, receive) = mpsc::channel(QUEUE);
+            tokio::spawn(write_batches(db.writer.clone(), db.events.clone(), receive));
+            send
+        });
+        let stopped = || StoreError::Unavailable("the intake writer stopped".into());
+        let (reply, answer) = oneshot::channel();
+        queue.send(Request { post, admission, album_debounce, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Takes whatever has queued up (waiting only for the first submission), writes it, repeats.
+async fn write_batches(
+    writer: SqlitePool,
+    events: broadcast::Sender<ChangeEvent>,
+    mut receive: mpsc::Receiver<Request>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receive.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let results = write(&writer, &batch).await;
+        for (request, result) in batch.drain(..).zip(results) {
+            let outcome = result.map(|stored| {
+                if let Some(event) = stored.event {
+                    // No listener is fine: nobody is watching.
+                    let _ = events
+                        .send(ChangeEvent { event: event.to_owned(), post_id: stored.outcome.post_id().map(|p| p.0) });
+                }
+                stored.outcome
+            });
+            // A caller that gave up does not stop the others.
+            let _ = request.reply.send(outcome);
+        }
+    }
+}
+
+/// One result per request, in order.
+async fn write(writer: &SqlitePool, batch: &[Request]) -> Vec<Result<Stored, StoreError>> {
+    match write_together(writer, batch).await {
+        Ok(results) => results,
+        Err(e) if batch.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::warn!(error = %e, size = batch.len(), "intake batch failed; writing its submissions one by one");
+            let mut results = Vec::with_capacity(batch.len());
+            for request in batch {
+                results.push(write_alone(writer, request).await);
+            }
+            results
+        }
+    }
+}
+
+async fn write_together(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
+    let mut tx = writer.begin().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for request in batch {
+        sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
+        let result = store(&mut tx, request).await;
+        if result.is_err() {
+            // Fails only when SQLite already rolled the whole transaction back (disk full, I/O
+            // error): then the batch fails and is written again one by one.
+            sqlx::query("ROLLBACK TO submission").execute(&mut *tx).await?;
+        }
+        sqlx::query("RELEASE submission").execute(&mut *tx).await?;
+        results.push(result);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn write_alone(writer: &SqlitePool, request: &Request) -> Result<Stored, StoreError> {
+    let mut tx = writer.begin().await?;
+    let stored = store(&mut tx, request).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Admits and stores one submission, or joins an album part to its post. The writer is the
+/// only connection that writes, so nothing changes between the checks and the writes.
+async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored, StoreError> {
+    let (post, admission) = (&request.post, request.admission);
+    let checks: Checks = sqlx::query_as(CHECKS)
+        .bind(post.source_chat_id)
+        .bind(post.source_message_id)
+        .bind(post.media_group_id.as_deref())
+        .bind(post.author.id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    // Albums arrive as one update per part: later parts join the first part's post, unchecked.
+    if let Some(id) = checks.album {
+        return join_album(conn, id, post, request.album_debounce).await;
+    }
+    // A redelivery first, so that it is never refused.
+    let refused = if let Some(id) = checks.existing {
+        Some(SubmitOutcome::Duplicate(PostId(id)))
+    } else if checks.banned {
+        Some(SubmitOutcome::Refused(Refusal::Banned))
+    } else if admission.rate_limited {
+        Some(SubmitOutcome::Refused(Refusal::RateLimited))
+    } else if admission.max_pending.is_some_and(|max| checks.pending >= max) {
+        Some(SubmitOutcome::Refused(Refusal::TooManyPending(checks.pending)))
+    } else {
+        None
+    };
+    if let Some(outcome) = refused {
+        return Ok(Stored { outcome, event: None });
+    }
+    // An album waits for its other parts before it is announced; anything else is due now.
+    let delay = if post.media_group_id.is_some() { request.album_debounce } else { Duration::ZERO };
+    let id = create(conn, post, delay).await?;
+    Ok(Stored { outcome: SubmitOutcome::Created(id), event: Some("post_created") })
+}
+
+/// The author, the post, its media and its jobs (fingerprint when it has media, announce).
+async fn create(conn: &mut SqliteConnection, post: &NewPost, delay: Duration) -> Result<PostId, StoreError> {
+    upsert_author_query(&post.author).execute(&mut *conn).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, search_text, entities) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+    )
+    .bind(post.author.id.0)
+    .bind(post.source_chat_id)
+    .bind(post.source_message_id)
+    .bind(post.media_group_id.as_deref())
+    .bind(&post.body)
+    .bind(fold(&post.body))
+    .bind(post.entities.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_media(conn, id, 0, &post.media).await?;
+    if !post.media.is_empty() {
+        sqlx::query("INSERT INTO outbox (post_id, kind) VALUES (?1, 'fingerprint')")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    // The first part of an album asks for a receipt once the album is announced whole.
+    let payload = serde_json::json!({ "receipt": post.media_group_id.is_some() });
+    sqlx::query(INSERT_ANNOUNCE.as_str())
+        .bind(id)
+        .bind(payload.to_string())
+        .bind(delay.as_secs_f64())
+        .execute(&mut *conn)
+        .await?;
+    Ok(PostId(id))
+}
+
+/// A later album part: its media after the post's, its caption if the post has none yet, and
+/// the announcement pushed back so the album is announced once, whole. A redelivered part
+/// adds nothing and changes nothing.
+async fn join_album(
+    conn: &mut SqliteConnection,
+    id: i64,
+    post: &NewPost,
+    debounce: Duration,
+) -> Result<Stored, StoreError> {
+    let next: i64 = sqlx::query_scalar("SELECT coalesce(max(position) + 1, 0) FROM media WHERE post_id = ?1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if insert_media(conn, id, next, &post.media).await? == 0 {
+        return Ok(Stored { outcome: SubmitOutcome::Duplicate(PostId(id)), event: None });
+    }
+    sqlx::query(FILL_ALBUM_BODY.as_str())
+        .bind(id)
+        .bind(&post.body)
+        .bind(post.entities.to_string())
+        .bind(fold(&post.body))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(DELAY_ANNOUNCE.as_str()).bind(id).bind(debounce.as_secs_f64()).execute(&mut *conn).await?;
+    Ok(Stored { outcome: SubmitOutcome::AlbumPart(PostId(id)), event: Some("post_updated") })
+}
+
+/// Adds `media` from position `first` on, skipping items whose message is already stored (a
+/// redelivered part); returns how many were added. Only the uniqueness constraints are skipped
+/// (`ON CONFLICT`, not `OR IGNORE`): an 11th item still fails the position check.
+async fn insert_media(conn: &mut SqliteConnection, id: i64, first: i64, media: &[NewMedia]) -> Result<i64, StoreError> {
+    let mut added = 0;
+    for m in media {
+        let done = sqlx::query(
+            "INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, \
+             mime_type, file_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(first + added)
+        .bind(m.kind.as_str())
+        .bind(&m.file_id)
+        .bind(&m.file_unique_id)
+        .bind(m.source_message_id)
+        .bind(m.file_name.as_deref())
+        .bind(m.mime_type.as_deref())
+        .bind(m.file_size)
+        .execute(&mut *conn)
+        .await?;
+        added += i64::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    Ok(added)
+}
