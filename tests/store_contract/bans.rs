@@ -188,3 +188,26 @@ pub async fn imports_arriving_together_count_exactly(store: Arc<dyn Store>) {
     assert!(store.ban_of(UserId(5000)).await.unwrap().is_some());
     assert!(store.ban_of(UserId(5001)).await.unwrap().is_none());
 }
+
+pub async fn import_bans_keeps_every_reason_exactly(store: Arc<dyn Store>) {
+    let reasons = [
+        "",
+        "spam, again",
+        "said \"buy\", twice",
+        "back\\slash \\N \\.",
+        "\\.",
+        "tab\there",
+        "многострочная\nпричина",
+        "line\n\\.\nafter the marker",
+        "emoji 🚫 and ẞ",
+    ];
+    let list: Vec<BanImportRow> =
+        (1..).zip(reasons).map(|(user_id, reason)| BanImportRow { user_id, reason: reason.into() }).collect();
+    let counts = import(&*store, vec![list.clone()]).await;
+    assert_eq!(counts, ImportCounts { received: 9, inserted: 9, skipped_existing: 0 });
+    for row in &list {
+        let ban = store.ban_of(UserId(row.user_id)).await.unwrap().expect("imported");
+        assert_eq!(ban.reason, row.reason, "user {}", row.user_id);
+        assert_eq!(ban.banned_by, None, "an imported ban names no moderator");
+    }
+}

@@ -164,6 +164,7 @@ macro_rules! contract_suite {
                 unban_lifts_the_ban_once,
                 import_bans_counts_exactly_and_skips_repeats,
                 import_bans_of_nothing_is_zero,
+                import_bans_keeps_every_reason_exactly,
                 moderator_names_are_recorded_and_refreshed,
                 bans_and_unbans_arriving_together_apply_once,
                 imports_arriving_together_count_exactly,
