@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use postgate::domain::{ActionSource, UserId};
-use postgate::store::{LogEntry, Store};
+use postgate::store::{LogEntry, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, MOD_B, approve, text_post};
-use crate::harness::{actions, ban_request, reject_for, submit};
+use crate::harness::{actions, ban_request, job_of, lease_all, reject_for, submit};
 
 pub async fn moderation_log_is_newest_first(store: Arc<dyn Store>) {
     assert!(store.moderation_log(None, 10).await.unwrap().is_empty(), "an empty store has no log");
@@ -58,7 +58,11 @@ pub async fn moderation_log_per_post_and_limited(store: Arc<dyn Store>) {
         all[..3].iter().map(|e| e.id).collect::<Vec<_>>(),
         "the newest rows"
     );
-    let oldest_two = store.moderation_log(Some(posts[0]), 1).await.unwrap();
-    assert_eq!(oldest_two.len(), 1);
+
+    // Per post and limited: the newest of that post's rows.
+    let publish = job_of(&lease_all(&*store).await, posts[0], OutboxKind::Publish);
+    store.complete_outbox(&publish, &OutboxResult::Published { channel_message_id: 1 }).await.unwrap();
+    assert_eq!(actions(&store.moderation_log(Some(posts[0]), 10).await.unwrap()), ["published", "approve"]);
+    assert_eq!(actions(&store.moderation_log(Some(posts[0]), 1).await.unwrap()), ["published"]);
     assert!(store.moderation_log(Some(postgate::domain::PostId(decided.0 + 1000)), 10).await.unwrap().is_empty());
 }

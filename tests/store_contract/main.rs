@@ -4,7 +4,7 @@
 //! (`postgres::decide::concurrent_decisions_decide_exactly_once`, …).
 //!
 //! Rules: assert only through `Store` methods (no SQL, no backend handles); wait for time to
-//! pass rather than editing rows (TTLs of 1 s); inject faults only through the trait's inputs.
+//! pass rather than editing rows (TTLs of 2 s, `harness::SHORT_SECS`); inject faults only through the trait's inputs.
 //!
 //! Adding a test: write `pub async fn name(store: Arc<dyn Store>)` in its area module and add
 //! `name` to that area's list in [`contract_suite!`] (a test left out of the list is dead code,
