@@ -91,10 +91,16 @@ async fn send_content_resuming(
         let ids = send_part(bot, &services.limiter, chat, part).await?;
         sent.push(ids.first().map_or(0, |id| id.0));
         if i + 1 < parts.len() || more_after {
-            services.store.record_outbox_progress(job, &sent).await?;
+            record_progress(services, job, &sent).await?;
         }
     }
     Ok(sent)
+}
+
+/// Records the parts sent (what is not recorded is sent again by the next run).
+async fn record_progress(services: &Services, job: &OutboxJob, sent: &[i32]) -> Result<(), JobError> {
+    let store = &services.store;
+    Ok(super::patiently(services, "the parts sent", || store.record_outbox_progress(job, sent)).await?)
 }
 
 /// Media (if any) then the card with buttons, in the moderation group; then the receipt for
@@ -172,7 +178,9 @@ async fn publish(bot: &Bot, services: &Services, post: &PostRecord, job: &Outbox
         tracing::info!(status = %post.status, "post no longer waits for publishing");
         return Ok(OutboxResult::Done);
     }
-    let ids = send_content_resuming(bot, services, job, &channel(services), post, false).await?;
+    // Every part is recorded as it goes out, the last one too: a run after a crash or a lost
+    // completion finds the post already in the channel and only records it.
+    let ids = send_content_resuming(bot, services, job, &channel(services), post, true).await?;
     let first = ids.first().copied().unwrap_or(0);
     tracing::info!(channel_message_id = first, "published");
     Ok(OutboxResult::Published { channel_message_id: first })

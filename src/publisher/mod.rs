@@ -140,52 +140,92 @@ async fn preload(services: &Services, by_post: &BTreeMap<Option<i64>, Vec<Outbox
         .collect()
 }
 
+/// What to record once a job ran.
+enum Record {
+    Complete(OutboxResult),
+    Retry { error: String, delay_secs: i64 },
+}
+
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str(), attempt = job.attempts))]
 async fn process(bot: &Bot, services: &Services, job: &OutboxJob, loaded: Option<Loaded>) {
     let result = run_job(bot, services, job, loaded).in_current_span().await;
-    let store = &services.store;
-    let saved = match result {
-        Ok(outcome) => store.complete_outbox(job, &outcome).await,
+    let record = match result {
+        Ok(outcome) => Record::Complete(outcome),
         Err(JobError::Store(e)) => {
             tracing::error!(error = %e, "job failed on storage; it will be retried after its lease");
             return;
         }
         Err(JobError::Media(e)) if job.attempts < MAX_OTHER_ATTEMPTS => {
             tracing::warn!(error = %e, "media processing failed; retrying with backoff");
-            store.retry_outbox(job, &e.to_string(), backoff(job.attempts)).await
+            Record::Retry { error: e.to_string(), delay_secs: backoff(job.attempts) }
         }
         Err(JobError::Media(e)) => {
             tracing::error!(error = %e, "media processing keeps failing; giving up on it");
-            store.complete_outbox(job, &OutboxResult::Done).await
+            Record::Complete(OutboxResult::Done)
         }
         Err(JobError::Telegram(e)) => {
             let max = if job.kind == OutboxKind::Publish { MAX_PUBLISH_ATTEMPTS } else { MAX_OTHER_ATTEMPTS };
             match classify(&e) {
                 Failure::FloodWait(wait) => {
                     tracing::warn!(retry_after_secs = wait.as_secs(), "flood limit; job rescheduled");
-                    store.retry_outbox(job, &e.to_string(), i64::try_from(wait.as_secs()).unwrap_or(60)).await
+                    let delay_secs = i64::try_from(wait.as_secs()).unwrap_or(60);
+                    Record::Retry { error: e.to_string(), delay_secs }
                 }
                 Failure::Transient if job.attempts < max => {
                     let delay = backoff(job.attempts);
                     tracing::warn!(error = %e, delay_secs = delay, "Telegram call failed; retrying with backoff");
-                    store.retry_outbox(job, &e.to_string(), delay).await
+                    Record::Retry { error: e.to_string(), delay_secs: delay }
                 }
                 failure => {
                     tracing::error!(error = %e, ?failure, "Telegram refused the job; giving up on it");
                     // A publication or a card given up on is recorded on the post, for a
                     // moderator to see and send again; a notice or a card edit is not.
-                    let outcome = match job.kind {
+                    Record::Complete(match job.kind {
                         OutboxKind::Publish => OutboxResult::PublishFailed { error: e.to_string() },
                         OutboxKind::Announce => OutboxResult::CardFailed { error: e.to_string() },
                         _ => OutboxResult::Done,
-                    };
-                    store.complete_outbox(job, &outcome).await
+                    })
                 }
             }
         }
     };
+    save(services, job, &record).await;
+}
+
+/// Records a job's result: a result that is not recorded makes the job run again after its
+/// lease, and for a publication Telegram accepted that would post it twice.
+async fn save(services: &Services, job: &OutboxJob, record: &Record) {
+    let store = &services.store;
+    let saved = patiently(services, "the job's result", || async {
+        match record {
+            Record::Complete(outcome) => store.complete_outbox(job, outcome).await,
+            Record::Retry { error, delay_secs } => store.retry_outbox(job, error, *delay_secs).await,
+        }
+    })
+    .await;
     if let Err(e) = saved {
-        tracing::error!(error = %e, "could not record the job's result; it will be retried after its lease");
+        tracing::error!(error = %e, "could not record the job's result; it will run again after its lease");
+    }
+}
+
+/// Runs a write again while the database is away (backing off up to 5 s), giving up in time
+/// for the job's lease (twice the request timeout; the lease is four times it).
+pub(crate) async fn patiently<F, Fut>(services: &Services, what: &str, mut write: F) -> Result<(), StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let give_up = tokio::time::Instant::now() + services.config.telegram.request_timeout * 2;
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match write().await {
+            Err(e) if tokio::time::Instant::now() + wait < give_up => {
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis(), "could not record {what}; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            done => return done,
+        }
     }
 }
 

@@ -1,42 +1,226 @@
-//! Reads on SQLite: posts, the queue (filters, search, pages), counts, the moderation log,
-//! moderators. PLACEHOLDER BODIES — being implemented; not selectable until done.
+//! Reads on SQLite: posts, the queue (filters, search, a page and its total), counts by
+//! status, the moderation log, moderators. Reads go to the reader pool (WAL: they never wait
+//! for the writer); the moderator upsert is the one write here.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite};
+use tracing::instrument;
 
 use super::Db;
+use super::rows::{NOW, POST_COLUMNS, PostRow, SummaryRow, fold, json};
 use crate::domain::{PostId, UserId};
 use crate::store::{LogEntry, ModeratorProfile, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, StoreError};
 
-fn todo_err(what: &str) -> StoreError {
-    StoreError::Query(format!("sqlite: {what} is not implemented yet"))
+/// Search patterns shorter than a trigram cannot use the index; they scan `search_text`.
+const TRIGRAM: usize = 3;
+
+#[instrument(skip_all, fields(post_id = id.0), err)]
+pub async fn post(db: &Db, id: PostId) -> Result<Option<PostRecord>, StoreError> {
+    let mut conn = db.reader.acquire().await?;
+    super::rows::load_record(&mut conn, id).await
 }
 
-pub async fn post(_db: &Db, _id: PostId) -> Result<Option<PostRecord>, StoreError> {
-    Err(todo_err("post"))
+#[derive(sqlx::FromRow)]
+struct PostMediaRow {
+    post_id: i64,
+    #[sqlx(flatten)]
+    media: super::rows::MediaRow,
 }
 
-pub async fn posts(_db: &Db, _ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError> {
-    Err(todo_err("posts"))
+#[instrument(skip_all, fields(count = ids.len()), err)]
+pub async fn posts(db: &Db, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::Value::from(ids.iter().map(|id| id.0).collect::<Vec<_>>()).to_string();
+    let sql = format!(
+        "SELECT {POST_COLUMNS} FROM posts p JOIN authors a ON a.id = p.author_id \
+         WHERE p.id IN (SELECT value FROM json_each(?1))"
+    );
+    let rows = sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql)).bind(&ids).fetch_all(&db.reader).await?;
+    let media = sqlx::query_as::<_, PostMediaRow>(
+        "SELECT post_id, position, kind, file_id, file_unique_id, file_name, mime_type, file_size, sha256 \
+         FROM media WHERE post_id IN (SELECT value FROM json_each(?1)) ORDER BY post_id, source_message_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(&db.reader)
+    .await?;
+    let mut by_post: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
+    for row in media {
+        by_post.entry(row.post_id).or_default().push(row.media.into_record()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let own = by_post.remove(&row.id()).unwrap_or_default();
+            row.into_record(own)
+        })
+        .collect()
 }
 
-pub async fn list_posts(_db: &Db, _query: &PostQuery) -> Result<PostPage, StoreError> {
-    Err(todo_err("list_posts"))
+const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \
+     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, p.status, \
+     substr(p.body, 1, 160) AS excerpt, \
+     (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
+     (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
+     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at \
+     FROM posts p JOIN authors a ON a.id = p.author_id";
+
+/// An FTS5 phrase matching `text` literally (quotes doubled), so no user input is read as
+/// query syntax.
+fn phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-pub async fn recent_posts_of(_db: &Db, _author: UserId, _limit: i64) -> Result<Vec<PostSummary>, StoreError> {
-    Err(todo_err("recent_posts_of"))
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
+    qb.push(" WHERE 1");
+    if let Some(s) = q.status {
+        qb.push(" AND p.status = ").push_bind(s.as_str());
+    }
+    if let Some(author) = q.author {
+        qb.push(" AND p.author_id = ").push_bind(author.0);
+    }
+    if let Some(edited) = q.edited {
+        qb.push(" AND p.edited_by_author = ").push_bind(edited);
+    }
+    if let Some(kind) = q.media_kind {
+        qb.push(" AND EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.kind = ")
+            .push_bind(kind.as_str())
+            .push(")");
+    }
+    if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let folded = fold(search);
+        if folded.chars().count() >= TRIGRAM {
+            qb.push(" AND p.id IN (SELECT rowid FROM posts_search WHERE posts_search MATCH ")
+                .push_bind(phrase(&folded))
+                .push(")");
+        } else {
+            qb.push(" AND instr(p.search_text, ").push_bind(folded).push(") > 0");
+        }
+    }
 }
 
-pub async fn stats(_db: &Db) -> Result<QueueStats, StoreError> {
-    Err(todo_err("stats"))
+#[instrument(skip_all, fields(status = ?query.status), err)]
+pub async fn list_posts(db: &Db, query: &PostQuery) -> Result<PostPage, StoreError> {
+    let limit = if query.limit <= 0 { 50 } else { query.limit.min(200) };
+    let mut qb = QueryBuilder::<Sqlite>::new(SUMMARY_SELECT);
+    push_filters(&mut qb, query);
+    qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
+    qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM posts p");
+    push_filters(&mut count, query);
+    // Independent reads on two reader connections: a search costs the slower, not the sum.
+    let (rows, total) = tokio::try_join!(
+        qb.build_query_as::<SummaryRow>().fetch_all(&db.reader),
+        count.build_query_scalar::<i64>().fetch_one(&db.reader)
+    )?;
+    let posts = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<_, _>>()?;
+    Ok(PostPage { posts, total })
 }
 
-pub async fn moderation_log(_db: &Db, _post: Option<PostId>, _limit: i64) -> Result<Vec<LogEntry>, StoreError> {
-    Err(todo_err("moderation_log"))
+#[instrument(skip_all, fields(user_id = author.0), err)]
+pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
+    let sql = format!("{SUMMARY_SELECT} WHERE p.author_id = ?1 ORDER BY p.created_at DESC, p.id DESC LIMIT ?2");
+    let rows = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql))
+        .bind(author.0)
+        .bind(limit.clamp(1, 100))
+        .fetch_all(&db.reader)
+        .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-pub async fn upsert_moderator(_db: &Db, _m: &ModeratorProfile) -> Result<(), StoreError> {
-    Err(todo_err("upsert_moderator"))
+#[instrument(skip_all, err)]
+pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
+    let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'approved'), \
+         count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publish_failed'), \
+         count(*) FILTER (WHERE status = 'rejected'), \
+         count(*) FILTER (WHERE status = 'pending' AND edited_by_author) FROM posts",
+    )
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(QueueStats {
+        pending: row.0,
+        approved: row.1,
+        published: row.2,
+        publish_failed: row.3,
+        rejected: row.4,
+        edited_pending: row.5,
+    })
 }
 
-pub async fn moderator_name(_db: &Db, _id: UserId) -> Result<Option<String>, StoreError> {
-    Err(todo_err("moderator_name"))
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    id: i64,
+    post_id: Option<i64>,
+    target_user_id: Option<i64>,
+    moderator_id: Option<i64>,
+    action: String,
+    source: String,
+    reason: Option<String>,
+    details: String,
+    created_at: DateTime<Utc>,
+}
+
+#[instrument(skip_all, fields(post_id = post.map(|p| p.0)), err)]
+pub async fn moderation_log(db: &Db, post: Option<PostId>, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
+    let rows = sqlx::query_as::<_, LogRow>(
+        "SELECT id, post_id, target_user_id, moderator_id, action, source, reason, details, created_at \
+         FROM moderation_log WHERE (?1 IS NULL OR post_id = ?1) ORDER BY created_at DESC, id DESC LIMIT ?2",
+    )
+    .bind(post.map(|p| p.0))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&db.reader)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(LogEntry {
+                id: r.id,
+                post_id: r.post_id.map(PostId),
+                target_user_id: r.target_user_id.map(UserId),
+                moderator_id: r.moderator_id.map(UserId),
+                action: r.action,
+                source: r.source,
+                reason: r.reason,
+                details: json(&r.details)?,
+                created_at: r.created_at,
+            })
+        })
+        .collect()
+}
+
+#[instrument(skip_all, fields(moderator_id = m.id.0), err)]
+pub async fn upsert_moderator(db: &Db, m: &ModeratorProfile) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO moderators (user_id, display_name, username, source) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, username = excluded.username, \
+         updated_at = {NOW} WHERE moderators.display_name IS NOT excluded.display_name \
+         OR moderators.username IS NOT excluded.username"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(m.id.0)
+        .bind(&m.display_name)
+        .bind(m.username.as_deref())
+        .bind(m.source)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(moderator_id = id.0), err)]
+pub async fn moderator_name(db: &Db, id: UserId) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT display_name FROM moderators WHERE user_id = ?1")
+        .bind(id.0)
+        .fetch_optional(&db.reader)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phrase;
+
+    #[test]
+    fn a_search_is_one_literal_phrase() {
+        assert_eq!(phrase("привет мир"), "\"привет мир\"");
+        assert_eq!(phrase("say \"hi\" OR x"), "\"say \"\"hi\"\" OR x\"");
+    }
 }
