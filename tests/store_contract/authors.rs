@@ -7,7 +7,7 @@ use postgate::domain::UserId;
 use postgate::store::Store;
 
 use crate::common::{MOD_A, author, text_post};
-use crate::harness::{ban_request, job_of, lease_all, reject_for, submit};
+use crate::fixtures::{ban_request, job_of, lease_all, reject_for, submit};
 
 pub async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();

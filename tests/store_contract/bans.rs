@@ -8,7 +8,7 @@ use postgate::domain::{ActionSource, UserId};
 use postgate::store::{BanImportRow, ImportCounts, ModeratorProfile, Store};
 
 use crate::common::{MOD_A, MOD_B, text_post};
-use crate::harness::{actions, ban_request, submit};
+use crate::fixtures::{actions, ban_request, submit};
 
 fn rows(list: &[(i64, &str)]) -> Vec<BanImportRow> {
     list.iter().map(|(user_id, reason)| BanImportRow { user_id: *user_id, reason: (*reason).into() }).collect()

@@ -7,7 +7,8 @@ use postgate::domain::{PostId, PostStatus, UserId};
 use postgate::store::{ClaimOutcome, DecideOutcome, Store};
 
 use crate::common::{MOD_A, MOD_B, approve, reject, text_post};
-use crate::harness::{SHORT_SECS, post, submit, wait_past_short};
+use crate::fixtures::{post, submit};
+use crate::harness::{SHORT_SECS, wait_past_short};
 
 pub async fn a_claim_holds_other_moderators_off(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "claim me")).await;

@@ -8,7 +8,7 @@ use postgate::domain::{ActionSource, PostId, PostStatus, RejectReason, UserId};
 use postgate::store::{DecideOutcome, DecisionKind, OutboxKind, OutboxResult, Refusal, Store, SubmitOutcome};
 
 use crate::common::{MOD_A, MOD_B, approve, reject, text_post};
-use crate::harness::{actions, decided, decision, job_of, kinds_for, lease_all, post, reject_for, submit};
+use crate::fixtures::{actions, decided, decision, job_of, kinds_for, lease_all, post, reject_for, submit};
 
 /// A post from author 5, its announcement already taken off the outbox.
 async fn pending(store: &dyn Store, message_id: i32) -> PostId {
@@ -28,7 +28,7 @@ pub async fn approve_decides_and_queues_the_publication(store: Arc<dyn Store>) {
     assert!(!post.edited_by_moderator);
     assert_eq!(post.reject_reason, None);
     // The returned record is what is stored.
-    let stored = crate::harness::post(&*store, id).await;
+    let stored = crate::fixtures::post(&*store, id).await;
     assert_eq!(serde_json::to_value(&stored).unwrap(), serde_json::to_value(&post).unwrap());
 
     let log = store.moderation_log(Some(id), 10).await.unwrap();

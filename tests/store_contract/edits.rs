@@ -7,7 +7,7 @@ use postgate::domain::MediaKind;
 use postgate::store::{AuthorEditOutcome, OutboxKind, Store};
 
 use crate::common::{MOD_A, album_post, approve, text_post};
-use crate::harness::{edit, kinds_for, lease_all, post, reject_for, submit};
+use crate::fixtures::{edit, kinds_for, lease_all, post, reject_for, submit};
 
 pub async fn author_edit_updates_a_pending_post(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 10, "old text")).await;

@@ -7,7 +7,7 @@ use postgate::domain::{ActionSource, UserId};
 use postgate::store::{LogEntry, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, MOD_B, approve, text_post};
-use crate::harness::{actions, ban_request, job_of, lease_all, reject_for, submit};
+use crate::fixtures::{actions, ban_request, job_of, lease_all, reject_for, submit};
 
 pub async fn moderation_log_is_newest_first(store: Arc<dyn Store>) {
     assert!(store.moderation_log(None, 10).await.unwrap().is_empty(), "an empty store has no log");

@@ -10,12 +10,12 @@
 //! `name` to that area's list in [`contract_suite!`] (a test left out of the list is dead code,
 //! which the compiler reports). Adding an area: a module here plus one `contract_area!` line.
 //!
-//! Adding a backend: implement [`harness::Backend`] — `fresh()` returns an empty, migrated
-//! store whose announcements are due at once (album debounce 0), `dispose()` closes it and
-//! deletes its files — then add
+//! Adding a backend: a file beside `pg_backend.rs` implementing [`harness::Backend`] —
+//! `fresh()` returns an empty, migrated store whose announcements are due at once (album
+//! debounce 0), `dispose()` closes it and deletes what it made — then, below:
 //! ```ignore
 //! mod sqlite {
-//!     contract_suite!(crate::harness::Sqlite); // e.g. a temp dir per test, removed in dispose
+//!     contract_suite!(crate::sqlite_backend::Sqlite); // e.g. a temp dir per test
 //! }
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -23,7 +23,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod fixtures;
 mod harness;
+mod pg_backend;
 
 mod authors;
 mod bans;
@@ -192,7 +194,7 @@ macro_rules! contract_suite {
     };
 }
 
-/// The contract on `PostgreSQL`: a fresh database per test (see [`harness::Postgres`]).
+/// The contract on `PostgreSQL`: a fresh database per test (see [`pg_backend::Postgres`]).
 mod postgres {
-    contract_suite!(crate::harness::Postgres);
+    contract_suite!(crate::pg_backend::Postgres);
 }

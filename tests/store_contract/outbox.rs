@@ -9,7 +9,8 @@ use postgate::domain::{PostId, PostStatus};
 use postgate::store::{OutboxJob, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, approve, text_post};
-use crate::harness::{SHORT_SECS, actions, job_of, kinds_for, lease_all, post, submit, wait_past_short};
+use crate::fixtures::{actions, job_of, kinds_for, lease_all, post, submit};
+use crate::harness::{SHORT_SECS, wait_past_short};
 
 /// `n` text posts; each queues one announcement.
 async fn posts(store: &dyn Store, n: i32) -> Vec<PostId> {

@@ -7,7 +7,7 @@ use postgate::domain::{MediaKind, PostId, PostStatus, UserId};
 use postgate::store::{OutboxKind, OutboxResult, QueueStats, Store};
 
 use crate::common::{MOD_A, album_post, approve, text_post};
-use crate::harness::{edit, job_of, kinds_for, lease_all, post, reject_for, submit};
+use crate::fixtures::{edit, job_of, kinds_for, lease_all, post, reject_for, submit};
 
 pub async fn post_of_a_missing_id_is_none(store: Arc<dyn Store>) {
     assert!(store.post(PostId(1)).await.unwrap().is_none());

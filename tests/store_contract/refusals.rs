@@ -8,7 +8,7 @@ use postgate::domain::{MediaKind, UserId};
 use postgate::store::{Admission, PostQuery, Refusal, Store, SubmitOutcome};
 
 use crate::common::{MOD_A, approve, media, text_post};
-use crate::harness::{ban_request, reject_for, submit};
+use crate::fixtures::{ban_request, reject_for, submit};
 
 const LIMITED: Admission = Admission { rate_limited: true, max_pending: None };
 

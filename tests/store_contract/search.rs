@@ -8,7 +8,7 @@ use postgate::domain::{MediaKind, PostId, PostStatus, UserId};
 use postgate::store::{NewPost, PostPage, PostQuery, Store};
 
 use crate::common::{MOD_A, MOD_B, album_post, approve, text_post};
-use crate::harness::{edit, reject_for, submit};
+use crate::fixtures::{edit, reject_for, submit};
 
 fn ids(page: &PostPage) -> Vec<PostId> {
     page.posts.iter().map(|p| p.id).collect()

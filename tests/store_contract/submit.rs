@@ -8,7 +8,7 @@ use postgate::domain::{MediaKind, PostId, PostStatus, UserId};
 use postgate::store::{NewPost, OutboxKind, PostQuery, Store, SubmitOutcome};
 
 use crate::common::{CHAT, MOD_A, album_post, approve, media, text_post};
-use crate::harness::{kinds_for, lease_all, post, submit};
+use crate::fixtures::{kinds_for, lease_all, post, submit};
 
 /// Part `message_id` of album `group` from author 1: one photo, with `caption`.
 fn album_part(group: &str, message_id: i32, caption: &str) -> NewPost {
