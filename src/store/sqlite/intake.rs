@@ -1,8 +1,11 @@
-//! Intake on SQLite: authors and their locale, submissions (admission, albums and the group
+//! Intake on `SQLite`: authors and their locale, submissions (admission, albums and the group
 //! commit are in `intake_batch.rs`), author edits, media fingerprints.
 
 #[path = "intake_batch.rs"]
 mod batch;
+#[cfg(test)]
+#[path = "intake_tests.rs"]
+mod tests;
 
 use std::sync::LazyLock;
 use std::time::Duration;

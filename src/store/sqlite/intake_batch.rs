@@ -1,4 +1,4 @@
-//! Intake's group commit on SQLite: the submissions that queued up while the previous batch was
+//! Intake's group commit on `SQLite`: the submissions that queued up while the previous batch was
 //! being written are written together, one transaction on the writer connection (one fsync
 //! for the lot under `synchronous=FULL`). Each is stored exactly as it would be alone, in
 //! arrival order — the statements run one after the other on the one connection, so each sees
@@ -25,7 +25,7 @@ const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
 
 /// Everything admission needs to know about a submission, in one round trip. The pending
-/// count names `'pending'` literally so that SQLite uses the partial index `posts_author_pending`.
+/// count names `'pending'` literally so that `SQLite` uses the partial index `posts_author_pending`.
 const CHECKS: &str = "SELECT \
      (SELECT id FROM posts WHERE source_chat_id = ?1 AND source_message_id = ?2) AS existing, \
      (SELECT id FROM posts WHERE source_chat_id = ?1 AND media_group_id = ?3) AS album, \
