@@ -39,6 +39,9 @@ pub async fn a_claim_expires(store: Arc<dyn Store>) {
     let taken = store.claim(id, MOD_B, 60).await.unwrap();
     assert!(matches!(taken, ClaimOutcome::Claimed { .. }), "an expired claim can be taken: {taken:?}");
     assert_eq!(post(&*store, id).await.claimed_by, Some(MOD_B));
+    // The first holder's time is up: now B's claim keeps A out.
+    let late = store.decide(&approve(id, MOD_A)).await.unwrap();
+    assert!(matches!(late, DecideOutcome::ClaimedByOther { by, .. } if by == MOD_B), "{late:?}");
 }
 
 pub async fn an_expired_claim_does_not_block_a_decision(store: Arc<dyn Store>) {

@@ -129,15 +129,17 @@ pub async fn list_posts_pages_with_the_total_of_the_filter(store: Arc<dyn Store>
     assert_eq!((page.total, ids(&page)), (3, vec![all[1], all[3]]));
 }
 
-pub async fn list_posts_limit_zero_means_fifty(store: Arc<dyn Store>) {
-    let posts: Vec<NewPost> = (1..=55).map(|m| text_post(1, m, "many")).collect();
+pub async fn list_posts_limit_defaults_to_fifty_and_stops_at_two_hundred(store: Arc<dyn Store>) {
+    let posts: Vec<NewPost> = (1..=205).map(|m| text_post(1 + i64::from(m % 7), m, "many")).collect();
     for outcome in futures::future::join_all(posts.iter().map(|p| store.submit(p))).await {
         assert!(outcome.unwrap().post_id().is_some());
     }
     let default = store.list_posts(&PostQuery::default()).await.unwrap();
-    assert_eq!((default.total, default.posts.len()), (55, 50));
+    assert_eq!((default.total, default.posts.len()), (205, 50), "0 means 50");
     let small = store.list_posts(&PostQuery { limit: 7, ..PostQuery::default() }).await.unwrap();
     assert_eq!(small.posts.len(), 7);
+    let huge = store.list_posts(&PostQuery { limit: 10_000, ..PostQuery::default() }).await.unwrap();
+    assert_eq!((huge.total, huge.posts.len()), (205, 200), "at most 200 a page");
     let negative = store.list_posts(&PostQuery { offset: -5, limit: 2, ..PostQuery::default() }).await.unwrap();
     assert_eq!(ids(&negative), ids(&small)[..2], "a negative offset starts at the beginning");
 }
