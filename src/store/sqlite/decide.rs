@@ -5,6 +5,9 @@
 
 #[path = "import.rs"]
 mod import;
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;
 
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, SqliteConnection};
