@@ -72,7 +72,7 @@ pub struct LogConfig {
     pub filter: String,
 }
 
-/// `PostgreSQL` settings.
+/// Database settings: which backend (by the URL's scheme) and its connections.
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseConfig {
     pub url: SecretUrl,
@@ -159,7 +159,6 @@ impl Config {
     }
 }
 
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgate";
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 const DEFAULT_API_URL: &str = "https://api.telegram.org";
 
@@ -189,7 +188,7 @@ impl Config {
             send_limits: r.send_limits()?,
         };
         let database = DatabaseConfig {
-            url: r.postgres_url()?,
+            url: r.database_url()?,
             max_connections: r.int("DB_MAX_CONNECTIONS", 10, 1..=1000, "an integer from 1 to 1000")?,
             acquire_timeout: r.secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1..=300)?,
         };
@@ -316,14 +315,28 @@ impl Reader<'_> {
         }
     }
 
-    fn postgres_url(&self) -> Result<SecretUrl, ConfigError> {
+    /// `DATABASE_URL`: `sqlite://PATH` (the embedded default, a file in the data directory
+    /// when unset) or `postgres://…` (a server, for several consoles and headless setups).
+    fn database_url(&self) -> Result<SecretUrl, ConfigError> {
         const VAR: &str = "DATABASE_URL";
-        const EXPECTED: &str = "a PostgreSQL URL such as postgres://user@127.0.0.1:5432/postgate";
-        let raw = self.string(VAR, DEFAULT_DATABASE_URL);
-        match url::Url::parse(&raw) {
-            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Ok(SecretUrl::new(raw)),
+        const EXPECTED: &str =
+            "sqlite://PATH (a file, the default) or a PostgreSQL URL such as postgres://user@127.0.0.1:5432/postgate";
+        let Some(raw) = self.get(VAR) else { return Ok(SecretUrl::new(self.default_sqlite_url())) };
+        match raw.split_once("://") {
+            Some(("sqlite", path)) if !path.is_empty() => Ok(SecretUrl::new(raw)),
+            Some(("postgres" | "postgresql", _)) if url::Url::parse(&raw).is_ok() => Ok(SecretUrl::new(raw)),
             _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
         }
+    }
+
+    /// `$XDG_DATA_HOME/postgate/postgate.db`, else `~/.local/share/postgate/postgate.db`.
+    fn default_sqlite_url(&self) -> String {
+        let var = |name: &str| self.get(name).or_else(|| std::env::var(name).ok()).filter(|v| !v.is_empty());
+        let data = var("XDG_DATA_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| var("HOME").map(|home| std::path::Path::new(&home).join(".local/share")))
+            .unwrap_or_default();
+        format!("sqlite://{}", data.join("postgate").join("postgate.db").display())
     }
 
     fn redis_url(&self) -> Result<SecretUrl, ConfigError> {

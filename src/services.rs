@@ -10,7 +10,6 @@ use crate::i18n::I18n;
 use crate::limiter::Limiter;
 use crate::media::MediaFetcher;
 pub use crate::metrics::Metrics;
-use crate::store::postgres::PgStore;
 use crate::store::{Store, StoreError};
 
 /// Start-up failures, each naming what to fix.
@@ -29,8 +28,6 @@ pub enum StartupError {
 pub struct Services {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
-    /// The same store as `store`, for PostgreSQL-only needs (LISTEN, advisory locks, close).
-    pub pg: PgStore,
     pub cache: Arc<dyn Cache>,
     pub i18n: I18n,
     /// Wakes the outbox worker when new work was written in this process.
@@ -60,11 +57,7 @@ impl Services {
     /// cache client (Redis is optional at run time) and loads the locales.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db_error = |source| StartupError::Database { url: config.database.url.masked(), source };
-        let pg = PgStore::connect(&config.database)
-            .await
-            .map_err(db_error)?
-            .with_album_debounce(config.limits.album_debounce);
-        pg.migrate().await.map_err(db_error)?;
+        let store = crate::store::open(&config.database, config.limits.album_debounce).await.map_err(db_error)?;
         let cache = RedisCache::new(config.cache.url.expose(), &config.cache.key_prefix, Duration::from_secs(2))
             .map_err(|e| StartupError::Cache(e.to_string()))?;
         if let Err(e) = cache.ping().await {
@@ -76,8 +69,7 @@ impl Services {
         let limiter = Limiter::from_config(config.telegram.send_limits);
         Ok(Self {
             config: Arc::new(config),
-            store: Arc::new(pg.clone()),
-            pg,
+            store,
             cache: Arc::new(cache),
             i18n,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
@@ -97,6 +89,6 @@ impl Services {
 
     /// Closes the pool (waits for connections in use to come back).
     pub async fn close(&self) {
-        self.pg.close().await;
+        self.store.close().await;
     }
 }

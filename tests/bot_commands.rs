@@ -46,11 +46,8 @@ async fn an_edit_of_a_pending_post_updates_it_and_an_edit_after_the_decision_doe
             .any(|c| c.field_str("text").unwrap_or_default().contains("typo fixed"))
     })
     .await;
-    let body: String = sqlx::query_scalar("SELECT body FROM posts WHERE id = $1")
-        .bind(post)
-        .fetch_one(app.services.pg.pool())
-        .await
-        .unwrap();
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM posts WHERE id = $1").bind(post).fetch_one(&app.pool).await.unwrap();
     assert_eq!(body, "typo fixed");
 
     app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));

@@ -43,7 +43,7 @@ async fn album_of_three_photos_is_one_album_in_group_and_channel() {
     let media = app::json_field(&groups[0], "media");
     let ids: Vec<&str> = media.as_array().unwrap().iter().map(|m| m["media"].as_str().unwrap()).collect();
     assert_eq!(ids, ["p1", "p2", "p3"], "album in message order");
-    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.services.pg.pool()).await.unwrap();
+    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
     assert_eq!(posts, 1);
     wait_until("one receipt for the album", || {
         app.texts_to(AUTHOR).iter().filter(|t| t.contains(&post.to_string())).count() == 1
@@ -93,7 +93,7 @@ async fn non_moderator_press_changes_nothing_and_double_press_decides_once() {
     wait_until("published", || app.texts_to(CHANNEL).len() == 1).await;
     let decisions: i64 =
         sqlx::query_scalar("SELECT count(*) FROM moderation_log WHERE action IN ('approve', 'reject')")
-            .fetch_one(app.services.pg.pool())
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     assert_eq!(decisions, 1, "decided exactly once");
@@ -103,10 +103,7 @@ async fn non_moderator_press_changes_nothing_and_double_press_decides_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn banned_users_are_refused_and_the_rate_limit_names_the_wait() {
     let app = App::start("flow_limits", &[("RATE_LIMIT_MAX", "2"), ("RATE_LIMIT_WINDOW_SECS", "120")]).await;
-    sqlx::query("INSERT INTO bans (user_id, reason) VALUES (2002, 'spam')")
-        .execute(app.services.pg.pool())
-        .await
-        .unwrap();
+    sqlx::query("INSERT INTO bans (user_id, reason) VALUES (2002, 'spam')").execute(&app.pool).await.unwrap();
     app.fake.push_update(text_message(2002, 2002, 1, "let me in", Some("ru")));
     wait_until("ban refusal", || has_text(&app.texts_to(2002), "не можете предлагать")).await;
 
@@ -116,7 +113,7 @@ async fn banned_users_are_refused_and_the_rate_limit_names_the_wait() {
     wait_until("rate limit answer", || has_text(&app.texts_to(AUTHOR), "Try again in")).await;
     let refusal = app.texts_to(AUTHOR).into_iter().find(|t| t.contains("Try again in")).unwrap();
     assert!(refusal.contains("seconds") || refusal.contains("second"), "{refusal}");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.services.pg.pool()).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
     assert_eq!(stored, 2, "the third was refused, the banned user's never stored");
     app.fake.push_update(sticker_message(3003, 3003, 1, "st", "ust"));
     wait_until("sticker refused politely", || has_text(&app.texts_to(3003), "can't take")).await;

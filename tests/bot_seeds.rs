@@ -156,7 +156,7 @@ async fn seed_01_eight_moderators_decide_500_posts_once() {
     eprintln!("seed_01: {all_at_once} of {POSTS} posts had all 8 presses in flight at once, {overlapped} at least two");
     assert!(overlapped * 10 >= POSTS * 9, "presses overlapped on only {overlapped} of {POSTS} posts");
 
-    let pool = services.pg.pool();
+    let pool = &sqlx::PgPool::connect(&db_url).await.unwrap();
     let log: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT post_id, moderator_id FROM moderation_log WHERE action IN ('approve', 'reject') ORDER BY post_id",
     )

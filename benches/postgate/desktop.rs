@@ -118,9 +118,12 @@ async fn seed(env: &[(String, String)]) {
     let map: HashMap<String, String> = env.iter().cloned().collect();
     let started = Instant::now();
     let services = Services::build(Config::from_map(&map).unwrap()).await.unwrap();
+    let url = &map["DATABASE_URL"];
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
     for sql in crate::queue::SEED {
-        sqlx::query(*sql).execute(services.pg.pool()).await.unwrap();
+        sqlx::query(*sql).execute(&pool).await.unwrap();
     }
+    pool.close().await;
     services.close().await;
     println!("desktop: seeded in {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -62,7 +62,7 @@ pub async fn run(table: &mut Table) {
     let env: HashMap<String, String> =
         common::bot_env(&db_url, "http://127.0.0.1:9/", logs.path(), &db_name).into_iter().collect();
     let services = Services::build(Config::from_map(&env).unwrap()).await.unwrap();
-    let pool = services.pg.pool().clone();
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
     let started = Instant::now();
     for sql in SEED {
         sqlx::query(*sql).execute(&pool).await.unwrap();

@@ -126,10 +126,10 @@ fn bot_starts_stops_and_starts_again_then_shutdown_closes_the_pool() {
     assert_eq!(state(&console.ok("bot_stop", json!({}))), "stopped");
     assert_eq!(state(&console.ok("bot_start", json!({}))), "running");
 
-    let pool = console.state.services.pg.pool().clone();
+    let store = console.state.services.store.clone();
     let started = std::time::Instant::now();
     tauri::async_runtime::block_on(console.state.shutdown());
-    assert!(pool.is_closed(), "shutdown closes the pool");
+    assert!(tauri::async_runtime::block_on(store.ping()).is_err(), "shutdown closes the store");
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "shutdown is bounded");
     assert_eq!(console.state.runtime.status(), postgate::runtime::BotState::Stopped);
     console.stop();

@@ -1,11 +1,15 @@
-//! Storage behind the [`Store`] trait. Nothing above this module names `sqlx::Postgres`;
-//! the `PostgreSQL` implementation lives in [`postgres`].
+//! Storage behind the [`Store`] trait, on one of two backends picked by `DATABASE_URL`'s
+//! scheme ([`open`]): [`sqlite`] (embedded, the default) or [`postgres`] (shared). Nothing
+//! above this module names a backend.
 
 mod backend;
 mod error;
 pub mod postgres;
 pub mod sqlite;
 mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -15,6 +19,21 @@ pub use error::StoreError;
 pub use types::*;
 
 use crate::domain::{PostId, UserId};
+
+/// Opens the store `config.url` names by its scheme — `sqlite://PATH` (created on first start)
+/// or `postgres://…` (the database created if missing) — and applies its migrations.
+pub async fn open(
+    config: &crate::config::DatabaseConfig,
+    album_debounce: Duration,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = if config.url.expose().starts_with("sqlite:") {
+        Arc::new(sqlite::SqliteStore::connect(config).await?.with_album_debounce(album_debounce))
+    } else {
+        Arc::new(postgres::PgStore::connect(config).await?.with_album_debounce(album_debounce))
+    };
+    store.migrate().await?;
+    Ok(store)
+}
 
 /// Everything the bot, the console and the CLI read and write.
 ///

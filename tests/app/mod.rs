@@ -29,6 +29,8 @@ pub fn admin_url() -> String {
 pub struct App {
     pub fake: FakeTelegram,
     pub services: Services,
+    /// A pool of the test's own on the app's database, for assertions in SQL.
+    pub pool: sqlx::PgPool,
     pub runtime: Runtime,
     pub db_name: String,
     pub db_url: String,
@@ -89,11 +91,13 @@ impl App {
         let services = Services::build(config).await.unwrap();
         let runtime = Runtime::new(services.clone()).unwrap();
         runtime.start().await.unwrap();
-        Self { fake, services, runtime, db_name, db_url, _logs: logs }
+        let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+        Self { fake, services, pool, runtime, db_name, db_url, _logs: logs }
     }
 
     pub async fn stop(self) {
         self.runtime.shutdown().await;
+        self.pool.close().await;
         self.fake.shutdown().await;
         drop_database(&self.db_name).await;
     }
@@ -114,16 +118,12 @@ impl App {
     }
 
     pub async fn status_of(&self, post_id: i64) -> String {
-        sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
-            .bind(post_id)
-            .fetch_one(self.services.pg.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar("SELECT status FROM posts WHERE id = $1").bind(post_id).fetch_one(&self.pool).await.unwrap()
     }
 
     /// The id and card message id of the newest post, once its card was sent.
     pub async fn card_of_latest(&self) -> (i64, i32) {
-        let pool = self.services.pg.pool().clone();
+        let pool = self.pool.clone();
         let mut found = None;
         eventually(
             "card sent to the group",

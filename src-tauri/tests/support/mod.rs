@@ -126,6 +126,8 @@ pub struct Console {
     pub db_name: String,
     pub db_url: String,
     pub fake: FakeTelegram,
+    /// A pool of the test's own on the console's database, for assertions in SQL.
+    pub pool: sqlx::PgPool,
     _dir: tempfile::TempDir,
 }
 
@@ -151,7 +153,8 @@ impl Console {
         #[allow(deprecated)]
         app.run_iteration(|_, _| {});
         let window = app.get_webview_window(MAIN_WINDOW).expect("the main window from tauri.conf.json");
-        Self { app, window, state, db_name, db_url, fake, _dir: dir }
+        let pool = tauri::async_runtime::block_on(sqlx::PgPool::connect(&db_url)).unwrap();
+        Self { app, window, state, db_name, db_url, fake, pool, _dir: dir }
     }
 
     /// Calls a command through IPC as the window would: `Ok(result)` or `Err(rejection)`.
@@ -180,12 +183,7 @@ impl Console {
     }
 
     pub fn status_of(&self, id: PostId) -> String {
-        block_on(
-            sqlx::query_scalar("SELECT status FROM posts WHERE id = $1")
-                .bind(id.0)
-                .fetch_one(self.state.services.pg.pool()),
-        )
-        .unwrap()
+        block_on(sqlx::query_scalar("SELECT status FROM posts WHERE id = $1").bind(id.0).fetch_one(&self.pool)).unwrap()
     }
 
     /// The post as the store reads it.
@@ -198,7 +196,7 @@ impl Console {
         block_on(
             sqlx::query_scalar("SELECT kind FROM outbox WHERE post_id = $1 AND done_at IS NULL ORDER BY id")
                 .bind(id.0)
-                .fetch_all(self.state.services.pg.pool()),
+                .fetch_all(&self.pool),
         )
         .unwrap()
     }
@@ -229,7 +227,7 @@ impl Console {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(postgate::store::postgres::EVENTS_CHANNEL)
                     .bind(r#"{"event":"probe","post_id":null}"#)
-                    .execute(self.state.services.pg.pool()),
+                    .execute(&self.pool),
             )
             .unwrap();
             while let Ok(event) = changes.rx.recv_timeout(Duration::from_millis(300)) {
@@ -246,6 +244,7 @@ impl Console {
     pub fn stop(self) {
         tauri::async_runtime::block_on(async {
             self.state.shutdown().await;
+            self.pool.close().await;
             self.fake.shutdown().await;
             drop_database(&self.db_name).await;
         });
