@@ -26,6 +26,7 @@ mod common;
 mod fixtures;
 mod harness;
 mod pg_backend;
+mod sqlite_backend;
 
 mod authors;
 mod bans;
@@ -197,4 +198,9 @@ macro_rules! contract_suite {
 /// The contract on `PostgreSQL`: a fresh database per test (see [`pg_backend::Postgres`]).
 mod postgres {
     contract_suite!(crate::pg_backend::Postgres);
+}
+
+/// The contract on SQLite: a fresh database file per test (see [`sqlite_backend::Sqlite`]).
+mod sqlite {
+    contract_suite!(crate::sqlite_backend::Sqlite);
 }
