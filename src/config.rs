@@ -81,10 +81,12 @@ pub struct DatabaseConfig {
     pub acquire_timeout: Duration,
 }
 
-/// Redis settings and the TTLs every cache key is written with.
+/// The cache (Redis, or in-process when `REDIS_URL` is unset) and the TTLs every key is
+/// written with.
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheConfig {
-    pub url: SecretUrl,
+    /// `None`: the in-process cache (one process needs no Redis).
+    pub url: Option<SecretUrl>,
     pub key_prefix: String,
     #[serde(with = "secs")]
     pub default_ttl: Duration,
@@ -159,7 +161,6 @@ impl Config {
     }
 }
 
-const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 const DEFAULT_API_URL: &str = "https://api.telegram.org";
 
 impl Config {
@@ -339,12 +340,12 @@ impl Reader<'_> {
         format!("sqlite://{}", data.join("postgate").join("postgate.db").display())
     }
 
-    fn redis_url(&self) -> Result<SecretUrl, ConfigError> {
+    fn redis_url(&self) -> Result<Option<SecretUrl>, ConfigError> {
         const VAR: &str = "REDIS_URL";
-        const EXPECTED: &str = "a Redis URL such as redis://127.0.0.1:6379/0";
-        let raw = self.string(VAR, DEFAULT_REDIS_URL);
+        const EXPECTED: &str = "a Redis URL such as redis://127.0.0.1:6379/0, or nothing for the in-process cache";
+        let Some(raw) = self.get(VAR).filter(|v| !v.trim().is_empty()) else { return Ok(None) };
         match url::Url::parse(&raw) {
-            Ok(u) if matches!(u.scheme(), "redis" | "rediss") => Ok(SecretUrl::new(raw)),
+            Ok(u) if matches!(u.scheme(), "redis" | "rediss") => Ok(Some(SecretUrl::new(raw))),
             _ => Err(ConfigError::Invalid { var: VAR, expected: EXPECTED, got: mask_url(&raw) }),
         }
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{Cache, RedisCache};
+use crate::cache::{Cache, MemoryCache, RedisCache};
 use crate::config::Config;
 use crate::i18n::I18n;
 use crate::limiter::Limiter;
@@ -58,11 +58,17 @@ impl Services {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db_error = |source| StartupError::Database { url: config.database.url.masked(), source };
         let store = crate::store::open(&config.database, config.limits.album_debounce).await.map_err(db_error)?;
-        let cache = RedisCache::new(config.cache.url.expose(), &config.cache.key_prefix, Duration::from_secs(2))
-            .map_err(|e| StartupError::Cache(e.to_string()))?;
-        if let Err(e) = cache.ping().await {
-            tracing::warn!(error = %e, redis = %config.cache.url, "Redis is not reachable; running on the database alone until it is");
-        }
+        let cache: Arc<dyn Cache> = match &config.cache.url {
+            Some(url) => {
+                let redis = RedisCache::new(url.expose(), &config.cache.key_prefix, Duration::from_secs(2))
+                    .map_err(|e| StartupError::Cache(e.to_string()))?;
+                if let Err(e) = redis.ping().await {
+                    tracing::warn!(error = %e, redis = %url, "Redis is not reachable; running on the database alone until it is");
+                }
+                Arc::new(redis)
+            }
+            None => Arc::new(MemoryCache::default()),
+        };
         let i18n = I18n::new(&config.default_locale)?;
         let media = MediaFetcher::new(config.media.temp_dir.clone(), config.media.max_bytes);
         let slots = intake_slots(config.database.max_connections);
@@ -70,7 +76,7 @@ impl Services {
         Ok(Self {
             config: Arc::new(config),
             store,
-            cache: Arc::new(cache),
+            cache,
             i18n,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             media,

@@ -35,6 +35,12 @@ pub async fn open(
     Ok(store)
 }
 
+/// Checks the database `config.url` names can be used, without opening a store on it (the
+/// settings screen's test): what it is and where, or why not.
+pub async fn probe(config: &crate::config::DatabaseConfig) -> Result<String, StoreError> {
+    if config.url.expose().starts_with("sqlite:") { sqlite::probe(config).await } else { postgres::probe(config).await }
+}
+
 /// Everything the bot, the console and the CLI read and write.
 ///
 /// Every method that writes more than one row does it in one transaction. Every error is

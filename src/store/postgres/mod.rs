@@ -111,6 +111,15 @@ impl PgStore {
     }
 }
 
+/// Connects once (no pool) and reads the server's version.
+pub async fn probe(config: &DatabaseConfig) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(config.url.expose()).await?;
+    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+    let _ = conn.close().await;
+    Ok(format!("PostgreSQL {version} at {}", config.url.masked()))
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> BackendKind {

@@ -129,6 +129,30 @@ impl SqliteStore {
     }
 }
 
+/// Reads an existing file read-only (it may be this console's own, locked, file), or checks a
+/// new one could be created in its folder.
+pub async fn probe(config: &DatabaseConfig) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    let options = SqliteConnectOptions::from_str(config.url.expose())
+        .map_err(|e| StoreError::Unavailable(format!("not a SQLite URL: {e}")))?;
+    let path = options.get_filename().to_path_buf();
+    if path.exists() {
+        let mut conn = sqlx::SqliteConnection::connect_with(&options.read_only(true)).await?;
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&mut conn).await?;
+        let posts: Option<i64> =
+            sqlx::query_scalar("SELECT count(*) FROM posts").fetch_optional(&mut conn).await.ok().flatten();
+        let _ = conn.close().await;
+        let what = posts.map_or_else(|| "no PostGate data yet".to_owned(), |n| format!("{n} posts"));
+        return Ok(format!("SQLite {version}, file {} ({what})", path.display()));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    tempfile::tempfile_in(dir)
+        .map_err(|e| StoreError::Unavailable(format!("cannot write in {}: {e}", dir.display())))?;
+    Ok(format!("SQLite, file {} (created on first start)", path.display()))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> BackendKind {

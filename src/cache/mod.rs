@@ -1,4 +1,5 @@
-//! The cache behind a trait, with a Redis implementation.
+//! The cache behind a trait: Redis for shared setups, or in process ([`MemoryCache`]) when
+//! `REDIS_URL` is unset.
 //!
 //! Every write takes a [`Ttl`], and there is no way to build a zero TTL, so no key can live
 //! forever (production lesson 14). Callers treat a [`CacheError`] as a miss: when Redis is
@@ -11,6 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use redis::AsyncCommands;
+
+mod memory;
+pub use memory::MemoryCache;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// A time to live of at least one second.
