@@ -25,11 +25,13 @@ mod common;
 
 mod fixtures;
 mod harness;
+mod lifecycle;
 mod pg_backend;
 mod sqlite_backend;
 
 mod authors;
 mod bans;
+mod changes;
 mod claims;
 mod decide;
 mod edits;
@@ -107,6 +109,22 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, errors { a_failed_call_is_logged_once_with_its_ids });
+        contract_area!(
+            $backend,
+            lifecycle {
+                migrating_again_changes_nothing,
+                the_poll_lock_is_taken_and_given_back,
+                a_closed_store_is_unavailable,
+            }
+        );
+        contract_area!(
+            $backend,
+            changes {
+                every_change_is_announced_in_order,
+                a_write_that_changes_nothing_is_silent,
+                every_subscriber_hears_every_change,
+            }
+        );
         contract_area!(
             $backend,
             reads {
