@@ -1,25 +1,24 @@
-# PostGate: `make run` starts the app, `make test` runs every check. Both install or start what
-# they need first (scripts/ensure-system.sh) or say exactly what is missing.
+# PostGate: `make run` starts the app, `make test` runs every check. Each installs what it
+# needs first (scripts/ensure-system.sh) or says exactly what is missing. `make run` needs no
+# database server: the app keeps its data in an embedded SQLite file unless DATABASE_URL says
+# otherwise. `make test` tests both storage backends; for PostgreSQL and Redis it uses the
+# machine's servers when they answer, else private ones it starts and stops itself.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Build outside the clone so repeated runs on one machine stay warm; a cold build also works.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/postgate/target
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgate
-export REDIS_URL ?= redis://127.0.0.1:6379/0
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help system run test lint fmt bench
+.PHONY: help run test lint fmt bench
 
 help:
 	@echo "make run    build and start PostGate: the console window with a display, else \`postgate serve\`"
-	@echo "make test   format check, clippy -D warnings, and the whole test suite"
+	@echo "make test   format check, clippy -D warnings, and the whole test suite (both storage backends)"
 	@echo "make bench  the benchmark suite: one table, each figure beside a same-run baseline"
 
-system:
-	@scripts/ensure-system.sh
-
-run: system
+run:
+	@scripts/ensure-system.sh run
 	@scripts/run.sh
 
 lint:
@@ -29,8 +28,11 @@ lint:
 fmt:
 	cargo fmt --all
 
-test: system lint
+test:
+	@scripts/ensure-system.sh test
+	@$(MAKE) --no-print-directory lint
 	@scripts/test.sh
 
-bench: system
+bench:
+	@scripts/ensure-system.sh bench
 	@scripts/bench.sh

@@ -8,7 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-command -v psql >/dev/null 2>&1 || { say "psql is missing (apt install postgresql-client)"; exit 1; }
+# shellcheck source=scripts/test-services.sh
+. scripts/test-services.sh
+trap stop_private_services EXIT
+ensure_test_postgres
+ensure_test_redis
 out=${BENCH_OUT:-${CARGO_TARGET_DIR:-target}/bench-results.md}
 # The desktop row measures the release console: build it first (≈ 10 min cold, seconds warm).
 # A failed build is not fatal: the row then says it was not measured, and why.

@@ -8,6 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'test: %s\n' "$*" >&2; }
 
+# PostgreSQL and Redis for the suite: the machine's when they answer, else private ones that
+# are stopped when this script ends.
+# shellcheck source=scripts/test-services.sh
+. scripts/test-services.sh
+trap stop_private_services EXIT
+ensure_test_postgres
+ensure_test_redis
+say "PostgreSQL for the suite: $(sed -E 's#//([^:@/]+):[^@/]*@#//\1:***@#' <<<"$DATABASE_URL"), Redis: $REDIS_URL"
+
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   say "installing tauri-driver (WebDriver bridge for the console's end-to-end tests)"
   cargo install tauri-driver --locked --version '^2'
@@ -22,7 +31,7 @@ if ! command -v node >/dev/null 2>&1; then
   say "node is missing (scripts/ensure-system.sh installs nodejs): the UI's JavaScript tests need it"; exit 1
 fi
 js_tmp=$(mktemp -d)
-trap 'rm -rf "$js_tmp"' EXIT
+trap 'rm -rf "$js_tmp"; stop_private_services' EXIT
 cp -r ui "$js_tmp/ui"
 [ -e "$js_tmp/ui/package.json" ] || printf '{"type":"module"}\n' >"$js_tmp/ui/package.json"
 say "UI JavaScript tests (node $(node --version))"
