@@ -322,7 +322,9 @@ impl Reader<'_> {
         const VAR: &str = "DATABASE_URL";
         const EXPECTED: &str =
             "sqlite://PATH (a file, the default) or a PostgreSQL URL such as postgres://user@127.0.0.1:5432/postgate";
-        let Some(raw) = self.get(VAR) else { return Ok(SecretUrl::new(self.default_sqlite_url())) };
+        let Some(raw) = self.get(VAR).filter(|v| !v.trim().is_empty()) else {
+            return Ok(SecretUrl::new(self.default_sqlite_url()));
+        };
         match raw.split_once("://") {
             Some(("sqlite", path)) if !path.is_empty() => Ok(SecretUrl::new(raw)),
             Some(("postgres" | "postgresql", _)) if url::Url::parse(&raw).is_ok() => Ok(SecretUrl::new(raw)),

@@ -103,3 +103,34 @@ fn secrets_never_appear_in_debug_or_json() {
         assert!(shown.contains("db.example"), "host should stay visible: {shown}");
     }
 }
+
+#[test]
+fn without_database_url_the_store_is_a_sqlite_file_in_the_data_directory() {
+    let mut map = without("DATABASE_URL");
+    map.insert("XDG_DATA_HOME".into(), "/home/ann/.local/share".into());
+    let c = Config::from_map(&map).unwrap();
+    assert_eq!(c.database.url.expose(), "sqlite:///home/ann/.local/share/postgate/postgate.db");
+    map.insert("DATABASE_URL".into(), "  ".into());
+    assert_eq!(Config::from_map(&map).unwrap().database.url.expose(), c.database.url.expose(), "blank = unset");
+    map.remove("XDG_DATA_HOME");
+    map.insert("HOME".into(), "/home/bob".into());
+    map.remove("DATABASE_URL");
+    assert_eq!(
+        Config::from_map(&map).unwrap().database.url.expose(),
+        "sqlite:///home/bob/.local/share/postgate/postgate.db"
+    );
+    let own = Config::from_map(&with("DATABASE_URL", "sqlite:///srv/pg/queue.db")).unwrap();
+    assert_eq!(own.database.url.expose(), "sqlite:///srv/pg/queue.db");
+    let err = Config::from_map(&with("DATABASE_URL", "sqlite://")).unwrap_err();
+    assert_eq!(err.var(), "DATABASE_URL");
+    assert!(err.to_string().contains("sqlite://PATH"), "{err}");
+}
+
+#[test]
+fn without_redis_url_the_cache_is_in_process() {
+    assert!(Config::from_map(&base()).unwrap().cache.url.is_none());
+    assert!(Config::from_map(&with("REDIS_URL", "")).unwrap().cache.url.is_none());
+    let redis = Config::from_map(&with("REDIS_URL", "redis://127.0.0.1:6379/0")).unwrap();
+    assert_eq!(redis.cache.url.map(|u| u.expose().to_owned()).as_deref(), Some("redis://127.0.0.1:6379/0"));
+    assert_eq!(Config::from_map(&with("REDIS_URL", "http://x")).unwrap_err().var(), "REDIS_URL");
+}
