@@ -42,6 +42,7 @@ mod reads;
 mod refusals;
 mod search;
 mod submit;
+mod values;
 
 /// One `#[tokio::test]` per contract test, in a module per area, run on `$backend`.
 macro_rules! contract_area {
@@ -109,6 +110,7 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, errors { a_failed_call_is_logged_once_with_its_ids });
+        contract_area!($backend, values { big_ids_and_sizes_round_trip, texts_and_entities_round_trip_exactly });
         contract_area!(
             $backend,
             lifecycle {
