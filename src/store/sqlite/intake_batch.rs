@@ -3,8 +3,8 @@
 //! for the lot under `synchronous=FULL`). Each is stored exactly as it would be alone, in
 //! arrival order — the statements run one after the other on the one connection, so each sees
 //! what the ones before it wrote (a repeat is a duplicate, the pending cap counts the posts
-//! admitted just before). Each submission runs inside its own savepoint: one that fails is
-//! undone alone and only its caller gets the error; a batch that cannot commit is written
+//! admitted just before). A submission that fails is left out of the batch, which is written
+//! again without it, so only its caller gets the error; a batch that cannot commit is written
 //! again one submission per transaction.
 
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -30,7 +30,9 @@ const CHECKS: &str = "SELECT \
      (SELECT id FROM posts WHERE source_chat_id = ?1 AND source_message_id = ?2) AS existing, \
      (SELECT id FROM posts WHERE source_chat_id = ?1 AND media_group_id = ?3) AS album, \
      EXISTS (SELECT 1 FROM bans WHERE user_id = ?4) AS banned, \
-     (SELECT count(*) FROM posts WHERE author_id = ?4 AND status = 'pending') AS pending";
+     (SELECT count(*) FROM posts WHERE author_id = ?4 AND status = 'pending') AS pending, \
+     EXISTS (SELECT 1 FROM authors WHERE id = ?4 AND username IS ?5 AND first_name = ?6 AND last_name IS ?7 \
+       AND language_code IS ?8) AS profile_stored";
 
 static INSERT_ANNOUNCE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -61,6 +63,7 @@ struct Checks {
     album: Option<i64>,
     banned: bool,
     pending: i64,
+    profile_stored: bool,
 }
 
 /// One submission waiting to be written.
@@ -145,22 +148,40 @@ async fn write(writer: &SqlitePool, batch: &[Request]) -> Vec<Result<Stored, Sto
     }
 }
 
+/// The batch in one transaction. A submission that fails (an 11-item album) is left out and
+/// the transaction written again without it: it fails alone, and the others keep the verdicts
+/// they would get one by one. (A savepoint per submission would cost a round trip to the
+/// database thread each, a quarter of a submission's time; a failure costs a rerun instead.)
+/// An outage fails the whole batch.
 async fn write_together(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
-    let mut tx = writer.begin().await?;
-    let mut results = Vec::with_capacity(batch.len());
-    for request in batch {
-        sqlx::query("SAVEPOINT submission").execute(&mut *tx).await?;
-        let result = store(&mut tx, request).await;
-        if result.is_err() {
-            // Fails only when SQLite already rolled the whole transaction back (disk full, I/O
-            // error): then the batch fails and is written again one by one.
-            sqlx::query("ROLLBACK TO submission").execute(&mut *tx).await?;
+    let mut failed: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
+    'attempt: loop {
+        let mut tx = writer.begin().await?;
+        let mut stored = Vec::with_capacity(batch.len());
+        for (i, request) in batch.iter().enumerate() {
+            if failed[i].is_some() {
+                continue;
+            }
+            match store(&mut tx, request).await {
+                Ok(s) => stored.push(s),
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
+                    tx.rollback().await?;
+                    failed[i] = Some(e);
+                    continue 'attempt;
+                }
+            }
         }
-        sqlx::query("RELEASE submission").execute(&mut *tx).await?;
-        results.push(result);
+        tx.commit().await?;
+        let mut stored = stored.into_iter();
+        return failed
+            .into_iter()
+            .map(|failure| match failure {
+                Some(e) => Ok(Err(e)),
+                None => stored.next().map(Ok).ok_or_else(|| StoreError::Corrupt("intake batch lost a result".into())),
+            })
+            .collect();
     }
-    tx.commit().await?;
-    Ok(results)
 }
 
 async fn write_alone(writer: &SqlitePool, request: &Request) -> Result<Stored, StoreError> {
@@ -179,6 +200,10 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
         .bind(post.source_message_id)
         .bind(post.media_group_id.as_deref())
         .bind(post.author.id.0)
+        .bind(post.author.username.as_deref())
+        .bind(&post.author.first_name)
+        .bind(post.author.last_name.as_deref())
+        .bind(post.author.language_code.as_deref())
         .fetch_one(&mut *conn)
         .await?;
     // Albums arrive as one update per part: later parts join the first part's post, unchecked.
@@ -202,13 +227,20 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
     }
     // An album waits for its other parts before it is announced; anything else is due now.
     let delay = if post.media_group_id.is_some() { request.album_debounce } else { Duration::ZERO };
-    let id = create(conn, post, delay).await?;
+    let id = create(conn, post, delay, !checks.profile_stored).await?;
     Ok(Stored { outcome: SubmitOutcome::Created(id), event: Some("post_created") })
 }
 
 /// The author, the post, its media and its jobs (fingerprint when it has media, announce).
-async fn create(conn: &mut SqliteConnection, post: &NewPost, delay: Duration) -> Result<PostId, StoreError> {
-    upsert_author_query(&post.author).execute(&mut *conn).await?;
+async fn create(
+    conn: &mut SqliteConnection,
+    post: &NewPost,
+    delay: Duration,
+    new_profile: bool,
+) -> Result<PostId, StoreError> {
+    if new_profile {
+        upsert_author_query(&post.author).execute(&mut *conn).await?;
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, search_text, entities) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
