@@ -47,7 +47,7 @@ async fn an_edit_of_a_pending_post_updates_it_and_an_edit_after_the_decision_doe
     })
     .await;
     let body: String =
-        sqlx::query_scalar("SELECT body FROM posts WHERE id = $1").bind(post).fetch_one(&app.pool).await.unwrap();
+        sqlx::query_scalar("SELECT body FROM posts WHERE id = $1").bind(post).fetch_one(app.pg()).await.unwrap();
     assert_eq!(body, "typo fixed");
 
     app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));

@@ -6,15 +6,15 @@
 mod app;
 mod support;
 
-use app::{App, CHANNEL, GROUP, MODERATOR, has_text, wait_until};
+use app::{App, Backend, CHANNEL, GROUP, MODERATOR, has_text, on_both_backends, wait_until};
+use postgate::store::{BanRequest, PostQuery};
 use support::fake_telegram::updates::{callback_query, photo_message, sticker_message, text_message};
 use support::fake_telegram::{Fault, SendLimits};
 
 const AUTHOR: i64 = 1001;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn text_is_carded_approved_published_and_author_told_in_russian() {
-    let app = App::start("flow_text", &[]).await;
+async fn text_is_carded_approved_published_and_author_told_in_russian(backend: Backend) {
+    let app = App::start_on(backend, "flow_text", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Привет, канал!", Some("ru")));
     let (post, card) = app.card_of_latest().await;
     wait_until("receipt in Russian", || has_text(&app.texts_to(AUTHOR), &format!("Заявка №{post} принята"))).await;
@@ -29,9 +29,8 @@ async fn text_is_carded_approved_published_and_author_told_in_russian() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn album_of_three_photos_is_one_album_in_group_and_channel() {
-    let app = App::start("flow_album", &[]).await;
+async fn album_of_three_photos_is_one_album_in_group_and_channel(backend: Backend) {
+    let app = App::start_on(backend, "flow_album", &[]).await;
     // Parts arrive out of order; the caption is on the first.
     for (mid, file) in [(12, "p2"), (11, "p1"), (13, "p3")] {
         let caption = (mid == 11).then_some("Три фото");
@@ -43,8 +42,7 @@ async fn album_of_three_photos_is_one_album_in_group_and_channel() {
     let media = app::json_field(&groups[0], "media");
     let ids: Vec<&str> = media.as_array().unwrap().iter().map(|m| m["media"].as_str().unwrap()).collect();
     assert_eq!(ids, ["p1", "p2", "p3"], "album in message order");
-    let posts: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(posts, 1);
+    assert_eq!(post_count(&app).await, 1);
     wait_until("one receipt for the album", || {
         app.texts_to(AUTHOR).iter().filter(|t| t.contains(&post.to_string())).count() == 1
     })
@@ -58,9 +56,8 @@ async fn album_of_three_photos_is_one_album_in_group_and_channel() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rejection_reason_reaches_an_english_author_in_english() {
-    let app = App::start("flow_reject", &[]).await;
+async fn rejection_reason_reaches_an_english_author_in_english(backend: Backend) {
+    let app = App::start_on(backend, "flow_reject", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Buy cheap watches", Some("en")));
     let (post, card) = app.card_of_latest().await;
     app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
@@ -73,9 +70,8 @@ async fn rejection_reason_reaches_an_english_author_in_english() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn non_moderator_press_changes_nothing_and_double_press_decides_once() {
-    let app = App::start("flow_press", &[]).await;
+async fn non_moderator_press_changes_nothing_and_double_press_decides_once(backend: Backend) {
+    let app = App::start_on(backend, "flow_press", &[]).await;
     app.fake.set_admins(&[]);
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "hello", Some("en")));
     let (post, card) = app.card_of_latest().await;
@@ -91,19 +87,23 @@ async fn non_moderator_press_changes_nothing_and_double_press_decides_once() {
     let last = app.fake.calls_to("answerCallbackQuery").pop().unwrap();
     assert!(last.field_str("text").unwrap_or_default().contains("Уже решено"), "{:?}", last.body);
     wait_until("published", || app.texts_to(CHANNEL).len() == 1).await;
-    let decisions: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM moderation_log WHERE action IN ('approve', 'reject')")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let log = app.services.store.moderation_log(None, 100).await.unwrap();
+    let decisions = log.iter().filter(|e| e.action == "approve" || e.action == "reject").count();
     assert_eq!(decisions, 1, "decided exactly once");
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn banned_users_are_refused_and_the_rate_limit_names_the_wait() {
-    let app = App::start("flow_limits", &[("RATE_LIMIT_MAX", "2"), ("RATE_LIMIT_WINDOW_SECS", "120")]).await;
-    sqlx::query("INSERT INTO bans (user_id, reason) VALUES (2002, 'spam')").execute(&app.pool).await.unwrap();
+async fn banned_users_are_refused_and_the_rate_limit_names_the_wait(backend: Backend) {
+    let app =
+        App::start_on(backend, "flow_limits", &[("RATE_LIMIT_MAX", "2"), ("RATE_LIMIT_WINDOW_SECS", "120")]).await;
+    let ban = BanRequest {
+        user: postgate::domain::UserId(2002),
+        moderator: postgate::domain::UserId(MODERATOR),
+        source: postgate::domain::ActionSource::Console,
+        reason: "spam".into(),
+        post: None,
+    };
+    app.services.store.ban(&ban).await.unwrap();
     app.fake.push_update(text_message(2002, 2002, 1, "let me in", Some("ru")));
     wait_until("ban refusal", || has_text(&app.texts_to(2002), "не можете предлагать")).await;
 
@@ -113,16 +113,14 @@ async fn banned_users_are_refused_and_the_rate_limit_names_the_wait() {
     wait_until("rate limit answer", || has_text(&app.texts_to(AUTHOR), "Try again in")).await;
     let refusal = app.texts_to(AUTHOR).into_iter().find(|t| t.contains("Try again in")).unwrap();
     assert!(refusal.contains("seconds") || refusal.contains("second"), "{refusal}");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(stored, 2, "the third was refused, the banned user's never stored");
+    assert_eq!(post_count(&app).await, 2, "the third was refused, the banned user's never stored");
     app.fake.push_update(sticker_message(3003, 3003, 1, "st", "ust"));
     wait_until("sticker refused politely", || has_text(&app.texts_to(3003), "can't take")).await;
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn publish_429_waits_retry_after_and_publishes_exactly_once() {
-    let app = App::start("flow_429", &[]).await;
+async fn publish_429_waits_retry_after_and_publishes_exactly_once(backend: Backend) {
+    let app = App::start_on(backend, "flow_429", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "flood me", Some("en")));
     let (post, card) = app.card_of_latest().await;
     wait_until("receipt sent", || has_text(&app.texts_to(AUTHOR), "received")).await;
@@ -143,9 +141,8 @@ async fn publish_429_waits_retry_after_and_publishes_exactly_once() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_telegram_refuses_still_leaves_a_card_for_the_moderators() {
-    let app = App::start("flow_badmedia", &[]).await;
+async fn media_telegram_refuses_still_leaves_a_card_for_the_moderators(backend: Backend) {
+    let app = App::start_on(backend, "flow_badmedia", &[]).await;
     app.fake.fail_next(
         "sendPhoto",
         1,
@@ -160,10 +157,10 @@ async fn media_telegram_refuses_still_leaves_a_card_for_the_moderators() {
 
 /// Lesson: stay under Telegram's limits up front instead of collecting 429s. The fake refuses
 /// what Telegram would; the bot limits itself to the same figures and nothing is refused.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn under_telegram_limits_a_burst_gets_through_without_429s() {
+async fn under_telegram_limits_a_burst_gets_through_without_429s(backend: Backend) {
     let limits = SendLimits { per_sec: 40, private_chat_per_sec: 1, group_per_min: 1200 };
-    let app = App::start(
+    let app = App::start_on(
+        backend,
         "flow_limits",
         &[
             ("TELEGRAM_RATE_LIMIT", "on"),
@@ -203,10 +200,9 @@ async fn under_telegram_limits_a_burst_gets_through_without_429s() {
 /// Intake first: while a burst holds the intake slots, the outbox worker holds its next round
 /// back (the receipts a user waits for come first), but never for longer than
 /// `INTAKE_FIRST_MAX`, so a flood that never ends still gets its cards out.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_busy_intake_holds_cards_back_but_not_for_long() {
+async fn a_busy_intake_holds_cards_back_but_not_for_long(backend: Backend) {
     use postgate::store::{AuthorProfile, NewPost};
-    let app = App::start("flow_intake_first", &[]).await;
+    let app = App::start_on(backend, "flow_intake_first", &[]).await;
     let slots = app.services.intake_slots.clone();
     let total = u32::try_from(slots.available_permits()).unwrap();
     let held = slots.acquire_many_owned(total).await.unwrap();
@@ -243,3 +239,19 @@ async fn a_busy_intake_holds_cards_back_but_not_for_long() {
     assert!(!app.services.intake_busy());
     app.stop().await;
 }
+
+async fn post_count(app: &App) -> i64 {
+    app.services.store.list_posts(&PostQuery::default()).await.unwrap().total
+}
+
+on_both_backends!(
+    text_is_carded_approved_published_and_author_told_in_russian,
+    album_of_three_photos_is_one_album_in_group_and_channel,
+    rejection_reason_reaches_an_english_author_in_english,
+    non_moderator_press_changes_nothing_and_double_press_decides_once,
+    banned_users_are_refused_and_the_rate_limit_names_the_wait,
+    publish_429_waits_retry_after_and_publishes_exactly_once,
+    media_telegram_refuses_still_leaves_a_card_for_the_moderators,
+    under_telegram_limits_a_burst_gets_through_without_429s,
+    a_busy_intake_holds_cards_back_but_not_for_long,
+);

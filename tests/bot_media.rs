@@ -27,7 +27,7 @@ fn temp_files(dir: &std::path::Path) -> usize {
 }
 
 async fn hashed(app: &App) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM media WHERE sha256 IS NOT NULL").fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM media WHERE sha256 IS NOT NULL").fetch_one(app.pg()).await.unwrap()
 }
 
 async fn wait_hashed(app: &App, n: i64, limit: Duration) {
@@ -148,7 +148,7 @@ async fn seed_15_a_thousand_media_leave_no_temp_files_and_no_open_descriptors() 
     let pool_headroom = 16 + 5 + 3;
     assert!(after <= baseline_fds + pool_headroom, "descriptors grew from {baseline_fds} to {after}");
     let flagged: i64 = sqlx::query_scalar("SELECT count(*) FROM posts WHERE duplicate_of IS NOT NULL")
-        .fetch_one(&app.pool)
+        .fetch_one(app.pg())
         .await
         .unwrap();
     assert_eq!(flagged, 100, "files 900..999 repeat the contents of 0..99");

@@ -24,7 +24,7 @@ async fn log_of(app: &App, post: i64) -> Vec<LogRow> {
          WHERE post_id = $1 ORDER BY id",
     )
     .bind(post)
-    .fetch_all(&app.pool)
+    .fetch_all(app.pg())
     .await
     .unwrap()
 }
@@ -33,7 +33,7 @@ async fn log_of(app: &App, post: i64) -> Vec<LogRow> {
 async fn jobs_of(app: &App, post: i64) -> Vec<(String, bool)> {
     sqlx::query_as("SELECT kind, done_at IS NOT NULL FROM outbox WHERE post_id = $1 ORDER BY id")
         .bind(post)
-        .fetch_all(&app.pool)
+        .fetch_all(app.pg())
         .await
         .unwrap()
 }
@@ -71,17 +71,17 @@ fn buttons(call: &Call) -> Vec<String> {
 async fn decision_of(app: &App, post: i64) -> (String, Option<String>, Option<i64>) {
     sqlx::query_as("SELECT status, reject_reason, decided_by FROM posts WHERE id = $1")
         .bind(post)
-        .fetch_one(&app.pool)
+        .fetch_one(app.pg())
         .await
         .unwrap()
 }
 
 /// The author's next submission is refused as banned and not stored.
 async fn next_submission_refused(app: &App) {
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.pg()).await.unwrap();
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 2, "и ещё один пост", Some("ru")));
     wait_until("banned author refused", || has_text(&app.texts_to(AUTHOR), "не можете предлагать")).await;
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(&app.pool).await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM posts").fetch_one(app.pg()).await.unwrap();
     assert_eq!(after, before, "a banned author's submission is not stored");
 }
 

@@ -6,7 +6,7 @@
 mod app;
 mod support;
 
-use app::{App, CHANNEL, GROUP, MODERATOR, wait_until};
+use app::{App, Backend, CHANNEL, GROUP, MODERATOR, on_both_backends, wait_until};
 use postgate::domain::text::{MAX_CAPTION, MAX_TEXT, utf16_len};
 use postgate::domain::{ActionSource, PostId, UserId};
 use postgate::moderation::{self, ModerationError};
@@ -33,9 +33,8 @@ fn approve(post: i64, edited_body: Option<String>) -> Decision {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emoji_heavy_post_gets_a_card_within_telegrams_limit_that_says_it_was_cut() {
-    let app = App::start("limits_emoji", &[]).await;
+async fn an_emoji_heavy_post_gets_a_card_within_telegrams_limit_that_says_it_was_cut(backend: Backend) {
+    let app = App::start_on(backend, "limits_emoji", &[]).await;
     // 2 048 emoji: 2 048 characters, but 4 096 UTF-16 units — as long as Telegram allows a message.
     let body = "😀".repeat(2048);
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, &body, Some("en")));
@@ -47,9 +46,8 @@ async fn an_emoji_heavy_post_gets_a_card_within_telegrams_limit_that_says_it_was
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn edit_and_approve_refuses_a_text_telegram_would_refuse_naming_the_limit() {
-    let app = App::start("limits_edit", &[]).await;
+async fn edit_and_approve_refuses_a_text_telegram_would_refuse_naming_the_limit(backend: Backend) {
+    let app = App::start_on(backend, "limits_edit", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "short", Some("en")));
     let (text_post, _) = app.card_of_latest().await;
     app.fake.push_update(photo_message(AUTHOR, AUTHOR, 2, "ph-1", "u-ph-1", Some("a photo"), None));
@@ -74,9 +72,8 @@ async fn edit_and_approve_refuses_a_text_telegram_would_refuse_naming_the_limit(
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_card_telegram_refuses_is_recorded_on_the_post_and_can_be_sent_again() {
-    let app = App::start("limits_card", &[]).await;
+async fn a_card_telegram_refuses_is_recorded_on_the_post_and_can_be_sent_again(backend: Backend) {
+    let app = App::start_on(backend, "limits_card", &[]).await;
     let refusal = "Bad Request: not enough rights to send text messages to the chat";
     app.fake.fail_next_to("sendMessage", GROUP, 1, Fault::BadRequest(refusal.into()));
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "hello", Some("en")));
@@ -112,10 +109,9 @@ async fn a_card_telegram_refuses_is_recorded_on_the_post_and_can_be_sent_again()
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publication_of_several_messages_resumes_after_the_parts_already_sent() {
+async fn a_publication_of_several_messages_resumes_after_the_parts_already_sent(backend: Backend) {
     // A photo and a document cannot share an album: they are sent one after the other.
-    let app = App::start("limits_resume", &[("HTTP_TIMEOUT_SECS", "2")]).await;
+    let app = App::start_on(backend, "limits_resume", &[("HTTP_TIMEOUT_SECS", "2")]).await;
     app.fake.push_update(photo_message(AUTHOR, AUTHOR, 1, "ph-r", "u-ph-r", Some("two kinds"), Some("mix-1")));
     app.fake.push_update(document_message(AUTHOR, AUTHOR, 2, "doc-r", "u-doc-r", None, Some("mix-1")));
     let (post, _card) = app.card_of_latest().await;
@@ -138,3 +134,10 @@ async fn a_publication_of_several_messages_resumes_after_the_parts_already_sent(
     assert!(record.channel_message_id.is_some(), "the channel message of the first part is kept");
     app.stop().await;
 }
+
+on_both_backends!(
+    an_emoji_heavy_post_gets_a_card_within_telegrams_limit_that_says_it_was_cut,
+    edit_and_approve_refuses_a_text_telegram_would_refuse_naming_the_limit,
+    a_card_telegram_refuses_is_recorded_on_the_post_and_can_be_sent_again,
+    a_publication_of_several_messages_resumes_after_the_parts_already_sent,
+);

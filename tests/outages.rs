@@ -95,7 +95,7 @@ fn try_laters(app: &App, user: i64) -> usize {
 }
 
 async fn count(app: &App, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar(sql).fetch_one(app.pg()).await.unwrap()
 }
 
 async fn wait_outbox_empty(app: &App, limit: Duration) {
@@ -261,7 +261,7 @@ enum Press {
 /// A post's rows: status, decider, decision log rows (`approve`/`reject`), and the decision's
 /// jobs (`publish` / `notify_author` / `update_card`).
 async fn rows_of(app: &App, post: i64) -> (String, Option<i64>, Vec<i64>, HashMap<String, i64>) {
-    let pool = &app.pool;
+    let pool = app.pg();
     let (status, decided_by): (String, Option<i64>) =
         sqlx::query_as("SELECT status, decided_by FROM posts WHERE id = $1").bind(post).fetch_one(pool).await.unwrap();
     let log: Vec<i64> = sqlx::query_scalar(
@@ -422,7 +422,7 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
             sqlx::query_as::<_, (i64, Option<i32>)>(
                 "SELECT id, moderation_message_id FROM posts WHERE author_id = 81000",
             )
-            .fetch_optional(&app.pool)
+            .fetch_optional(app.pg())
             .await
             .unwrap()
             .and_then(|(id, card)| card.map(|c| (id, c)))
@@ -483,7 +483,7 @@ async fn db_connections_killed_mid_submission_burst_store_or_say_try_again() {
     wait_outbox_empty(&app, Duration::from_mins(2)).await;
 
     // Nothing half-written: every stored post has its announcement (done: the card is out).
-    let pool = &app.pool;
+    let pool = app.pg();
     let orphans = count(
         &app,
         "SELECT count(*) FROM posts p WHERE NOT EXISTS \

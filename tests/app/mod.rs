@@ -1,5 +1,7 @@
-//! A `PostGate` bot running in-process against the fake Bot API, a fresh `PostgreSQL` database
-//! and a unique Redis prefix, for whole-flow tests.
+//! A `PostGate` bot running in-process against the fake Bot API, for whole-flow tests: on a
+//! fresh `PostgreSQL` database with a unique Redis prefix ([`App::start`]), or on a fresh SQLite
+//! file with the in-process cache ([`App::start_on`] with [`Backend::Sqlite`]) — the embedded
+//! default, with no server at all.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -26,11 +28,20 @@ pub fn admin_url() -> String {
     format!("{base}/postgres")
 }
 
+/// The storage backend an app runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
 pub struct App {
     pub fake: FakeTelegram,
     pub services: Services,
-    /// A pool of the test's own on the app's database, for assertions in SQL.
-    pub pool: sqlx::PgPool,
+    /// A pool of the test's own on a PostgreSQL app's database, for assertions in SQL.
+    pg_pool: Option<sqlx::PgPool>,
+    /// The SQLite app's folder (removed at the end).
+    _sqlite_dir: Option<tempfile::TempDir>,
     pub runtime: Runtime,
     pub db_name: String,
     pub db_url: String,
@@ -60,11 +71,26 @@ pub async fn drop_database(name: &str) {
 }
 
 impl App {
-    /// Starts the bot with test settings, overridden by `extra`.
+    /// Starts the bot on PostgreSQL with test settings, overridden by `extra`.
     pub async fn start(tag: &str, extra: &[(&str, &str)]) -> Self {
+        Self::start_on(Backend::Postgres, tag, extra).await
+    }
+
+    /// Starts the bot on `backend` with test settings, overridden by `extra`.
+    pub async fn start_on(backend: Backend, tag: &str, extra: &[(&str, &str)]) -> Self {
         let fake = FakeTelegram::start().await;
         fake.add_chats(&[GROUP, CHANNEL]);
-        let (db_name, db_url) = fresh_database(tag).await;
+        let (db_name, db_url, sqlite_dir) = match backend {
+            Backend::Postgres => {
+                let (name, url) = fresh_database(tag).await;
+                (name, url, None)
+            }
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("postgate.db").display());
+                (format!("sqlite_{tag}"), url, Some(dir))
+            }
+        };
         let logs = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = [
             ("BOT_TOKEN", TEST_TOKEN.to_owned()),
@@ -72,7 +98,15 @@ impl App {
             ("CHANNEL_ID", CHANNEL.to_string()),
             ("MODERATOR_IDS", MODERATOR.to_string()),
             ("DATABASE_URL", db_url.clone()),
-            ("REDIS_URL", std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())),
+            (
+                "REDIS_URL",
+                match backend {
+                    Backend::Postgres => {
+                        std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+                    }
+                    Backend::Sqlite => String::new(), // the in-process cache: no server at all
+                },
+            ),
             ("REDIS_KEY_PREFIX", format!("postgate-it:{db_name}:")),
             ("ALBUM_DEBOUNCE_MS", "300".to_owned()),
             ("HTTP_TIMEOUT_SECS", "5".to_owned()),
@@ -91,15 +125,27 @@ impl App {
         let services = Services::build(config).await.unwrap();
         let runtime = Runtime::new(services.clone()).unwrap();
         runtime.start().await.unwrap();
-        let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
-        Self { fake, services, pool, runtime, db_name, db_url, _logs: logs }
+        let pg_pool = match backend {
+            Backend::Postgres => Some(sqlx::PgPool::connect(&db_url).await.unwrap()),
+            Backend::Sqlite => None,
+        };
+        Self { fake, services, pg_pool, _sqlite_dir: sqlite_dir, runtime, db_name, db_url, _logs: logs }
+    }
+
+    /// The test's pool on a PostgreSQL app's database (SQL assertions are PostgreSQL-only).
+    pub fn pg(&self) -> &sqlx::PgPool {
+        self.pg_pool.as_ref().expect("SQL assertions need the PostgreSQL backend")
     }
 
     pub async fn stop(self) {
         self.runtime.shutdown().await;
-        self.pool.close().await;
-        self.fake.shutdown().await;
-        drop_database(&self.db_name).await;
+        if let Some(pool) = &self.pg_pool {
+            pool.close().await;
+            self.fake.shutdown().await;
+            drop_database(&self.db_name).await;
+        } else {
+            self.fake.shutdown().await;
+        }
     }
 
     /// Messages the bot sent to `chat` (any send method), oldest first.
@@ -118,26 +164,21 @@ impl App {
     }
 
     pub async fn status_of(&self, post_id: i64) -> String {
-        sqlx::query_scalar("SELECT status FROM posts WHERE id = $1").bind(post_id).fetch_one(&self.pool).await.unwrap()
+        let post = self.services.store.post(postgate::domain::PostId(post_id)).await.unwrap();
+        post.map(|p| p.status.as_str().to_owned()).unwrap_or_default()
     }
 
     /// The id and card message id of the newest post, once its card was sent.
     pub async fn card_of_latest(&self) -> (i64, i32) {
-        let pool = self.pool.clone();
+        let store = &self.services.store;
         let mut found = None;
         eventually(
             "card sent to the group",
-            || {
-                let pool = pool.clone();
-                async move {
-                    sqlx::query_as::<_, (i64, Option<i32>)>(
-                        "SELECT id, moderation_message_id FROM posts ORDER BY id DESC LIMIT 1",
-                    )
-                    .fetch_optional(&pool)
-                    .await
-                    .unwrap()
-                    .and_then(|(id, card)| card.map(|c| (id, c)))
-                }
+            || async {
+                let query = postgate::store::PostQuery { newest_first: true, limit: 1, ..Default::default() };
+                let newest = store.list_posts(&query).await.unwrap().posts.into_iter().next()?;
+                let post = store.post(newest.id).await.unwrap()?;
+                post.moderation_message_id.map(|card| (post.id.0, card))
             },
             &mut found,
         )
@@ -179,3 +220,27 @@ pub fn has_text(calls: &[String], needle: &str) -> bool {
 pub fn json_field(call: &Call, name: &str) -> Value {
     call.field_json(name).unwrap_or(Value::Null)
 }
+
+/// Runs each listed flow — an `async fn(Backend)` in the calling file — once per storage
+/// backend, as `postgres::NAME` and `sqlite::NAME`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::app::Backend::Postgres).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::app::Backend::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
