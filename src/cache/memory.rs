@@ -106,7 +106,7 @@ impl Cache for MemoryCache {
         let now = Instant::now();
         // Atomic per key: the first increment starts the window with its TTL, later ones keep it.
         let result = self.entries.entry(key.to_owned()).and_compute_with(|current| {
-            let entry = match current.map(|e| e.into_value()).filter(|e| e.expires_at > now) {
+            let entry = match current.map(moka::Entry::into_value).filter(|e| e.expires_at > now) {
                 Some(Entry { value: Value::Counter(n), expires_at }) => {
                     Entry { value: Value::Counter(n + 1), expires_at }
                 }
@@ -114,7 +114,7 @@ impl Cache for MemoryCache {
             };
             Op::Put(entry)
         });
-        let entry = result.into_entry().map(|e| e.into_value());
+        let entry = result.into_entry().map(moka::Entry::into_value);
         match entry {
             Some(Entry { value: Value::Counter(n), expires_at }) => {
                 Ok((n, expires_at.saturating_duration_since(now).as_secs()))
@@ -126,7 +126,7 @@ impl Cache for MemoryCache {
     async fn push(&self, key: &str, value: &str, ttl: Ttl) -> Result<u64, CacheError> {
         let now = Instant::now();
         let result = self.entries.entry(key.to_owned()).and_compute_with(|current| {
-            let mut list = match current.map(|e| e.into_value()).filter(|e| e.expires_at > now) {
+            let mut list = match current.map(moka::Entry::into_value).filter(|e| e.expires_at > now) {
                 Some(Entry { value: Value::List(items), .. }) => items,
                 _ => Vec::new(),
             };

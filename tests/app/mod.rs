@@ -223,6 +223,7 @@ pub fn json_field(call: &Call, name: &str) -> Value {
 
 /// Runs each listed flow — an `async fn(Backend)` in the calling file — once per storage
 /// backend, as `postgres::NAME` and `sqlite::NAME`.
+#[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -243,4 +244,5 @@ macro_rules! on_both_backends {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_both_backends;
