@@ -70,7 +70,7 @@ pub async fn list_posts_filters_by_status_media_kind_author_and_edited(store: Ar
 }
 
 pub async fn list_posts_search_is_case_insensitive_including_cyrillic(store: Arc<dyn Store>) {
-    for (m, body) in (1..).zip(["Привет, МИР", "Ёлка и ёж", "Hello World", "нет совпадений", "Straße"])
+    for (m, body) in (1..).zip(["Привет, МИР", "Ёлка и ёж", "Hello World", "нет совпадений", "Straße", "ÀÉÎÕÜ"])
     {
         submit(&*store, &text_post(1, m, body)).await;
     }
@@ -81,10 +81,13 @@ pub async fn list_posts_search_is_case_insensitive_including_cyrillic(store: Arc
     assert_eq!(search(&*store, "ЁЖ").await, ["Ёлка и ёж"]);
     assert_eq!(search(&*store, "hello world").await, ["Hello World"]);
     assert_eq!(search(&*store, "STRAßE").await, ["Straße"]);
+    assert_eq!(search(&*store, "àéîõü").await, ["ÀÉÎÕÜ"]);
+    assert_eq!(search(&*store, "ивет").await, ["Привет, МИР"], "inside a word");
+    assert!(search(&*store, "привет мир").await.is_empty(), "the text as typed, not words in any order");
     assert!(search(&*store, "отсутствует").await.is_empty());
     // Surrounding blanks are not part of the search; a blank search is no filter.
     assert_eq!(search(&*store, "  мир ").await, ["Привет, МИР"]);
-    assert_eq!(search(&*store, "   ").await.len(), 5);
+    assert_eq!(search(&*store, "   ").await.len(), 6);
 }
 
 pub async fn list_posts_search_takes_wildcards_literally(store: Arc<dyn Store>) {
