@@ -59,6 +59,13 @@ pub async fn every_change_is_announced_in_order(store: Arc<dyn Store>) {
     submit(&*store, &part).await;
     assert_eq!(next(&mut stream).await, change("post_updated", Some(album_id)));
 
+    // A fingerprint that turns out to be a re-post changes the post's card.
+    store.set_media_hash(album_id, 0, &"f".repeat(64)).await.unwrap();
+    let repost = submit(&*store, &album_post(3, 20, "repost", &[MediaKind::Photo])).await;
+    assert_eq!(next(&mut stream).await, change("post_created", Some(repost)));
+    assert_eq!(store.set_media_hash(repost, 0, &"f".repeat(64)).await.unwrap(), Some(album_id));
+    assert_eq!(next(&mut stream).await, change("post_updated", Some(repost)));
+
     let ban = BanRequest { post: Some(album_id), ..ban_request(UserId(2), MOD_B, "spam") };
     store.ban(&ban).await.unwrap();
     assert_eq!(next(&mut stream).await, change("author_banned", Some(album_id)));
@@ -95,4 +102,24 @@ pub async fn every_subscriber_hears_every_change(store: Arc<dyn Store>) {
             assert_eq!(next(stream).await, change("post_created", Some(*id)));
         }
     }
+}
+
+pub async fn changes_written_together_are_each_announced_once(store: Arc<dyn Store>) {
+    let mut stream = store.changes().await.unwrap();
+    let tasks: Vec<_> = (1..=20)
+        .map(|m| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { submit(&*store, &text_post(i64::from(m % 3), m, "together")).await })
+        })
+        .collect();
+    let mut created: Vec<PostId> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let mut heard = Vec::new();
+    while heard.len() < created.len() {
+        let (event, post) = next(&mut stream).await;
+        assert_eq!(event, "post_created");
+        heard.push(post.expect("a created post is named"));
+    }
+    created.sort_unstable();
+    heard.sort_unstable();
+    assert_eq!(heard, created, "each post announced once");
 }

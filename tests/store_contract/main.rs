@@ -125,6 +125,7 @@ macro_rules! contract_suite {
                 every_change_is_announced_in_order,
                 a_write_that_changes_nothing_is_silent,
                 every_subscriber_hears_every_change,
+                changes_written_together_are_each_announced_once,
             }
         );
         contract_area!(
