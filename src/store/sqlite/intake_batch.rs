@@ -13,6 +13,9 @@ use std::time::Duration;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+#[path = "intake_bulk.rs"]
+mod bulk;
+
 use super::super::Db;
 use super::super::rows::{NOW, fold, now_plus};
 use super::upsert_author_query;
@@ -148,12 +151,21 @@ async fn write(writer: &SqlitePool, batch: &[Request]) -> Vec<Result<Stored, Sto
     }
 }
 
-/// The batch in one transaction. A submission that fails (an 11-item album) is left out and
+/// The batch in one transaction: a batch without album parts by the fast path
+/// (`intake_bulk.rs`); otherwise, or when that fails, submission by submission, in order.
+/// A submission that fails (an 11-item album) is left out and
 /// the transaction written again without it: it fails alone, and the others keep the verdicts
 /// they would get one by one. (A savepoint per submission would cost a round trip to the
 /// database thread each, a quarter of a submission's time; a failure costs a rerun instead.)
 /// An outage fails the whole batch.
 async fn write_together(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
+    if batch.len() > 1 && batch.iter().all(|r| r.post.media_group_id.is_none()) {
+        match bulk::write(writer, batch).await {
+            Ok(stored) => return Ok(stored.into_iter().map(Ok).collect()),
+            Err(e) if e.is_transient() => return Err(e),
+            Err(e) => tracing::debug!(error = %e, size = batch.len(), "intake fast path failed; storing one by one"),
+        }
+    }
     let mut failed: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
     'attempt: loop {
         let mut tx = writer.begin().await?;

@@ -154,22 +154,32 @@ async fn album_parts_join_the_first_and_redeliveries_change_nothing() {
 
 #[tokio::test]
 async fn a_bad_submission_fails_alone_in_its_batch() {
+    // 40 submissions queued before the writer runs (one thread): one batch. An 11-item album
+    // goes the one-by-one way; 11 items without an album fail the fast path first.
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(open(&dir).await);
-    let mut too_many = part(3, "big", 100, "eleven");
-    too_many.media = (0..11).flat_map(|i| part(3, "big", 100 + i, "").media).collect();
-    let tasks: Vec<_> = (0..40)
-        .map(|i| {
-            let store = Arc::clone(&store);
-            let post = if i == 20 { too_many.clone() } else { text(4, i, "fine") };
-            tokio::spawn(async move { store.submit(&post).await })
-        })
-        .collect();
-    let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
-    assert!(results[20].is_err(), "{:?}", results[20]);
-    assert_eq!(results.iter().filter(|r| matches!(r, Ok(SubmitOutcome::Created(_)))).count(), 39);
-    assert_eq!(scalar(&store, "SELECT count(*) FROM posts WHERE author_id = ?1", 3).await, 0);
-    assert_eq!(scalar(&store, "SELECT count(*) FROM authors WHERE id = ?1", 3).await, 0, "not even its author");
+    for (round, group) in [(0, Some("big")), (1, None)] {
+        let bad = 3 + round * 10;
+        let mut too_many = part(bad, "big", 100, "eleven");
+        too_many.media_group_id = group.map(Into::into);
+        too_many.media = (0..11).flat_map(|i| part(bad, "big", 100 + i, "").media).collect();
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                let post = if i == 20 {
+                    too_many.clone()
+                } else {
+                    text(4 + round * 10, 1000 * i32::try_from(round).unwrap() + i, "fine")
+                };
+                tokio::spawn(async move { store.submit(&post).await })
+            })
+            .collect();
+        let results: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+        assert!(results[20].is_err(), "{:?}", results[20]);
+        assert_eq!(results.iter().filter(|r| matches!(r, Ok(SubmitOutcome::Created(_)))).count(), 39);
+        assert_eq!(scalar(&store, "SELECT count(*) FROM posts WHERE author_id = ?1", bad).await, 0);
+        assert_eq!(scalar(&store, "SELECT count(*) FROM authors WHERE id = ?1", bad).await, 0, "not even its author");
+    }
 }
 
 #[tokio::test]
