@@ -4,6 +4,7 @@
 
 mod backend;
 mod error;
+pub mod migrate_data;
 pub mod postgres;
 pub mod sqlite;
 mod types;

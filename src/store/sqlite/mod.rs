@@ -127,6 +127,11 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The read-only connections (`migrate-data` streams every table through them).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.db.reader
+    }
 }
 
 /// Reads an existing file read-only (it may be this console's own, locked, file), or checks a
