@@ -1,4 +1,5 @@
-//! The `postgate` command line: `serve`, `migrate`, `check-config`, `import bans FILE`.
+//! The `postgate` command line: `serve`, `migrate`, `check-config`, `import bans FILE`,
+//! `migrate-data --from sqlite://PATH --to postgres://…`.
 //!
 //! Exit codes: 0 success, 1 a failure while running, 2 bad configuration or a dependency that
 //! cannot be reached at start (the message names the variable to fix).
@@ -8,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, DatabaseConfig};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::services::Services;
+use crate::store::migrate_data::MigrateDataError;
 use crate::telemetry;
 
 #[derive(Parser)]
@@ -33,6 +35,15 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Move a SQLite installation into an empty PostgreSQL database (created if missing).
+    MigrateData {
+        /// The SQLite database to move; no console may be running on it meanwhile.
+        #[arg(long, value_name = "sqlite://PATH")]
+        from: String,
+        /// The PostgreSQL database to fill: created when missing, refused when not empty.
+        #[arg(long, value_name = "postgres://…")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -44,6 +55,9 @@ enum ImportWhat {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::MigrateData { from, to } = &cli.command {
+        return migrate_data(from, to);
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
@@ -94,7 +108,7 @@ async fn run(command: Command, config: Config) -> ExitCode {
         }
         Command::Serve => serve(&services, &mut signals).await,
         Command::Import { what: ImportWhat::Bans { file } } => import_bans(&services, &file).await,
-        Command::CheckConfig => ExitCode::SUCCESS,
+        Command::CheckConfig | Command::MigrateData { .. } => ExitCode::SUCCESS,
     };
     services.close().await;
     code
@@ -155,4 +169,68 @@ async fn import_bans(services: &Services, file: &std::path::Path) -> ExitCode {
         }
         Err(e) => fail(1, &e),
     }
+}
+
+/// `migrate-data` needs no bot configuration: only the two databases its flags name.
+fn migrate_data(from: &str, to: &str) -> ExitCode {
+    dotenvy::dotenv().ok();
+    let database = |flag: &str, url: &str| {
+        DatabaseConfig::from_url(url).map_err(|e| match e {
+            ConfigError::Invalid { expected, got, .. } => {
+                format!("{flag} is malformed: expected {expected}, got {got}")
+            }
+            ConfigError::Missing { .. } => format!("{flag}: {e}"),
+        })
+    };
+    let (from, to) = match (database("--from", from), database("--to", to)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(e), _) | (_, Err(e)) => return fail(2, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, &e),
+    };
+    let bar = progress_bar();
+    let result = runtime.block_on(crate::store::migrate_data::migrate_data(&from, &to, |p| {
+        bar.set_length(p.total);
+        bar.set_position(p.copied);
+        bar.set_message(p.table);
+    }));
+    bar.finish_and_clear();
+    match result {
+        Ok(counts) => {
+            for (table, rows) in &counts.tables {
+                println!("{table:<15} {rows:>10}");
+            }
+            println!("{:<15} {:>10} rows copied into {}", "total", counts.total(), to.url);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let flag = match e {
+                MigrateDataError::SourceNotSqlite(_)
+                | MigrateDataError::SourceMissing(_)
+                | MigrateDataError::Source(_) => "--from: ",
+                MigrateDataError::TargetNotPostgres(_)
+                | MigrateDataError::Target(_)
+                | MigrateDataError::TargetNotEmpty(_) => "--to: ",
+                MigrateDataError::Schema(_) | MigrateDataError::Copy(_) => "",
+            };
+            fail(if e.is_setup() { 2 } else { 1 }, &format!("{flag}{e}"))
+        }
+    }
+}
+
+/// A bar on stderr while rows are copied; nothing when stderr is not a terminal (logs, pipes).
+fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>14} [{bar:40}] {human_pos}/{human_len} rows, {per_sec}, {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

@@ -81,6 +81,16 @@ pub struct DatabaseConfig {
     pub acquire_timeout: Duration,
 }
 
+impl DatabaseConfig {
+    /// Settings for a database named on the command line instead of by `DATABASE_URL`
+    /// (`migrate-data --from/--to`): `url` checked as `DATABASE_URL` is (errors name that
+    /// variable; the caller names its flag), the pool settings from the environment.
+    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
+        let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.to_owned()) } else { std::env::var(k).ok() };
+        Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty())).database()
+    }
+}
+
 /// The cache (Redis, or in-process when `REDIS_URL` is unset) and the TTLs every key is
 /// written with.
 #[derive(Debug, Clone, Serialize)]
@@ -188,11 +198,7 @@ impl Config {
             request_timeout: r.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
             send_limits: r.send_limits()?,
         };
-        let database = DatabaseConfig {
-            url: r.database_url()?,
-            max_connections: r.int("DB_MAX_CONNECTIONS", 10, 1..=1000, "an integer from 1 to 1000")?,
-            acquire_timeout: r.secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1..=300)?,
-        };
+        let database = r.database()?;
         let cache = CacheConfig {
             url: r.redis_url()?,
             key_prefix: r.string("REDIS_KEY_PREFIX", "postgate:"),
@@ -314,6 +320,14 @@ impl Reader<'_> {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u),
             _ => Err(ConfigError::Invalid { var, expected: EXPECTED, got: quote(&raw) }),
         }
+    }
+
+    fn database(&self) -> Result<DatabaseConfig, ConfigError> {
+        Ok(DatabaseConfig {
+            url: self.database_url()?,
+            max_connections: self.int("DB_MAX_CONNECTIONS", 10, 1..=1000, "an integer from 1 to 1000")?,
+            acquire_timeout: self.secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1..=300)?,
+        })
     }
 
     /// `DATABASE_URL`: `sqlite://PATH` (the embedded default, a file in the data directory
