@@ -1,23 +1,21 @@
 //! The store contract suite: every `Store` method checked through the trait alone, so the same
 //! tests run on every backend. Each area module holds generic `async fn(Arc<dyn Store>)` tests;
 //! [`contract_suite!`] expands them into one `#[tokio::test]` per backend module below
-//! (`postgres::decide::concurrent_decisions_decide_exactly_once`, …).
+//! (`postgres::decide::concurrent_decisions_decide_exactly_once`,
+//! `sqlite::decide::concurrent_decisions_decide_exactly_once`, …).
 //!
 //! Rules: assert only through `Store` methods (no SQL, no backend handles); wait for time to
-//! pass rather than editing rows (TTLs of 2 s, `harness::SHORT_SECS`); inject faults only through the trait's inputs.
+//! pass rather than editing rows (TTLs of 2 s, `harness::SHORT_SECS`); inject faults only
+//! through the trait's inputs.
 //!
 //! Adding a test: write `pub async fn name(store: Arc<dyn Store>)` in its area module and add
 //! `name` to that area's list in [`contract_suite!`] (a test left out of the list is dead code,
 //! which the compiler reports). Adding an area: a module here plus one `contract_area!` line.
 //!
-//! Adding a backend: a file beside `pg_backend.rs` implementing [`harness::Backend`] —
-//! `fresh()` returns an empty, migrated store whose announcements are due at once (album
-//! debounce 0), `dispose()` closes it and deletes what it made — then, below:
-//! ```ignore
-//! mod sqlite {
-//!     contract_suite!(crate::sqlite_backend::Sqlite); // e.g. a temp dir per test
-//! }
-//! ```
+//! Adding a backend: a file like `pg_backend.rs` or `sqlite_backend.rs` implementing
+//! [`harness::Backend`] — `fresh()` returns an empty, migrated store whose announcements are
+//! due at once (album debounce 0), `dispose()` closes it and deletes what it made — and a
+//! module at the end of this file that calls `contract_suite!` with it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -25,7 +23,6 @@ mod common;
 
 mod fixtures;
 mod harness;
-mod lifecycle;
 mod pg_backend;
 mod sqlite_backend;
 
@@ -36,6 +33,7 @@ mod claims;
 mod decide;
 mod edits;
 mod errors;
+mod lifecycle;
 mod log;
 mod outbox;
 mod reads;
