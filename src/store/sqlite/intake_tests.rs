@@ -150,6 +150,22 @@ async fn album_parts_join_the_first_and_redeliveries_change_nothing() {
         2,
         "fingerprint + announce"
     );
+
+    // With a debounce, the album's announcement waits, and each new part pushes it back.
+    let debounce = Duration::from_millis(1500);
+    let later = "SELECT count(*) FROM outbox WHERE post_id = ?1 AND kind = 'announce' \
+                 AND next_attempt_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 seconds')";
+    let slow =
+        created(submit(&store.db, &store.batcher, &part(2, "s", 30, ""), Admission::OPEN, debounce).await.unwrap());
+    assert_eq!(scalar(&store, later, slow.0).await, 1);
+    sqlx::query("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE post_id = ?1")
+        .bind(slow.0)
+        .execute(&store.db.writer)
+        .await
+        .unwrap();
+    let joined = submit(&store.db, &store.batcher, &part(2, "s", 31, ""), Admission::OPEN, debounce).await.unwrap();
+    assert_eq!(joined, SubmitOutcome::AlbumPart(slow));
+    assert_eq!(scalar(&store, later, slow.0).await, 1, "pushed back");
 }
 
 #[tokio::test]
@@ -180,6 +196,31 @@ async fn a_bad_submission_fails_alone_in_its_batch() {
         assert_eq!(scalar(&store, "SELECT count(*) FROM posts WHERE author_id = ?1", bad).await, 0);
         assert_eq!(scalar(&store, "SELECT count(*) FROM authors WHERE id = ?1", bad).await, 0, "not even its author");
     }
+}
+
+#[tokio::test]
+async fn a_batch_gets_the_verdicts_of_one_by_one() {
+    // Queued before the writer runs (one thread): one batch, the fast path.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir).await);
+    let mut renamed = text(7, 2, "two");
+    renamed.author.first_name = "Renamed".into();
+    let posts = [text(7, 1, "one"), renamed, text(7, 1, "one again"), text(7, 3, "three"), text(8, 3, "other")];
+    let tasks: Vec<_> = posts
+        .into_iter()
+        .map(|post| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.submit_with(&post, capped(2)).await.unwrap() })
+        })
+        .collect();
+    let outcomes: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let first = created(outcomes[0]);
+    assert!(matches!(outcomes[1], SubmitOutcome::Created(_)), "{outcomes:?}");
+    assert_eq!(outcomes[2], SubmitOutcome::Duplicate(first), "a repeat within the batch");
+    assert_eq!(outcomes[3], SubmitOutcome::Refused(Refusal::TooManyPending(2)), "the cap counts the batch");
+    assert!(matches!(outcomes[4], SubmitOutcome::Created(_)), "message 3 was refused, never stored: {outcomes:?}");
+    let author = author(&store.db, UserId(7)).await.unwrap().unwrap();
+    assert_eq!((author.profile.first_name.as_str(), author.pending), ("Renamed", 2), "the last admitted profile");
 }
 
 #[tokio::test]
