@@ -112,7 +112,11 @@ pub async fn complete_published_publishes_the_post(store: Arc<dyn Store>) {
     assert_eq!(stored.channel_message_id, Some(777));
     assert!(stored.published_at.is_some_and(|at| at >= stored.decided_at.unwrap()));
     assert_eq!(stored.publish_error, None);
-    assert_eq!(actions(&store.moderation_log(Some(id), 10).await.unwrap()), ["published", "approve"]);
+    let log = store.moderation_log(Some(id), 10).await.unwrap();
+    assert_eq!(actions(&log), ["published", "approve"]);
+    // Written by the system, not a moderator, with the channel message it became.
+    assert_eq!((log[0].source.as_str(), log[0].moderator_id), ("system", None));
+    assert_eq!(log[0].details["channel_message_id"], 777);
     // The author is told.
     assert_eq!(kinds_for(&lease_all(&*store).await, id), [OutboxKind::NotifyAuthor]);
 
@@ -135,6 +139,7 @@ pub async fn complete_publish_failed_keeps_the_error(store: Arc<dyn Store>) {
     let log = store.moderation_log(Some(id), 10).await.unwrap();
     assert_eq!(log[0].action, "publish_failed");
     assert_eq!(log[0].reason.as_deref(), Some(error));
+    assert_eq!((log[0].source.as_str(), log[0].moderator_id), ("system", None));
     // The card is updated to show the failure; the publish job itself is done.
     let jobs = lease_all(&*store).await;
     assert_eq!(kinds_for(&jobs, id), [OutboxKind::UpdateCard]);
