@@ -145,6 +145,7 @@ macro_rules! contract_suite {
                 list_posts_filters_by_status_media_kind_author_and_edited,
                 list_posts_search_is_case_insensitive_including_cyrillic,
                 list_posts_search_takes_wildcards_literally,
+                list_posts_search_follows_every_change_of_the_text,
                 list_posts_pages_with_the_total_of_the_filter,
                 list_posts_limit_defaults_to_fifty_and_stops_at_two_hundred,
                 list_posts_summaries_carry_what_a_row_shows,

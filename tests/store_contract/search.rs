@@ -181,3 +181,32 @@ pub async fn list_posts_summaries_carry_what_a_row_shows(store: Arc<dyn Store>) 
     assert!(d.decided_at.is_some());
     assert!(d.created_at <= d.decided_at.unwrap());
 }
+
+pub async fn list_posts_search_follows_every_change_of_the_text(store: Arc<dyn Store>) {
+    let edited = submit(&*store, &text_post(1, 1, "первоначальный текст")).await;
+    store.author_edit(&edit(1, "исправленный автором")).await.unwrap();
+    let approved = submit(&*store, &text_post(1, 2, "черновик модератора")).await;
+    let kind =
+        postgate::store::DecisionKind::Approve { edited_body: Some("одобренный вариант".into()) };
+    store.decide(&crate::fixtures::decision(approved, MOD_A, kind)).await.unwrap();
+    // An album whose caption came with a later part.
+    let mut first = album_post(2, 10, "", &[MediaKind::Photo]);
+    first.media_group_id = Some("g".into());
+    let album = submit(&*store, &first).await;
+    let mut part = album_post(2, 11, "подпись альбома", &[MediaKind::Photo]);
+    part.media_group_id = Some("g".into());
+    submit(&*store, &part).await;
+
+    let found = |text: &'static str| {
+        let store = Arc::clone(&store);
+        async move {
+            let query = PostQuery { search: Some(text.into()), ..PostQuery::default() };
+            ids(&store.list_posts(&query).await.unwrap())
+        }
+    };
+    assert_eq!(found("исправленный").await, [edited]);
+    assert!(found("первоначальный").await.is_empty(), "the old text is gone");
+    assert_eq!(found("ОДОБРЕННЫЙ").await, [approved]);
+    assert!(found("черновик").await.is_empty());
+    assert_eq!(found("подпись").await, [album]);
+}
