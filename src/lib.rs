@@ -3,15 +3,16 @@
 //! - [`config`]: validated configuration from the environment and `.env`
 //! - [`telemetry`]: JSON logs to stdout and rolling files
 //! - [`domain`]: posts, media, statuses, moderation actions (pure)
-//! - [`store`]: storage behind a trait, `PostgreSQL` implementation and migrations
-//! - [`cache`]: cache behind a trait, Redis implementation, TTL on every write
+//! - [`store`]: storage behind a trait: embedded SQLite (default) or `PostgreSQL`, migrations
+//! - [`cache`]: cache behind a trait, Redis or in process, TTL on every write
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
 //! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
 //! - [`media_cache`]: bounded on-disk cache of media for previews
 //! - [`services`]: the dependencies built once and injected everywhere
-//! - [`events`]: live change notifications (LISTEN/NOTIFY) for consoles
-//! - [`moderation`]: the decisions both faces (Telegram group, console) go through
+//! - [`events`]: live change notifications for consoles, from the store
+//! - [`moderation`]: the write path both faces (Telegram group, console) go through
+//! - [`render`]: what Telegram shows — cards, buttons, post content (bot and publisher)
 //! - [`telegram`]: the one HTTP client, timeouts and flood-limit retries
 //! - [`bot`]: the handler tree: intake, commands, moderation buttons
 //! - [`publisher`]: the outbox worker: announce, publish, notify
@@ -31,6 +32,7 @@ pub mod media_cache;
 pub mod metrics;
 pub mod moderation;
 pub mod publisher;
+pub mod render;
 pub mod runtime;
 pub mod services;
 mod signal;

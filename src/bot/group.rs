@@ -8,11 +8,11 @@ use tracing::instrument;
 use super::HandlerResult;
 use super::callback::Action;
 use super::extract::user_id;
-use super::locale::{locale_for, set_locale};
-use super::render::{card_keyboard, reasons_keyboard};
+use super::locale::locale_for;
 use crate::cache::Ttl;
 use crate::domain::{ActionSource, PostId, RejectReason, UserId};
 use crate::i18n::{AVAILABLE, text};
+use crate::render::{card_keyboard, reasons_keyboard};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
 use crate::telegram::{call_limited, send_limited, with_flood_retry};
@@ -50,7 +50,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         username: q.from.username.clone(),
         source: if services.config.telegram.moderator_ids.contains(&moderator.0) { "config" } else { "group_admin" },
     };
-    if let Err(e) = services.store.upsert_moderator(&profile).await {
+    if let Err(e) = crate::moderation::intake::upsert_moderator(&services, &profile).await {
         tracing::warn!(error = %e, "could not record the moderator's name");
     }
     let kind = match action {
@@ -162,8 +162,8 @@ async fn choose_language(bot: &Bot, q: &CallbackQuery, services: &Services, loca
     let Some(locale) = AVAILABLE.into_iter().find(|l| *l == locale) else { return Ok(()) };
     let author = super::extract::author(&q.from);
     let saved = async {
-        services.store.upsert_author(&author).await?;
-        set_locale(services, author.id, locale).await
+        crate::moderation::intake::upsert_author(services, &author).await?;
+        crate::moderation::intake::set_locale(services, author.id, locale).await
     }
     .await;
     let current = locale_for(services, author.id, q.from.language_code.as_deref()).await;

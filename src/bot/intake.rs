@@ -78,12 +78,11 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
         None => return Ok(()),
     };
     let (admission, retry_in) = admission(&services, &post, uid).await;
-    let submitted = services.store.submit_with(&post, admission).await;
+    let submitted = crate::moderation::intake::submit(&services, &post, admission).await;
     drop(slot);
     match submitted {
         Ok(SubmitOutcome::Created(id)) => {
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
-            services.outbox_wake.notify_one();
             // Albums are receipted once, whole, when they are announced.
             if post.media_group_id.is_none() {
                 reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]))
@@ -194,9 +193,8 @@ pub async fn on_edit(bot: Bot, msg: Message, services: Services) -> HandlerResul
     let Some((body, entities)) = extract::edited_text(&msg) else { return Ok(()) };
     let locale = locale_for(&services, user_id(user), user.language_code.as_deref()).await;
     let edit = AuthorEdit { source_chat_id: msg.chat.id.0, source_message_id: msg.id.0, body, entities };
-    match services.store.author_edit(&edit).await {
+    match crate::moderation::intake::author_edit(&services, &edit).await {
         Ok(AuthorEditOutcome::Updated(id)) => {
-            services.outbox_wake.notify_one();
             reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))]))
                 .await
         }

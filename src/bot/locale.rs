@@ -4,11 +4,8 @@
 use crate::cache::Ttl;
 use crate::domain::UserId;
 use crate::i18n::AVAILABLE;
+use crate::moderation::intake::locale_cache_key as cache_key;
 use crate::services::Services;
-
-fn cache_key(user: UserId) -> String {
-    format!("locale:{}", user.0)
-}
 
 /// The locale for a user; the override is cached with a TTL (an empty value means "none").
 pub async fn locale_for(services: &Services, user: UserId, language_code: Option<&str>) -> &'static str {
@@ -27,15 +24,4 @@ pub async fn locale_for(services: &Services, user: UserId, language_code: Option
         },
     };
     chosen.and_then(|c| AVAILABLE.into_iter().find(|l| *l == c)).unwrap_or_else(negotiated)
-}
-
-/// Stores a user's choice and refreshes the cache.
-pub async fn set_locale(
-    services: &Services,
-    user: UserId,
-    locale: &'static str,
-) -> Result<(), crate::store::StoreError> {
-    services.store.set_locale_override(user, Some(locale)).await?;
-    let _ = services.cache.set(&cache_key(user), locale, Ttl::from_config(services.config.cache.locale_ttl)).await;
-    Ok(())
 }

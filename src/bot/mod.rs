@@ -1,12 +1,11 @@
 //! The Telegram face: the handler tree ([`schema`]), built only from its injected
 //! dependencies (`Services`, and the `Bot` the dispatcher adds), so tests can build it too.
 
-pub mod callback;
+pub use crate::render::callback;
 pub mod extract;
 mod group;
 mod intake;
 pub(crate) mod locale;
-pub mod render;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;

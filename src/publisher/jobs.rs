@@ -7,11 +7,11 @@ use teloxide::types::{MessageId, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::{JobError, Loaded};
-use crate::bot::render::{Decider, card_keyboard, card_text, content_parts, reason_text, send_part, to_chat};
 use crate::config::ChannelRef;
 use crate::domain::{PostStatus, UserId};
 use crate::i18n::{num, text};
 use crate::media::MediaError;
+use crate::render::{Decider, card_keyboard, card_text, content_parts, reason_text, send_part, to_chat};
 use crate::services::Services;
 use crate::store::{AuthorRecord, OutboxJob, OutboxKind, OutboxResult, PostRecord};
 use crate::telegram::{Failure, classify, send_limited};

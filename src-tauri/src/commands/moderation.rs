@@ -52,13 +52,13 @@ pub async fn decide(state: &AppState, id: i64, kind: DecisionKind) -> Result<Dec
 #[tauri::command]
 pub async fn post_claim(state: State<'_, AppState>, id: i64) -> Result<ClaimOutcome, CommandError> {
     let moderator = state.moderator()?;
-    Ok(state.services.store.claim(PostId(id), moderator, CLAIM_TTL_SECS).await?)
+    Ok(postgate::moderation::claim(&state.services, PostId(id), moderator, CLAIM_TTL_SECS).await?)
 }
 
 #[tauri::command]
 pub async fn post_release(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
     let moderator = state.moderator()?;
-    Ok(state.services.store.release(PostId(id), moderator).await?)
+    Ok(postgate::moderation::release(&state.services, PostId(id), moderator).await?)
 }
 
 #[tauri::command]
@@ -134,5 +134,5 @@ pub async fn author_ban(state: State<'_, AppState>, user_id: i64, reason: String
 #[tauri::command]
 pub async fn author_unban(state: State<'_, AppState>, user_id: i64) -> Result<bool, CommandError> {
     let moderator = state.moderator()?;
-    Ok(state.services.store.unban(UserId(user_id), moderator, ActionSource::Console).await?)
+    Ok(postgate::moderation::unban(&state.services, UserId(user_id), moderator, ActionSource::Console).await?)
 }

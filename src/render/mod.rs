@@ -9,13 +9,15 @@ use teloxide::types::{
 };
 use teloxide::{Bot, RequestError};
 
-use super::callback::Action;
+pub mod callback;
+
 use crate::domain::text::{MAX_TEXT, prefix_utf16, utf16_len};
 use crate::domain::{MediaKind, PostStatus, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
 use crate::telegram::send_limited;
+use callback::Action;
 
 /// The localized text of a stored reason.
 pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {

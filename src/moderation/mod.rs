@@ -1,11 +1,16 @@
-//! The moderation service both faces call — the Telegram group's buttons and the desktop
-//! console — so they can never disagree: every decision goes through [`decide`].
+//! The write path both faces call — the Telegram group's buttons and the desktop console —
+//! so they can never disagree: every decision goes through [`decide`], claims, bans and
+//! resent cards through their functions here, and intake's writes through [`intake`]. Neither
+//! `bot/` nor the console writes to the store itself.
+
+pub mod intake;
 
 use tracing::instrument;
 
 use crate::domain::text::{TextSlot, TextTooLong, check_fits};
+use crate::domain::{ActionSource, PostId, UserId};
 use crate::services::Services;
-use crate::store::{BanRequest, DecideOutcome, Decision, DecisionKind, StoreError};
+use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, StoreError};
 
 /// Why a decision was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -53,9 +58,9 @@ pub async fn ban(services: &Services, ban: &BanRequest) -> Result<(), StoreError
 #[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0, source = source.as_str()))]
 pub async fn retry_card(
     services: &Services,
-    id: crate::domain::PostId,
-    moderator: crate::domain::UserId,
-    source: crate::domain::ActionSource,
+    id: PostId,
+    moderator: UserId,
+    source: ActionSource,
 ) -> Result<bool, StoreError> {
     let queued = services.store.retry_card(id, moderator, source).await?;
     if queued {
@@ -63,4 +68,34 @@ pub async fn retry_card(
         services.outbox_wake.notify_one();
     }
     Ok(queued)
+}
+
+/// Lifts a ban (with a log row); whether there was one.
+#[instrument(skip_all, fields(user_id = user.0, moderator_id = moderator.0, source = source.as_str()))]
+pub async fn unban(
+    services: &Services,
+    user: UserId,
+    moderator: UserId,
+    source: ActionSource,
+) -> Result<bool, StoreError> {
+    let lifted = services.store.unban(user, moderator, source).await?;
+    tracing::info!(lifted, "unban");
+    Ok(lifted)
+}
+
+/// Claims a post for one moderator's review until the claim expires.
+#[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0))]
+pub async fn claim(
+    services: &Services,
+    id: PostId,
+    moderator: UserId,
+    ttl_secs: i64,
+) -> Result<ClaimOutcome, StoreError> {
+    services.store.claim(id, moderator, ttl_secs).await
+}
+
+/// Gives a claim back.
+#[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0))]
+pub async fn release(services: &Services, id: PostId, moderator: UserId) -> Result<(), StoreError> {
+    services.store.release(id, moderator).await
 }
