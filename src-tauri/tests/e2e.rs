@@ -11,80 +11,21 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use fantoccini::Locator;
-use fantoccini::elements::Element;
 use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
 use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind};
-use support::driver::Window;
+use support::driver::{Window, css, row, until};
 use support::fake_telegram::FakeTelegram;
 use support::{CHANNEL, GROUP, MODERATOR, album_post, delivered, text_post};
 
-const WAIT: Duration = Duration::from_secs(20);
 const XSS: &str = "<img src=x onerror=alert(1)>";
-
-fn css(selector: &str) -> Locator<'_> {
-    Locator::Css(selector)
-}
-
-async fn wait_for(window: &Window, selector: &str) -> Element {
-    window
-        .client
-        .wait()
-        .at_most(WAIT)
-        .for_element(css(selector))
-        .await
-        .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"))
-}
-
-/// Polls until `probe` holds, failing with `what` after [`WAIT`].
-async fn until<F, Fut>(what: &str, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !probe().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The rendered text (`innerText`) of the element `selector` now, looked up afresh (the list
-/// re-renders on events). `WebKitWebDriver`'s "element text" reads empty for these nodes.
-async fn text_of(window: &Window, selector: &str) -> Option<String> {
-    window.client.find(css(selector)).await.ok()?.prop("innerText").await.ok()?
-}
-
-/// Waits until the element `selector` shows `needle`.
-async fn until_text(window: &Window, selector: &str, needle: &str) {
-    until(&format!("{selector} shows {needle:?}"), || async {
-        text_of(window, selector).await.is_some_and(|t| t.contains(needle))
-    })
-    .await;
-}
-
-/// Clicks `selector`, retrying while the element is re-rendered under us.
-async fn click(window: &Window, selector: &str) {
-    until(&format!("a click on {selector}"), || async {
-        match window.client.find(css(selector)).await {
-            Ok(element) => element.click().await.is_ok(),
-            Err(_) => false,
-        }
-    })
-    .await;
-}
-
-fn row(id: PostId) -> String {
-    format!("[data-testid=\"row-{}\"]", id.0)
-}
 
 async fn status(services: &Services, id: PostId) -> String {
     services.store.post(id).await.unwrap().unwrap().status.to_string()
 }
 
 async fn row_present(window: &Window, id: PostId) -> bool {
-    window.client.find(css(&format!("[data-testid=\"row-{}\"]", id.0))).await.is_ok()
+    window.present(&row(id)).await
 }
 
 /// The window's environment: the test app's, with the bot started at once and a JSON log.
@@ -153,17 +94,17 @@ async fn console_window_end_to_end() {
 
     // The queue lists all three; the markup post is literal text and nothing ran.
     phase("window open");
-    wait_for(&window, "[data-testid=\"queue\"]").await;
+    window.wait_for("[data-testid=\"queue\"]").await;
     for id in [text, album, xss] {
-        wait_for(&window, &row(id)).await;
+        window.wait_for(&row(id)).await;
     }
-    until_text(&window, &format!("{} [data-testid=\"row-excerpt\"]", row(album)), "three photos").await;
+    window.until_text(&format!("{} [data-testid=\"row-excerpt\"]", row(album)), "three photos").await;
     until("the markup post's excerpt reads as literal text", || async {
-        text_of(&window, &format!("{} [data-testid=\"row-excerpt\"]", row(xss))).await.is_some_and(|t| t.trim() == XSS)
+        window.text_of(&format!("{} [data-testid=\"row-excerpt\"]", row(xss))).await.is_some_and(|t| t.trim() == XSS)
     })
     .await;
-    click(&window, &row(xss)).await;
-    until_text(&window, "[data-testid=\"detail-body\"]", XSS).await;
+    window.click(&row(xss)).await;
+    window.until_text("[data-testid=\"detail-body\"]", XSS).await;
     let injected = window.client.execute("return document.querySelectorAll('img[src=\"x\"]').length;", vec![]).await;
     assert_eq!(injected.unwrap(), serde_json::json!(0), "markup must not become an element");
     assert!(window.client.get_alert_text().await.is_err(), "no alert ran");
@@ -185,8 +126,8 @@ async fn console_window_end_to_end() {
     until("all posts are listed again", || async { row_present(&window, text).await }).await;
 
     // `a` approves the open post.
-    click(&window, &row(text)).await;
-    until_text(&window, "[data-testid=\"detail-body\"]", "plain post").await;
+    window.click(&row(text)).await;
+    window.until_text("[data-testid=\"detail-body\"]", "plain post").await;
     tokio::time::sleep(Duration::from_millis(300)).await; // the claim settles before the key
     window.client.find(css("body")).await.unwrap().send_keys("a").await.unwrap();
     // The window's own bot may publish it before the next poll: approved or already published.
@@ -208,8 +149,8 @@ async fn console_window_end_to_end() {
     phase("approved with a");
 
     // Reject the album with a template reason from the dialog.
-    click(&window, &row(album)).await;
-    until_text(&window, "[data-testid=\"detail-body\"]", "three photos").await;
+    window.click(&row(album)).await;
+    window.until_text("[data-testid=\"detail-body\"]", "three photos").await;
     // Its photos are previewed through the media protocol (Bot API → bounded disk cache).
     until("the album's photos show as images", || async {
         let js = "return [0, 1, 2].every(p => { const i = document.querySelector(`[data-testid=\"preview-${p}\"]`); \
@@ -217,11 +158,11 @@ async fn console_window_end_to_end() {
         window.client.execute(js, vec![]).await.is_ok_and(|v| v == serde_json::json!(true))
     })
     .await;
-    click(&window, "[data-testid=\"reject\"]").await;
-    wait_for(&window, "[data-testid=\"reject-dialog\"]").await;
-    click(&window, "[data-testid=\"reason-spam\"]").await;
+    window.click("[data-testid=\"reject\"]").await;
+    window.wait_for("[data-testid=\"reject-dialog\"]").await;
+    window.click("[data-testid=\"reason-spam\"]").await;
     window.screenshot("02-reject-dialog").await;
-    click(&window, "[data-testid=\"reject-confirm\"]").await;
+    window.click("[data-testid=\"reject-confirm\"]").await;
     until("the album is rejected", || async { status(&other, album).await == "rejected" }).await;
     let rejected = other.store.post(album).await.unwrap().unwrap();
     assert_eq!(rejected.reject_reason, Some(RejectReason::Template("spam".into())));
@@ -240,7 +181,7 @@ async fn console_window_end_to_end() {
     })
     .await;
     until("the pending count drops to 0", || async {
-        text_of(&window, "[data-testid=\"count-pending\"]").await.is_some_and(|t| t.trim() == "0")
+        window.text_of("[data-testid=\"count-pending\"]").await.is_some_and(|t| t.trim() == "0")
     })
     .await;
     window.screenshot("03-after-decisions").await;

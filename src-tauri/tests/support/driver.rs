@@ -1,5 +1,6 @@
 //! The real console window for end-to-end tests: a virtual X display (unless one is given),
-//! `tauri-driver` (which starts `WebKitWebDriver` and our binary) and a fantoccini client.
+//! `tauri-driver` (which starts `WebKitWebDriver` and our binary) and a fantoccini client,
+//! with the waits and lookups the window tests share.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
@@ -7,8 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use postgate::domain::PostId;
 use serde_json::json;
+
+/// How long a window test waits for an element or a condition: the window, its bot and the
+/// fake answer within a few seconds even on 2 busy cores.
+pub const WAIT: Duration = Duration::from_secs(20);
 
 /// Kills and reaps a child process when dropped.
 pub struct Reaped(pub Child);
@@ -63,6 +70,12 @@ pub struct Window {
 impl Window {
     /// Starts `application` with `env` (plus the display) through tauri-driver, in `workdir`.
     pub async fn open(application: &Path, env: &[(String, String)], workdir: &Path) -> Self {
+        Self::open_without(application, env, &[], workdir).await
+    }
+
+    /// Like [`Self::open`], with the variables `unset` removed from the environment the window
+    /// inherits from the test (e.g. `DATABASE_URL`, to run on the embedded default).
+    pub async fn open_without(application: &Path, env: &[(String, String)], unset: &[&str], workdir: &Path) -> Self {
         let (display, xvfb) = display();
         let port = free_port();
         let native_port = free_port();
@@ -78,6 +91,9 @@ impl Window {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        for k in unset {
+            driver.env_remove(k);
+        }
         for (k, v) in env {
             driver.env(k, v);
         }
@@ -118,7 +134,70 @@ impl Window {
         path
     }
 
+    /// Waits for the element `selector` to appear.
+    pub async fn wait_for(&self, selector: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"))
+    }
+
+    /// Whether the element `selector` is in the page now.
+    pub async fn present(&self, selector: &str) -> bool {
+        self.client.find(css(selector)).await.is_ok()
+    }
+
+    /// The rendered text (`innerText`) of the element `selector` now, looked up afresh (the list
+    /// re-renders on events). `WebKitWebDriver`'s "element text" reads empty for these nodes.
+    pub async fn text_of(&self, selector: &str) -> Option<String> {
+        self.client.find(css(selector)).await.ok()?.prop("innerText").await.ok()?
+    }
+
+    /// Waits until the element `selector` shows `needle`.
+    pub async fn until_text(&self, selector: &str, needle: &str) {
+        until(&format!("{selector} shows {needle:?}"), || async {
+            self.text_of(selector).await.is_some_and(|t| t.contains(needle))
+        })
+        .await;
+    }
+
+    /// Clicks `selector`, retrying while the element is re-rendered under us.
+    pub async fn click(&self, selector: &str) {
+        until(&format!("a click on {selector}"), || async {
+            match self.client.find(css(selector)).await {
+                Ok(element) => element.click().await.is_ok(),
+                Err(_) => false,
+            }
+        })
+        .await;
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// A CSS locator.
+pub fn css(selector: &str) -> Locator<'_> {
+    Locator::Css(selector)
+}
+
+/// The selector of a post's row in the queue.
+pub fn row(id: PostId) -> String {
+    format!("[data-testid=\"row-{}\"]", id.0)
+}
+
+/// Polls until `probe` holds, failing with `what` after [`WAIT`].
+pub async fn until<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !probe().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
