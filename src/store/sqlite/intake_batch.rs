@@ -3,9 +3,10 @@
 //! for the lot under `synchronous=FULL`). Each is stored exactly as it would be alone, in
 //! arrival order — the statements run one after the other on the one connection, so each sees
 //! what the ones before it wrote (a repeat is a duplicate, the pending cap counts the posts
-//! admitted just before). A submission that fails is left out of the batch, which is written
-//! again without it, so only its caller gets the error; a batch that cannot commit is written
-//! again one submission per transaction.
+//! admitted just before). Runs of plain submissions take a fast path (`intake_bulk.rs`: a few
+//! statements for the whole run). A submission that fails is left out of the batch, which is
+//! written again without it, so only its caller gets the error; a batch that cannot commit is
+//! written again one submission per transaction.
 
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
@@ -151,21 +152,46 @@ async fn write(writer: &SqlitePool, batch: &[Request]) -> Vec<Result<Stored, Sto
     }
 }
 
-/// The batch in one transaction: a batch without album parts by the fast path
-/// (`intake_bulk.rs`); otherwise, or when that fails, submission by submission, in order.
-/// A submission that fails (an 11-item album) is left out and
-/// the transaction written again without it: it fails alone, and the others keep the verdicts
-/// they would get one by one. (A savepoint per submission would cost a round trip to the
-/// database thread each, a quarter of a submission's time; a failure costs a rerun instead.)
-/// An outage fails the whole batch.
+/// The batch in one transaction, by the fast path where it can (`write_runs`); when that
+/// fails, submission by submission (`one_at_a_time`), which finds the one at fault.
 async fn write_together(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
-    if batch.len() > 1 && batch.iter().all(|r| r.post.media_group_id.is_none()) {
-        match bulk::write(writer, batch).await {
+    if batch.len() > 1 {
+        match write_runs(writer, batch).await {
             Ok(stored) => return Ok(stored.into_iter().map(Ok).collect()),
             Err(e) if e.is_transient() => return Err(e),
-            Err(e) => tracing::debug!(error = %e, size = batch.len(), "intake fast path failed; storing one by one"),
+            Err(e) => {
+                tracing::debug!(error = %e, size = batch.len(), "intake batch failed; finding the submission at fault");
+            }
         }
     }
+    one_at_a_time(writer, batch).await
+}
+
+/// Runs of plain submissions through the fast path (`intake_bulk.rs`), album parts one by one,
+/// in arrival order, in one transaction.
+async fn write_runs(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Stored>, StoreError> {
+    let plain = |r: &Request| r.post.media_group_id.is_none();
+    let mut tx = writer.begin().await?;
+    let mut stored = Vec::with_capacity(batch.len());
+    for run in batch.chunk_by(|a, b| plain(a) && plain(b)) {
+        if run.len() > 1 {
+            stored.extend(bulk::store_run(&mut tx, run).await?);
+        } else {
+            for request in run {
+                stored.push(store(&mut tx, request).await?);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// The batch in one transaction, submission by submission. One that fails (an 11-item album)
+/// is left out and the transaction written again without it: it fails alone, and the others
+/// keep the verdicts they would get one by one. (A savepoint per submission would cost a round
+/// trip to the database thread each, a quarter of a submission's time; a failure costs a rerun
+/// instead.) An outage fails the whole batch.
+async fn one_at_a_time(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Result<Stored, StoreError>>, StoreError> {
     let mut failed: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
     'attempt: loop {
         let mut tx = writer.begin().await?;

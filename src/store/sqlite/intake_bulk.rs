@@ -1,14 +1,14 @@
-//! Intake's fast path for a batch of plain submissions (no album parts): what admission needs
-//! is read for the whole batch in one query, the verdicts are worked out here in arrival order
+//! Intake's fast path for a run of plain submissions (no album parts) in a batch: what
+//! admission needs is read for the whole run in one query, the verdicts are worked out here in arrival order
 //! (a repeat in the batch is a duplicate, the posts admitted before count towards the pending
 //! cap, the last admitted profile is the one stored), then each table gets one multi-row
 //! statement. A round trip to SQLite's thread costs more than the row it carries, so this
-//! writes a batch in a handful of them instead of three or four per submission. Any error
+//! writes a run in a handful of them instead of three or four per submission. Any error
 //! sends the batch to the one-by-one path, which finds the submission at fault.
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::super::super::rows::{NOW, fold};
 use super::{Request, Stored};
@@ -45,16 +45,15 @@ enum Verdict {
     Repeat(usize),
 }
 
-/// Writes `batch` (no album parts) in one transaction; one result per request, in order.
-pub(super) async fn write(writer: &SqlitePool, batch: &[Request]) -> Result<Vec<Stored>, StoreError> {
-    let mut tx = writer.begin().await?;
-    let known = known(&mut tx, batch).await?;
-    let (verdicts, created, profiles) = admit(batch, known);
-    upsert_authors(&mut tx, &profiles).await?;
-    let ids = insert_posts(&mut tx, &created).await?;
-    insert_media(&mut tx, &created, &ids).await?;
-    insert_jobs(&mut tx, &created, &ids).await?;
-    tx.commit().await?;
+/// Stores a run of plain submissions (no album parts) inside the caller's transaction; one
+/// result per request, in order.
+pub(super) async fn store_run(conn: &mut SqliteConnection, run: &[Request]) -> Result<Vec<Stored>, StoreError> {
+    let known = known(conn, run).await?;
+    let (verdicts, created, profiles) = admit(run, known);
+    upsert_authors(conn, &profiles).await?;
+    let ids = insert_posts(conn, &created).await?;
+    insert_media(conn, &created, &ids).await?;
+    insert_jobs(conn, &created, &ids).await?;
     Ok(verdicts
         .into_iter()
         .map(|verdict| match verdict {

@@ -224,6 +224,38 @@ async fn a_batch_gets_the_verdicts_of_one_by_one() {
 }
 
 #[tokio::test]
+async fn album_parts_inside_a_batch_keep_the_order() {
+    // Texts, an album's parts and texts again in one batch: runs of texts take the fast path,
+    // the parts go one by one between them, and the cap counts them all in arrival order.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(&dir).await);
+    let posts = [
+        text(9, 1, "one"),
+        text(9, 2, "two"),
+        part(9, "m", 50, "album"),
+        part(9, "m", 51, ""),
+        text(9, 2, "two again"),
+        text(9, 3, "three"),
+        part(9, "n", 60, "album over the cap"),
+    ];
+    let tasks: Vec<_> = posts
+        .into_iter()
+        .map(|post| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.submit_with(&post, capped(3)).await.unwrap() })
+        })
+        .collect();
+    let outcomes: Vec<_> = futures::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let (two, album) = (created(outcomes[1]), created(outcomes[2]));
+    created(outcomes[0]);
+    assert_eq!(outcomes[3], SubmitOutcome::AlbumPart(album));
+    assert_eq!(outcomes[4], SubmitOutcome::Duplicate(two));
+    assert_eq!(outcomes[5], SubmitOutcome::Refused(Refusal::TooManyPending(3)), "{outcomes:?}");
+    assert_eq!(outcomes[6], SubmitOutcome::Refused(Refusal::TooManyPending(3)), "{outcomes:?}");
+    assert_eq!(scalar(&store, "SELECT count(*) FROM media WHERE post_id = ?1", album.0).await, 2);
+}
+
+#[tokio::test]
 async fn edits_apply_while_pending() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir).await;
