@@ -1,5 +1,6 @@
 //! Intake on `SQLite`: authors and their locale, submissions (admission, albums and the group
-//! commit are in `intake_batch.rs`), author edits, media fingerprints.
+//! commit are in `intake_batch.rs`, its fast path in `intake_bulk.rs`), author edits, media
+//! fingerprints.
 
 #[path = "intake_batch.rs"]
 mod batch;

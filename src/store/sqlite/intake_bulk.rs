@@ -1,10 +1,10 @@
 //! Intake's fast path for a run of plain submissions (no album parts) in a batch: what
-//! admission needs is read for the whole run in one query, the verdicts are worked out here in arrival order
-//! (a repeat in the batch is a duplicate, the posts admitted before count towards the pending
-//! cap, the last admitted profile is the one stored), then each table gets one multi-row
-//! statement. A round trip to SQLite's thread costs more than the row it carries, so this
-//! writes a run in a handful of them instead of three or four per submission. Any error
-//! sends the batch to the one-by-one path, which finds the submission at fault.
+//! admission needs is read for the whole run in one query, the verdicts are worked out here in
+//! arrival order (a repeat in the run is a duplicate, the posts admitted before count towards
+//! the pending cap, the last admitted profile is the one stored), then each table gets one
+//! multi-row statement. A round trip to SQLite's thread costs more than the row it carries, so
+//! a run takes a handful of them instead of three or four per submission. Any error sends the
+//! batch to the one-by-one path, which finds the submission at fault.
 
 use std::collections::HashMap;
 
@@ -18,8 +18,8 @@ use crate::store::{AuthorProfile, Refusal, StoreError, SubmitOutcome};
 /// Media rows per statement: 9 parameters each, far below SQLite's 32 766.
 const MEDIA_CHUNK: usize = 1000;
 
-/// What the database knows about each submission of the batch (`idx`: its position).
-const KNOWN: &str = "SELECT j.key AS idx, \
+/// What the database knows about each submission of the run, in order.
+const KNOWN: &str = "SELECT \
      (SELECT id FROM posts WHERE source_chat_id = j.value ->> 0 AND source_message_id = j.value ->> 1) AS existing, \
      EXISTS (SELECT 1 FROM bans WHERE user_id = j.value ->> 2) AS banned, \
      (SELECT count(*) FROM posts WHERE author_id = j.value ->> 2 AND status = 'pending') AS pending, \
