@@ -28,6 +28,7 @@ mod sqlite_backend;
 
 mod authors;
 mod bans;
+mod cards;
 mod changes;
 mod claims;
 mod decide;
@@ -210,6 +211,15 @@ macro_rules! contract_suite {
                 a_late_failure_does_not_unpublish,
                 completions_arriving_together_each_keep_their_card,
                 a_publication_completed_by_two_workers_at_once_applies_once,
+            }
+        );
+        contract_area!(
+            $backend,
+            cards {
+                a_refused_card_is_kept_on_the_post_and_finishes_its_job,
+                retry_card_queues_one_announcement_and_a_card_clears_the_error,
+                progress_of_a_job_comes_back_with_it,
+                a_failure_after_the_publication_finishes_its_job,
             }
         );
     };

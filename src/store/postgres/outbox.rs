@@ -173,9 +173,10 @@ async fn complete_publication(pool: &PgPool, job: &OutboxJob, result: &OutboxRes
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                // Only a post still waiting for its publication fails (never a published one).
+                // Only a post still waiting for its publication fails (never a published one);
+                // the job is finished all the same, so it is not handed out again.
                 if changed == 0 {
-                    tx.rollback().await?;
+                    tx.commit().await?;
                     return Ok(());
                 }
                 log_action(

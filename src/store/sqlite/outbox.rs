@@ -141,9 +141,10 @@ async fn complete_publication(db: &Db, job: &OutboxJob, result: &OutboxResult) -
                 );
                 let changed =
                     sqlx::query(AssertSqlSafe(sql)).bind(post.0).bind(error).execute(&mut *tx).await?.rows_affected();
-                // Only a post still waiting for its publication fails (never a published one).
+                // Only a post still waiting for its publication fails (never a published one);
+                // the job is finished all the same, so it is not handed out again.
                 if changed == 0 {
-                    tx.rollback().await?;
+                    tx.commit().await?;
                     return Ok(());
                 }
                 let (action, details) = (ModerationAction::PublishFailed, serde_json::json!({}));
