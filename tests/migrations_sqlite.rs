@@ -131,3 +131,16 @@ async fn a_file_from_a_newer_version_or_not_a_database_is_refused_and_left_as_it
 async fn schema(pool: &SqlitePool) -> Vec<String> {
     sqlx::query_scalar("SELECT coalesce(sql, name) FROM sqlite_master ORDER BY name").fetch_all(pool).await.unwrap()
 }
+
+#[tokio::test]
+async fn a_closed_store_frees_its_file_for_the_next_opener() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("one.db").display());
+    let config = postgate::config::DatabaseConfig::from_url(&url).unwrap();
+    let first = postgate::store::open(&config, std::time::Duration::ZERO).await.unwrap();
+    let refused = postgate::store::open(&config, std::time::Duration::ZERO).await.err().expect("held by the first");
+    assert!(matches!(refused, StoreError::InUse { .. }), "{refused}");
+    first.close().await;
+    let second = postgate::store::open(&config, std::time::Duration::ZERO).await.expect("free once closed");
+    second.close().await;
+}

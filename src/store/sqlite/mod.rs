@@ -67,7 +67,8 @@ pub struct SqliteStore {
     path: PathBuf,
     album_debounce: Duration,
     /// Held for the store's life: one process per database file.
-    file_lock: Arc<lock::FileLock>,
+    /// `None` once closed: the file is free for another process as soon as the store closes.
+    file_lock: Arc<std::sync::Mutex<Option<lock::FileLock>>>,
     intake: intake::IntakeBatcher,
 }
 
@@ -92,7 +93,7 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let file_lock = Arc::new(lock::FileLock::take(&path)?);
+        let file_lock = Arc::new(std::sync::Mutex::new(Some(lock::FileLock::take(&path)?)));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -173,6 +174,8 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.db.writer.close().await;
         self.db.reader.close().await;
+        // Closed: let another process (a console started next, `migrate-data`) have the file.
+        drop(self.file_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take());
     }
 
     async fn try_poll_lock(&self, _key: &str, _holder: &str) -> Result<PollLock, StoreError> {
@@ -188,7 +191,6 @@ impl Store for SqliteStore {
     #[instrument(skip_all, err)]
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.db.reader).await?;
-        let _ = &self.file_lock;
         Ok(())
     }
 
