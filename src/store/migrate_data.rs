@@ -2,6 +2,9 @@
 //! database — every table, ids kept, sequences set past them — streamed in chunks with COPY,
 //! in one `PostgreSQL` transaction, so a failure leaves the target as empty as it was.
 
+mod tables;
+mod target;
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::str::FromStr;
@@ -14,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{AssertSqlSafe, Connection, Row};
 use tracing::instrument;
 
+use self::tables::{Kind, SQLITE_ONLY, TABLES, Table};
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{Store, StoreError};
@@ -21,154 +25,6 @@ use crate::config::DatabaseConfig;
 
 /// Rows per COPY message (a few MB of posts): memory stays flat whatever a table's size.
 const CHUNK: u64 = 5_000;
-/// How long the target's tables may take to lock before the copy gives up (a console busy on
-/// the target would otherwise hold the migration forever).
-const LOCK_TIMEOUT: &str = "10s";
-
-/// How a column is read from SQLite and written for `PostgreSQL`. JSON columns are `Text`:
-/// COPY parses them into `jsonb` (an invalid one fails the copy, and the copy rolls back).
-#[derive(Clone, Copy)]
-enum Kind {
-    Int,
-    Text,
-    /// RFC 3339 text in SQLite, `timestamptz` in `PostgreSQL`.
-    Time,
-    /// 0/1 in SQLite.
-    Bool,
-}
-
-use Kind::{Bool, Int, Text, Time};
-
-struct Table {
-    name: &'static str,
-    /// The order rows are read in (the primary key).
-    key: &'static str,
-    columns: &'static [(&'static str, Kind)],
-    /// Whether `id` comes from a sequence in `PostgreSQL`, to be set past the copied ids.
-    serial: bool,
-}
-
-/// Every table, parents before children (the foreign keys are checked as rows arrive).
-const TABLES: [Table; 7] = [
-    Table {
-        name: "authors",
-        key: "id",
-        serial: false,
-        columns: &[
-            ("id", Int),
-            ("username", Text),
-            ("first_name", Text),
-            ("last_name", Text),
-            ("language_code", Text),
-            ("locale_override", Text),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    },
-    Table {
-        name: "moderators",
-        key: "user_id",
-        serial: false,
-        columns: &[
-            ("user_id", Int),
-            ("display_name", Text),
-            ("username", Text),
-            ("source", Text),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    },
-    Table {
-        name: "bans",
-        key: "user_id",
-        serial: false,
-        columns: &[("user_id", Int), ("reason", Text), ("banned_by", Int), ("created_at", Time)],
-    },
-    Table {
-        name: "posts",
-        key: "id",
-        serial: true,
-        columns: &[
-            ("id", Int),
-            ("author_id", Int),
-            ("source_chat_id", Int),
-            ("source_message_id", Int),
-            ("media_group_id", Text),
-            ("body", Text),
-            ("entities", Text),
-            ("status", Text),
-            ("edited_by_author", Bool),
-            ("edited_by_moderator", Bool),
-            ("reject_reason", Text),
-            ("decided_by", Int),
-            ("decided_at", Time),
-            ("publish_error", Text),
-            ("published_at", Time),
-            ("channel_message_id", Int),
-            ("moderation_message_id", Int),
-            ("claimed_by", Int),
-            ("claim_expires_at", Time),
-            ("duplicate_of", Int),
-            ("card_error", Text),
-            ("created_at", Time),
-            ("updated_at", Time),
-        ],
-    },
-    Table {
-        name: "media",
-        key: "post_id, position",
-        serial: false,
-        columns: &[
-            ("post_id", Int),
-            ("position", Int),
-            ("kind", Text),
-            ("file_id", Text),
-            ("file_unique_id", Text),
-            ("source_message_id", Int),
-            ("file_name", Text),
-            ("mime_type", Text),
-            ("file_size", Int),
-            ("sha256", Text),
-            ("created_at", Time),
-        ],
-    },
-    Table {
-        name: "moderation_log",
-        key: "id",
-        serial: true,
-        columns: &[
-            ("id", Int),
-            ("post_id", Int),
-            ("target_user_id", Int),
-            ("moderator_id", Int),
-            ("action", Text),
-            ("source", Text),
-            ("reason", Text),
-            ("details", Text),
-            ("created_at", Time),
-        ],
-    },
-    Table {
-        name: "outbox",
-        key: "id",
-        serial: true,
-        columns: &[
-            ("id", Int),
-            ("post_id", Int),
-            ("kind", Text),
-            ("payload", Text),
-            ("attempts", Int),
-            ("next_attempt_at", Time),
-            ("last_error", Text),
-            ("done_at", Time),
-            ("created_at", Time),
-        ],
-    },
-];
-
-/// SQLite columns deliberately not copied: `posts.search_text` is SQLite's folded copy of the
-/// body for its FTS5 index; `PostgreSQL` searches `body` through its trigram index.
-const SQLITE_ONLY: [(&str, &str); 1] = [("posts", "search_text")];
 
 /// Rows copied per table, in copy order; each equals the source's count (checked).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -283,7 +139,8 @@ async fn copy_all(
     let mut read = reader.begin().await.map_err(StoreError::from)?;
     let mut write = target.pool().begin().await.map_err(StoreError::from)?;
     check_schemas(&mut read, &mut write).await?;
-    lock_empty_target(&mut write).await?;
+    target::lock_empty(&mut write).await?;
+    let deferred = target::Deferred::take_off(&mut write).await?;
     let mut totals = Vec::with_capacity(TABLES.len());
     for table in &TABLES {
         let sql = format!("SELECT count(*) FROM {}", table.name);
@@ -308,6 +165,7 @@ async fn copy_all(
             set_sequence(&mut read, &mut write, table.name).await?;
         }
     }
+    deferred.put_back(&mut write).await?;
     write.commit().await.map_err(StoreError::from)?;
     read.rollback().await.map_err(StoreError::from)?;
     Ok(counts)
@@ -348,27 +206,6 @@ async fn check_schemas(read: &mut SqliteConnection, write: &mut PgConnection) ->
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(MigrateDataError::Schema(problems.join("; "))) }
-}
-
-/// Locks every table against writers until the commit, then refuses a target holding any row.
-async fn lock_empty_target(write: &mut PgConnection) -> Result<(), MigrateDataError> {
-    let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-    sqlx::query(AssertSqlSafe(format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")))
-        .execute(&mut *write)
-        .await
-        .map_err(StoreError::from)?;
-    sqlx::query(AssertSqlSafe(format!("LOCK TABLE {} IN EXCLUSIVE MODE", names.join(", "))))
-        .execute(&mut *write)
-        .await
-        .map_err(|e| MigrateDataError::Target(e.into()))?;
-    let mut held = Vec::new();
-    for name in names {
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {name})");
-        if sqlx::query_scalar::<_, bool>(AssertSqlSafe(sql)).fetch_one(&mut *write).await.map_err(StoreError::from)? {
-            held.push(name);
-        }
-    }
-    if held.is_empty() { Ok(()) } else { Err(MigrateDataError::TargetNotEmpty(held.join(", "))) }
 }
 
 /// Streams one table from SQLite into a COPY; returns the rows `PostgreSQL` says it received.
@@ -442,12 +279,12 @@ fn push_row(buf: &mut Vec<u8>, row: &SqliteRow, columns: &[(&str, Kind)]) -> Res
             buf.push(b'\t');
         }
         let written = match kind {
-            Int => row.try_get::<Option<i64>, _>(i)?.map(|v| write!(buf, "{v}")),
-            Bool => row.try_get::<Option<bool>, _>(i)?.map(|v| buf.write_all(if v { b"t" } else { b"f" })),
-            Time => row
+            Kind::Int => row.try_get::<Option<i64>, _>(i)?.map(|v| write!(buf, "{v}")),
+            Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map(|v| buf.write_all(if v { b"t" } else { b"f" })),
+            Kind::Time => row
                 .try_get::<Option<DateTime<Utc>>, _>(i)?
                 .map(|t| write!(buf, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))),
-            Text => row.try_get::<Option<&str>, _>(i)?.map(|s| {
+            Kind::Text => row.try_get::<Option<&str>, _>(i)?.map(|s| {
                 push_text(buf, s);
                 Ok(())
             }),
