@@ -113,7 +113,9 @@ pub async fn migrate_data(
     let source = SqliteStore::connect(from).await.map_err(MigrateDataError::Source)?;
     // The copy reads the newest schema; an older file is brought up to it as a console would.
     Store::migrate(&source).await.map_err(MigrateDataError::Source)?;
-    let target = match PgStore::connect(to).await {
+    // The copy is one transaction on one connection: no need for a console's warm pool.
+    let to = DatabaseConfig { max_connections: 2, ..to.clone() };
+    let target = match PgStore::connect(&to).await {
         Ok(target) => target,
         Err(e) => {
             Store::close(&source).await;
