@@ -240,11 +240,29 @@ async fn a_busy_intake_holds_cards_back_but_not_for_long(backend: Backend) {
     app.stop().await;
 }
 
+/// The card's "back" from the reasons restores its buttons and decides nothing.
+async fn back_from_the_reasons_restores_the_cards_buttons(backend: Backend) {
+    let app = App::start_on(backend, "flow_back", &[]).await;
+    app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "think again", Some("en")));
+    let (post, card) = app.card_of_latest().await;
+    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
+    wait_until("reasons shown", || app.fake.calls_to("editMessageReplyMarkup").len() == 1).await;
+    app.fake.push_update(callback_query(MODERATOR, &format!("bk:{post}"), GROUP, card));
+    wait_until("buttons back", || app.fake.calls_to("editMessageReplyMarkup").len() == 2).await;
+    let markup = app.fake.sent_message(GROUP, card).unwrap()["reply_markup"].to_string();
+    assert!(markup.contains(&format!("a:{post}")) && markup.contains(&format!("b:{post}")), "{markup}");
+    assert!(!markup.contains(&format!("r:{post}:")), "the reasons are gone: {markup}");
+    wait_until("both presses answered", || app.fake.calls_to("answerCallbackQuery").len() == 2).await;
+    assert_eq!(app.status_of(post).await, "pending");
+    app.stop().await;
+}
+
 async fn post_count(app: &App) -> i64 {
     app.services.store.list_posts(&PostQuery::default()).await.unwrap().total
 }
 
 on_both_backends!(
+    back_from_the_reasons_restores_the_cards_buttons,
     text_is_carded_approved_published_and_author_told_in_russian,
     album_of_three_photos_is_one_album_in_group_and_channel,
     rejection_reason_reaches_an_english_author_in_english,

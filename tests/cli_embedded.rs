@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 const VALID: [(&str, &str); 3] =
     [("BOT_TOKEN", "123:abc"), ("MODERATION_GROUP_ID", "-100123"), ("CHANNEL_ID", "-100456")];
 
-/// `postgate ARGS` in `home` with only PATH, HOME, `LOG_DIR` and `env` (no DATABASE_URL or
-/// REDIS_URL unless given).
+/// `postgate ARGS` in `home` with only `PATH`, `HOME`, `LOG_DIR` and `env` (no `DATABASE_URL` or
+/// `REDIS_URL` unless given).
 fn command(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_postgate"));
     cmd.args(args)

@@ -1,7 +1,7 @@
 //! Migrations (seed 13) on the embedded SQLite backend: the same rules as on PostgreSQL — one
 //! forward-only history in `migrations/sqlite/`, applied to an empty file, re-run as a no-op,
 //! an edited applied migration refused with its version; and a database from a newer version
-//! of PostGate is refused, never touched.
+//! of `PostGate` is refused, never touched.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -40,7 +40,8 @@ fn seed_13_the_sqlite_history_is_linear_and_forward_only() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let (version, rest) = name.split_once('_').unwrap_or_else(|| panic!("{name}: expected VERSION_name.sql"));
         assert!(version.len() == 14 && version.bytes().all(|b| b.is_ascii_digit()), "{name}: version is a timestamp");
-        assert!(rest.ends_with(".sql") && !rest.contains(".up.") && !rest.contains(".down."), "{name}");
+        let sql = Path::new(rest).extension().is_some_and(|e| e == "sql");
+        assert!(sql && !rest.contains(".up.") && !rest.contains(".down."), "{name}: forward-only .sql");
         versions.push(version.parse::<i64>().unwrap());
     }
     let embedded: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();

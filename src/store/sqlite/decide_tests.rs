@@ -4,13 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
 use futures::StreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-use super::super::intake::IntakeBatcher;
-use super::super::{Db, lock};
 use crate::domain::{ActionSource, PostId, PostStatus, RejectReason, UserId};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{
@@ -21,27 +16,11 @@ use crate::store::{
 const MOD_A: UserId = UserId(900_001);
 const MOD_B: UserId = UserId(900_002);
 
-/// A store on a file in `dir`, built as `SqliteStore::connect` does (the configuration only
-/// takes `postgres://` URLs so far).
+/// A store on a file in `dir`, opened the production way.
 async fn open(dir: &tempfile::TempDir) -> SqliteStore {
-    let path = dir.path().join("decide.db");
-    let options = SqliteConnectOptions::new()
-        .filename(&path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    let file_lock = Arc::new(lock::FileLock::take(&path).unwrap());
-    let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap();
-    let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await.unwrap();
-    let events = tokio::sync::broadcast::channel(64).0;
-    let store = SqliteStore {
-        db: Arc::new(Db { writer, reader, events }),
-        path,
-        album_debounce: Duration::ZERO,
-        file_lock,
-        intake: IntakeBatcher::default(),
-    };
+    let url = format!("sqlite://{}", dir.path().join("decide.db").display());
+    let config = crate::config::DatabaseConfig::from_url(&url).unwrap();
+    let store = SqliteStore::connect(&config).await.unwrap().with_album_debounce(Duration::ZERO);
     store.migrate().await.unwrap();
     store
 }
