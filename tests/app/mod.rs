@@ -126,7 +126,10 @@ impl App {
         let runtime = Runtime::new(services.clone()).unwrap();
         runtime.start().await.unwrap();
         let pg_pool = match backend {
-            Backend::Postgres => Some(sqlx::PgPool::connect(&db_url).await.unwrap()),
+            // Lazy: no socket until a test asserts in SQL (seed_02 counts the app's sockets).
+            Backend::Postgres => {
+                Some(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_lazy(&db_url).unwrap())
+            }
             Backend::Sqlite => None,
         };
         Self { fake, services, pg_pool, _sqlite_dir: sqlite_dir, runtime, db_name, db_url, _logs: logs }
