@@ -168,7 +168,7 @@ async fn reject_and_ban_with_a_chosen_reason_while_the_group_shows_the_reasons()
         post_id: PostId(post),
         moderator: UserId(MODERATOR),
         source: ActionSource::Console,
-        kind: DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: true },
+        kind: DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: true },
     };
     let outcome = postgate::moderation::decide(&app.services, &decision).await.unwrap();
     assert!(matches!(outcome, DecideOutcome::Decided { .. }), "{outcome:?}");

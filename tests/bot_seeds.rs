@@ -107,7 +107,7 @@ async fn seed_01_eight_moderators_decide_500_posts_once() {
                 let kind = if (k + t) % 2 == 0 {
                     DecisionKind::Approve { edited_body: None }
                 } else {
-                    DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: false }
+                    DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: false }
                 };
                 let decision = Decision { post_id: *id, moderator, source: ActionSource::Console, kind };
                 barrier.wait().await;

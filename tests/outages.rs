@@ -367,7 +367,7 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
                     let kind = if (k + usize::try_from(m).unwrap()) % 2 == 0 {
                         DecisionKind::Approve { edited_body: None }
                     } else {
-                        DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: false }
+                        DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: false }
                     };
                     let decision = Decision { post_id: PostId(post), moderator, source: ActionSource::Console, kind };
                     let press = match postgate::moderation::decide(&services, &decision).await {

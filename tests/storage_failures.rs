@@ -139,7 +139,7 @@ async fn seed_10_a_failed_outbox_insert_leaves_the_post_undecided(pool: PgPool) 
     // A reject-and-ban fails the same way without leaving the ban behind.
     let ban = postgate::store::Decision {
         kind: postgate::store::DecisionKind::Reject {
-            reason: postgate::domain::RejectReason::Template("spam".into()),
+            reason: postgate::domain::RejectReason::template("spam").unwrap(),
             ban_author: true,
         },
         ..approve(id, MOD_A)

@@ -78,7 +78,7 @@ fn reject_queues_the_author_notice_and_reject_and_ban_bans_the_author() {
     assert_eq!(outcome(&out), "decided", "{out}");
     let post = console.post(rejected);
     assert_eq!(post.status.to_string(), "rejected");
-    assert_eq!(post.reject_reason, Some(RejectReason::Custom("off topic".into())));
+    assert_eq!(post.reject_reason, Some(RejectReason::custom("off topic").unwrap()));
     assert_eq!(console.log(Some(rejected)).len(), 1, "one log row, no ban");
     assert_logged(&console.log(Some(rejected))[0], rejected, "reject", Some("custom:off topic"));
     assert_eq!(console.outbox_of(rejected), ["announce", "notify_author", "update_card"]);
@@ -139,7 +139,7 @@ fn bulk_decide_applies_each_decision_and_reports_each_outcome() {
         json!({ "ids": [later.0], "action": "reject", "reason": { "kind": "template", "value": "duplicate" } }),
     );
     assert_eq!(outcome(&out["results"][0]["outcome"]), "decided", "{out}");
-    assert_eq!(console.post(later).reject_reason, Some(RejectReason::Template("duplicate".into())));
+    assert_eq!(console.post(later).reject_reason, Some(RejectReason::template("duplicate").unwrap()));
     assert_logged(&console.log(Some(later))[0], later, "reject", Some("template:duplicate"));
     assert_eq!(console.outbox_of(later), ["announce", "notify_author", "update_card"]);
     changes.expect("post_decided", Some(later.0));

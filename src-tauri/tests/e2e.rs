@@ -165,7 +165,7 @@ async fn console_window_end_to_end() {
     window.click("[data-testid=\"reject-confirm\"]").await;
     until("the album is rejected", || async { status(&other, album).await == "rejected" }).await;
     let rejected = other.store.post(album).await.unwrap().unwrap();
-    assert_eq!(rejected.reject_reason, Some(RejectReason::Template("spam".into())));
+    assert_eq!(rejected.reject_reason, Some(RejectReason::template("spam").unwrap()));
     phase("rejected with a reason");
 
     // A decision from elsewhere (a moderator in the Telegram group) shows up live.

@@ -58,11 +58,14 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
             return switch_keyboard(&bot, &q, &services, card, id, matches!(action, Action::RejectMenu(_))).await;
         }
         Action::Approve(_) => DecisionKind::Approve { edited_body: None },
-        Action::Reject(_, index) => DecisionKind::Reject {
-            reason: RejectReason::Template(RejectReason::TEMPLATES[index].to_owned()),
-            ban_author: false,
-        },
-        Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::Template("rules".to_owned()), ban_author: true },
+        Action::Reject(post, index) => {
+            let Some(reason) = RejectReason::template_at(index) else {
+                tracing::warn!(post_id = post.0, index, "reason button out of range");
+                return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
+            };
+            DecisionKind::Reject { reason, ban_author: false }
+        }
+        Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::rules(), ban_author: true },
         Action::RetryPublish(_) => DecisionKind::RetryPublish,
         Action::Language(_) => return Ok(()),
     };

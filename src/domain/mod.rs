@@ -9,5 +9,5 @@ pub mod text;
 
 pub use ids::{PostId, UserId};
 pub use media::{MediaKind, MediaKindError};
-pub use moderation::{ActionSource, ModerationAction, RejectReason, RejectReasonError};
+pub use moderation::{ActionSource, ModerationAction, ReasonKind, RejectReason, RejectReasonError};
 pub use status::{PostStatus, TransitionError};

@@ -65,13 +65,54 @@ impl ActionSource {
 }
 
 /// Why a post was rejected: a template from the locale files, or the moderator's own words.
+/// Valid by construction: built only by [`RejectReason::template`] / [`RejectReason::custom`]
+/// (or from JSON through them), so a decision can never carry an unknown template or an empty
+/// or oversized text. Read it through [`RejectReason::kind`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum RejectReason {
-    /// A key suffix of `reject-reason-*` in `locales/`, e.g. `spam`.
-    Template(String),
-    /// Free text written by the moderator, shown to the author as is.
+#[serde(try_from = "ReasonWire", into = "ReasonWire")]
+pub struct RejectReason(Reason);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Template(&'static str),
     Custom(String),
+}
+
+/// What a reason says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonKind<'a> {
+    /// A key suffix of `reject-reason-*` in `locales/`, e.g. `spam`.
+    Template(&'a str),
+    /// Free text written by the moderator, shown to the author as is.
+    Custom(&'a str),
+}
+
+/// The JSON shape: `{"kind": "template", "value": "spam"}` or `{"kind": "custom", "value": "…"}`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+enum ReasonWire {
+    Template(String),
+    Custom(String),
+}
+
+impl TryFrom<ReasonWire> for RejectReason {
+    type Error = RejectReasonError;
+
+    fn try_from(wire: ReasonWire) -> Result<Self, Self::Error> {
+        match wire {
+            ReasonWire::Template(name) => Self::template(&name),
+            ReasonWire::Custom(text) => Self::custom(&text),
+        }
+    }
+}
+
+impl From<RejectReason> for ReasonWire {
+    fn from(reason: RejectReason) -> Self {
+        match reason.0 {
+            Reason::Template(name) => Self::Template(name.to_owned()),
+            Reason::Custom(text) => Self::Custom(text),
+        }
+    }
 }
 
 /// A reason that cannot be stored.
@@ -92,10 +133,27 @@ impl RejectReason {
 
     /// A validated template reason.
     pub fn template(name: &str) -> Result<Self, RejectReasonError> {
-        if Self::TEMPLATES.contains(&name) {
-            Ok(Self::Template(name.to_owned()))
-        } else {
-            Err(RejectReasonError::UnknownTemplate(name.to_owned()))
+        match Self::TEMPLATES.iter().find(|t| **t == name) {
+            Some(known) => Ok(Self(Reason::Template(known))),
+            None => Err(RejectReasonError::UnknownTemplate(name.to_owned())),
+        }
+    }
+
+    /// "Against the rules": the reason of the card's Ban button.
+    pub fn rules() -> Self {
+        Self(Reason::Template("rules"))
+    }
+
+    /// The `index`-th template (the group's reason buttons carry the index).
+    pub fn template_at(index: usize) -> Option<Self> {
+        Self::TEMPLATES.get(index).map(|name| Self(Reason::Template(name)))
+    }
+
+    /// What the reason says.
+    pub fn kind(&self) -> ReasonKind<'_> {
+        match &self.0 {
+            Reason::Template(name) => ReasonKind::Template(name),
+            Reason::Custom(text) => ReasonKind::Custom(text),
         }
     }
 
@@ -108,23 +166,25 @@ impl RejectReason {
         if text.chars().count() > Self::MAX_CUSTOM_CHARS {
             return Err(RejectReasonError::TooLong { max: Self::MAX_CUSTOM_CHARS });
         }
-        Ok(Self::Custom(text.to_owned()))
+        Ok(Self(Reason::Custom(text.to_owned())))
     }
 
     /// The stored form: `template:spam` or `custom:<text>`.
     pub fn encode(&self) -> String {
-        match self {
-            Self::Template(name) => format!("template:{name}"),
-            Self::Custom(text) => format!("custom:{text}"),
+        match self.kind() {
+            ReasonKind::Template(name) => format!("template:{name}"),
+            ReasonKind::Custom(text) => format!("custom:{text}"),
         }
     }
 
-    /// Parses the stored form; anything unrecognised is kept as custom text.
+    /// Reads the stored form back. It was valid when written; anything unrecognised (a
+    /// template a later version dropped, a hand edit) is kept as custom text, unvalidated,
+    /// so nothing stored is lost.
     pub fn decode(stored: &str) -> Self {
         match stored.split_once(':') {
-            Some(("template", name)) => Self::Template(name.to_owned()),
-            Some(("custom", text)) => Self::Custom(text.to_owned()),
-            _ => Self::Custom(stored.to_owned()),
+            Some(("template", name)) => Self::template(name).unwrap_or_else(|_| Self(Reason::Custom(name.to_owned()))),
+            Some(("custom", text)) => Self(Reason::Custom(text.to_owned())),
+            _ => Self(Reason::Custom(stored.to_owned())),
         }
     }
 }
@@ -135,13 +195,13 @@ mod tests {
 
     #[test]
     fn templates_are_validated() {
-        assert_eq!(RejectReason::template("spam"), Ok(RejectReason::Template("spam".into())));
+        assert_eq!(RejectReason::template("spam").unwrap().kind(), ReasonKind::Template("spam"));
         assert!(matches!(RejectReason::template("nope"), Err(RejectReasonError::UnknownTemplate(_))));
     }
 
     #[test]
     fn custom_reasons_are_trimmed_and_bounded() {
-        assert_eq!(RejectReason::custom("  too blurry "), Ok(RejectReason::Custom("too blurry".into())));
+        assert_eq!(RejectReason::custom("  too blurry ").unwrap().kind(), ReasonKind::Custom("too blurry"));
         assert_eq!(RejectReason::custom("   "), Err(RejectReasonError::Empty));
         let long = "я".repeat(RejectReason::MAX_CUSTOM_CHARS + 1);
         assert_eq!(RejectReason::custom(&long), Err(RejectReasonError::TooLong { max: 500 }));
@@ -150,8 +210,20 @@ mod tests {
 
     #[test]
     fn stored_form_round_trips() {
-        for r in [RejectReason::Template("rules".into()), RejectReason::Custom("a: b".into())] {
+        for r in [RejectReason::template("rules").unwrap(), RejectReason::custom("a: b").unwrap()] {
             assert_eq!(RejectReason::decode(&r.encode()), r);
         }
+    }
+
+    #[test]
+    fn json_is_validated_on_the_way_in() {
+        let r: RejectReason = serde_json::from_str(r#"{"kind":"template","value":"spam"}"#).unwrap();
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"kind":"template","value":"spam"}"#);
+        assert!(serde_json::from_str::<RejectReason>(r#"{"kind":"template","value":"nope"}"#).is_err());
+        assert!(serde_json::from_str::<RejectReason>(r#"{"kind":"custom","value":"   "}"#).is_err());
+        let long = format!(r#"{{"kind":"custom","value":"{}"}}"#, "x".repeat(501));
+        assert!(serde_json::from_str::<RejectReason>(&long).is_err());
+        assert_eq!(RejectReason::template_at(0).unwrap().kind(), ReasonKind::Template("spam"));
+        assert_eq!(RejectReason::template_at(99), None);
     }
 }

@@ -12,7 +12,7 @@ use teloxide::{Bot, RequestError};
 pub mod callback;
 
 use crate::domain::text::{MAX_TEXT, prefix_utf16, utf16_len};
-use crate::domain::{MediaKind, PostStatus, RejectReason};
+use crate::domain::{MediaKind, PostStatus, ReasonKind, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
@@ -21,9 +21,9 @@ use callback::Action;
 
 /// The localized text of a stored reason.
 pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {
-    match reason {
-        RejectReason::Template(name) => i18n.t(locale, &format!("reject-reason-{name}")),
-        RejectReason::Custom(text) => text.clone(),
+    match reason.kind() {
+        ReasonKind::Template(name) => i18n.t(locale, &format!("reject-reason-{name}")),
+        ReasonKind::Custom(text) => text.to_owned(),
     }
 }
 

@@ -67,7 +67,7 @@ pub fn reject(post_id: PostId, moderator: UserId) -> Decision {
         post_id,
         moderator,
         source: ActionSource::Telegram,
-        kind: DecisionKind::Reject { reason: RejectReason::Template("spam".into()), ban_author: false },
+        kind: DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: false },
     }
 }
 

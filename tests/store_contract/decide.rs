@@ -60,20 +60,20 @@ pub async fn reject_keeps_the_reason_and_tells_the_author(store: Arc<dyn Store>)
     let id = pending(&*store, 1).await;
     let post = decided(store.decide(&reject_for(id, MOD_B, "Не по теме", false)).await.unwrap());
     assert_eq!(post.status, PostStatus::Rejected);
-    assert_eq!(post.reject_reason, Some(RejectReason::Custom("Не по теме".into())));
+    assert_eq!(post.reject_reason, Some(RejectReason::custom("Не по теме").unwrap()));
     assert_eq!(post.decided_by, Some(MOD_B));
     assert_eq!(store.post(id).await.unwrap().unwrap().reject_reason, post.reject_reason);
 
     let log = store.moderation_log(Some(id), 10).await.unwrap();
     assert_eq!(actions(&log), ["reject"]);
-    assert_eq!(log[0].reason.as_deref(), Some(RejectReason::Custom("Не по теме".into()).encode().as_str()));
+    assert_eq!(log[0].reason.as_deref(), Some(RejectReason::custom("Не по теме").unwrap().encode().as_str()));
     assert_eq!(kinds_for(&lease_all(&*store).await, id), [OutboxKind::NotifyAuthor, OutboxKind::UpdateCard]);
     assert!(store.ban_of(UserId(5)).await.unwrap().is_none(), "a plain rejection bans nobody");
 
     // A template reason comes back as the template.
     let other = pending(&*store, 2).await;
     let post = decided(store.decide(&reject(other, MOD_A)).await.unwrap());
-    assert_eq!(post.reject_reason, Some(RejectReason::Template("spam".into())));
+    assert_eq!(post.reject_reason, Some(RejectReason::template("spam").unwrap()));
     assert_eq!(post.status, PostStatus::Rejected);
 }
 

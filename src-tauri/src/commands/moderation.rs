@@ -35,12 +35,11 @@ pub struct BulkResult {
     pub results: Vec<BulkItem>,
 }
 
-/// Re-validates a reason from the UI (templates must exist; custom text is trimmed and bounded).
-fn validated(reason: &RejectReason) -> Result<RejectReason, CommandError> {
-    Ok(match reason {
-        RejectReason::Template(name) => RejectReason::template(name)?,
-        RejectReason::Custom(text) => RejectReason::custom(text)?,
-    })
+/// A reason from the UI, validated as it is read (`RejectReason` can only be built valid): an
+/// unknown template or an empty or oversized text is an `invalid` error naming what is wrong,
+/// not a deserialization failure outside the contract.
+fn reason_arg(value: serde_json::Value) -> Result<RejectReason, CommandError> {
+    serde_json::from_value(value).map_err(|e| CommandError::invalid(format!("reason: {e}")))
 }
 
 /// Runs one console decision through the core.
@@ -75,10 +74,10 @@ pub async fn post_approve(
 pub async fn post_reject(
     state: State<'_, AppState>,
     id: i64,
-    reason: RejectReason,
+    reason: serde_json::Value,
     ban_author: Option<bool>,
 ) -> Result<DecideOutcome, CommandError> {
-    let kind = DecisionKind::Reject { reason: validated(&reason)?, ban_author: ban_author.unwrap_or(false) };
+    let kind = DecisionKind::Reject { reason: reason_arg(reason)?, ban_author: ban_author.unwrap_or(false) };
     decide(&state, id, kind).await
 }
 
@@ -100,7 +99,7 @@ pub async fn bulk_decide(
     state: State<'_, AppState>,
     ids: Vec<i64>,
     action: BulkAction,
-    reason: Option<RejectReason>,
+    reason: Option<serde_json::Value>,
 ) -> Result<BulkResult, CommandError> {
     if ids.len() > BULK_MAX {
         return Err(CommandError::invalid(format!("at most {BULK_MAX} posts at once, got {}", ids.len())));
@@ -109,7 +108,7 @@ pub async fn bulk_decide(
         BulkAction::Approve => DecisionKind::Approve { edited_body: None },
         BulkAction::Reject => {
             let reason = reason.ok_or_else(|| CommandError::invalid("reason: required to reject"))?;
-            DecisionKind::Reject { reason: validated(&reason)?, ban_author: false }
+            DecisionKind::Reject { reason: reason_arg(reason)?, ban_author: false }
         }
     };
     let mut results = Vec::with_capacity(ids.len());
