@@ -51,6 +51,25 @@ impl Table {
         });
     }
 
+    /// How many rows so far (where a backend's rows start, for [`Table::interleave`]).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Puts the rows pushed since `second` beside those pushed from `first` to `second`, one
+    /// after the other (`PostgreSQL`'s first measure, then `SQLite`'s, ...); rows without a
+    /// counterpart follow in their order.
+    pub fn interleave(&mut self, first: usize, second: usize) {
+        let mut b = self.rows.split_off(second).into_iter();
+        let mut a = self.rows.split_off(first).into_iter();
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => break,
+                (x, y) => self.rows.extend(x.into_iter().chain(y)),
+            }
+        }
+    }
+
     pub fn missed(&self) -> usize {
         self.rows.iter().filter(|r| r.met == Some(false)).count()
     }

@@ -1,15 +1,17 @@
 //! Row 3, burst intake (and row 4, soak): the `postgate serve` release binary against the fake
 //! Bot API and a fresh database; 10 000 text submissions from 2 000 users pushed at once, timed
 //! until every post is stored and every receipt sent, against a bare autocommit INSERT loop on
-//! the same database. Also start-up time and RSS (idle, peak, after a soak).
+//! the same database. Also start-up time and RSS (idle, peak, after a soak). The burst again on
+//! a SQLite file without Redis, beside a SQLite autocommit INSERT loop.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use crate::common::{self, Row, Table, mib};
-use crate::serve::{RssSampler, Serve, process_start_baseline};
+use crate::serve::{HandlerLatency, RssSampler, Serve, process_start_baseline};
+use crate::sqlite::{self, Backend};
 use crate::support::fake_telegram::{FakeTelegram, updates};
 
 pub const SUBMISSIONS: i64 = 10_000;
@@ -67,10 +69,15 @@ async fn wait_announced(fake: &FakeTelegram, expect: i64, start: Instant, deadli
     }
 }
 
-/// Waits until `expect` posts are stored and as many receipts were sent.
-async fn wait_stored(fake: &FakeTelegram, pool: &PgPool, expect: i64, deadline: Instant) -> bool {
+/// Waits until `expect` posts are stored and as many receipts were sent. Without a pool (a
+/// SQLite file, which only `serve` opens while it runs) the receipts stand for the posts: one is
+/// sent only after its post committed; the posts are counted once `serve` has stopped.
+async fn wait_stored(fake: &FakeTelegram, pool: Option<&PgPool>, expect: i64, deadline: Instant) -> bool {
     loop {
-        let stored = count(pool, "SELECT count(*) FROM posts").await;
+        let stored = match pool {
+            Some(pool) => count(pool, "SELECT count(*) FROM posts").await,
+            None => expect,
+        };
         if stored >= expect && receipt_count(fake) >= expect {
             return true;
         }
@@ -82,12 +89,41 @@ async fn wait_stored(fake: &FakeTelegram, pool: &PgPool, expect: i64, deadline: 
     }
 }
 
+fn section(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "3 intake (PostgreSQL)",
+        Backend::Sqlite => "3 intake (SQLite)",
+    }
+}
+
+/// Rows 3 and 4 on `PostgreSQL`, then row 3's burst on a SQLite file (no Redis), each figure
+/// beside its `PostgreSQL` counterpart. The soak runs on `PostgreSQL` only.
 pub async fn run(table: &mut Table, burst: bool, soak: bool) {
+    let first = table.len();
+    run_on(table, Backend::Postgres, burst, soak).await;
+    if burst {
+        let second = table.len();
+        run_on(table, Backend::Sqlite, true, false).await;
+        table.interleave(first, second);
+    }
+}
+
+async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
+    let section = section(backend);
     let fake = FakeTelegram::start().await;
     fake.add_chats(&[common::GROUP, common::CHANNEL]);
     let logs = tempfile::tempdir().unwrap();
-    let (db_name, db_url) = common::fresh_database("intake").await;
-    let mut env = common::bot_env(&db_url, fake.url().as_str(), logs.path(), &db_name);
+    let (pg, file, mut env) = match backend {
+        Backend::Postgres => {
+            let (name, url) = common::fresh_database("intake").await;
+            let env = common::bot_env(&url, fake.url().as_str(), logs.path(), &name);
+            (Some((name, url)), None, env)
+        }
+        Backend::Sqlite => {
+            let (path, url) = sqlite::database(logs.path());
+            (None, Some(path), sqlite::bot_env(&url, fake.url().as_str(), logs.path(), "intake-sqlite"))
+        }
+    };
     for (k, v) in [("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING_PER_USER", "10000")] {
         env.push((k.into(), v.into()));
     }
@@ -98,12 +134,15 @@ pub async fn run(table: &mut Table, burst: bool, soak: bool) {
         .output()
         .unwrap();
     assert!(out.status.success(), "postgate migrate: {}", String::from_utf8_lossy(&out.stderr));
-    let pool = PgPool::connect(&db_url).await.unwrap();
+    let pool = match &pg {
+        Some((_, url)) => Some(PgPool::connect(url).await.unwrap()),
+        None => None,
+    };
 
     let spawn_baseline = process_start_baseline();
     let serve = Serve::start(&env);
     table.push(Row {
-        section: "3 intake",
+        section,
         name: "serve start-up until \"ready\" (migrated db)".into(),
         value: format!("{:.0} ms", common::ms(serve.ready_after)),
         baseline: format!("`postgate --version` spawn-to-exit: {:.1} ms", common::ms(spawn_baseline)),
@@ -114,7 +153,7 @@ pub async fn run(table: &mut Table, burst: bool, soak: bool) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = serve.rss_kib();
     table.push(Row {
-        section: "3 intake",
+        section,
         name: "serve RSS, idle (2 s after ready)".into(),
         value: mib(idle),
         baseline: "- (absolute)".into(),
@@ -124,22 +163,63 @@ pub async fn run(table: &mut Table, burst: bool, soak: bool) {
     });
 
     let mut pushed = 0;
+    let mut measured = None;
     if burst {
-        run_burst(table, &fake, &pool, &serve, idle).await;
+        let b = run_burst(&fake, pool.as_ref(), &serve).await;
+        if let Some(pool) = &pool {
+            let counts = (
+                count(pool, "SELECT count(*) FROM posts").await,
+                count(pool, "SELECT count(DISTINCT (source_chat_id, source_message_id)) FROM posts").await,
+            );
+            let insert_rate = insert_loop_baseline(pool).await;
+            push_burst(table, section, &b, counts, insert_rate, idle);
+        } else {
+            measured = Some(b);
+        }
         pushed = SUBMISSIONS;
     }
-    if soak {
-        run_soak(table, &fake, &pool, &serve, pushed).await;
+    if let Some(pool) = pool.as_ref().filter(|_| soak) {
+        run_soak(table, &fake, pool, &serve, pushed).await;
     }
     let clean = serve.stop();
-    println!("intake: serve stopped {}", if clean { "cleanly (exit 0)" } else { "NOT cleanly" });
-    pool.close().await;
+    println!("intake ({}): serve stopped {}", backend.label(), if clean { "cleanly (exit 0)" } else { "NOT cleanly" });
+    if let (Some(b), Some(path)) = (measured, &file) {
+        // The file is free again: count read-only, then the baseline on a file of its own.
+        let mut conn = sqlite::read_only(path).await;
+        let counts = (
+            sqlite::scalar(&mut conn, "SELECT count(*) FROM posts").await,
+            sqlite::scalar(
+                &mut conn,
+                "SELECT count(*) FROM (SELECT DISTINCT source_chat_id, source_message_id FROM posts)",
+            )
+            .await,
+        );
+        conn.close().await.unwrap();
+        let insert_rate = sqlite::autocommit_insert_loop(&logs.path().join("baseline.db"), SUBMISSIONS).await;
+        push_burst(table, section, &b, counts, insert_rate, idle);
+    }
+    if let Some(pool) = pool {
+        pool.close().await;
+    }
     fake.shutdown().await;
-    common::drop_database(&db_name).await;
+    if let Some((name, _)) = pg {
+        common::drop_database(&name).await;
+    }
 }
 
-/// Row 3's burst: 10 000 submissions at once; rows for rate, latency, exactness and peak RSS.
-async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: &Serve, idle: u64) {
+/// What row 3's burst measured while `serve` ran.
+struct Burst {
+    done: bool,
+    took: Duration,
+    cards_by_then: i64,
+    latency: Option<HandlerLatency>,
+    announced: Option<Duration>,
+    peak: u64,
+    sent: Vec<(i64, String)>,
+}
+
+/// Row 3's burst: 10 000 submissions at once; rate, latency, cards and peak RSS.
+async fn run_burst(fake: &FakeTelegram, pool: Option<&PgPool>, serve: &Serve) -> Burst {
     let sampler = RssSampler::start(serve.pid);
     let start = Instant::now();
     for i in 0..SUBMISSIONS {
@@ -152,14 +232,18 @@ async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve:
     let announced = wait_announced(fake, SUBMISSIONS, start, start + BURST_WAIT).await;
     let peak = sampler.finish().await;
     tokio::time::sleep(Duration::from_secs(1)).await; // anything extra would show up now
-    let posts = count(pool, "SELECT count(*) FROM posts").await;
-    let distinct = count(pool, "SELECT count(DISTINCT (source_chat_id, source_message_id)) FROM posts").await;
-    let sent = receipts(fake);
+    Burst { done, took, cards_by_then, latency, announced, peak, sent: receipts(fake) }
+}
+
+/// Rows for rate, latency, exactness (posts and distinct source messages in `counts`), cards
+/// and peak RSS.
+fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64, i64), insert_rate: f64, idle: u64) {
+    let (posts, distinct) = counts;
+    let (done, took, sent) = (b.done, b.took, &b.sent);
     let unique: HashSet<&(i64, String)> = sent.iter().collect();
     let rate = SUBMISSIONS as f64 / took.as_secs_f64();
-    let insert_rate = insert_loop_baseline(pool).await;
     table.push(Row {
-        section: "3 intake",
+        section,
         name: "burst: 10 000 submissions / 2 000 users, stored + receipted".into(),
         value: if done { format!("{:.2} s, {rate:.0} submissions/s", took.as_secs_f64()) } else { "timed out".into() },
         baseline: format!("autocommit INSERT loop: {insert_rate:.0} rows/s"),
@@ -167,9 +251,9 @@ async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve:
         target: "≥ 2 000/s".into(),
         met: Some(done && rate >= TARGET_RATE),
     });
-    table.push(match latency {
+    table.push(match b.latency {
         Some(l) => Row {
-            section: "3 intake",
+            section,
             name: format!("burst: handler latency, {} messages (p50 {:.1} ms)", l.count, l.p50_ms),
             value: format!("p99 {:.1} ms (max {:.1} ms)", l.p99_ms, l.max_ms),
             baseline: format!("one autocommit INSERT: {:.2} ms", 1000.0 / insert_rate),
@@ -178,7 +262,7 @@ async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve:
             met: Some(l.p99_ms < 50.0),
         },
         None => Row {
-            section: "3 intake",
+            section,
             name: "burst: handler latency".into(),
             value: "not reported by postgate serve".into(),
             baseline: "-".into(),
@@ -189,7 +273,7 @@ async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve:
     });
     let exact = posts == SUBMISSIONS && distinct == SUBMISSIONS && sent.len() == unique.len() && unique.len() == 10_000;
     table.push(Row {
-        section: "3 intake",
+        section,
         name: "burst: none lost or duplicated".into(),
         value: format!("posts {posts} ({distinct} distinct), receipts {} ({} distinct)", sent.len(), unique.len()),
         baseline: "10 000 pushed".into(),
@@ -198,22 +282,25 @@ async fn run_burst(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve:
         met: Some(exact),
     });
     table.push(Row {
-        section: "3 intake",
+        section,
         name: format!(
-            "burst: every post announced to the moderators ({cards_by_then} cards sent by the time all were receipted)"
+            "burst: every post announced to the moderators ({} cards sent by the time all were receipted)",
+            b.cards_by_then
         ),
-        value: announced.map_or_else(|| "timed out".into(), |t| format!("10 000 cards after {:.2} s", t.as_secs_f64())),
+        value: b
+            .announced
+            .map_or_else(|| "timed out".into(), |t| format!("10 000 cards after {:.2} s", t.as_secs_f64())),
         baseline: format!("stored + receipted after {:.2} s", took.as_secs_f64()),
-        ratio: announced.map_or_else(|| "-".into(), |t| format!("{:.2}×", t.as_secs_f64() / took.as_secs_f64())),
+        ratio: b.announced.map_or_else(|| "-".into(), |t| format!("{:.2}×", t.as_secs_f64() / took.as_secs_f64())),
         target: "all announced".into(),
-        met: Some(announced.is_some()),
+        met: Some(b.announced.is_some()),
     });
     table.push(Row {
-        section: "3 intake",
+        section,
         name: "serve RSS, peak during the burst".into(),
-        value: mib(peak),
+        value: mib(b.peak),
         baseline: format!("idle: {}", mib(idle)),
-        ratio: format!("{:.1}×", peak as f64 / idle.max(1) as f64),
+        ratio: format!("{:.1}×", b.peak as f64 / idle.max(1) as f64),
         target: "-".into(),
         met: None,
     });
@@ -269,7 +356,7 @@ async fn run_soak(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: 
             next += 1;
         }
     }
-    let done = wait_stored(fake, pool, next, Instant::now() + Duration::from_mins(1)).await;
+    let done = wait_stored(fake, Some(pool), next, Instant::now() + Duration::from_mins(1)).await;
     let peak = sampler.finish().await;
     let after = serve.rss_kib();
     trend.push(after / 1024);

@@ -1,6 +1,7 @@
 //! `make bench`: `PostGate`'s benchmark suite (not a test). Prints one table in which every figure
 //! stands beside a baseline measured in the same run, so ratios stay meaningful on a noisy
-//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint.
+//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint. Queue,
+//! import and the burst run on both stores, `PostgreSQL` and an embedded SQLite file, side by side.
 //!
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
@@ -18,6 +19,7 @@ mod intake;
 mod limited;
 mod queue;
 mod serve;
+mod sqlite;
 
 use common::Table;
 

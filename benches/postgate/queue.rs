@@ -1,6 +1,7 @@
 //! Row 1, queue commands: 100 000 seeded posts, then the console's reads and decisions through
 //! the same core functions the Tauri commands call (`Store`, `moderation::decide`), against a
 //! `SELECT 1` round trip on the same pool. Also prints the plans of the list and filter queries.
+//! The same on a SQLite file (seeded in its own terms), each figure beside `PostgreSQL`'s.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -9,9 +10,10 @@ use postgate::config::Config;
 use postgate::domain::{ActionSource, MediaKind, PostId, PostStatus, UserId};
 use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind, PostQuery};
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use crate::common::{self, MODERATOR, Row, Stats, Table, ms};
+use crate::sqlite::{self, Backend};
 
 const POSTS: i64 = 100_000;
 const TARGET: Duration = Duration::from_millis(20);
@@ -56,6 +58,21 @@ const SEARCH: &str = " WHERE true AND p.body ILIKE '%word%'";
 const PAGE: &str = " ORDER BY p.created_at, p.id LIMIT 50 OFFSET 0";
 
 pub async fn run(table: &mut Table) {
+    let first = table.len();
+    postgres(table).await;
+    let second = table.len();
+    embedded(table).await;
+    table.interleave(first, second);
+}
+
+fn section(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "1 queue (PostgreSQL)",
+        Backend::Sqlite => "1 queue (SQLite)",
+    }
+}
+
+async fn postgres(table: &mut Table) {
     println!("queue: seeding {POSTS} posts");
     let (db_name, db_url) = common::fresh_database("queue").await;
     let logs = tempfile::tempdir().unwrap();
@@ -78,7 +95,7 @@ pub async fn run(table: &mut Table) {
     })
     .await;
     table.push(Row {
-        section: "1 queue",
+        section: section(Backend::Postgres),
         name: format!("baseline: SELECT 1 round trip ({iters}×)"),
         value: format!("median {:.3} ms, p95 {:.3} ms", ms(baseline.median), ms(baseline.p95)),
         baseline: "-".into(),
@@ -86,7 +103,66 @@ pub async fn run(table: &mut Table) {
         target: "-".into(),
         met: None,
     });
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM posts WHERE status = 'pending' ORDER BY id").fetch_all(&pool).await.unwrap();
+    measure(table, Backend::Postgres, &services, baseline, &ids).await;
 
+    for (name, filter) in [("list pending", PENDING), ("filter photo", PHOTO), ("search", SEARCH)] {
+        explain(&pool, name, filter).await;
+    }
+    services.close().await;
+    common::drop_database(&db_name).await;
+}
+
+/// The same on a SQLite file: migrated and seeded through a connection of its own (then
+/// closed), measured through the store `Services::build` opens on it; baseline `SELECT 1` on
+/// the store's reader pool (`Store::ping`).
+async fn embedded(table: &mut Table) {
+    println!("queue (SQLite): seeding {POSTS} posts");
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = sqlite::database(dir.path());
+    let mut conn = sqlite::connect(&path).await;
+    postgate::store::sqlite::MIGRATOR.run(&mut conn).await.unwrap();
+    let started = Instant::now();
+    for sql in sqlite::seed() {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+    println!("queue (SQLite): seeded in {:.1} s", started.elapsed().as_secs_f64());
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE status = 'pending' ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for (name, filter) in sqlite::FILTERS {
+        sqlite::explain(&mut conn, name, filter).await;
+    }
+    conn.close().await.unwrap();
+    let env: HashMap<String, String> =
+        sqlite::bot_env(&url, "http://127.0.0.1:9/", dir.path(), "queue-sqlite").into_iter().collect();
+    let services = Services::build(Config::from_map(&env).unwrap()).await.unwrap();
+    let iters = common::iterations();
+    let baseline = common::sample(iters, |_| {
+        let services = services.clone();
+        async move {
+            services.store.ping().await.unwrap();
+        }
+    })
+    .await;
+    table.push(Row {
+        section: section(Backend::Sqlite),
+        name: format!("baseline: SELECT 1 on the reader pool (Store::ping, {iters}×)"),
+        value: format!("median {:.3} ms, p95 {:.3} ms", ms(baseline.median), ms(baseline.p95)),
+        baseline: "-".into(),
+        ratio: "1×".into(),
+        target: "-".into(),
+        met: None,
+    });
+    measure(table, Backend::Sqlite, &services, baseline, &ids).await;
+    services.close().await;
+}
+
+/// The console's commands, timed through the core functions; `ids` are the pending posts.
+async fn measure(table: &mut Table, backend: Backend, services: &Services, baseline: Stats, ids: &[i64]) {
+    let iters = common::iterations();
     let list = |q: PostQuery| {
         let services = services.clone();
         move |_| {
@@ -100,18 +176,16 @@ pub async fn run(table: &mut Table) {
     };
     let pending = PostQuery { status: Some(PostStatus::Pending), ..PostQuery::default() };
     let s = common::sample(iters, list(pending)).await;
-    push(table, "list first page of pending (50)", s, baseline);
+    push(table, backend, "list first page of pending (50)", s, baseline);
     let photo = PostQuery { media_kind: Some(MediaKind::Photo), ..PostQuery::default() };
     let s = common::sample(iters, list(photo)).await;
-    push(table, "filter: media kind photo", s, baseline);
+    push(table, backend, "filter: media kind photo", s, baseline);
     let search = PostQuery { search: Some("word".into()), ..PostQuery::default() };
     let s = common::sample(iters, list(search)).await;
-    push(table, "search \"word\"", s, baseline);
+    push(table, backend, "search \"word\"", s, baseline);
 
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM posts WHERE status = 'pending' ORDER BY id").fetch_all(&pool).await.unwrap();
     assert!(ids.len() >= 2 * (iters + 5), "not enough pending posts");
-    let detail_ids = ids.clone();
+    let detail_ids = ids;
     let s = common::sample(iters, |i| {
         let services = services.clone();
         let id = PostId(detail_ids[detail_ids.len() - 1 - i]);
@@ -122,7 +196,7 @@ pub async fn run(table: &mut Table) {
         }
     })
     .await;
-    push(table, "open detail (post + author + log)", s, baseline);
+    push(table, backend, "open detail (post + author + log)", s, baseline);
     let s = common::sample(iters, |i| {
         let services = services.clone();
         let decision = Decision {
@@ -137,18 +211,12 @@ pub async fn run(table: &mut Table) {
         }
     })
     .await;
-    push(table, "approve (distinct pending posts)", s, baseline);
-
-    for (name, filter) in [("list pending", PENDING), ("filter photo", PHOTO), ("search", SEARCH)] {
-        explain(&pool, name, filter).await;
-    }
-    services.close().await;
-    common::drop_database(&db_name).await;
+    push(table, backend, "approve (distinct pending posts)", s, baseline);
 }
 
-fn push(table: &mut Table, name: &str, s: Stats, baseline: Stats) {
+fn push(table: &mut Table, backend: Backend, name: &str, s: Stats, baseline: Stats) {
     table.push(Row {
-        section: "1 queue",
+        section: section(backend),
         name: name.to_owned(),
         value: format!("median {:.2} ms, p95 {:.2} ms", ms(s.median), ms(s.p95)),
         baseline: format!("SELECT 1: {:.3} ms", ms(baseline.median)),
