@@ -1,12 +1,16 @@
 //! Pure domain types and rules: posts, media, authors, statuses and moderation actions.
 //! No I/O lives here; everything is unit-tested beside the code.
 
+mod decision;
 mod ids;
 mod media;
 mod moderation;
 mod status;
 pub mod text;
 
+pub use decision::{
+    AuthorEditOutcome, DecidableState, Decision, DecisionKind, Refusal, SubmitOutcome, Undecidable, check_decision,
+};
 pub use ids::{PostId, UserId};
 pub use media::{MediaKind, MediaKindError};
 pub use moderation::{ActionSource, ModerationAction, ReasonKind, RejectReason, RejectReasonError};

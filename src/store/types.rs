@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+// The decision and submission vocabulary lives in the domain; stores speak it.
 use crate::domain::{ActionSource, MediaKind, PostId, PostStatus, RejectReason, UserId};
+pub use crate::domain::{AuthorEditOutcome, Decision, DecisionKind, Refusal, SubmitOutcome};
 
 /// A Telegram user as seen on an update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,40 +79,6 @@ impl Admission {
     pub const OPEN: Self = Self { rate_limited: false, max_pending: None };
 }
 
-/// Why a submission was not stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "refusal", content = "pending", rename_all = "snake_case")]
-pub enum Refusal {
-    Banned,
-    RateLimited,
-    /// The author already has this many posts waiting.
-    TooManyPending(i64),
-}
-
-/// What [`super::Store::submit_with`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
-pub enum SubmitOutcome {
-    Created(PostId),
-    /// A later part of an album joined the post of its first part.
-    AlbumPart(PostId),
-    /// The same source message was stored before; nothing changed (checked before admission,
-    /// so a redelivered update is never refused).
-    Duplicate(PostId),
-    /// Not stored: the author is banned, over the rate limit or over the pending cap.
-    Refused(Refusal),
-}
-
-impl SubmitOutcome {
-    /// The post concerned; `None` when the submission was refused.
-    pub fn post_id(self) -> Option<PostId> {
-        match self {
-            Self::Created(id) | Self::AlbumPart(id) | Self::Duplicate(id) => Some(id),
-            Self::Refused(_) => None,
-        }
-    }
-}
-
 /// An author's edit of a message that belongs to a submission.
 #[derive(Debug, Clone)]
 pub struct AuthorEdit {
@@ -118,16 +86,6 @@ pub struct AuthorEdit {
     pub source_message_id: i32,
     pub body: String,
     pub entities: serde_json::Value,
-}
-
-/// What [`super::Store::author_edit`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorEditOutcome {
-    Updated(PostId),
-    /// The post was already decided; the edit is not applied.
-    TooLate(PostId),
-    /// The message is not part of any submission.
-    Unknown,
 }
 
 /// A stored media item.
@@ -214,27 +172,6 @@ pub struct PostQuery {
 pub struct PostPage {
     pub posts: Vec<PostSummary>,
     pub total: i64,
-}
-
-/// A moderator's decision on a post.
-#[derive(Debug, Clone, Serialize)]
-pub struct Decision {
-    pub post_id: PostId,
-    pub moderator: UserId,
-    pub source: ActionSource,
-    pub kind: DecisionKind,
-}
-
-/// What the moderator decided.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DecisionKind {
-    /// Approve as is, or with the moderator's edited text.
-    Approve { edited_body: Option<String> },
-    /// Reject with a reason the author sees; optionally ban the author too.
-    Reject { reason: RejectReason, ban_author: bool },
-    /// Send a failed publication to the channel again.
-    RetryPublish,
 }
 
 /// What [`super::Store::decide`] did.

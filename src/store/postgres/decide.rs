@@ -55,27 +55,21 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
     let mut tx = pool.begin().await?;
     let Some(row) = load_post(&mut *tx, d.post_id, true).await? else { return Ok(DecideOutcome::NotFound) };
     let current = row.into_record(Vec::new())?;
-    if let (Some(by), Some(until)) = (current.claimed_by, current.claim_expires_at)
-        && by != d.moderator
-        && until > Utc::now()
-        && current.status == PostStatus::Pending
-    {
-        return Ok(DecideOutcome::ClaimedByOther { by, until });
-    }
-    let (target, action) = match &d.kind {
-        DecisionKind::Approve { edited_body: None } => (PostStatus::Approved, ModerationAction::Approve),
-        DecisionKind::Approve { edited_body: Some(_) } => (PostStatus::Approved, ModerationAction::EditApprove),
-        DecisionKind::Reject { .. } => (PostStatus::Rejected, ModerationAction::Reject),
-        DecisionKind::RetryPublish => (PostStatus::Approved, ModerationAction::RetryPublish),
+    let state = crate::domain::DecidableState {
+        status: current.status,
+        decided_by: current.decided_by,
+        claimed_by: current.claimed_by,
+        claim_expires_at: current.claim_expires_at,
     };
-    // A retry applies only to failed publications; a plain decision only to pending posts.
-    let allowed = match d.kind {
-        DecisionKind::RetryPublish => current.status == PostStatus::PublishFailed,
-        _ => current.status == PostStatus::Pending && current.status.can_become(target),
+    let (target, action) = match crate::domain::check_decision(&state, d.moderator, &d.kind, Utc::now()) {
+        Ok(effect) => effect,
+        Err(crate::domain::Undecidable::ClaimedByOther { by, until }) => {
+            return Ok(DecideOutcome::ClaimedByOther { by, until });
+        }
+        Err(crate::domain::Undecidable::AlreadyDecided { status, by }) => {
+            return Ok(DecideOutcome::AlreadyDecided { status, by });
+        }
     };
-    if !allowed {
-        return Ok(DecideOutcome::AlreadyDecided { status: current.status, by: current.decided_by });
-    }
 
     let reason = match &d.kind {
         DecisionKind::Reject { reason, .. } => Some(reason.encode()),
