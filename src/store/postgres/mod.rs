@@ -4,13 +4,12 @@ mod batch;
 mod decide;
 mod events;
 mod import;
+mod intake;
 mod lock;
 mod outbox;
 mod posts;
 mod rows;
 mod stats;
-mod submit;
-mod submit_batch;
 
 use std::time::Duration;
 
@@ -40,7 +39,7 @@ pub const EVENTS_CHANNEL: &str = "postgate_events";
 pub struct PgStore {
     pool: PgPool,
     album_debounce: Duration,
-    batcher: submit_batch::IntakeBatcher,
+    batcher: intake::IntakeBatcher,
     completer: outbox::Completer,
 }
 
@@ -53,7 +52,7 @@ impl PgStore {
         Self {
             pool,
             album_debounce: DEFAULT_ALBUM_DEBOUNCE,
-            batcher: submit_batch::IntakeBatcher::default(),
+            batcher: intake::IntakeBatcher::default(),
             completer: outbox::Completer::default(),
         }
     }
@@ -169,7 +168,7 @@ impl Store for PgStore {
     }
 
     async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
-        submit::submit(&self.pool, &self.batcher, post, admission, self.album_debounce).await
+        intake::submit(&self.pool, &self.batcher, post, admission, self.album_debounce).await
     }
 
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {

@@ -1,6 +1,6 @@
 //! Intake's group commit: the submissions that queued up together are admitted and stored by
 //! one statement (one round trip, one commit), with the same verdicts the one-by-one statement
-//! in `submit.rs` would give them in arrival order. A batch that repeats a source message
+//! in `one.rs` would give them in arrival order. A batch that repeats a source message
 //! (a redelivered update) is written one statement at a time inside one transaction instead.
 
 use std::collections::HashSet;
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use super::batch::{GroupCommit, GroupWrite};
-use super::submit::{VerdictRow, admit_and_store, lock_authors, raced};
+use super::one::{VerdictRow, admit_and_store, lock_authors, raced};
+use crate::store::postgres::batch::{GroupCommit, GroupWrite};
 use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
 
 /// Admission and storage of many submissions (never album parts). Each CTE sees the same
@@ -84,10 +84,10 @@ SELECT v.verdict, v.pending_now AS pending, c.id AS created, v.existing, \
 FROM verdicts v LEFT JOIN created c ON c.idx = v.idx ORDER BY v.idx";
 
 /// Intake's kind of group write.
-pub(super) struct Intake;
+pub(in crate::store::postgres) struct Intake;
 
 /// The intake writer the store holds.
-pub(super) type IntakeBatcher = GroupCommit<Intake>;
+pub(in crate::store::postgres) type IntakeBatcher = GroupCommit<Intake>;
 
 impl GroupWrite for Intake {
     type Item = (NewPost, Admission);
@@ -171,5 +171,5 @@ fn bind_many(
         .bind(media().map(|(_, m)| m.file_name.as_deref()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.mime_type.as_deref()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.file_size).collect::<Vec<_>>())
-        .bind(super::EVENTS_CHANNEL)
+        .bind(crate::store::postgres::EVENTS_CHANNEL)
 }
