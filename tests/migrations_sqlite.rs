@@ -145,3 +145,36 @@ async fn a_closed_store_frees_its_file_for_the_next_opener() {
     let second = postgate::store::open(&config, std::time::Duration::ZERO).await.expect("free once closed");
     second.close().await;
 }
+
+/// Seed 4 on SQLite: every time column is RFC 3339 UTC text the database writes itself — NOT
+/// NULL ones default to `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` — so times sort and compare as
+/// text and come back as `DateTime<Utc>`.
+#[tokio::test]
+async fn seed_04_every_sqlite_time_column_is_rfc3339_utc_text_with_a_now_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = pool(&dir.path().join("times.db")).await;
+    MIGRATOR.run(&pool).await.unwrap();
+    let mut columns = Vec::new();
+    for table in ["authors", "moderators", "bans", "posts", "media", "moderation_log", "outbox"] {
+        let info: Vec<(i64, String, String, i64, Option<String>, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA table_info({table})"))).fetch_all(&pool).await.unwrap();
+        assert!(info.iter().any(|c| c.1 == "created_at"), "{table}.created_at missing");
+        columns.extend(info.into_iter().filter(|c| c.1.ends_with("_at")).map(|c| (table, c)));
+    }
+    assert!(columns.len() >= 15, "expected the schema's time columns: {columns:?}");
+    for (table, (_, name, kind, not_null, default, _)) in &columns {
+        assert_eq!(kind, "TEXT", "{table}.{name} is {kind}");
+        if *not_null == 1 {
+            assert_eq!(
+                default.as_deref(),
+                Some("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+                "{table}.{name} is NOT NULL without the RFC 3339 now() default"
+            );
+        }
+    }
+    sqlx::query("INSERT INTO authors (id, first_name) VALUES (1, 'a')").execute(&pool).await.unwrap();
+    let (text, parsed): (String, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT created_at, created_at FROM authors").fetch_one(&pool).await.unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(&text).is_ok() && text.ends_with('Z'), "{text}");
+    assert!((chrono::Utc::now() - parsed).num_seconds().abs() < 60, "the database's now is UTC: {parsed}");
+}
