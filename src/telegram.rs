@@ -74,6 +74,30 @@ pub async fn send_limited<T, F, Fut>(
     chat: &Recipient,
     weight: u32,
     what: &'static str,
+    call: F,
+) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    limited(limiter, chat_key(chat), weight, what, call).await
+}
+
+/// [`send_limited`] for a call tied to no chat (a callback answer): it waits for the overall
+/// rate only.
+pub async fn call_limited<T, F, Fut>(limiter: &Limiter, what: &'static str, call: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    limited(limiter, ChatKey::Unscoped, 1, what, call).await
+}
+
+async fn limited<T, F, Fut>(
+    limiter: &Limiter,
+    key: ChatKey,
+    weight: u32,
+    what: &'static str,
     mut call: F,
 ) -> Result<T, RequestError>
 where
@@ -83,25 +107,9 @@ where
     with_flood_retry(what, || {
         // Requests are lazy: nothing is sent before the slot is granted.
         let request = call();
+        let key = key.clone();
         async move {
-            let _sending = limiter.acquire(chat_key(chat), weight).await;
-            request.await
-        }
-    })
-    .await
-}
-
-/// [`send_limited`] for a call tied to no chat (a callback answer): it waits for the overall
-/// rate only.
-pub async fn call_limited<T, F, Fut>(limiter: &Limiter, what: &'static str, mut call: F) -> Result<T, RequestError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, RequestError>>,
-{
-    with_flood_retry(what, || {
-        let request = call();
-        async move {
-            let _sending = limiter.acquire(ChatKey::Unscoped, 1).await;
+            let _sending = limiter.acquire(key, weight).await;
             request.await
         }
     })

@@ -42,6 +42,25 @@ pub async fn probe(config: &crate::config::DatabaseConfig) -> Result<String, Sto
     if config.url.expose().starts_with("sqlite:") { sqlite::probe(config).await } else { postgres::probe(config).await }
 }
 
+/// The domain's decision rule applied to a stored post: the status and log action the decision
+/// leads to, or the outcome that refuses it (another's claim, already decided).
+pub(crate) fn decidable(
+    current: &PostRecord,
+    d: &Decision,
+) -> Result<(crate::domain::PostStatus, crate::domain::ModerationAction), DecideOutcome> {
+    use crate::domain::{DecidableState, Undecidable, check_decision};
+    let state = DecidableState {
+        status: current.status,
+        decided_by: current.decided_by,
+        claimed_by: current.claimed_by,
+        claim_expires_at: current.claim_expires_at,
+    };
+    check_decision(&state, d.moderator, &d.kind, chrono::Utc::now()).map_err(|refused| match refused {
+        Undecidable::ClaimedByOther { by, until } => DecideOutcome::ClaimedByOther { by, until },
+        Undecidable::AlreadyDecided { status, by } => DecideOutcome::AlreadyDecided { status, by },
+    })
+}
+
 /// Everything the bot, the console and the CLI read and write.
 ///
 /// Every method that writes more than one row does it in one transaction. Every error is

@@ -30,20 +30,9 @@ pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> 
     let mut tx = db.writer.begin().await?;
     let Some(row) = load_post(&mut *tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
     let current = row.into_record(Vec::new())?;
-    let state = crate::domain::DecidableState {
-        status: current.status,
-        decided_by: current.decided_by,
-        claimed_by: current.claimed_by,
-        claim_expires_at: current.claim_expires_at,
-    };
-    let (target, action) = match crate::domain::check_decision(&state, d.moderator, &d.kind, Utc::now()) {
+    let (target, action) = match crate::store::decidable(&current, d) {
         Ok(effect) => effect,
-        Err(crate::domain::Undecidable::ClaimedByOther { by, until }) => {
-            return Ok(DecideOutcome::ClaimedByOther { by, until });
-        }
-        Err(crate::domain::Undecidable::AlreadyDecided { status, by }) => {
-            return Ok(DecideOutcome::AlreadyDecided { status, by });
-        }
+        Err(refused) => return Ok(refused),
     };
 
     let reason = match &d.kind {

@@ -36,7 +36,7 @@ const TRUE_METHODS: &[&str] = &[
 ];
 
 /// Media kinds by send method.
-const SEND_MEDIA: &[(&str, &str)] = &[
+pub const SEND_MEDIA: &[(&str, &str)] = &[
     ("sendphoto", "photo"),
     ("sendvideo", "video"),
     ("sendanimation", "animation"),

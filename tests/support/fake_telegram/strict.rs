@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::answers::chat_id_of;
+use super::answers::{SEND_MEDIA as MEDIA_FIELD, chat_id_of};
 use super::state::{State, field_i64, field_json, field_str};
 
 /// Telegram's limits: message text, media caption, callback data (bytes), album size.
@@ -32,18 +32,6 @@ pub const ALBUM_SIZE: &str = "Bad Request: wrong number of messages in the album
 pub const UNAUTHORIZED: &str = "Unauthorized";
 pub const CONFLICT: &str =
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
-
-/// Media fields of the single-media send methods.
-const MEDIA_FIELD: &[(&str, &str)] = &[
-    ("sendphoto", "photo"),
-    ("sendvideo", "video"),
-    ("sendanimation", "animation"),
-    ("senddocument", "document"),
-    ("sendaudio", "audio"),
-    ("sendvoice", "voice"),
-    ("sendvideonote", "video_note"),
-    ("sendsticker", "sticker"),
-];
 
 /// Length as Telegram counts it: UTF-16 code units.
 pub fn utf16_len(s: &str) -> usize {
