@@ -298,6 +298,13 @@ impl Store for SqliteStore {
         outbox::complete(&self.db, job, result).await
     }
 
+    #[instrument(skip_all, fields(post_id = id.0), err)]
+    async fn record_receipt(&self, id: PostId) -> Result<(), StoreError> {
+        let sql = format!("UPDATE posts SET receipt_sent_at = {} WHERE id = ?1 AND receipt_sent_at IS NULL", rows::NOW);
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).execute(&self.db.writer).await?;
+        Ok(())
+    }
+
     async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
         outbox::record_progress(&self.db, job, sent).await
     }
