@@ -57,13 +57,34 @@ pub async fn posts(db: &Db, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreErro
         .collect()
 }
 
-const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \
+/// The columns of a list line (posts `p`, authors `a`), without its `FROM`.
+const SUMMARY_COLUMNS: &str = "SELECT p.id, p.author_id, \
      trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, p.status, \
      substr(p.body, 1, 160) AS excerpt, \
      (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
      (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
-     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at \
-     FROM posts p JOIN authors a ON a.id = p.author_id";
+     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at";
+
+const POSTS_AND_AUTHORS: &str = " FROM posts p JOIN authors a ON a.id = p.author_id";
+
+/// The posts of a queue query: all, or — with a media-kind filter — those of that kind's
+/// media first (`CROSS JOIN` keeps SQLite from walking every post in date order and probing
+/// each: 40 ms at 100k posts when the kind is rare among recent posts, BENCHMARKS.md).
+fn push_from(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery, with_authors: bool) {
+    match q.media_kind {
+        Some(kind) => {
+            qb.push(" FROM (SELECT DISTINCT post_id FROM media WHERE kind = ")
+                .push_bind(kind.as_str())
+                .push(") mk CROSS JOIN posts p ON p.id = mk.post_id");
+        }
+        None => {
+            qb.push(" FROM posts p");
+        }
+    }
+    if with_authors {
+        qb.push(" JOIN authors a ON a.id = p.author_id");
+    }
+}
 
 /// An FTS5 phrase matching `text` literally (quotes doubled), so no user input is read as
 /// query syntax.
@@ -71,6 +92,7 @@ fn phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// The `WHERE` of a queue query (the media-kind filter is in its `FROM`, see [`push_from`]).
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
     qb.push(" WHERE 1");
     if let Some(s) = q.status {
@@ -81,11 +103,6 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
     }
     if let Some(edited) = q.edited {
         qb.push(" AND p.edited_by_author = ").push_bind(edited);
-    }
-    if let Some(kind) = q.media_kind {
-        // A semi-join from the media index: SQLite runs `EXISTS` once per post (the page's
-        // total then scans every post: 40 ms at 100k, BENCHMARKS.md), `IN` reads only that kind.
-        qb.push(" AND p.id IN (SELECT m.post_id FROM media m WHERE m.kind = ").push_bind(kind.as_str()).push(")");
     }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let folded = fold(search);
@@ -102,11 +119,13 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
 #[instrument(skip_all, fields(status = ?query.status), err)]
 pub async fn list_posts(db: &Db, query: &PostQuery) -> Result<PostPage, StoreError> {
     let limit = if query.limit <= 0 { 50 } else { query.limit.min(200) };
-    let mut qb = QueryBuilder::<Sqlite>::new(SUMMARY_SELECT);
+    let mut qb = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
+    push_from(&mut qb, query, true);
     push_filters(&mut qb, query);
     qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM posts p");
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_from(&mut count, query, false);
     push_filters(&mut count, query);
     // Independent reads on two reader connections: a search costs the slower, not the sum.
     let (rows, total) = tokio::try_join!(
@@ -119,7 +138,9 @@ pub async fn list_posts(db: &Db, query: &PostQuery) -> Result<PostPage, StoreErr
 
 #[instrument(skip_all, fields(user_id = author.0), err)]
 pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
-    let sql = format!("{SUMMARY_SELECT} WHERE p.author_id = ?1 ORDER BY p.created_at DESC, p.id DESC LIMIT ?2");
+    let sql = format!(
+        "{SUMMARY_COLUMNS}{POSTS_AND_AUTHORS} WHERE p.author_id = ?1 ORDER BY p.created_at DESC, p.id DESC LIMIT ?2"
+    );
     let rows = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql))
         .bind(author.0)
         .bind(limit.clamp(1, 100))
