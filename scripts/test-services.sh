@@ -6,7 +6,7 @@
 #   otherwise a private server is started from the installed binaries, in a folder of our own
 #   (socket there too, a random password, loopback only), and stopped when the caller exits
 #   (call `stop_private_services` from its EXIT trap).
-# The machine's own servers are never reconfigured: no pg_hba.conf edits, no restarts.
+# The machine's own servers are never reconfigured: their authentication is never edited, nothing is restarted.
 
 # As root the servers run as the 'postgres' user, who cannot enter root's home: use /tmp.
 if [ "$(id -u)" = 0 ]; then default_root=/tmp/postgate-test-services; else default_root=${XDG_CACHE_HOME:-$HOME/.cache}/postgate/test-services; fi
