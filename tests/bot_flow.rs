@@ -257,54 +257,11 @@ async fn back_from_the_reasons_restores_the_cards_buttons(backend: Backend) {
     app.stop().await;
 }
 
-/// A submission stored just before the process died, its receipt never sent: Telegram
-/// redelivers the update (its offset was not confirmed) and the author gets the receipt then —
-/// once: a second redelivery, or one of a receipted submission, sends nothing.
-async fn a_submission_stored_before_a_crash_is_receipted_on_redelivery_once(backend: Backend) {
-    let app = App::start_on(backend, "flow_receipt", &[]).await;
-    // What the previous process committed before it died.
-    let stored = postgate::store::NewPost {
-        author: postgate::store::AuthorProfile {
-            id: postgate::domain::UserId(AUTHOR),
-            username: Some(format!("user{AUTHOR}")),
-            first_name: format!("User{AUTHOR}"),
-            last_name: None,
-            language_code: Some("en".into()),
-        },
-        source_chat_id: AUTHOR,
-        source_message_id: 7,
-        media_group_id: None,
-        body: "sent before the crash".into(),
-        entities: serde_json::json!([]),
-        media: Vec::new(),
-    };
-    let id = app.services.store.submit(&stored).await.unwrap().post_id().unwrap();
-    assert_eq!(app.services.store.post(id).await.unwrap().unwrap().receipt_sent_at, None);
-    let receipts = |app: &App| app.texts_to(AUTHOR).iter().filter(|t| t.contains(&format!("#{}", id.0))).count();
-
-    app.fake.push_update(text_message(AUTHOR, AUTHOR, 7, "sent before the crash", Some("en")));
-    wait_until("the missing receipt", || receipts(&app) == 1).await;
-    let mut recorded = None;
-    app::eventually(
-        "the receipt recorded",
-        || async { app.services.store.post(id).await.unwrap().unwrap().receipt_sent_at },
-        &mut recorded,
-    )
-    .await;
-    app.fake.push_update(text_message(AUTHOR, AUTHOR, 7, "sent before the crash", Some("en")));
-    app.fake.push_update(text_message(AUTHOR, AUTHOR, 8, "a new one", Some("en")));
-    wait_until("the next submission receipted", || app.texts_to(AUTHOR).len() == 2).await;
-    assert_eq!(receipts(&app), 1, "a recorded receipt is not sent again: {:?}", app.texts_to(AUTHOR));
-    assert_eq!(post_count(&app).await, 2);
-    app.stop().await;
-}
-
 async fn post_count(app: &App) -> i64 {
     app.services.store.list_posts(&PostQuery::default()).await.unwrap().total
 }
 
 on_both_backends!(
-    a_submission_stored_before_a_crash_is_receipted_on_redelivery_once,
     back_from_the_reasons_restores_the_cards_buttons,
     text_is_carded_approved_published_and_author_told_in_russian,
     album_of_three_photos_is_one_album_in_group_and_channel,

@@ -11,7 +11,7 @@ use super::extract::{self, Extracted, user_id};
 use super::locale::locale_for;
 use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
-use crate::domain::{PostId, UserId};
+use crate::domain::UserId;
 use crate::i18n::{num, text};
 use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
@@ -21,16 +21,6 @@ use crate::telegram::send_limited;
 pub async fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -> HandlerResult {
     send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || bot.send_message(chat, body.clone()).send())
         .await?;
-    Ok(())
-}
-
-/// Tells the author the submission is in, then records that it was (a crash between the two
-/// can repeat the receipt; one between the commit and the receipt is made good on redelivery).
-async fn send_receipt(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> HandlerResult {
-    reply(bot, services, chat, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))])).await?;
-    if let Err(e) = crate::moderation::intake::record_receipt(services, id).await {
-        tracing::warn!(error = %e, post_id = id.0, "receipt sent but not recorded; a redelivery would send it again");
-    }
     Ok(())
 }
 
@@ -95,7 +85,8 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
             // Albums are receipted once, whole, when they are announced.
             if post.media_group_id.is_none() {
-                send_receipt(&bot, &services, msg.chat.id, locale, id).await?;
+                reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]))
+                    .await?;
             }
             Ok(())
         }
@@ -104,22 +95,8 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
             Ok(())
         }
         Ok(SubmitOutcome::Duplicate(id)) => {
-            // Stored before, but the process may have died before the receipt went out: a
-            // redelivery sends what is missing, and nothing when the receipt is recorded.
-            match services.store.post(id).await {
-                Ok(Some(stored)) if stored.receipt_sent_at.is_none() && stored.media_group_id.is_none() => {
-                    tracing::info!(post_id = id.0, "redelivered message of a submission never receipted");
-                    send_receipt(&bot, &services, msg.chat.id, locale, id).await
-                }
-                Ok(_) => {
-                    tracing::info!(post_id = id.0, "redelivered message ignored");
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, post_id = id.0, "cannot tell whether a redelivered submission was receipted");
-                    Ok(())
-                }
-            }
+            tracing::info!(post_id = id.0, "redelivered message ignored");
+            Ok(())
         }
         Ok(SubmitOutcome::Refused(refusal)) => {
             tracing::info!(?refusal, "submission refused");

@@ -22,11 +22,6 @@ pub async fn submit(services: &Services, post: &NewPost, admission: Admission) -
     Ok(outcome)
 }
 
-/// Records that a submission's receipt went out.
-pub async fn record_receipt(services: &Services, id: crate::domain::PostId) -> Result<(), StoreError> {
-    services.store.record_receipt(id).await
-}
-
 /// Applies an author's edit to a pending post; wakes the outbox worker to refresh its card.
 #[instrument(skip_all, fields(chat_id = edit.source_chat_id, message_id = edit.source_message_id))]
 pub async fn author_edit(services: &Services, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {

@@ -141,17 +141,12 @@ async fn announce(
         let locale = author_locale(services, post).await;
         let receipt = services.i18n.t_args(locale, "receipt", &[("id", num(post.id.0))]);
         let author = to_chat(post.source_chat_id);
-        match send_limited(&services.limiter, &author, 1, "sendMessage", || {
+        if let Err(e) = send_limited(&services.limiter, &author, 1, "sendMessage", || {
             bot.send_message(ChatId(post.source_chat_id), receipt.clone()).send()
         })
         .await
         {
-            Ok(_) => {
-                if let Err(e) = crate::moderation::intake::record_receipt(services, post.id).await {
-                    tracing::warn!(error = %e, "album receipt sent but not recorded");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "album receipt not delivered"),
+            tracing::warn!(error = %e, "album receipt not delivered");
         }
     }
     Ok(result)

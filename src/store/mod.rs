@@ -156,8 +156,6 @@ pub trait Store: Send + Sync + 'static {
     async fn lease_outbox(&self, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError>;
     /// Completes a job and applies its result to the post, in one transaction.
     async fn complete_outbox(&self, job: &OutboxJob, result: &OutboxResult) -> Result<(), StoreError>;
-    /// Records that the author's receipt for a post went out (idempotent).
-    async fn record_receipt(&self, id: PostId) -> Result<(), StoreError>;
     /// Records which parts of a multi-message job were sent (their message ids, first first),
     /// durably, so an attempt after a failure or a crash resumes after them instead of sending
     /// them again ([`OutboxJob::sent_parts`]).

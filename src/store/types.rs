@@ -130,8 +130,6 @@ pub struct PostRecord {
     pub duplicate_of: Option<PostId>,
     /// Why Telegram refused the post's card for good (the console can send it again).
     pub card_error: Option<String>,
-    /// When the author was told the submission was received (`None`: not yet, or not known).
-    pub receipt_sent_at: Option<DateTime<Utc>>,
     pub media: Vec<MediaRecord>,
 }
 

@@ -1,7 +1,7 @@
 //! Contract: a card Telegram refused (`OutboxResult::CardFailed`) is kept on its post and sent
 //! again on request (`retry_card`); the parts of a multi-message job are recorded as they go
 //! out (`record_outbox_progress`) and come back with the job; a failure after a publication
-//! finishes its job without touching the post; a receipt is recorded once (`record_receipt`).
+//! finishes its job without touching the post.
 
 use std::sync::Arc;
 
@@ -75,16 +75,4 @@ pub async fn a_failure_after_the_publication_finishes_its_job(store: Arc<dyn Sto
     assert_eq!(post(&*store, id).await.status, PostStatus::Published);
     let left = lease_all(&*store).await;
     assert!(left.iter().all(|j| j.kind != OutboxKind::Publish), "the publish job is not handed out again: {left:?}");
-}
-
-pub async fn a_receipt_is_recorded_once(store: Arc<dyn Store>) {
-    let id = submit(&*store, &text_post(1, 1, "receipt me")).await;
-    assert_eq!(post(&*store, id).await.receipt_sent_at, None, "a new submission is not receipted yet");
-    store.record_receipt(id).await.unwrap();
-    let first = post(&*store, id).await.receipt_sent_at.expect("recorded");
-    assert!((chrono::Utc::now() - first).num_seconds().abs() < 60);
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    store.record_receipt(id).await.unwrap();
-    assert_eq!(post(&*store, id).await.receipt_sent_at, Some(first), "recording again keeps the first time");
-    store.record_receipt(postgate::domain::PostId(9_999)).await.expect("an unknown post is no error");
 }

@@ -220,7 +220,6 @@ macro_rules! contract_suite {
                 retry_card_queues_one_announcement_and_a_card_clears_the_error,
                 progress_of_a_job_comes_back_with_it,
                 a_failure_after_the_publication_finishes_its_job,
-                a_receipt_is_recorded_once,
             }
         );
     };

@@ -86,7 +86,6 @@ pub(super) const TABLES: [Table; 7] = [
             ("claim_expires_at", Time),
             ("duplicate_of", Int),
             ("card_error", Text),
-            ("receipt_sent_at", Time),
             ("created_at", Time),
             ("updated_at", Time),
         ],

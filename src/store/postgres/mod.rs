@@ -251,20 +251,6 @@ impl Store for PgStore {
         outbox::complete(&self.pool, &self.completer, job, result).await
     }
 
-    #[instrument(skip_all, fields(post_id = id.0), err)]
-    async fn record_receipt(&self, id: PostId) -> Result<(), StoreError> {
-        // Committed asynchronously (one per submission, on intake's hot path): a record a
-        // database crash forgets only lets a redelivery repeat the receipt.
-        sqlx::query(
-            "UPDATE posts SET receipt_sent_at = now() WHERE id = $1 AND receipt_sent_at IS NULL \
-             AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
-        )
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
         outbox::record_progress(&self.pool, job, sent).await
     }

@@ -11,7 +11,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
-     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, p.receipt_sent_at";
+     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error";
 
 #[derive(FromRow)]
 pub struct PostRow {
@@ -42,7 +42,6 @@ pub struct PostRow {
     updated_at: DateTime<Utc>,
     duplicate_of: Option<i64>,
     card_error: Option<String>,
-    receipt_sent_at: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -132,7 +131,6 @@ impl PostRow {
             updated_at: self.updated_at,
             duplicate_of: self.duplicate_of.map(PostId),
             card_error: self.card_error,
-            receipt_sent_at: self.receipt_sent_at,
             media,
         })
     }

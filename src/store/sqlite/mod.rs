@@ -298,20 +298,6 @@ impl Store for SqliteStore {
         outbox::complete(&self.db, job, result).await
     }
 
-    #[instrument(skip_all, fields(post_id = id.0), err)]
-    async fn record_receipt(&self, id: PostId) -> Result<(), StoreError> {
-        // One per submission on intake's hot path: written without waiting for the disk
-        // (NORMAL for this statement on the one writer): a record a power cut forgets only
-        // lets a redelivery repeat the receipt.
-        let sql = format!("UPDATE posts SET receipt_sent_at = {} WHERE id = ?1 AND receipt_sent_at IS NULL", rows::NOW);
-        let mut conn = self.db.writer.acquire().await?;
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-        let written = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).execute(&mut *conn).await;
-        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
-        written?;
-        Ok(())
-    }
-
     async fn record_outbox_progress(&self, job: &OutboxJob, sent: &[i32]) -> Result<(), StoreError> {
         outbox::record_progress(&self.db, job, sent).await
     }
