@@ -278,6 +278,14 @@ impl OutboxKind {
             Self::UpdateCard => "update_card",
         }
     }
+
+    /// Reads the stored form back (a stored kind this build does not know is corrupt data).
+    pub fn parse(raw: &str) -> Result<Self, super::StoreError> {
+        [Self::Announce, Self::Fingerprint, Self::Publish, Self::NotifyAuthor, Self::UpdateCard]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("unknown outbox kind {raw:?}")))
+    }
 }
 
 /// A leased outbox job.

@@ -21,17 +21,6 @@ struct JobRow {
     created_at: DateTime<Utc>,
 }
 
-fn kind(raw: &str) -> Result<OutboxKind, StoreError> {
-    match raw {
-        "announce" => Ok(OutboxKind::Announce),
-        "fingerprint" => Ok(OutboxKind::Fingerprint),
-        "publish" => Ok(OutboxKind::Publish),
-        "notify_author" => Ok(OutboxKind::NotifyAuthor),
-        "update_card" => Ok(OutboxKind::UpdateCard),
-        other => Err(StoreError::Corrupt(format!("unknown outbox kind {other:?}"))),
-    }
-}
-
 #[instrument(skip_all, err)]
 pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob>, StoreError> {
     // The lease pushes next_attempt_at forward: a worker that dies mid-job leaves it to be
@@ -54,7 +43,7 @@ pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<Out
             Ok(OutboxJob {
                 id: r.id,
                 post_id: r.post_id.map(PostId),
-                kind: kind(&r.kind)?,
+                kind: OutboxKind::parse(&r.kind)?,
                 payload: r.payload,
                 attempts: r.attempts,
                 created_at: r.created_at,

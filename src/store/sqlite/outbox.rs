@@ -29,23 +29,12 @@ struct JobRow {
     created_at: DateTime<Utc>,
 }
 
-fn kind(raw: &str) -> Result<OutboxKind, StoreError> {
-    match raw {
-        "announce" => Ok(OutboxKind::Announce),
-        "fingerprint" => Ok(OutboxKind::Fingerprint),
-        "publish" => Ok(OutboxKind::Publish),
-        "notify_author" => Ok(OutboxKind::NotifyAuthor),
-        "update_card" => Ok(OutboxKind::UpdateCard),
-        other => Err(StoreError::Corrupt(format!("unknown outbox kind {other:?}"))),
-    }
-}
-
 impl JobRow {
     fn into_job(self) -> Result<OutboxJob, StoreError> {
         Ok(OutboxJob {
             id: self.id,
             post_id: self.post_id.map(PostId),
-            kind: kind(&self.kind)?,
+            kind: OutboxKind::parse(&self.kind)?,
             payload: json(&self.payload)?,
             attempts: self.attempts,
             created_at: self.created_at,
