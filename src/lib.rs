@@ -32,6 +32,7 @@ pub mod media_cache;
 pub mod metrics;
 pub mod moderation;
 pub mod publisher;
+pub mod receipts;
 pub mod render;
 pub mod runtime;
 pub mod services;

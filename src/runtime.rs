@@ -62,6 +62,7 @@ struct Running {
     cancel: CancellationToken,
     dispatcher: JoinHandle<()>,
     worker: JoinHandle<()>,
+    receipts: JoinHandle<()>,
     lock: Box<dyn PollLockGuard>,
 }
 
@@ -181,8 +182,9 @@ impl Runtime {
             }
         });
         let cancel = CancellationToken::new();
+        let receipts = tokio::spawn(crate::receipts::run(bot.clone(), services.clone(), cancel.clone()));
         let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
-        Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, lock })
+        Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, receipts, lock })
     }
 
     /// Stops taking updates, lets in-flight handlers and the outbox worker finish (bounded by
@@ -198,7 +200,7 @@ impl Runtime {
 
     async fn finish(running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
-        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, lock } = running;
+        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut receipts, lock } = running;
         let mut dispatcher_done = false;
         // Right after start the dispatcher may still be initialising: retry until it listens.
         loop {
@@ -237,7 +239,7 @@ impl Runtime {
             }
         }
         cancel.cancel();
-        let mut tasks = vec![("outbox worker", &mut worker)];
+        let mut tasks = vec![("outbox worker", &mut worker), ("receipts", &mut receipts)];
         if !dispatcher_done {
             tasks.push(("dispatcher", &mut dispatcher));
         }

@@ -41,6 +41,8 @@ pub struct Services {
     /// inside them: memory stays bounded, and commands, album parts and edits (which use the
     /// pool directly) leave connections for the outbox worker and the console.
     pub intake_slots: Arc<tokio::sync::Semaphore>,
+    /// Receipts on their way and waiting to be recorded.
+    pub receipts: crate::receipts::Receipts,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -83,6 +85,7 @@ impl Services {
             metrics: Arc::default(),
             limiter,
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            receipts: crate::receipts::Receipts::default(),
         })
     }
 

@@ -11,7 +11,7 @@ use super::extract::{self, Extracted, user_id};
 use super::locale::locale_for;
 use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
-use crate::domain::UserId;
+use crate::domain::{PostId, UserId};
 use crate::i18n::{num, text};
 use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
@@ -85,8 +85,7 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
             // Albums are receipted once, whole, when they are announced.
             if post.media_group_id.is_none() {
-                reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]))
-                    .await?;
+                crate::receipts::send(&bot, &services, msg.chat.id, locale, id).await?;
             }
             Ok(())
         }
@@ -94,10 +93,7 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
             tracing::debug!(post_id = id.0, "album part joined its post");
             Ok(())
         }
-        Ok(SubmitOutcome::Duplicate(id)) => {
-            tracing::info!(post_id = id.0, "redelivered message ignored");
-            Ok(())
-        }
+        Ok(SubmitOutcome::Duplicate(id)) => redelivered(&bot, &services, msg.chat.id, locale, id).await,
         Ok(SubmitOutcome::Refused(refusal)) => {
             tracing::info!(?refusal, "submission refused");
             let answer = match refusal {
@@ -113,6 +109,26 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
             reply(&bot, &services, msg.chat.id, answer).await
         }
         Err(e) => try_later(&bot, &msg, locale, &services, e.into()).await,
+    }
+}
+
+/// A redelivered update of a stored submission: the process that stored it may have died
+/// before its receipt went out, so a missing receipt is sent now; otherwise nothing.
+async fn redelivered(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> HandlerResult {
+    match services.store.post(id).await {
+        Ok(Some(stored)) if stored.receipt_sent_at.is_none() && stored.media_group_id.is_none() => {
+            tracing::info!(post_id = id.0, "redelivered message of a submission never receipted");
+            Ok(crate::receipts::send(bot, services, chat, locale, id).await?)
+        }
+        Ok(_) => {
+            tracing::info!(post_id = id.0, "redelivered message ignored");
+            Ok(())
+        }
+        Err(e) => {
+            // The sweep sends it if it is missing.
+            tracing::warn!(error = %e, post_id = id.0, "cannot tell whether a redelivered submission was receipted");
+            Ok(())
+        }
     }
 }
 

@@ -97,6 +97,17 @@ async fn send_content_resuming(
     Ok(sent)
 }
 
+/// Records that the job is about to send (see [`crate::store::Store::begin_outbox_send`]):
+/// after a crash mid-send, its next attempt flags the post as maybe shown twice.
+async fn begin_send(services: &Services, job: &OutboxJob) -> Result<(), JobError> {
+    let store = &services.store;
+    let again = super::patiently(services, "the send intent", || store.begin_outbox_send(job)).await?;
+    if again {
+        tracing::warn!("an earlier attempt died mid-send: this one may repeat its message (flagged on the post)");
+    }
+    Ok(())
+}
+
 /// Records the parts sent (what is not recorded is sent again by the next run).
 async fn record_progress(services: &Services, job: &OutboxJob, sent: &[i32]) -> Result<(), JobError> {
     let store = &services.store;
@@ -115,6 +126,7 @@ async fn announce(
     job: &OutboxJob,
 ) -> Result<OutboxResult, JobError> {
     let group = services.config.telegram.moderation_group_id;
+    begin_send(services, job).await?;
     if !post.media.is_empty() {
         // Media Telegram refuses for good must not keep the card from the moderators.
         match send_content_resuming(bot, services, job, &to_chat(group), post, true).await {
@@ -137,17 +149,10 @@ async fn announce(
         }
         Err(e) => return Err(e.into()),
     };
-    if job.payload.get("receipt").and_then(serde_json::Value::as_bool) == Some(true) {
+    if job.payload.get("receipt").and_then(serde_json::Value::as_bool) == Some(true) && post.receipt_sent_at.is_none() {
         let locale = author_locale(services, post).await;
-        let receipt = services.i18n.t_args(locale, "receipt", &[("id", num(post.id.0))]);
-        let author = to_chat(post.source_chat_id);
-        if let Err(e) = send_limited(&services.limiter, &author, 1, "sendMessage", || {
-            bot.send_message(ChatId(post.source_chat_id), receipt.clone()).send()
-        })
-        .await
-        {
-            tracing::warn!(error = %e, "album receipt not delivered");
-        }
+        // Logged there; a receipt that did not go out is sent by the receipts' sweep.
+        let _ = crate::receipts::send(bot, services, ChatId(post.source_chat_id), locale, post.id).await;
     }
     Ok(result)
 }
@@ -180,6 +185,7 @@ async fn publish(bot: &Bot, services: &Services, post: &PostRecord, job: &Outbox
     }
     // Every part is recorded as it goes out, the last one too: a run after a crash or a lost
     // completion finds the post already in the channel and only records it.
+    begin_send(services, job).await?;
     let ids = send_content_resuming(bot, services, job, &channel(services), post, true).await?;
     let first = ids.first().copied().unwrap_or(0);
     tracing::info!(channel_message_id = first, "published");

@@ -13,7 +13,7 @@ use tracing::{Instrument, instrument};
 use crate::domain::{PostId, UserId};
 use crate::media::MediaError;
 use crate::services::Services;
-use crate::store::{AuthorRecord, OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
+use crate::store::{AuthorRecord, Delivery, OutboxJob, OutboxKind, OutboxResult, PostRecord, StoreError};
 use crate::telegram::{Failure, classify};
 
 mod jobs;
@@ -35,6 +35,12 @@ pub const INTAKE_FIRST_MAX: Duration = Duration::from_secs(1);
 pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
     let lease_secs = i64::try_from(services.config.telegram.request_timeout.as_secs() * 4 + 10).unwrap_or(130);
     tracing::info!("outbox worker started");
+    // This is the one worker: leases still held belong to one that is gone (a crash, a stop).
+    match services.store.reclaim_outbox_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "jobs leased by an earlier worker handed back"),
+        Err(e) => tracing::warn!(error = %e, "cannot hand back earlier leases; they run when they expire"),
+    }
     while !cancel.is_cancelled() {
         yield_to_intake(&services, &cancel).await;
         match services.store.lease_outbox(BATCH, lease_secs).await {
@@ -143,7 +149,7 @@ async fn preload(services: &Services, by_post: &BTreeMap<Option<i64>, Vec<Outbox
 /// What to record once a job ran.
 enum Record {
     Complete(OutboxResult),
-    Retry { error: String, delay_secs: i64 },
+    Retry { error: String, delay_secs: i64, delivery: Delivery },
 }
 
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str(), attempt = job.attempts))]
@@ -157,7 +163,7 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob, loaded: Option
         }
         Err(JobError::Media(e)) if job.attempts < MAX_OTHER_ATTEMPTS => {
             tracing::warn!(error = %e, "media processing failed; retrying with backoff");
-            Record::Retry { error: e.to_string(), delay_secs: backoff(job.attempts) }
+            Record::Retry { error: e.to_string(), delay_secs: backoff(job.attempts), delivery: Delivery::NotSent }
         }
         Err(JobError::Media(e)) => {
             tracing::error!(error = %e, "media processing keeps failing; giving up on it");
@@ -169,12 +175,12 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob, loaded: Option
                 Failure::FloodWait(wait) => {
                     tracing::warn!(retry_after_secs = wait.as_secs(), "flood limit; job rescheduled");
                     let delay_secs = i64::try_from(wait.as_secs()).unwrap_or(60);
-                    Record::Retry { error: e.to_string(), delay_secs }
+                    Record::Retry { error: e.to_string(), delay_secs, delivery: Delivery::NotSent }
                 }
                 Failure::Transient if job.attempts < max => {
                     let delay = backoff(job.attempts);
                     tracing::warn!(error = %e, delay_secs = delay, "Telegram call failed; retrying with backoff");
-                    Record::Retry { error: e.to_string(), delay_secs: delay }
+                    Record::Retry { error: e.to_string(), delay_secs: delay, delivery: Delivery::MaybeSent }
                 }
                 failure => {
                     tracing::error!(error = %e, ?failure, "Telegram refused the job; giving up on it");
@@ -199,7 +205,9 @@ async fn save(services: &Services, job: &OutboxJob, record: &Record) {
     let saved = patiently(services, "the job's result", || async {
         match record {
             Record::Complete(outcome) => store.complete_outbox(job, outcome).await,
-            Record::Retry { error, delay_secs } => store.retry_outbox(job, error, *delay_secs).await,
+            Record::Retry { error, delay_secs, delivery } => {
+                store.retry_outbox(job, error, *delay_secs, *delivery).await
+            }
         }
     })
     .await;
@@ -210,10 +218,10 @@ async fn save(services: &Services, job: &OutboxJob, record: &Record) {
 
 /// Runs a write again while the database is away (backing off up to 5 s), giving up in time
 /// for the job's lease (twice the request timeout; the lease is four times it).
-pub(crate) async fn patiently<F, Fut>(services: &Services, what: &str, mut write: F) -> Result<(), StoreError>
+pub(crate) async fn patiently<F, Fut, T>(services: &Services, what: &str, mut write: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
     let give_up = tokio::time::Instant::now() + services.config.telegram.request_timeout * 2;
     let mut wait = Duration::from_millis(200);

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
 pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
@@ -168,8 +169,29 @@ pub trait Store: Send + Sync + 'static {
         moderator: UserId,
         source: crate::domain::ActionSource,
     ) -> Result<bool, StoreError>;
-    /// Reschedules a job after a failure.
-    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError>;
+    /// Reschedules a job after a failure; `delivery` says whether its message may have gone out
+    /// all the same (a timeout), which keeps the job's send intent for the next attempt.
+    async fn retry_outbox(
+        &self,
+        job: &OutboxJob,
+        error: &str,
+        delay_secs: i64,
+        delivery: Delivery,
+    ) -> Result<(), StoreError>;
+    /// Records, durably and before the request, that a card or a publication is about to be
+    /// sent. `true` when an earlier attempt had begun sending and never recorded how it ended:
+    /// this send may repeat it, and the post says so (`card_maybe_twice` or
+    /// `published_maybe_twice`, with a change event).
+    async fn begin_outbox_send(&self, job: &OutboxJob) -> Result<bool, StoreError>;
+    /// Hands back every job still leased, due at once. Called by the one worker as it starts:
+    /// whoever held those leases (a process that died, a stopped worker) is gone. The count.
+    async fn reclaim_outbox_leases(&self) -> Result<u64, StoreError>;
+    /// Records that these posts' receipts went out (idempotent; one statement for all).
+    async fn record_receipts(&self, ids: &[PostId]) -> Result<(), StoreError>;
+    /// Pending submissions stored before `before` whose receipt is not recorded (the process
+    /// died between the commit and the reply), oldest first; an album only once announced,
+    /// since its receipt goes out with its card.
+    async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
     /// Jobs not yet done.
     async fn outbox_backlog(&self) -> Result<i64, StoreError>;
 }

@@ -130,6 +130,10 @@ pub struct PostRecord {
     pub duplicate_of: Option<PostId>,
     /// Why Telegram refused the post's card for good (the console can send it again).
     pub card_error: Option<String>,
+    /// When the author was told the submission was received (`None`: not yet, or not known).
+    pub receipt_sent_at: Option<DateTime<Utc>>,
+    /// What was sent again after an attempt that died mid-send, so may show twice.
+    pub maybe_twice: MaybeTwice,
     pub media: Vec<MediaRecord>,
 }
 
@@ -309,6 +313,25 @@ impl OutboxJob {
             .map(|ids| ids.iter().filter_map(|id| id.as_i64().and_then(|id| i32::try_from(id).ok())).collect())
             .unwrap_or_default()
     }
+}
+
+/// Messages of a post sent again after an attempt that died mid-send (Telegram has no
+/// idempotency key): the group or the channel may show them twice, and the console says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MaybeTwice {
+    /// The card, in the moderation group.
+    pub card: bool,
+    /// The publication, in the channel.
+    pub publication: bool,
+}
+
+/// Whether a failed send may have reached Telegram all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Telegram answered with an error (or nothing was sent): the message did not go out.
+    NotSent,
+    /// No answer (a timeout, a dropped connection): the message may have gone out.
+    MaybeSent,
 }
 
 /// The payload key under which a job's progress is kept.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use postgate::domain::{ActionSource, MediaKind, PostId, RejectReason, UserId};
 use postgate::store::{
-    AuthorEdit, BanImportRow, BanRequest, Decision, DecisionKind, ModeratorProfile, OutboxKind, OutboxResult,
+    AuthorEdit, BanImportRow, BanRequest, Decision, DecisionKind, Delivery, ModeratorProfile, OutboxKind, OutboxResult,
     PostQuery, Store, SubmitOutcome,
 };
 use serde_json::{Value, json};
@@ -103,7 +103,7 @@ async fn work_outbox(store: &Arc<dyn Store>) {
                 OutboxResult::PublishFailed { error: "Forbidden: bot is not a member".into() }
             }
             _ if i % 3 == 0 => {
-                store.retry_outbox(job, "timeout\nagain", 30).await.unwrap();
+                store.retry_outbox(job, "timeout\nagain", 30, Delivery::MaybeSent).await.unwrap();
                 continue;
             }
             _ if i % 3 == 1 => {

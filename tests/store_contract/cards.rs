@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use postgate::domain::{ActionSource, PostStatus};
-use postgate::store::{OutboxKind, OutboxResult, Store};
+use postgate::store::{Delivery, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, approve, text_post};
 use crate::fixtures::{actions, job_of, lease_all, post, submit};
@@ -56,7 +56,7 @@ pub async fn progress_of_a_job_comes_back_with_it(store: Arc<dyn Store>) {
     store.record_outbox_progress(&publish, &[501]).await.unwrap();
     store.record_outbox_progress(&publish, &[501, 502]).await.unwrap();
     // The worker died: after its lease the job comes back with the parts it sent.
-    store.retry_outbox(&publish, "timeout", 0).await.unwrap();
+    store.retry_outbox(&publish, "timeout", 0, Delivery::NotSent).await.unwrap();
     let again = job_of(&lease_all(&*store).await, id, OutboxKind::Publish);
     assert_eq!(again.id, publish.id);
     assert_eq!(again.sent_parts(), [501, 502]);

@@ -38,6 +38,7 @@ mod lifecycle;
 mod log;
 mod outbox;
 mod reads;
+mod recovery;
 mod refusals;
 mod search;
 mod submit;
@@ -220,6 +221,16 @@ macro_rules! contract_suite {
                 retry_card_queues_one_announcement_and_a_card_clears_the_error,
                 progress_of_a_job_comes_back_with_it,
                 a_failure_after_the_publication_finishes_its_job,
+            }
+        );
+        contract_area!(
+            $backend,
+            recovery {
+                receipts_recorded_in_one_call_leave_the_others_listed,
+                unreceipted_skips_decided_posts_and_albums_not_yet_announced,
+                a_card_sent_again_after_a_send_that_never_ended_is_flagged,
+                only_a_failure_that_may_have_delivered_keeps_the_send_intent,
+                reclaim_hands_back_leased_jobs_and_leaves_scheduled_retries,
             }
         );
     };

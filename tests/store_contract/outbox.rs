@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use postgate::domain::{PostId, PostStatus};
-use postgate::store::{OutboxJob, OutboxKind, OutboxResult, Store};
+use postgate::store::{Delivery, OutboxJob, OutboxKind, OutboxResult, Store};
 
 use crate::common::{MOD_A, approve, text_post};
 use crate::fixtures::{actions, job_of, kinds_for, lease_all, post, submit};
@@ -165,7 +165,7 @@ pub async fn retry_outbox_reschedules_and_counts_attempts(store: Arc<dyn Store>)
     let job = store.lease_outbox(10, 60).await.unwrap().remove(0);
     assert_eq!(job.attempts, 1);
 
-    store.retry_outbox(&job, "Too Many Requests: retry after 2", SHORT_SECS).await.unwrap();
+    store.retry_outbox(&job, "Too Many Requests: retry after 2", SHORT_SECS, Delivery::NotSent).await.unwrap();
     assert!(store.lease_outbox(10, 60).await.unwrap().is_empty(), "not before its delay");
     assert_eq!(store.outbox_backlog().await.unwrap(), 1, "a retried job is not done");
     wait_past_short().await;
@@ -173,16 +173,16 @@ pub async fn retry_outbox_reschedules_and_counts_attempts(store: Arc<dyn Store>)
     assert_eq!(second.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job.id, 2)]);
 
     // No delay: due again at once.
-    store.retry_outbox(&second[0], "timeout", 0).await.unwrap();
+    store.retry_outbox(&second[0], "timeout", 0, Delivery::NotSent).await.unwrap();
     let third = store.lease_outbox(10, 60).await.unwrap();
     assert_eq!(third.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), [(job.id, 3)]);
 
     // A long delay keeps it back (a lease of a minute has not passed either way).
-    store.retry_outbox(&third[0], "server error", 3600).await.unwrap();
+    store.retry_outbox(&third[0], "server error", 3600, Delivery::NotSent).await.unwrap();
     assert!(store.lease_outbox(10, 60).await.unwrap().is_empty());
     // Retrying a job already done does not bring it back.
     store.complete_outbox(&third[0], &OutboxResult::Done).await.unwrap();
-    store.retry_outbox(&third[0], "late", 0).await.unwrap();
+    store.retry_outbox(&third[0], "late", 0, Delivery::NotSent).await.unwrap();
     assert!(store.lease_outbox(10, 60).await.unwrap().is_empty());
     assert_eq!(store.outbox_backlog().await.unwrap(), 0);
 }

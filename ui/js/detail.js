@@ -149,6 +149,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (post.card_error) {
       out.push(banner('error', t('ui-card-failed-note', { error: post.card_error }), 'card-error'));
     }
+    const twice = post.maybe_twice || {};
+    if (twice.card) out.push(banner('warn', t('ui-card-maybe-twice-note'), 'card-maybe-twice'));
+    if (twice.publication) out.push(banner('warn', t('ui-published-maybe-twice-note'), 'published-maybe-twice'));
     if (post.status !== 'pending' && post.decided_at) {
       out.push(banner('muted', t('ui-decided-note', {
         status: label('status', post.status), moderator: who(post.decided_by), time: fmtDateTime(post.decided_at),

@@ -8,12 +8,14 @@ mod intake;
 mod lock;
 mod outbox;
 mod posts;
+mod recovery;
 mod rows;
 mod stats;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -21,9 +23,9 @@ use tracing::instrument;
 
 use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
-    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost,
-    OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError,
-    SubmitOutcome,
+    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
+    NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store,
+    StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -259,8 +261,30 @@ impl Store for PgStore {
         outbox::retry_card(&self.pool, id, moderator, source).await
     }
 
-    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
-        outbox::retry(&self.pool, job, error, delay_secs).await
+    async fn retry_outbox(
+        &self,
+        job: &OutboxJob,
+        error: &str,
+        delay_secs: i64,
+        delivery: Delivery,
+    ) -> Result<(), StoreError> {
+        outbox::retry(&self.pool, job, error, delay_secs, delivery).await
+    }
+
+    async fn begin_outbox_send(&self, job: &OutboxJob) -> Result<bool, StoreError> {
+        recovery::begin_send(&self.pool, job).await
+    }
+
+    async fn reclaim_outbox_leases(&self) -> Result<u64, StoreError> {
+        recovery::reclaim_leases(&self.pool).await
+    }
+
+    async fn record_receipts(&self, ids: &[PostId]) -> Result<(), StoreError> {
+        recovery::record_receipts(&self.pool, ids).await
+    }
+
+    async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+        recovery::unreceipted(&self.pool, before, limit).await
     }
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {

@@ -9,7 +9,7 @@ use super::batch::{GroupCommit, GroupWrite};
 use super::decide::{enqueue, log_action};
 use super::rows::notify;
 use crate::domain::{ActionSource, ModerationAction, PostId, UserId};
-use crate::store::{OutboxJob, OutboxKind, OutboxResult, SENT_PARTS, StoreError};
+use crate::store::{Delivery, OutboxJob, OutboxKind, OutboxResult, SENT_PARTS, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct JobRow {
@@ -27,7 +27,8 @@ pub async fn lease(pool: &PgPool, limit: i64, lease_secs: i64) -> Result<Vec<Out
     // picked up again after the lease, so nothing is dropped.
     // Committed asynchronously: a lease a database crash forgets only makes its jobs due again.
     let rows = sqlx::query_as::<_, JobRow>(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::bigint) \
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::bigint), \
+                leased_at = now() \
          WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= now() \
                       ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
            AND set_config('synchronous_commit', 'off', true) IS NOT NULL \
@@ -251,14 +252,24 @@ pub async fn retry_card(
 }
 
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0)), err)]
-pub async fn retry(pool: &PgPool, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
+pub async fn retry(
+    pool: &PgPool,
+    job: &OutboxJob,
+    error: &str,
+    delay_secs: i64,
+    delivery: Delivery,
+) -> Result<(), StoreError> {
+    // The attempt's end is known: its lease is over, and unless the message may have gone out
+    // all the same, so is its send intent.
     sqlx::query(
-        "UPDATE outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::bigint) \
+        "UPDATE outbox SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::bigint), \
+                leased_at = NULL, sending_at = CASE WHEN $4 THEN sending_at END \
          WHERE id = $1 AND done_at IS NULL",
     )
     .bind(job.id)
     .bind(error)
     .bind(delay_secs.clamp(0, 86_400))
+    .bind(delivery == Delivery::MaybeSent)
     .execute(pool)
     .await?;
     Ok(())

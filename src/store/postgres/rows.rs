@@ -4,16 +4,18 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use crate::domain::{MediaKind, PostId, PostStatus, RejectReason, UserId};
-use crate::store::{AuthorProfile, MediaRecord, PostRecord, PostSummary, StoreError};
+use crate::store::{AuthorProfile, MaybeTwice, MediaRecord, PostRecord, PostSummary, StoreError};
 
 /// The columns every post query selects (posts `p` joined with authors `a`).
 pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.last_name, a.language_code, \
      p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
-     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error";
+     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice";
 
 #[derive(FromRow)]
+#[allow(clippy::struct_excessive_bools, reason = "one field per column")]
 pub struct PostRow {
     id: i64,
     author_id: i64,
@@ -42,6 +44,9 @@ pub struct PostRow {
     updated_at: DateTime<Utc>,
     duplicate_of: Option<i64>,
     card_error: Option<String>,
+    receipt_sent_at: Option<DateTime<Utc>>,
+    card_maybe_twice: bool,
+    published_maybe_twice: bool,
 }
 
 #[derive(FromRow)]
@@ -131,6 +136,8 @@ impl PostRow {
             updated_at: self.updated_at,
             duplicate_of: self.duplicate_of.map(PostId),
             card_error: self.card_error,
+            receipt_sent_at: self.receipt_sent_at,
+            maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             media,
         })
     }

@@ -80,7 +80,7 @@ async fn a_post_goes_from_pending_to_published() {
     assert_eq!(kinds, ["publish", "update_card"]);
     let publish = jobs.iter().find(|j| j.kind == OutboxKind::Publish).unwrap();
     store.record_outbox_progress(publish, &[11, 12]).await.unwrap();
-    store.retry_outbox(publish, "flood", 0).await.unwrap();
+    store.retry_outbox(publish, "flood", 0, crate::store::Delivery::NotSent).await.unwrap();
     let again = store.lease_outbox(10, 60).await.unwrap();
     assert_eq!((again.len(), again[0].attempts, again[0].sent_parts()), (1, 2, vec![11, 12]));
 

@@ -8,6 +8,7 @@ mod intake;
 mod lock;
 mod outbox;
 mod reads;
+mod recovery;
 mod rows;
 mod writes;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -25,9 +27,9 @@ use tracing::instrument;
 
 use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
-    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, ImportCounts, LogEntry, ModeratorProfile, NewPost,
-    OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store, StoreError,
-    SubmitOutcome,
+    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
+    NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store,
+    StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -306,8 +308,30 @@ impl Store for SqliteStore {
         outbox::retry_card(&self.db, id, moderator, source).await
     }
 
-    async fn retry_outbox(&self, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
-        outbox::retry(&self.db, job, error, delay_secs).await
+    async fn retry_outbox(
+        &self,
+        job: &OutboxJob,
+        error: &str,
+        delay_secs: i64,
+        delivery: Delivery,
+    ) -> Result<(), StoreError> {
+        outbox::retry(&self.db, job, error, delay_secs, delivery).await
+    }
+
+    async fn begin_outbox_send(&self, job: &OutboxJob) -> Result<bool, StoreError> {
+        recovery::begin_send(&self.db, job).await
+    }
+
+    async fn reclaim_outbox_leases(&self) -> Result<u64, StoreError> {
+        recovery::reclaim_leases(&self.db).await
+    }
+
+    async fn record_receipts(&self, ids: &[PostId]) -> Result<(), StoreError> {
+        recovery::record_receipts(&self.db, ids).await
+    }
+
+    async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+        recovery::unreceipted(&self.db, before, limit).await
     }
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {

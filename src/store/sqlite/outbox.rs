@@ -11,7 +11,7 @@ use super::Db;
 use super::rows::{NOW, json, now_plus};
 use super::writes::{enqueue, log_action};
 use crate::domain::{ActionSource, ModerationAction, PostId, UserId};
-use crate::store::{OutboxJob, OutboxKind, OutboxResult, SENT_PARTS, StoreError};
+use crate::store::{Delivery, OutboxJob, OutboxKind, OutboxResult, SENT_PARTS, StoreError};
 
 /// The most jobs one lease hands out, and the longest lease, in seconds (as on `PostgreSQL`).
 const MAX_LEASE_JOBS: i64 = 1000;
@@ -48,7 +48,7 @@ pub async fn lease(db: &Db, limit: i64, lease_secs: i64) -> Result<Vec<OutboxJob
     // picked up again after the lease, so nothing is dropped. One statement on the one writer:
     // two leases never see the same due job.
     let sql = format!(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = {} \
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = {}, leased_at = {NOW} \
          WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= {NOW} \
                       ORDER BY next_attempt_at, id LIMIT ?1) \
          RETURNING id, post_id, kind, payload, attempts, created_at",
@@ -200,15 +200,26 @@ pub async fn retry_card(db: &Db, id: PostId, moderator: UserId, source: ActionSo
 }
 
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0)), err)]
-pub async fn retry(db: &Db, job: &OutboxJob, error: &str, delay_secs: i64) -> Result<(), StoreError> {
+pub async fn retry(
+    db: &Db,
+    job: &OutboxJob,
+    error: &str,
+    delay_secs: i64,
+    delivery: Delivery,
+) -> Result<(), StoreError> {
+    // The attempt's end is known: its lease is over, and unless the message may have gone out
+    // all the same, so is its send intent.
     let sql = format!(
-        "UPDATE outbox SET last_error = ?2, next_attempt_at = {} WHERE id = ?1 AND done_at IS NULL",
+        "UPDATE outbox SET last_error = ?2, next_attempt_at = {}, leased_at = NULL, \
+                sending_at = CASE WHEN ?4 THEN sending_at END \
+         WHERE id = ?1 AND done_at IS NULL",
         now_plus("?3")
     );
     sqlx::query(AssertSqlSafe(sql))
         .bind(job.id)
         .bind(error)
         .bind(delay_secs.clamp(0, MAX_RETRY_SECS))
+        .bind(delivery == Delivery::MaybeSent)
         .execute(&db.writer)
         .await?;
     Ok(())

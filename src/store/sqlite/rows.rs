@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteExecutor};
 
 use crate::domain::{MediaKind, PostId, PostStatus, RejectReason, UserId};
-use crate::store::{AuthorProfile, MediaRecord, PostRecord, PostSummary, StoreError};
+use crate::store::{AuthorProfile, MaybeTwice, MediaRecord, PostRecord, PostSummary, StoreError};
 
 /// Now, as every time column stores it: RFC 3339 UTC with milliseconds (sorts as text).
 pub const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -26,9 +26,11 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
-     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error";
+     p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice";
 
 #[derive(FromRow)]
+#[allow(clippy::struct_excessive_bools, reason = "one field per column")]
 pub struct PostRow {
     id: i64,
     author_id: i64,
@@ -57,6 +59,9 @@ pub struct PostRow {
     updated_at: DateTime<Utc>,
     duplicate_of: Option<i64>,
     card_error: Option<String>,
+    receipt_sent_at: Option<DateTime<Utc>>,
+    card_maybe_twice: bool,
+    published_maybe_twice: bool,
 }
 
 #[derive(FromRow)]
@@ -153,6 +158,8 @@ impl PostRow {
             updated_at: self.updated_at,
             duplicate_of: self.duplicate_of.map(PostId),
             card_error: self.card_error,
+            receipt_sent_at: self.receipt_sent_at,
+            maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             media,
         })
     }

@@ -1,0 +1,201 @@
+//! Receipts: "your post #N is in", once per submission as far as a crash allows. A receipt
+//! goes out right after its submission is stored, and is recorded afterwards in batches (one
+//! statement for every receipt sent meanwhile), so the hot path of intake writes nothing more.
+//! What a crash leaves unsent is found again: a redelivered update of a stored submission
+//! sends its missing receipt, and a sweep at start and every minute sends the ones Telegram
+//! never redelivers. A crash can repeat only the receipts sent but not yet recorded.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use teloxide::prelude::*;
+use teloxide::{Bot, RequestError};
+use tokio_util::sync::CancellationToken;
+use tracing::instrument;
+
+use crate::domain::PostId;
+use crate::i18n::num;
+use crate::services::Services;
+use crate::store::StoreError;
+use crate::telegram::{Failure, classify, send_limited};
+
+/// How often the sweep looks for submissions never receipted, and how old one must be: a
+/// receipt younger than this may still be waiting for Telegram's per-chat limit.
+const SWEEP_EVERY: Duration = Duration::from_mins(1);
+/// Receipts one sweep sends at most, and at once.
+const SWEEP_BATCH: i64 = 200;
+const SWEEP_PARALLEL: usize = 8;
+
+#[derive(Default)]
+struct State {
+    /// Receipts being sent, or sent and not yet recorded: neither the sweep nor a redelivery
+    /// sends these again.
+    in_flight: HashSet<i64>,
+    /// Sent (or refused for good), waiting to be recorded.
+    sent: Vec<PostId>,
+}
+
+/// The receipts of this process. Cheap to clone; all clones share one state.
+#[derive(Clone, Default)]
+pub struct Receipts {
+    state: Arc<Mutex<State>>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Receipts {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Claims the receipt of `id`; `false` when it is already on its way.
+    fn begin(&self, id: PostId) -> bool {
+        self.with(|s| s.in_flight.insert(id.0))
+    }
+
+    /// The receipt went out (or never can): the next flush records it.
+    fn sent(&self, id: PostId) {
+        self.with(|s| s.sent.push(id));
+        self.wake.notify_one();
+    }
+
+    /// The receipt did not go out and may later: the sweep tries again.
+    fn abandon(&self, id: PostId) {
+        self.with(|s| s.in_flight.remove(&id.0));
+    }
+
+    fn in_flight(&self) -> HashSet<i64> {
+        self.with(|s| s.in_flight.clone())
+    }
+
+    /// Receipts sent and not yet recorded.
+    pub fn unrecorded(&self) -> usize {
+        self.with(|s| s.sent.len())
+    }
+
+    /// Records every receipt sent so far in one statement; on failure they are kept for the
+    /// next flush. Returns how many were recorded.
+    pub async fn flush(&self, services: &Services) -> Result<usize, StoreError> {
+        let batch = self.with(|s| std::mem::take(&mut s.sent));
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match services.store.record_receipts(&batch).await {
+            Ok(()) => {
+                self.with(|s| {
+                    for id in &batch {
+                        s.in_flight.remove(&id.0);
+                    }
+                });
+                Ok(batch.len())
+            }
+            Err(e) => {
+                self.with(|s| s.sent.extend(batch));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Tells the author of stored submission `id` that it is in, unless its receipt is already on
+/// its way, and has it recorded. A refusal for good (the author blocked the bot) is recorded
+/// too: there is nothing more to send.
+#[instrument(skip_all, fields(post_id = id.0, chat_id = chat.0))]
+pub async fn send(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> Result<(), RequestError> {
+    let receipts = &services.receipts;
+    if !receipts.begin(id) {
+        return Ok(());
+    }
+    let body = services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]);
+    match send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || {
+        bot.send_message(chat, body.clone()).send()
+    })
+    .await
+    {
+        Ok(_) => {
+            receipts.sent(id);
+            Ok(())
+        }
+        Err(e) => {
+            if classify(&e) == Failure::Permanent {
+                tracing::warn!(error = %e, "Telegram refused the receipt; not trying again");
+                receipts.sent(id);
+            } else {
+                tracing::warn!(error = %e, "receipt not delivered; the sweep tries again");
+                receipts.abandon(id);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Records receipts as they are sent and sweeps for missing ones until `cancel` fires, then
+/// records what is left. Run by the runtime beside the dispatcher.
+pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
+    let receipts = services.receipts.clone();
+    // Submissions stored before this start whose receipt is not recorded were left by an
+    // earlier process: nothing of this one is sending them.
+    sweep(&bot, &services, Utc::now()).await;
+    let mut next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = receipts.wake.notified() => {}
+            () = tokio::time::sleep_until(next_sweep) => {
+                let before = Utc::now() - chrono::Duration::from_std(SWEEP_EVERY).unwrap_or_default();
+                sweep(&bot, &services, before).await;
+                next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+            }
+        }
+        if let Err(e) = receipts.flush(&services).await {
+            tracing::warn!(error = %e, unrecorded = receipts.unrecorded(), "receipts sent but not recorded yet; retrying");
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+    // The last ones are recorded patiently: the database may be back in a moment.
+    let flushed = crate::publisher::patiently(&services, "the receipts sent", || async {
+        receipts.flush(&services).await.map(drop)
+    })
+    .await;
+    if let Err(e) = flushed {
+        tracing::error!(error = %e, unrecorded = receipts.unrecorded(), "receipts sent but not recorded; a restart may repeat them");
+    }
+}
+
+/// Sends the receipts of pending submissions stored before `before` that have none recorded
+/// and are not on their way.
+async fn sweep(bot: &Bot, services: &Services, before: chrono::DateTime<Utc>) {
+    let ids = match services.store.unreceipted(before, SWEEP_BATCH).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for submissions never receipted; trying again later");
+            return;
+        }
+    };
+    let in_flight = services.receipts.in_flight();
+    let ids: Vec<PostId> = ids.into_iter().filter(|id| !in_flight.contains(&id.0)).collect();
+    if ids.is_empty() {
+        return;
+    }
+    let posts = match services.store.posts(&ids).await {
+        Ok(posts) => posts,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read submissions never receipted; trying again later");
+            return;
+        }
+    };
+    tracing::info!(count = posts.len(), "sending receipts a crash left unsent");
+    futures::stream::iter(posts)
+        .for_each_concurrent(SWEEP_PARALLEL, |post| async move {
+            let locale =
+                crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await;
+            // Failures are logged by `send` and tried again by the next sweep.
+            let _ = send(bot, services, ChatId(post.source_chat_id), locale, post.id).await;
+        })
+        .await;
+}

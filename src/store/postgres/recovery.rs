@@ -1,0 +1,77 @@
+//! What a crash can leave behind, on `PostgreSQL`: receipts recorded and found missing, the
+//! send intent of cards and publications (a repeat after a crash is flagged on the post), and
+//! the leases of a worker that is gone.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tracing::instrument;
+
+use super::rows::notify;
+use crate::domain::PostId;
+use crate::store::{OutboxJob, OutboxKind, StoreError};
+
+/// Marks the job as sending (committed before the request goes out) and, when an earlier
+/// attempt had marked it and never recorded its end, flags the post in the same statement.
+const BEGIN_SEND: &str = "\
+WITH old AS (SELECT id, post_id, sending_at IS NOT NULL AS again FROM outbox WHERE id = $1 FOR UPDATE), \
+mark AS (UPDATE outbox o SET sending_at = now() FROM old WHERE o.id = old.id RETURNING old.post_id, old.again), \
+flag AS (UPDATE posts p SET card_maybe_twice = p.card_maybe_twice OR $2, \
+                            published_maybe_twice = p.published_maybe_twice OR NOT $2, updated_at = now() \
+         FROM mark WHERE mark.again AND p.id = mark.post_id RETURNING p.id) \
+SELECT coalesce((SELECT again FROM mark), false)";
+
+#[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str()), err)]
+pub async fn begin_send(pool: &PgPool, job: &OutboxJob) -> Result<bool, StoreError> {
+    let card = job.kind == OutboxKind::Announce;
+    let mut tx = pool.begin().await?;
+    let again: bool = sqlx::query_scalar(BEGIN_SEND).bind(job.id).bind(card).fetch_one(&mut *tx).await?;
+    if again {
+        let event = if card { "card_maybe_twice" } else { "published_maybe_twice" };
+        notify(&mut *tx, event, job.post_id).await?;
+    }
+    tx.commit().await?;
+    Ok(again)
+}
+
+#[instrument(skip_all, err)]
+pub async fn reclaim_leases(pool: &PgPool) -> Result<u64, StoreError> {
+    let reclaimed = sqlx::query(
+        "UPDATE outbox SET next_attempt_at = now(), leased_at = NULL WHERE done_at IS NULL AND leased_at IS NOT NULL",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(reclaimed)
+}
+
+/// Committed asynchronously: a record a database crash forgets only lets the sweep or a
+/// redelivery send that receipt again.
+#[instrument(skip_all, fields(posts = ids.len()), err)]
+pub async fn record_receipts(pool: &PgPool, ids: &[PostId]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
+    sqlx::query(
+        "UPDATE posts SET receipt_sent_at = now() WHERE id = ANY($1) AND receipt_sent_at IS NULL \
+           AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
+    )
+    .bind(ids)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, err)]
+pub async fn unreceipted(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM posts WHERE receipt_sent_at IS NULL AND status = 'pending' AND created_at < $1 \
+           AND (media_group_id IS NULL OR moderation_message_id IS NOT NULL OR card_error IS NOT NULL) \
+         ORDER BY id LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().map(PostId).collect())
+}
