@@ -111,9 +111,15 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
             None => state.take_fault_in(&method, chat),
         }
     };
-    if let Some(response) = apply_fault(&inner, fault).await {
-        return response;
-    }
+    let answer_late = match fault {
+        Some(Fault::AnswerLate(wait)) => Some(wait),
+        other => {
+            if let Some(response) = apply_fault(&inner, other).await {
+                return response;
+            }
+            None
+        }
+    };
 
     if method == "getupdates" {
         return match updates::get_updates(&inner, &body).await {
@@ -128,6 +134,12 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         }
         answers::answer(&mut state, bot_id, &method, &body)
     };
+    if let Some(wait) = answer_late {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = inner.cancel.cancelled() => {}
+        }
+    }
     match result {
         Some(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found: method not found"),
@@ -195,6 +207,8 @@ async fn apply_fault(inner: &Inner, fault: Option<Fault>) -> Option<Response> {
             }
             error(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout: fake hang ended")
         }
+        // Answered by the caller, after carrying the request out.
+        Fault::AnswerLate(_) => return None,
         Fault::Delay(delay) => {
             tokio::select! {
                 () = tokio::time::sleep(delay) => return None,

@@ -242,6 +242,17 @@ impl FakeTelegram {
         self.inner.lock().overrides.insert(normalize(method), result);
     }
 
+    /// The messages the fake bot sent to `chat` (as last edited), oldest first: what the
+    /// chat's members see, unlike [`Self::calls_to`], which also lists requests that failed or
+    /// never finished.
+    pub fn delivered_to(&self, chat_id: i64) -> Vec<Value> {
+        let state = self.inner.lock();
+        let mut found: Vec<(i32, Value)> =
+            state.sent.iter().filter(|((chat, _), _)| *chat == chat_id).map(|((_, id), m)| (*id, m.clone())).collect();
+        found.sort_by_key(|(id, _)| *id);
+        found.into_iter().map(|(_, m)| m).collect()
+    }
+
     /// A message the fake bot sent (as last edited), by chat and message id.
     pub fn sent_message(&self, chat_id: i64, message_id: i32) -> Option<Value> {
         self.inner.lock().sent.get(&(chat_id, message_id)).cloned()

@@ -69,6 +69,9 @@ pub enum Fault {
     Hang,
     /// Wait, then answer normally.
     Delay(Duration),
+    /// Carry the request out at once (the message is sent), then wait this long before
+    /// answering: a client that dies meanwhile never learns the message's id.
+    AnswerLate(Duration),
 }
 
 /// How long a `Fault::Hang` request sleeps at most.
