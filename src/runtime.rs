@@ -17,10 +17,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::{self, BotError};
 
+mod handled;
 mod listener;
 use crate::services::Services;
 use crate::store::{PollLock, PollLockGuard, holder_name};
 use crate::telegram;
+pub use handled::{Handled, HandledGuard};
 
 /// What the bot is doing, for the tray, the console and logs. Times are RFC 3339 UTC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -43,6 +43,8 @@ pub struct Services {
     pub intake_slots: Arc<tokio::sync::Semaphore>,
     /// Receipts on their way and waiting to be recorded.
     pub receipts: crate::receipts::Receipts,
+    /// Updates handed to the handlers and not yet handled: their offset is not confirmed.
+    pub handled: crate::runtime::Handled,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -86,6 +88,7 @@ impl Services {
             limiter,
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             receipts: crate::receipts::Receipts::default(),
+            handled: crate::runtime::Handled::default(),
         })
     }
 

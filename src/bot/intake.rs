@@ -13,6 +13,7 @@ use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
 use crate::domain::{PostId, UserId};
 use crate::i18n::{num, text};
+use crate::runtime::HandledGuard;
 use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
 use crate::telegram::send_limited;
@@ -28,18 +29,24 @@ pub async fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -
 /// one of the intake slots (the wait for a slot is queueing, not handling). The slot covers
 /// the cache and database work; a submission's receipt is sent after it is given back, so a
 /// reply waiting for Telegram's per-chat limit does not hold up other chats' submissions.
-pub async fn on_message(bot: Bot, msg: Message, services: Services) -> HandlerResult {
+pub async fn on_message(bot: Bot, msg: Message, services: Services, update: HandledGuard) -> HandlerResult {
     let slots = services.intake_slots.clone();
     let Ok(slot) = slots.acquire_owned().await else { return Ok(()) }; // never closed
     let started = std::time::Instant::now();
     let metrics = services.metrics.clone();
-    let result = handle_message(bot, msg, services, slot).await;
+    let result = handle_message(bot, msg, services, slot, update).await;
     metrics.handler_latency.record(started.elapsed());
     result
 }
 
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0, user_id = msg.from.as_ref().map(|u| u.id.0)))]
-async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedSemaphorePermit) -> HandlerResult {
+async fn handle_message(
+    bot: Bot,
+    msg: Message,
+    services: Services,
+    slot: OwnedSemaphorePermit,
+    update: HandledGuard,
+) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let uid = user_id(user);
     let locale = locale_for(&services, uid, user.language_code.as_deref()).await;
@@ -80,6 +87,9 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
     let (admission, retry_in) = admission(&services, &post, uid).await;
     let submitted = crate::moderation::intake::submit(&services, &post, admission).await;
     drop(slot);
+    // Stored (or refused, or failed for good): a redelivery of this update is not needed any
+    // more; a receipt that does not go out is made good by the receipts' sweep.
+    update.release();
     match submitted {
         Ok(SubmitOutcome::Created(id)) => {
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");

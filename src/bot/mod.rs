@@ -45,9 +45,11 @@ pub fn dispatch_key(update: &Update) -> Option<u64> {
 }
 
 /// The handler tree: private messages and edits (submissions, commands), callback queries
-/// (moderation buttons in the group, language choice in private chats).
+/// (moderation buttons in the group, language choice in private chats). Every update holds a
+/// [`crate::runtime::HandledGuard`] while it is handled, so its offset is confirmed only after.
 pub fn schema() -> UpdateHandler<BotError> {
     dptree::entry()
+        .map(|update: Update, services: crate::services::Services| services.handled.guard(i64::from(update.id.0)))
         .inspect(|services: crate::services::Services| {
             services.metrics.updates_handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })
