@@ -108,7 +108,8 @@ impl App {
                 },
             ),
             ("REDIS_KEY_PREFIX", format!("postgate-it:{db_name}:")),
-            ("ALBUM_DEBOUNCE_MS", "300".to_owned()),
+            // Long enough that a loaded machine (CI, parallel tests) still hands every part in first.
+            ("ALBUM_DEBOUNCE_MS", "800".to_owned()),
             ("HTTP_TIMEOUT_SECS", "5".to_owned()),
             ("LOG_DIR", logs.path().display().to_string()),
             ("TELEGRAM_API_URL", fake.url().to_string()),

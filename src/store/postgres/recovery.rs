@@ -23,13 +23,12 @@ SELECT coalesce((SELECT again FROM mark), false)";
 #[instrument(skip_all, fields(job_id = job.id, post_id = job.post_id.map(|p| p.0), kind = job.kind.as_str()), err)]
 pub async fn begin_send(pool: &PgPool, job: &OutboxJob) -> Result<bool, StoreError> {
     let card = job.kind == OutboxKind::Announce;
-    let mut tx = pool.begin().await?;
-    let again: bool = sqlx::query_scalar(BEGIN_SEND).bind(job.id).bind(card).fetch_one(&mut *tx).await?;
+    // One round trip (committed synchronously: the intent must be on disk before the send).
+    let again: bool = sqlx::query_scalar(BEGIN_SEND).bind(job.id).bind(card).fetch_one(pool).await?;
     if again {
         let event = if card { "card_maybe_twice" } else { "published_maybe_twice" };
-        notify(&mut *tx, event, job.post_id).await?;
+        notify(pool, event, job.post_id).await?;
     }
-    tx.commit().await?;
     Ok(again)
 }
 
