@@ -145,6 +145,7 @@ macro_rules! contract_suite {
             $backend,
             search {
                 list_posts_filters_by_status_media_kind_author_and_edited,
+                media_kind_pages_are_exact_for_common_and_rare_kinds,
                 list_posts_search_is_case_insensitive_including_cyrillic,
                 list_posts_search_takes_wildcards_literally,
                 list_posts_search_follows_every_change_of_the_text,

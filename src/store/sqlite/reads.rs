@@ -67,12 +67,12 @@ const SUMMARY_COLUMNS: &str = "SELECT p.id, p.author_id, \
 
 const POSTS_AND_AUTHORS: &str = " FROM posts p JOIN authors a ON a.id = p.author_id";
 
-/// The posts of a queue query. The page walks posts in date order and stops at its limit, so
-/// a media-kind filter is a probe per post (`IN`); its total starts from that kind's media
-/// instead (a `DISTINCT` of the media index) rather than probing every post. Measured at 100k
-/// posts (BENCHMARKS.md): this pair 24 ms; probing for both 26 ms; starting both from the
-/// media 36 ms.
-fn push_from(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery, total: bool) {
+/// The posts of a queue query: a page (`walk` says how it meets a media-kind filter) or, with
+/// `None`, its total, which starts from that kind's media (a `DISTINCT` of the media index)
+/// rather than probing every post. A media kind alone is counted from the media index only
+/// ([`list_posts`]).
+fn push_from(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery, walk: Option<Walk>) {
+    let total = walk.is_none();
     match q.media_kind.filter(|_| total) {
         Some(kind) => {
             qb.push(" FROM (SELECT DISTINCT post_id FROM media WHERE kind = ")
@@ -83,10 +83,14 @@ fn push_from(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery, total: bool) {
             qb.push(" FROM posts p");
         }
     }
-    if !total {
+    if let Some(walk) = walk {
         qb.push(" JOIN authors a ON a.id = p.author_id");
         if let Some(kind) = q.media_kind {
-            qb.push(" AND p.id IN (SELECT m.post_id FROM media m WHERE m.kind = ").push_bind(kind.as_str()).push(")");
+            match walk {
+                Walk::Probe => qb.push(" AND EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.kind = "),
+                Walk::FromMedia => qb.push(" AND p.id IN (SELECT m.post_id FROM media m WHERE m.kind = "),
+            };
+            qb.push_bind(kind.as_str()).push(")");
         }
     }
 }
@@ -121,24 +125,59 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
     }
 }
 
+/// A media kind held by at least one post in this many is walked to by probing posts in date
+/// order (a page of 50 is found within a few thousand probes); a rarer one from its media.
+const PROBE_WHEN_ONE_IN: i64 = 50;
+
 #[instrument(skip_all, fields(status = ?query.status), err)]
 pub async fn list_posts(db: &Db, query: &PostQuery) -> Result<PostPage, StoreError> {
+    let only_kind = query.status.is_none()
+        && query.author.is_none()
+        && query.edited.is_none()
+        && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
+    if let (Some(kind), true) = (query.media_kind, only_kind) {
+        // The total straight from the media index (no post read), and how common the kind
+        // is (against the newest post id, an index lookup) picks the page's walk.
+        let (total, newest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT count(DISTINCT post_id) FROM media WHERE kind = ?1), (SELECT max(id) FROM posts)",
+        )
+        .bind(kind.as_str())
+        .fetch_one(&db.reader)
+        .await?;
+        let walk =
+            if total.saturating_mul(PROBE_WHEN_ONE_IN) >= newest.unwrap_or(0) { Walk::Probe } else { Walk::FromMedia };
+        let posts = page(db, query, walk).await?;
+        return Ok(PostPage { posts, total });
+    }
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
+    push_from(&mut count, query, None);
+    push_filters(&mut count, query);
+    // Independent reads on two reader connections: a search costs the slower, not the sum.
+    let (posts, total) = tokio::try_join!(page(db, query, Walk::FromMedia), async {
+        Ok(count.build_query_scalar::<i64>().fetch_one(&db.reader).await?)
+    })?;
+    Ok(PostPage { posts, total })
+}
+
+/// How a page filtered by media kind finds its posts.
+#[derive(Clone, Copy)]
+enum Walk {
+    /// Posts in date order, each probed for the kind: stops at the page's end.
+    Probe,
+    /// Every post with that kind (`IN`), then sorted: best when they are few.
+    FromMedia,
+}
+
+/// One page of the queue, in date order.
+async fn page(db: &Db, query: &PostQuery, walk: Walk) -> Result<Vec<PostSummary>, StoreError> {
     let limit = if query.limit <= 0 { 50 } else { query.limit.min(200) };
     let mut qb = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
-    push_from(&mut qb, query, false);
+    push_from(&mut qb, query, Some(walk));
     push_filters(&mut qb, query);
     qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*)");
-    push_from(&mut count, query, true);
-    push_filters(&mut count, query);
-    // Independent reads on two reader connections: a search costs the slower, not the sum.
-    let (rows, total) = tokio::try_join!(
-        qb.build_query_as::<SummaryRow>().fetch_all(&db.reader),
-        count.build_query_scalar::<i64>().fetch_one(&db.reader)
-    )?;
-    let posts = rows.into_iter().map(SummaryRow::into_summary).collect::<Result<_, _>>()?;
-    Ok(PostPage { posts, total })
+    let rows = qb.build_query_as::<SummaryRow>().fetch_all(&db.reader).await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
 #[instrument(skip_all, fields(user_id = author.0), err)]
