@@ -1,5 +1,7 @@
 //! Row 5, desktop: the release console (`postgate-desktop`) under a private Xvfb, on a database
-//! of 100 000 posts (10 000 pending), hosting its bot against the fake Bot API on loopback.
+//! of 100 000 posts (10 000 pending), hosting its bot against the fake Bot API on loopback —
+//! once on PostgreSQL with Redis, once on its embedded default (a SQLite file, the cache in
+//! process), whose footprint is then the console's whole.
 //!
 //! - Start-up: spawn → the first queue row in the DOM (rendered from the database), through
 //!   `WebKitWebDriver` (polled every 20 ms; the paint follows within a frame). Baseline: the same
@@ -25,10 +27,17 @@ use postgate::config::Config;
 use postgate::services::Services;
 
 use crate::common::{self, MODERATOR, Row, Table, mib};
+use crate::sqlite::Backend;
 use crate::support::fake_telegram::FakeTelegram;
 use window::{Driver, ProcMem};
 
-const SECTION: &str = "5 desktop";
+/// The row's section on each store.
+fn section(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "5 desktop (PostgreSQL)",
+        Backend::Sqlite => "5 desktop (SQLite)",
+    }
+}
 const STARTUP: &str = "start-up: spawn → first queue row (WebDriver)";
 const FOOTPRINT: &str = "footprint: total PSS, queue open (no WebDriver)";
 const STARTUP_TARGET: Duration = Duration::from_secs(2);
@@ -57,8 +66,10 @@ fn release_binary() -> PathBuf {
 }
 
 fn skip_both(table: &mut Table, why: &str) {
-    table.skipped(SECTION, STARTUP, why);
-    table.skipped(SECTION, FOOTPRINT, why);
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        table.skipped(section(backend), STARTUP, why);
+        table.skipped(section(backend), FOOTPRINT, why);
+    }
 }
 
 async fn measure(table: &mut Table) {
@@ -76,25 +87,48 @@ async fn measure(table: &mut Table) {
         Ok(d) => d,
         Err(why) => return skip_both(table, &why),
     };
-    let fake = FakeTelegram::start().await;
-    fake.add_chats(&[common::GROUP, common::CHANNEL]);
-    let dir = tempfile::tempdir().unwrap();
-    let (db_name, db_url) = common::fresh_database("desktop").await;
-    let env = console_env(&db_url, &fake.base_url(), dir.path(), &db_name, &display.name);
-    println!("desktop: seeding 100000 posts; display {}; binary {}", display.name, binary.display());
-    seed(&env).await;
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let fake = FakeTelegram::start().await;
+        fake.add_chats(&[common::GROUP, common::CHANNEL]);
+        let dir = tempfile::tempdir().unwrap();
+        let (db_name, db_url) = match backend {
+            Backend::Postgres => common::fresh_database("desktop").await,
+            Backend::Sqlite => ("desktop_sqlite".to_owned(), crate::sqlite::database(dir.path()).1),
+        };
+        let env = console_env(backend, &db_url, &fake.base_url(), dir.path(), &db_name, &display.name);
+        println!(
+            "desktop ({}): seeding 100000 posts; display {}; binary {}",
+            backend.label(),
+            display.name,
+            binary.display()
+        );
+        seed(backend, &env, dir.path()).await;
 
-    let startup = startup(table, &binary, &env, dir.path()).await;
-    footprint(table, &binary, &env, dir.path(), startup);
-
+        let section = section(backend);
+        let startup = startup(table, section, &binary, &env, dir.path()).await;
+        footprint(table, section, &binary, &env, dir.path(), startup);
+        if backend == Backend::Postgres {
+            common::drop_database(&db_name).await;
+        }
+    }
     drop(display);
-    common::drop_database(&db_name).await;
 }
 
 /// The console's environment: the bench's bot settings plus a private HOME/XDG tree, so no
 /// settings file, `WebKit` cache or log of this user is read or written.
-fn console_env(db_url: &str, api_url: &str, dir: &Path, tag: &str, display: &str) -> Vec<(String, String)> {
-    let mut env = common::bot_env(db_url, api_url, &dir.join("logs"), tag);
+fn console_env(
+    backend: Backend,
+    db_url: &str,
+    api_url: &str,
+    dir: &Path,
+    tag: &str,
+    display: &str,
+) -> Vec<(String, String)> {
+    let mut env = match backend {
+        Backend::Postgres => common::bot_env(db_url, api_url, &dir.join("logs"), tag),
+        // The embedded default: a database file and the in-process cache, no server.
+        Backend::Sqlite => crate::sqlite::bot_env(db_url, api_url, &dir.join("logs"), tag),
+    };
     let path = |p: &str| dir.join(p).display().to_string();
     env.extend(
         [
@@ -114,17 +148,30 @@ fn console_env(db_url: &str, api_url: &str, dir: &Path, tag: &str, display: &str
     env
 }
 
-async fn seed(env: &[(String, String)]) {
+/// The queue's 100 000 posts, written beside a store that made the schema (closed before the
+/// console starts: on SQLite the file is one process's at a time).
+async fn seed(backend: Backend, env: &[(String, String)], dir: &Path) {
     let map: HashMap<String, String> = env.iter().cloned().collect();
     let started = Instant::now();
     let services = Services::build(Config::from_map(&map).unwrap()).await.unwrap();
-    let url = &map["DATABASE_URL"];
-    let pool = sqlx::PgPool::connect(url).await.unwrap();
-    for sql in crate::queue::SEED {
-        sqlx::query(*sql).execute(&pool).await.unwrap();
-    }
-    pool.close().await;
     services.close().await;
+    match backend {
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&map["DATABASE_URL"]).await.unwrap();
+            for sql in crate::queue::SEED {
+                sqlx::query(*sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        Backend::Sqlite => {
+            use sqlx::Connection;
+            let mut conn = crate::sqlite::connect(&crate::sqlite::database(dir).0).await;
+            for sql in crate::sqlite::seed() {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+    }
     println!("desktop: seeded in {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -139,14 +186,20 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 /// Spawn → first queue row, `RUNS` times each for the baseline and the console, alternating.
 /// Returns the console's median (it paces the footprint run's settling).
-async fn startup(table: &mut Table, binary: &Path, env: &[(String, String)], dir: &Path) -> Option<Duration> {
+async fn startup(
+    table: &mut Table,
+    section: &'static str,
+    binary: &Path,
+    env: &[(String, String)],
+    dir: &Path,
+) -> Option<Duration> {
     let mut driver_env = env.to_vec();
     // Read by tauri-runtime-wry: lets the driver attach to the console's webview.
     driver_env.push(("TAURI_WEBVIEW_AUTOMATION".into(), "true".into()));
     let driver = match Driver::start(&driver_env, &dir.join("webdriver.log")).await {
         Ok(d) => d,
         Err(why) => {
-            table.skipped(SECTION, STARTUP, &why);
+            table.skipped(section, STARTUP, &why);
             return None;
         }
     };
@@ -162,7 +215,7 @@ async fn startup(table: &mut Table, binary: &Path, env: &[(String, String)], dir
             let log = std::fs::read_to_string(dir.join("webdriver.log")).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(20).collect();
             println!("desktop: WebKitWebDriver log (last lines, newest first):\n  {}", tail.join("\n  "));
-            table.skipped(SECTION, STARTUP, &format!("launch failed: {why}"));
+            table.skipped(section, STARTUP, &format!("launch failed: {why}"));
             return None;
         }
     }
@@ -170,7 +223,7 @@ async fn startup(table: &mut Table, binary: &Path, env: &[(String, String)], dir
     println!("desktop: start-up runs (s): console [{}], MiniBrowser baseline [{}]", list(&app), list(&base));
     let (app, base) = (median(app), median(base));
     table.push(Row {
-        section: SECTION,
+        section,
         name: format!("{STARTUP}, median of {RUNS}"),
         value: format!("{} s", secs(app)),
         baseline: format!("MiniBrowser, 1-row page, same driver: {} s", secs(base)),
@@ -222,7 +275,14 @@ fn breakdown(procs: &[ProcMem]) -> String {
 }
 
 /// The baseline and the console launched plainly (no driver), measured once settled.
-fn footprint(table: &mut Table, binary: &Path, env: &[(String, String)], dir: &Path, startup: Option<Duration>) {
+fn footprint(
+    table: &mut Table,
+    section: &'static str,
+    binary: &Path,
+    env: &[(String, String)],
+    dir: &Path,
+    startup: Option<Duration>,
+) {
     // At least three start-ups' worth (the first row shows at `startup`), then until PSS is flat.
     let settle = startup.map_or(Duration::from_secs(10), |s| (s * 3).max(Duration::from_secs(5)));
     // The baseline renders as the console does (no GL compositing; see src-tauri/src/webview.rs).
@@ -232,7 +292,7 @@ fn footprint(table: &mut Table, binary: &Path, env: &[(String, String)], dir: &P
         .and_then(|base| Ok((base, settled(binary, &[], env, dir, settle)?)));
     let (base, app) = match measured {
         Ok(m) => m,
-        Err(why) => return table.skipped(SECTION, FOOTPRINT, &why),
+        Err(why) => return table.skipped(section, FOOTPRINT, &why),
     };
     println!("desktop: footprint, MiniBrowser baseline: {}", breakdown(&base));
     println!("desktop: footprint, postgate-desktop with the queue open: {}", breakdown(&app));
@@ -243,7 +303,7 @@ fn footprint(table: &mut Table, binary: &Path, env: &[(String, String)], dir: &P
         .map(|(i, p)| format!("{} {:.0}", if i == 0 { "main" } else { short(&p.name) }, p.pss_kib as f64 / 1024.0))
         .collect();
     table.push(Row {
-        section: SECTION,
+        section,
         name: FOOTPRINT.into(),
         value: format!("{} ({} MiB)", mib(total), parts.join(" + ")),
         baseline: format!("MiniBrowser, 1-row page, non-composited: {}", mib(base_total)),

@@ -1,12 +1,13 @@
 //! `make bench`: `PostGate`'s benchmark suite (not a test). Prints one table in which every figure
 //! stands beside a baseline measured in the same run, so ratios stay meaningful on a noisy
-//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint. Queue,
-//! import and the burst run on both stores, `PostgreSQL` and an embedded SQLite file, side by side.
+//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint,
+//! migrate-data. Queue, import, the burst and the desktop run on both stores, `PostgreSQL` and
+//! an embedded SQLite file, side by side.
 //!
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
 //! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 600; 0 skips), `BENCH_ONLY`
-//! (comma-separated: queue,import,intake,soak,limited,desktop).
+//! (comma-separated: queue,import,intake,soak,limited,desktop,migrate).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 #[path = "../../tests/support/mod.rs"]
@@ -17,6 +18,7 @@ mod desktop;
 mod import;
 mod intake;
 mod limited;
+mod migrate;
 mod queue;
 mod serve;
 mod sqlite;
@@ -47,6 +49,9 @@ fn main() {
         }
         if wanted("desktop") {
             desktop::run(&mut table);
+        }
+        if wanted("migrate") {
+            migrate::run(&mut table).await;
         }
     });
     println!();
