@@ -134,32 +134,47 @@ pub async fn send(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id
 /// Records receipts as they are sent and sweeps for missing ones until `cancel` fires, then
 /// records what is left. Run by the runtime beside the dispatcher.
 pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
-    let receipts = services.receipts.clone();
+    // The sweep's sends (paced by Telegram's limits) never hold up the records.
+    tokio::join!(record(&services, &cancel), sweep_every(&bot, &services, &cancel));
+}
+
+/// Sweeps at start, then every [`SWEEP_EVERY`], until `cancel` fires.
+async fn sweep_every(bot: &Bot, services: &Services, cancel: &CancellationToken) {
     // Submissions stored before this start whose receipt is not recorded were left by an
     // earlier process: nothing of this one is sending them.
-    sweep(&bot, &services, Utc::now()).await;
-    let mut next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
+    let mut before = Utc::now();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = sweep(bot, services, before) => {}
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        before = Utc::now() - chrono::Duration::from_std(SWEEP_EVERY).unwrap_or_default();
+    }
+}
+
+/// Records receipts as they are sent, until `cancel` fires; then records what is left.
+async fn record(services: &Services, cancel: &CancellationToken) {
+    let receipts = &services.receipts;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             () = receipts.wake.notified() => {}
-            () = tokio::time::sleep_until(next_sweep) => {
-                let before = Utc::now() - chrono::Duration::from_std(SWEEP_EVERY).unwrap_or_default();
-                sweep(&bot, &services, before).await;
-                next_sweep = tokio::time::Instant::now() + SWEEP_EVERY;
-            }
         }
-        if let Err(e) = receipts.flush(&services).await {
+        if let Err(e) = receipts.flush(services).await {
             tracing::warn!(error = %e, unrecorded = receipts.unrecorded(), "receipts sent but not recorded yet; retrying");
             tokio::select! {
                 () = cancel.cancelled() => break,
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => receipts.wake.notify_one(),
             }
         }
     }
     // The last ones are recorded patiently: the database may be back in a moment.
-    let flushed = crate::publisher::patiently(&services, "the receipts sent", || async {
-        receipts.flush(&services).await.map(drop)
+    let flushed = crate::publisher::patiently(services, "the receipts sent", || async {
+        receipts.flush(services).await.map(drop)
     })
     .await;
     if let Err(e) = flushed {
