@@ -41,6 +41,8 @@ pub struct Services {
     /// inside them: memory stays bounded, and commands, album parts and edits (which use the
     /// pool directly) leave connections for the outbox worker and the console.
     pub intake_slots: Arc<tokio::sync::Semaphore>,
+    /// Raw entities of incoming private messages, from the polling listener to extraction.
+    pub raw_entities: crate::telegram::entities::UpdateEntities,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -83,6 +85,7 @@ impl Services {
             metrics: Arc::default(),
             limiter,
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            raw_entities: crate::telegram::entities::UpdateEntities::default(),
         })
     }
 
