@@ -212,9 +212,12 @@ mod tests {
 
     #[test]
     fn stored_lists_are_kept_and_anything_else_is_none() {
-        let legacy =
-            serde_json::json!([{ "type": "text_link", "url": "https://example.com/", "offset": 0, "length": 2 }]);
+        // Lists stored before raw entities were kept are teloxide's serialisation of its own.
+        let url = url::Url::parse("https://example.com/wiki/%D0%A1").unwrap();
+        let typed = [teloxide::types::MessageEntity::text_link(url, 0, 2), teloxide::types::MessageEntity::bold(3, 1)];
+        let legacy = serde_json::to_value(typed).unwrap();
         assert_eq!(Entities::from_stored(&legacy).to_stored(), legacy);
+        assert_eq!(legacy[0]["url"], "https://example.com/wiki/%D0%A1");
         assert!(Entities::from_stored(&serde_json::json!({})).is_empty());
         assert!(Entities::from_stored(&Value::Null).is_empty());
     }
