@@ -1,5 +1,6 @@
 //! What moderators and the channel see: the moderation card (plain text, never parsed as
-//! markup), its buttons, and the post content sent as Telegram media (albums as albums).
+//! markup), its buttons, and the post content sent as Telegram media (albums as albums) with
+//! the author's entities as their update had them.
 
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Recipient};

@@ -5,6 +5,7 @@
 //! extraction takes them from there, and publishing sends them back as the same JSON values.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -12,9 +13,9 @@ use serde_json::Value;
 
 /// Messages whose raw entities wait for their handler. Each entry is taken by the handler of
 /// its update; ones no handler takes (commands, updates teloxide could not parse) age out.
-/// The dispatcher holds at most 128 workers × a 32-update queue block in front of the
-/// handlers (≈ 4 100 updates), so a table four times that size never drops a waiting entry
-/// (an entry costs ≈ 200 bytes: 3 MB at most).
+/// At most 128 dispatcher workers × a queue of 64 updates (8 192), a `getUpdates` batch of 100
+/// and the handlers running wait in front of extraction, so twice that never drops a waiting
+/// entry. An entry is its entities (a link ≈ 150 bytes): a few MB when full.
 const CAPACITY: usize = 16_384;
 
 /// A message's entities as Telegram sent them: JSON objects never parsed into teloxide's types.
@@ -52,11 +53,18 @@ impl From<Vec<Value>> for Entities {
 /// of a message is an update of its own).
 type Key = (i64, i32, Option<i64>);
 
-/// The raw text (or caption) and entities of one message update.
+/// The entities of one message update, and a hash of its text (or caption) to check that
+/// they are taken by the message they came with.
 #[derive(Debug)]
 struct Entry {
-    text: String,
+    text_hash: u64,
     entities: Entities,
+}
+
+fn text_hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[derive(Default)]
@@ -136,7 +144,11 @@ impl UpdateEntities {
                 }
             }
         }
-        table.entries.entry(key).or_default().push_back(Entry { text, entities: entities.into() });
+        table
+            .entries
+            .entry(key)
+            .or_default()
+            .push_back(Entry { text_hash: text_hash(&text), entities: entities.into() });
         table.order.push_back(key);
     }
 
@@ -146,7 +158,8 @@ impl UpdateEntities {
         let key = (chat_id, message_id, edit_date);
         let mut table = self.lock();
         let queue = table.entries.get_mut(&key)?;
-        let at = queue.iter().position(|e| e.text == text)?;
+        let hash = text_hash(text);
+        let at = queue.iter().position(|e| e.text_hash == hash)?;
         let entry = queue.remove(at)?;
         if queue.is_empty() {
             table.entries.remove(&key);
