@@ -10,7 +10,6 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use teloxide::dispatching::{Dispatcher, ShutdownToken};
 use teloxide::error_handlers::ErrorHandler;
-use teloxide::update_listeners::Polling;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +18,7 @@ use crate::bot::{self, BotError};
 
 mod handled;
 mod listener;
+mod polling;
 use crate::services::Services;
 use crate::store::{PollLock, PollLockGuard, holder_name};
 use crate::telegram;
@@ -163,7 +163,7 @@ impl Runtime {
         let bot = telegram::bot(config, self.inner.http.clone());
         let stop_polling = CancellationToken::new();
         let listener = listener::Stoppable {
-            inner: Polling::builder(bot.clone()).timeout(telegram::polling_timeout(config)).build(),
+            inner: polling::RawPolling::new(bot.clone(), &services),
             fallback: stop_polling.clone(),
         };
         let mut dispatcher = Dispatcher::builder(bot.clone(), bot::schema())

@@ -45,6 +45,8 @@ pub struct Services {
     pub receipts: crate::receipts::Receipts,
     /// Updates handed to the handlers and not yet handled: their offset is not confirmed.
     pub handled: crate::runtime::Handled,
+    /// Raw entities of incoming private messages, from the polling listener to extraction.
+    pub raw_entities: crate::telegram::entities::UpdateEntities,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -89,6 +91,7 @@ impl Services {
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             receipts: crate::receipts::Receipts::default(),
             handled: crate::runtime::Handled::default(),
+            raw_entities: crate::telegram::entities::UpdateEntities::default(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! The one Telegram client: a shared HTTP client with connect and total timeouts from config,
-//! pointed at `TELEGRAM_API_URL`, and the retry rule for flood limits (HTTP 429).
+//! pointed at `TELEGRAM_API_URL`, and the retry rule for flood limits (HTTP 429); `entities`
+//! and `requests`: message entities kept and sent exactly as the author's update had them.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,6 +10,9 @@ use teloxide::{ApiError, Bot, RequestError};
 
 use crate::config::TelegramConfig;
 use crate::limiter::{ChatKey, Limiter};
+
+pub mod entities;
+pub mod requests;
 
 /// How many times one call is retried after a 429 before the error is returned.
 const MAX_FLOOD_RETRIES: u32 = 5;

@@ -1,10 +1,14 @@
 //! Turning a Telegram message into a submission: text with its entities, or one media item
-//! with its caption. Pure functions, tested without Telegram.
+//! with its caption. The entities are the raw ones the polling listener kept from the update
+//! ([`UpdateEntities`]), so links reach the channel as the author wrote them. Pure functions
+//! (but for taking the raw entities), tested without Telegram.
 
+use chrono::DateTime;
 use teloxide::types::{FileMeta, Message, MessageEntity, User};
 
 use crate::domain::{MediaKind, UserId};
 use crate::store::{AuthorProfile, NewMedia, NewPost};
+use crate::telegram::entities::UpdateEntities;
 
 /// What a private message amounts to.
 #[derive(Debug)]
@@ -30,9 +34,18 @@ pub fn author(user: &User) -> AuthorProfile {
     }
 }
 
-fn entities_json(entities: Option<&[MessageEntity]>) -> serde_json::Value {
-    entities
-        .map_or_else(|| serde_json::json!([]), |e| serde_json::to_value(e).unwrap_or_else(|_| serde_json::json!([])))
+/// The entities of `msg`'s text or caption `body`: the raw ones its update carried, else
+/// (a message that did not come through the polling listener, as in handler tests) teloxide's,
+/// whose links it has normalised.
+fn entities_of(msg: &Message, raw: &UpdateEntities, body: &str, typed: Option<&[MessageEntity]>) -> serde_json::Value {
+    let edit_date = msg.edit_date().map(DateTime::timestamp);
+    if let Some(entities) = raw.take(msg.chat.id.0, msg.id.0, edit_date, body) {
+        return entities.to_stored();
+    }
+    if typed.is_some_and(|e| !e.is_empty()) {
+        tracing::debug!(chat_id = msg.chat.id.0, message_id = msg.id.0, "no raw entities kept; using teloxide's");
+    }
+    typed.map_or_else(|| serde_json::json!([]), |e| serde_json::to_value(e).unwrap_or_else(|_| serde_json::json!([])))
 }
 
 fn media(kind: MediaKind, file: &FileMeta, message_id: i32, name: Option<&String>, mime: Option<String>) -> NewMedia {
@@ -96,13 +109,15 @@ pub fn media_of(msg: &Message) -> Option<NewMedia> {
     None
 }
 
-/// Extracts a submission from a private message; `None` when it has no sender.
-pub fn extract(msg: &Message) -> Option<Extracted> {
+/// Extracts a submission from a private message (its raw entities taken from `raw`); `None`
+/// when it has no sender.
+pub fn extract(msg: &Message, raw: &UpdateEntities) -> Option<Extracted> {
     let user = msg.from.as_ref()?;
     let (body, entities, items) = if let Some(text) = msg.text() {
-        (text.to_owned(), entities_json(msg.entities()), Vec::new())
+        (text.to_owned(), entities_of(msg, raw, text, msg.entities()), Vec::new())
     } else if let Some(item) = media_of(msg) {
-        (msg.caption().unwrap_or_default().to_owned(), entities_json(msg.caption_entities()), vec![item])
+        let caption = msg.caption().unwrap_or_default();
+        (caption.to_owned(), entities_of(msg, raw, caption, msg.caption_entities()), vec![item])
     } else {
         return Some(Extracted::Unsupported);
     };
@@ -117,12 +132,15 @@ pub fn extract(msg: &Message) -> Option<Extracted> {
     })))
 }
 
-/// The new text (or caption) and entities of an edited message.
-pub fn edited_text(msg: &Message) -> Option<(String, serde_json::Value)> {
+/// The new text (or caption) and entities of an edited message (raw entities from `raw`).
+pub fn edited_text(msg: &Message, raw: &UpdateEntities) -> Option<(String, serde_json::Value)> {
     if let Some(text) = msg.text() {
-        return Some((text.to_owned(), entities_json(msg.entities())));
+        return Some((text.to_owned(), entities_of(msg, raw, text, msg.entities())));
     }
-    media_of(msg).map(|_| (msg.caption().unwrap_or_default().to_owned(), entities_json(msg.caption_entities())))
+    media_of(msg).map(|_| {
+        let caption = msg.caption().unwrap_or_default();
+        (caption.to_owned(), entities_of(msg, raw, caption, msg.caption_entities()))
+    })
 }
 
 #[cfg(test)]
@@ -144,7 +162,7 @@ mod tests {
         let msg = message(&serde_json::json!({
             "text": "hello bold", "entities": [{ "type": "bold", "offset": 6, "length": 4 }]
         }));
-        let Some(Extracted::Post(post)) = extract(&msg) else { panic!("not a post") };
+        let Some(Extracted::Post(post)) = extract(&msg, &UpdateEntities::default()) else { panic!("not a post") };
         assert_eq!(post.body, "hello bold");
         assert_eq!(post.entities[0]["type"], "bold");
         assert!(post.media.is_empty());
@@ -160,7 +178,7 @@ mod tests {
                 { "file_id": "big", "file_unique_id": "b", "width": 1280, "height": 1280, "file_size": 9000 }
             ]
         }));
-        let Some(Extracted::Post(post)) = extract(&msg) else { panic!("not a post") };
+        let Some(Extracted::Post(post)) = extract(&msg, &UpdateEntities::default()) else { panic!("not a post") };
         assert_eq!(post.body, "look");
         assert_eq!(post.media_group_id.as_deref(), Some("g1"));
         assert_eq!(post.media[0].file_id, "big");
@@ -174,6 +192,130 @@ mod tests {
             "sticker": { "file_id": "st", "file_unique_id": "u", "type": "regular", "width": 512, "height": 512,
                          "is_animated": false, "is_video": false }
         }));
-        assert!(matches!(extract(&msg), Some(Extracted::Unsupported)));
+        assert!(matches!(extract(&msg, &UpdateEntities::default()), Some(Extracted::Unsupported)));
+    }
+}
+
+/// Entities through the whole path: the update's JSON, the polling listener's table,
+/// extraction, what is stored, and the channel request. Compared as serialised JSON text.
+#[cfg(test)]
+mod round_trips {
+    use serde_json::{Value, json};
+    use teloxide::types::{ChatId, Recipient, Update, UpdateKind};
+
+    use super::*;
+    use crate::telegram::entities::{Entities, RawUpdate};
+    use crate::telegram::requests::{MediaFields, SendPhotoRaw, SendText};
+
+    fn update(kind: &str, fields: &Value) -> String {
+        let mut m = json!({
+            "message_id": 10, "date": 1_700_000_000,
+            "chat": { "id": 42, "type": "private", "first_name": "Аня" },
+            "from": { "id": 42, "is_bot": false, "first_name": "Аня" }
+        });
+        if kind == "edited_message" {
+            m["edit_date"] = 1_700_000_100.into();
+        }
+        m.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        json!({ "update_id": 7, kind: m }).to_string()
+    }
+
+    /// The body and stored entities the listener and extraction make of an update's text.
+    fn through(text: &str) -> (String, Value) {
+        let table = UpdateEntities::default();
+        table.record(serde_json::from_str::<RawUpdate>(text).unwrap());
+        let update: Update = serde_json::from_str(text).unwrap();
+        match update.kind {
+            UpdateKind::Message(m) => {
+                let Some(Extracted::Post(post)) = extract(&m, &table) else { panic!("not a post") };
+                (post.body, post.entities)
+            }
+            UpdateKind::EditedMessage(m) => edited_text(&m, &table).unwrap(),
+            other => panic!("unexpected update {other:?}"),
+        }
+    }
+
+    fn chat() -> Recipient {
+        Recipient::Id(ChatId(-100))
+    }
+
+    /// `text` with `entities` as a message, an edit and a photo caption: each reaches the
+    /// channel request with the same text and the same entities.
+    fn assert_published_as_received(text: &str, entities: &Value) {
+        for kind in ["message", "edited_message"] {
+            let (body, stored) = through(&update(kind, &json!({ "text": text, "entities": entities })));
+            let request = SendText { chat_id: chat(), text: body, entities: Entities::from_stored(&stored) };
+            let sent = serde_json::to_value(request).unwrap();
+            assert_eq!(sent["text"], text, "{kind}");
+            assert_eq!(sent["entities"].to_string(), entities.to_string(), "{kind}");
+        }
+        let photo = json!([{ "file_id": "p", "file_unique_id": "u", "width": 9, "height": 9 }]);
+        let (body, stored) =
+            through(&update("message", &json!({ "caption": text, "caption_entities": entities, "photo": photo })));
+        let fields = MediaFields { chat_id: chat(), caption: body, caption_entities: Entities::from_stored(&stored) };
+        let sent = serde_json::to_value(SendPhotoRaw { fields, file_id: "p".into() }).unwrap();
+        assert_eq!(sent["caption"], text);
+        assert_eq!(sent["caption_entities"].to_string(), entities.to_string(), "caption");
+    }
+
+    fn utf16(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
+
+    fn link(text: &str, part: &str, url: &str) -> Value {
+        let at = text.find(part).unwrap();
+        json!({ "offset": utf16(&text[..at]), "length": utf16(part), "type": "text_link", "url": url })
+    }
+
+    #[test]
+    fn a_cyrillic_path_is_not_percent_encoded() {
+        let text = "Санкт-Петербург в Википедии";
+        let url = "https://ru.wikipedia.org/wiki/Санкт-Петербург";
+        assert_published_as_received(text, &json!([link(text, "Санкт-Петербург", url)]));
+    }
+
+    #[test]
+    fn an_idn_host_is_not_turned_into_punycode() {
+        let text = "пример ссылки";
+        assert_published_as_received(text, &json!([link(text, "пример", "https://пример.рф/путь")]));
+    }
+
+    #[test]
+    fn already_encoded_and_bare_host_urls_stay_as_written() {
+        let text = "Санкт и канал";
+        let encoded = "https://ru.wikipedia.org/wiki/%D0%A1%D0%B0%D0%BD%D0%BA%D1%82";
+        let entities = json!([link(text, "Санкт", encoded), link(text, "канал", "https://t.me")]);
+        assert_published_as_received(text, &entities);
+    }
+
+    #[test]
+    fn query_strings_with_ampersands_and_spaces_stay_as_written() {
+        let text = "поиск";
+        let url = "https://example.com/search?q=Санкт Петербург&lang=ru&x=a+b#раздел";
+        assert_published_as_received(text, &json!([link(text, "поиск", url)]));
+    }
+
+    #[test]
+    fn mentions_custom_emoji_and_code_pass_through() {
+        let text = "Пётр 🙂 код";
+        let entities = json!([
+            { "offset": 0, "length": 4, "type": "text_mention",
+              "user": { "id": 99, "is_bot": false, "first_name": "Пётр", "username": "petr" } },
+            { "offset": 5, "length": 2, "type": "custom_emoji", "custom_emoji_id": "5368324170671202286" },
+            { "offset": 8, "length": 3, "type": "pre", "language": "rust" },
+            link(text, "Пётр", "https://пример.рф/люди/Пётр")
+        ]);
+        assert_published_as_received(text, &entities);
+    }
+
+    #[test]
+    fn utf16_offsets_after_emoji_are_kept() {
+        let text = "👋🏽 Привет, 𝕏! Ссылка";
+        let entities = json!([
+            { "offset": utf16("👋🏽 "), "length": utf16("Привет"), "type": "bold" },
+            link(text, "Ссылка", "https://пример.рф/emoji/👋")
+        ]);
+        assert_eq!(entities[0]["offset"], 5, "two surrogate pairs and a space");
+        assert_published_as_received(text, &entities);
     }
 }

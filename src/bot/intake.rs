@@ -79,7 +79,7 @@ async fn handle_message(
         };
     }
 
-    let post = match extract::extract(&msg) {
+    let post = match extract::extract(&msg, &services.raw_entities) {
         Some(Extracted::Post(post)) => post,
         Some(Extracted::Unsupported) => return reply(&bot, &services, msg.chat.id, t("not-supported")).await,
         None => return Ok(()),
@@ -216,7 +216,7 @@ async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, loca
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0))]
 pub async fn on_edit(bot: Bot, msg: Message, services: Services) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
-    let Some((body, entities)) = extract::edited_text(&msg) else { return Ok(()) };
+    let Some((body, entities)) = extract::edited_text(&msg, &services.raw_entities) else { return Ok(()) };
     let locale = locale_for(&services, user_id(user), user.language_code.as_deref()).await;
     let edit = AuthorEdit { source_chat_id: msg.chat.id.0, source_message_id: msg.id.0, body, entities };
     match crate::moderation::intake::author_edit(&services, &edit).await {

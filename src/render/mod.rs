@@ -1,12 +1,9 @@
 //! What moderators and the channel see: the moderation card (plain text, never parsed as
-//! markup), its buttons, and the post content sent as Telegram media (albums as albums).
+//! markup), its buttons, and the post content sent as Telegram media (albums as albums) with
+//! the author's entities as their update had them.
 
-use teloxide::payloads::setters::*;
 use teloxide::prelude::*;
-use teloxide::types::{
-    ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMedia, InputMediaAudio,
-    InputMediaDocument, InputMediaPhoto, InputMediaVideo, MessageEntity, MessageId, Recipient,
-};
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Recipient};
 use teloxide::{Bot, RequestError};
 
 pub mod callback;
@@ -16,6 +13,11 @@ use crate::domain::{MediaKind, PostStatus, ReasonKind, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::limiter::Limiter;
 use crate::store::{AuthorRecord, MediaRecord, PostRecord};
+use crate::telegram::entities::Entities;
+use crate::telegram::requests::{
+    AlbumItem, MediaFields, SendAlbumRaw, SendAnimationRaw, SendAudioRaw, SendDocumentRaw, SendPhotoRaw, SendText,
+    SendVideoRaw, SendVoiceRaw, Sent, request,
+};
 use crate::telegram::send_limited;
 use callback::Action;
 
@@ -163,51 +165,31 @@ pub fn reasons_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineK
     InlineKeyboardMarkup::new(rows)
 }
 
-fn stored_entities(post: &PostRecord) -> Vec<MessageEntity> {
-    serde_json::from_value(post.entities.clone()).unwrap_or_default()
-}
-
-fn file(m: &MediaRecord) -> InputFile {
-    InputFile::file_id(FileId(m.file_id.clone()))
-}
-
-fn album_item(m: &MediaRecord, caption: Option<(&str, &[MessageEntity])>) -> InputMedia {
-    macro_rules! with_caption {
-        ($media:expr) => {
-            match caption {
-                Some((c, e)) if !c.is_empty() => $media.caption(c).caption_entities(e.to_vec()),
-                _ => $media,
-            }
-        };
-    }
-    match m.kind {
-        MediaKind::Video => InputMedia::Video(with_caption!(InputMediaVideo::new(file(m)))),
-        MediaKind::Document => InputMedia::Document(with_caption!(InputMediaDocument::new(file(m)))),
-        MediaKind::Audio => InputMedia::Audio(with_caption!(InputMediaAudio::new(file(m)))),
-        _ => InputMedia::Photo(with_caption!(InputMediaPhoto::new(file(m)))),
-    }
+fn album_item(m: &MediaRecord, caption: Option<(&str, &Entities)>) -> AlbumItem {
+    let (caption, caption_entities) = match caption {
+        Some((c, e)) if !c.is_empty() => (c.to_owned(), e.clone()),
+        _ => (String::new(), Entities::default()),
+    };
+    AlbumItem { kind: AlbumItem::kind_of(m.kind), media: m.file_id.clone(), caption, caption_entities }
 }
 
 /// One message of a post's content: the whole album, the text, or one media item (with the
 /// post's caption on the first). Posts whose media Telegram cannot group are several parts.
+/// Entities are the post's as stored: the author's, as their update had them.
 pub enum ContentPart<'a> {
-    Album(Vec<InputMedia>),
-    Text(&'a str, Vec<MessageEntity>),
-    Media(&'a MediaRecord, String, Vec<MessageEntity>),
+    Album(Vec<AlbumItem>),
+    Text(&'a str, Entities),
+    Media(&'a MediaRecord, String, Entities),
 }
 
 /// The messages that make up a post's content, in the order they are sent.
 pub fn content_parts(post: &PostRecord) -> Vec<ContentPart<'_>> {
-    let entities = stored_entities(post);
+    let entities = Entities::from_stored(&post.entities);
     let body = post.body.as_str();
     let kinds: Vec<MediaKind> = post.media.iter().map(|m| m.kind).collect();
     if MediaKind::valid_album(&kinds) {
-        let items = post
-            .media
-            .iter()
-            .enumerate()
-            .map(|(i, m)| album_item(m, (i == 0).then_some((body, entities.as_slice()))))
-            .collect();
+        let items =
+            post.media.iter().enumerate().map(|(i, m)| album_item(m, (i == 0).then_some((body, &entities)))).collect();
         return vec![ContentPart::Album(items)];
     }
     if post.media.is_empty() {
@@ -224,7 +206,8 @@ pub fn content_parts(post: &PostRecord) -> Vec<ContentPart<'_>> {
         .collect()
 }
 
-/// Sends one part to a chat; returns the ids of the messages sent, first first.
+/// Sends one part to a chat; returns the ids of the messages sent, first first. The requests
+/// carry the entities as stored (see `telegram::requests`), not re-serialised by teloxide.
 pub async fn send_part(
     bot: &Bot,
     limiter: &Limiter,
@@ -235,20 +218,23 @@ pub async fn send_part(
         ContentPart::Album(items) => {
             let weight = u32::try_from(items.len()).unwrap_or(u32::MAX);
             let sent = send_limited(limiter, chat, weight, "sendMediaGroup", || {
-                bot.send_media_group(chat.clone(), items.clone()).send()
+                request(bot, SendAlbumRaw { chat_id: chat.clone(), media: items.clone() }).send()
             })
             .await?;
-            Ok(sent.iter().map(|m| m.id).collect())
+            Ok(sent.into_iter().map(Sent::id).collect())
         }
         ContentPart::Text(body, entities) => {
             let sent = send_limited(limiter, chat, 1, "sendMessage", || {
-                bot.send_message(chat.clone(), *body).entities(entities.clone()).send()
+                let text = SendText { chat_id: chat.clone(), text: (*body).to_owned(), entities: entities.clone() };
+                request(bot, text).send()
             })
             .await?;
-            Ok(vec![sent.id])
+            Ok(vec![sent.id()])
         }
         ContentPart::Media(m, caption, entities) => {
-            Ok(vec![send_one(bot, limiter, chat.clone(), m, caption.clone(), entities.clone()).await?])
+            let fields =
+                MediaFields { chat_id: chat.clone(), caption: caption.clone(), caption_entities: entities.clone() };
+            Ok(vec![send_one(bot, limiter, chat, m, &fields).await?])
         }
     }
 }
@@ -256,30 +242,28 @@ pub async fn send_part(
 async fn send_one(
     bot: &Bot,
     limiter: &Limiter,
-    chat: Recipient,
+    chat: &Recipient,
     m: &MediaRecord,
-    caption: String,
-    entities: Vec<MessageEntity>,
+    fields: &MediaFields,
 ) -> Result<MessageId, RequestError> {
-    let f = file(m);
-    // Every single-media method takes the same file, caption and entities.
+    // Every single-media method takes the same chat, caption and entities, and the file id.
     macro_rules! send {
-        ($method:ident, $name:literal) => {
-            send_limited(limiter, &chat, 1, $name, || {
-                bot.$method(chat.clone(), f.clone()).caption(caption.clone()).caption_entities(entities.clone()).send()
+        ($payload:ident, $name:literal) => {
+            send_limited(limiter, chat, 1, $name, || {
+                request(bot, $payload { fields: fields.clone(), file_id: m.file_id.clone() }).send()
             })
             .await?
         };
     }
     let sent = match m.kind {
-        MediaKind::Photo => send!(send_photo, "sendPhoto"),
-        MediaKind::Video => send!(send_video, "sendVideo"),
-        MediaKind::Animation => send!(send_animation, "sendAnimation"),
-        MediaKind::Document => send!(send_document, "sendDocument"),
-        MediaKind::Audio => send!(send_audio, "sendAudio"),
-        MediaKind::Voice => send!(send_voice, "sendVoice"),
+        MediaKind::Photo => send!(SendPhotoRaw, "sendPhoto"),
+        MediaKind::Video => send!(SendVideoRaw, "sendVideo"),
+        MediaKind::Animation => send!(SendAnimationRaw, "sendAnimation"),
+        MediaKind::Document => send!(SendDocumentRaw, "sendDocument"),
+        MediaKind::Audio => send!(SendAudioRaw, "sendAudio"),
+        MediaKind::Voice => send!(SendVoiceRaw, "sendVoice"),
     };
-    Ok(sent.id)
+    Ok(sent.id())
 }
 
 /// The chat id of a Telegram user or group as a recipient.

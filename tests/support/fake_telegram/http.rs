@@ -76,6 +76,7 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
                 body: json!({ "file_path": file_path }),
                 files: Vec::new(),
                 at,
+                raw: axum::body::Bytes::new(),
             });
             if state.take_fault("download").is_some() {
                 // Any fault on a download: the server breaks off with a 500.
@@ -101,7 +102,7 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
 
     let fault = {
         let mut state = inner.lock();
-        state.calls.push(Call { method: method.clone(), body: body.clone(), files, at });
+        state.calls.push(Call { method: method.clone(), body: body.clone(), files, at, raw: bytes.clone() });
         if token != state.token {
             return error(StatusCode::UNAUTHORIZED, strict::UNAUTHORIZED);
         }

@@ -31,7 +31,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use answers::{default_file_bytes, file_path_for};
 pub use json::USERNAME_CHAT_ID;
 pub use limits::{LimitStats, SendLimits};
-pub use state::{Call, FIRST_BOT_MESSAGE_ID, Fault, HANG_FOR, UploadedFile};
+pub use state::{Call, FIRST_BOT_MESSAGE_ID, Fault, HANG_FOR, UploadedFile, raw_fields, raw_items};
 pub use updates::LONG_POLL_CAP;
 
 use state::{ConnGuard, Inner, normalize};

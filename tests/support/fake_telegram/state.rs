@@ -23,6 +23,8 @@ pub struct Call {
     pub files: Vec<UploadedFile>,
     /// When the request arrived.
     pub at: Instant,
+    /// The request body's bytes as the client sent them.
+    pub raw: axum::body::Bytes,
 }
 
 impl Call {
@@ -40,6 +42,23 @@ impl Call {
     pub fn field_json(&self, name: &str) -> Option<Value> {
         field_json(&self.body, name)
     }
+
+    /// A field of a JSON body as the client wrote it, byte for byte (`None` for other bodies).
+    pub fn raw_field(&self, name: &str) -> Option<String> {
+        raw_fields(std::str::from_utf8(&self.raw).ok()?)?.remove(name)
+    }
+}
+
+/// The fields of a JSON object, each as the JSON text it was written with.
+pub fn raw_fields(object: &str) -> Option<HashMap<String, String>> {
+    let fields: HashMap<String, Box<serde_json::value::RawValue>> = serde_json::from_str(object).ok()?;
+    Some(fields.into_iter().map(|(k, v)| (k, v.get().to_owned())).collect())
+}
+
+/// The items of a JSON array, each as the JSON text it was written with.
+pub fn raw_items(array: &str) -> Option<Vec<String>> {
+    let items: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(array).ok()?;
+    Some(items.into_iter().map(|v| v.get().to_owned()).collect())
 }
 
 /// A file part of a multipart request.

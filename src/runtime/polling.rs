@@ -1,0 +1,218 @@
+//! Long polling that keeps what teloxide's parsing would change: each `getUpdates` answer is
+//! read as plain JSON, the raw entities of private messages go to [`UpdateEntities`] for the
+//! handlers, and only then is the update parsed into teloxide's `Update` for the dispatcher.
+//! Otherwise it behaves as teloxide's `Polling`: offsets, allowed updates, `retry_after` and
+//! exponential backoff after errors, an in-flight request dropped on stop, and a last
+//! `getUpdates` on stop that confirms the offset.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use teloxide::backoff::exponential_backoff_strategy;
+use teloxide::errors::AsResponseParameters;
+use teloxide::requests::Request;
+use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
+use teloxide::types::{AllowedUpdate, Update};
+use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
+use teloxide::{Bot, RequestError};
+
+use crate::services::Services;
+use crate::telegram;
+use crate::telegram::entities::{RawUpdate, UpdateEntities};
+use crate::telegram::requests::{GetUpdatesRaw, request};
+
+/// A polling listener on `bot` that records raw entities for the handlers.
+pub struct RawPolling {
+    bot: Bot,
+    timeout: Duration,
+    entities: UpdateEntities,
+    allowed_updates: Option<Vec<AllowedUpdate>>,
+    token: StopToken,
+    flag: Option<StopFlag>,
+}
+
+impl RawPolling {
+    /// Polls with the configured long-poll timeout, keeping raw entities in the services' table.
+    pub fn new(bot: Bot, services: &Services) -> Self {
+        let (token, flag) = mk_stop_token();
+        let timeout = telegram::polling_timeout(&services.config.telegram);
+        let entities = services.raw_entities.clone();
+        Self { bot, timeout, entities, allowed_updates: None, token, flag: Some(flag) }
+    }
+}
+
+impl UpdateListener for RawPolling {
+    type Err = RequestError;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.token.clone()
+    }
+
+    fn hint_allowed_updates(&mut self, hint: &mut dyn Iterator<Item = AllowedUpdate>) {
+        self.allowed_updates = Some(hint.collect());
+    }
+}
+
+/// The stream's state between two items.
+struct State {
+    bot: Bot,
+    timeout: u32,
+    entities: UpdateEntities,
+    /// Sent with the first request only, as teloxide does.
+    allowed_updates: Option<Vec<AllowedUpdate>>,
+    flag: StopFlag,
+    offset: i64,
+    buffer: VecDeque<Update>,
+    stopping: bool,
+    done: bool,
+    errors: u32,
+    backoff: Option<Duration>,
+}
+
+impl<'a> AsUpdateStream<'a> for RawPolling {
+    type StreamErr = RequestError;
+    type Stream = BoxStream<'a, Result<Update, RequestError>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        // The dispatcher takes the stop token first, then the stream, once.
+        let flag = self.flag.take().unwrap_or_else(|| {
+            let (token, flag) = mk_stop_token();
+            self.token = token;
+            flag
+        });
+        let state = State {
+            bot: self.bot.clone(),
+            timeout: u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX),
+            entities: self.entities.clone(),
+            allowed_updates: self.allowed_updates.clone(),
+            flag,
+            offset: 0,
+            buffer: VecDeque::new(),
+            stopping: false,
+            done: false,
+            errors: 0,
+            backoff: None,
+        };
+        futures::stream::unfold(state, next).boxed()
+    }
+}
+
+async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)> {
+    loop {
+        if state.done {
+            return None;
+        }
+        if let Some(update) = state.buffer.pop_front() {
+            return Some((Ok(update), state));
+        }
+        if state.stopping {
+            // Confirms the updates handed out, so a restart does not see them again.
+            state.done = true;
+            let confirm =
+                GetUpdatesRaw { offset: Some(state.offset), limit: Some(1), timeout: Some(0), ..Default::default() };
+            return match request(&state.bot, confirm).send().await {
+                Ok(_) => None,
+                Err(e) => Some((Err(e), state)),
+            };
+        }
+        if let Some(delay) = state.backoff.take() {
+            tokio::select! {
+                () = &mut state.flag => state.stopping = true,
+                () = tokio::time::sleep(delay) => {}
+            }
+            continue;
+        }
+        let poll = GetUpdatesRaw {
+            offset: Some(state.offset),
+            limit: None,
+            timeout: Some(state.timeout),
+            allowed_updates: state.allowed_updates.take(),
+        };
+        let answer = tokio::select! {
+            // A stop drops the request in flight: updates after it are not wanted.
+            () = &mut state.flag => {
+                state.stopping = true;
+                continue;
+            }
+            answer = request(&state.bot, poll).send() => answer,
+        };
+        match answer {
+            Ok(updates) => {
+                state.errors = 0;
+                for raw in updates {
+                    take_in(&mut state, &raw);
+                }
+            }
+            Err(e) => {
+                let delay = if let Some(wait) = e.retry_after() {
+                    state.errors = 0;
+                    wait.duration()
+                } else {
+                    let delay = exponential_backoff_strategy(state.errors);
+                    state.errors = state.errors.saturating_add(1);
+                    delay
+                };
+                state.backoff = Some(delay);
+                return Some((Err(e), state));
+            }
+        }
+    }
+}
+
+/// Records one update's raw entities, advances the offset past it and queues it parsed. An
+/// update without an id is skipped; one teloxide cannot parse becomes its `UpdateKind::Error`.
+fn take_in(state: &mut State, raw: &serde_json::Value) {
+    // teloxide's `Update` is only read from text (its key lookup needs borrowed strings).
+    let text = raw.to_string();
+    match serde_json::from_str::<RawUpdate>(&text) {
+        Ok(envelope) => {
+            state.offset = state.offset.max(envelope.update_id.saturating_add(1));
+            state.entities.record(envelope);
+        }
+        Err(e) => tracing::debug!(error = %e, "update without the fields raw entities are read from"),
+    }
+    match serde_json::from_str::<Update>(&text) {
+        Ok(update) => {
+            state.offset = state.offset.max(i64::from(update.id.0).saturating_add(1));
+            state.buffer.push_back(update);
+        }
+        Err(e) => tracing::warn!(error = %e, "update teloxide cannot parse; skipped"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn updates_are_parsed_and_their_raw_entities_kept() {
+        let (_token, flag) = mk_stop_token();
+        let entities = UpdateEntities::default();
+        let mut state = State {
+            bot: Bot::new("1:T"),
+            timeout: 1,
+            entities: entities.clone(),
+            allowed_updates: None,
+            flag,
+            offset: 0,
+            buffer: VecDeque::new(),
+            stopping: false,
+            done: false,
+            errors: 0,
+            backoff: None,
+        };
+        let url = "https://ru.wikipedia.org/wiki/Санкт-Петербург";
+        let text = r#"{"update_id": 41, "message": {"message_id": 3, "date": 1, "text": "Питер",
+            "chat": {"id": 8, "type": "private", "first_name": "A"},
+            "from": {"id": 8, "is_bot": false, "first_name": "A"},
+            "entities": [{"offset": 0, "length": 5, "type": "text_link", "url": "https:\/\/ru.wikipedia.org\/wiki\/\u0421\u0430\u043d\u043a\u0442-\u041f\u0435\u0442\u0435\u0440\u0431\u0443\u0440\u0433"}]}}"#;
+        take_in(&mut state, &serde_json::from_str(text).unwrap());
+        take_in(&mut state, &serde_json::json!({ "no_id": true }));
+        assert_eq!(state.offset, 42);
+        assert_eq!(state.buffer.len(), 1);
+        let kept = entities.take(8, 3, None, "Питер").unwrap().to_stored();
+        assert_eq!(kept[0]["url"], url, "Telegram's escapes decoded, nothing normalised");
+    }
+}
