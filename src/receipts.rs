@@ -16,10 +16,10 @@ use teloxide::{Bot, RequestError};
 use tokio_util::sync::CancellationToken;
 use tracing::instrument;
 
-use crate::domain::PostId;
+use crate::domain::{PostId, PostStatus};
 use crate::i18n::num;
 use crate::services::Services;
-use crate::store::StoreError;
+use crate::store::{PostRecord, StoreError};
 use crate::telegram::{Failure, classify, send_limited};
 
 /// How often the sweep looks for submissions never receipted, and how old one must be: a
@@ -104,10 +104,49 @@ impl Receipts {
 /// too: there is nothing more to send.
 #[instrument(skip_all, fields(post_id = id.0, chat_id = chat.0))]
 pub async fn send(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> Result<(), RequestError> {
+    if !services.receipts.begin(id) {
+        return Ok(());
+    }
+    deliver(bot, services, chat, locale, id).await
+}
+
+/// The receipt of a submission stored earlier (its update came again, or the sweep found
+/// it): claimed first, then sent only if the stored post still has none recorded and is
+/// due one — so a redelivery and the sweep never both send it.
+#[instrument(skip_all, fields(post_id = id.0))]
+pub async fn make_good(bot: &Bot, services: &Services, id: PostId) -> Result<(), RequestError> {
     let receipts = &services.receipts;
     if !receipts.begin(id) {
         return Ok(());
     }
+    let post = match services.store.post(id).await {
+        Ok(Some(post)) if due(&post) => post,
+        Ok(_) => {
+            receipts.abandon(id);
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether the receipt went out; the sweep tries again");
+            receipts.abandon(id);
+            return Ok(());
+        }
+    };
+    tracing::info!("sending a receipt a crash left unsent");
+    let locale = crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await;
+    deliver(bot, services, ChatId(post.source_chat_id), locale, id).await
+}
+
+/// Whether a stored post is owed a receipt now: none recorded, still pending, and (an album)
+/// announced, since an album's receipt goes out with its card.
+fn due(post: &PostRecord) -> bool {
+    post.receipt_sent_at.is_none()
+        && post.status == PostStatus::Pending
+        && (post.media_group_id.is_none() || post.moderation_message_id.is_some() || post.card_error.is_some())
+}
+
+/// Sends a receipt claimed by the caller and has it recorded (or forgotten, to try again).
+async fn deliver(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> Result<(), RequestError> {
+    let receipts = &services.receipts;
     let body = services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]);
     match send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || {
         bot.send_message(chat, body.clone()).send()
@@ -197,20 +236,11 @@ async fn sweep(bot: &Bot, services: &Services, before: chrono::DateTime<Utc>) {
     if ids.is_empty() {
         return;
     }
-    let posts = match services.store.posts(&ids).await {
-        Ok(posts) => posts,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read submissions never receipted; trying again later");
-            return;
-        }
-    };
-    tracing::info!(count = posts.len(), "sending receipts a crash left unsent");
-    futures::stream::iter(posts)
-        .for_each_concurrent(SWEEP_PARALLEL, |post| async move {
-            let locale =
-                crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await;
-            // Failures are logged by `send` and tried again by the next sweep.
-            let _ = send(bot, services, ChatId(post.source_chat_id), locale, post.id).await;
+    tracing::info!(count = ids.len(), "submissions stored without a receipt recorded");
+    futures::stream::iter(ids)
+        .for_each_concurrent(SWEEP_PARALLEL, |id| async move {
+            // Failures are logged there and tried again by the next sweep.
+            let _ = make_good(bot, services, id).await;
         })
         .await;
 }

@@ -103,7 +103,7 @@ async fn handle_message(
             tracing::debug!(post_id = id.0, "album part joined its post");
             Ok(())
         }
-        Ok(SubmitOutcome::Duplicate(id)) => redelivered(&bot, &services, msg.chat.id, locale, id).await,
+        Ok(SubmitOutcome::Duplicate(id)) => redelivered(&bot, &services, id).await,
         Ok(SubmitOutcome::Refused(refusal)) => {
             tracing::info!(?refusal, "submission refused");
             let answer = match refusal {
@@ -124,22 +124,9 @@ async fn handle_message(
 
 /// A redelivered update of a stored submission: the process that stored it may have died
 /// before its receipt went out, so a missing receipt is sent now; otherwise nothing.
-async fn redelivered(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> HandlerResult {
-    match services.store.post(id).await {
-        Ok(Some(stored)) if stored.receipt_sent_at.is_none() && stored.media_group_id.is_none() => {
-            tracing::info!(post_id = id.0, "redelivered message of a submission never receipted");
-            Ok(crate::receipts::send(bot, services, chat, locale, id).await?)
-        }
-        Ok(_) => {
-            tracing::info!(post_id = id.0, "redelivered message ignored");
-            Ok(())
-        }
-        Err(e) => {
-            // The sweep sends it if it is missing.
-            tracing::warn!(error = %e, post_id = id.0, "cannot tell whether a redelivered submission was receipted");
-            Ok(())
-        }
-    }
+async fn redelivered(bot: &Bot, services: &Services, id: PostId) -> HandlerResult {
+    tracing::info!(post_id = id.0, "redelivered message of a stored submission");
+    Ok(crate::receipts::make_good(bot, services, id).await?)
 }
 
 /// The command name of `/cmd@bot args`, if the text is a command.

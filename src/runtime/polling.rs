@@ -1,9 +1,11 @@
 //! Long polling that keeps what teloxide's parsing would change: each `getUpdates` answer is
 //! read as plain JSON, the raw entities of private messages go to [`UpdateEntities`] for the
 //! handlers, and only then is the update parsed into teloxide's `Update` for the dispatcher.
-//! Otherwise it behaves as teloxide's `Polling`: offsets, allowed updates, `retry_after` and
-//! exponential backoff after errors, an in-flight request dropped on stop, and a last
-//! `getUpdates` on stop that confirms the offset.
+//! Otherwise it behaves as teloxide's `Polling` (allowed updates, `retry_after` and exponential
+//! backoff after errors, an in-flight request dropped on stop, a last `getUpdates` on stop),
+//! except for the offset: it confirms only updates handled ([`Handled`]), asking again from the
+//! oldest one still in the handlers and skipping those it already handed out, so a process
+//! killed before it stored a submission gets that update again on restart.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -18,6 +20,7 @@ use teloxide::types::{AllowedUpdate, Update};
 use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::{Bot, RequestError};
 
+use super::handled::Handled;
 use crate::services::Services;
 use crate::telegram;
 use crate::telegram::entities::{RawUpdate, UpdateEntities};
@@ -28,10 +31,15 @@ pub struct RawPolling {
     bot: Bot,
     timeout: Duration,
     entities: UpdateEntities,
+    handled: Handled,
     allowed_updates: Option<Vec<AllowedUpdate>>,
     token: StopToken,
     flag: Option<StopFlag>,
 }
+
+/// How long the listener waits for a handler to finish before asking again, when an answer
+/// held only updates it had already handed out.
+const WAIT_FOR_HANDLERS: Duration = Duration::from_millis(200);
 
 impl RawPolling {
     /// Polls with the configured long-poll timeout, keeping raw entities in the services' table.
@@ -39,7 +47,8 @@ impl RawPolling {
         let (token, flag) = mk_stop_token();
         let timeout = telegram::polling_timeout(&services.config.telegram);
         let entities = services.raw_entities.clone();
-        Self { bot, timeout, entities, allowed_updates: None, token, flag: Some(flag) }
+        let handled = services.handled.clone();
+        Self { bot, timeout, entities, handled, allowed_updates: None, token, flag: Some(flag) }
     }
 }
 
@@ -60,9 +69,11 @@ struct State {
     bot: Bot,
     timeout: u32,
     entities: UpdateEntities,
+    handled: Handled,
     /// Sent with the first request only, as teloxide does.
     allowed_updates: Option<Vec<AllowedUpdate>>,
     flag: StopFlag,
+    /// The id after the newest update handed out.
     offset: i64,
     buffer: VecDeque<Update>,
     stopping: bool,
@@ -86,6 +97,7 @@ impl<'a> AsUpdateStream<'a> for RawPolling {
             bot: self.bot.clone(),
             timeout: u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX),
             entities: self.entities.clone(),
+            handled: self.handled.clone(),
             allowed_updates: self.allowed_updates.clone(),
             flag,
             offset: 0,
@@ -108,10 +120,11 @@ async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)>
             return Some((Ok(update), state));
         }
         if state.stopping {
-            // Confirms the updates handed out, so a restart does not see them again.
+            // Confirms the updates handled, so a restart sees only the others again.
             state.done = true;
+            let offset = state.handled.confirmable(state.offset);
             let confirm =
-                GetUpdatesRaw { offset: Some(state.offset), limit: Some(1), timeout: Some(0), ..Default::default() };
+                GetUpdatesRaw { offset: Some(offset), limit: Some(1), timeout: Some(0), ..Default::default() };
             return match request(&state.bot, confirm).send().await {
                 Ok(_) => None,
                 Err(e) => Some((Err(e), state)),
@@ -125,7 +138,7 @@ async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)>
             continue;
         }
         let poll = GetUpdatesRaw {
-            offset: Some(state.offset),
+            offset: Some(state.handled.confirmable(state.offset)),
             limit: None,
             timeout: Some(state.timeout),
             allowed_updates: state.allowed_updates.take(),
@@ -141,8 +154,16 @@ async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)>
         match answer {
             Ok(updates) => {
                 state.errors = 0;
+                let answered = updates.len();
                 for raw in updates {
                     take_in(&mut state, &raw);
+                }
+                if answered > 0 && state.buffer.is_empty() {
+                    // Only updates the handlers still have: ask again once one is done.
+                    tokio::select! {
+                        () = &mut state.flag => state.stopping = true,
+                        () = state.handled.wait_for_one(WAIT_FOR_HANDLERS) => {}
+                    }
                 }
             }
             Err(e) => {
@@ -161,9 +182,17 @@ async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)>
     }
 }
 
-/// Records one update's raw entities, advances the offset past it and queues it parsed. An
-/// update without an id is skipped; one teloxide cannot parse becomes its `UpdateKind::Error`.
+/// Records one update's raw entities, advances the offset past it and queues it parsed (and
+/// tracked as in the handlers). An update handed out before is skipped, as is one without an
+/// id; one teloxide cannot parse becomes its `UpdateKind::Error`.
 fn take_in(state: &mut State, raw: &serde_json::Value) {
+    let Some(id) = raw.get("update_id").and_then(serde_json::Value::as_i64) else {
+        tracing::warn!("update without an id; skipped");
+        return;
+    };
+    if id < state.offset {
+        return; // asked for again while its handler runs
+    }
     // teloxide's `Update` is only read from text (its key lookup needs borrowed strings).
     let text = raw.to_string();
     match serde_json::from_str::<RawUpdate>(&text) {
@@ -176,6 +205,7 @@ fn take_in(state: &mut State, raw: &serde_json::Value) {
     match serde_json::from_str::<Update>(&text) {
         Ok(update) => {
             state.offset = state.offset.max(i64::from(update.id.0).saturating_add(1));
+            state.handled.track(i64::from(update.id.0));
             state.buffer.push_back(update);
         }
         Err(e) => tracing::warn!(error = %e, "update teloxide cannot parse; skipped"),
@@ -194,6 +224,7 @@ mod tests {
             bot: Bot::new("1:T"),
             timeout: 1,
             entities: entities.clone(),
+            handled: Handled::default(),
             allowed_updates: None,
             flag,
             offset: 0,
@@ -212,6 +243,11 @@ mod tests {
         take_in(&mut state, &serde_json::json!({ "no_id": true }));
         assert_eq!(state.offset, 42);
         assert_eq!(state.buffer.len(), 1);
+        assert_eq!(state.handled.confirmable(state.offset), 41, "in the handlers: not confirmed");
+        take_in(&mut state, &serde_json::from_str(text).unwrap());
+        assert_eq!(state.buffer.len(), 1, "asked for again while in the handlers: not handed out twice");
+        drop(state.handled.guard(41));
+        assert_eq!(state.handled.confirmable(state.offset), 42, "handled: confirmed");
         let kept = entities.take(8, 3, None, "Питер").unwrap().to_stored();
         assert_eq!(kept[0]["url"], url, "Telegram's escapes decoded, nothing normalised");
     }
