@@ -41,6 +41,8 @@ pub struct Services {
     /// inside them: memory stays bounded, and commands, album parts and edits (which use the
     /// pool directly) leave connections for the outbox worker and the console.
     pub intake_slots: Arc<tokio::sync::Semaphore>,
+    /// Whether the database answers: set by writes that meet an outage, read by the console.
+    pub health: crate::health::Health,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -83,6 +85,7 @@ impl Services {
             metrics: Arc::default(),
             limiter,
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            health: crate::health::Health::default(),
         })
     }
 
