@@ -23,7 +23,10 @@ pub const PROBE_EVERY: Duration = Duration::from_secs(1);
 pub enum DbHealth {
     Reachable,
     /// Unreachable since `since` (RFC 3339 UTC); `error` is the first failure's text.
-    Unreachable { since: DateTime<Utc>, error: String },
+    Unreachable {
+        since: DateTime<Utc>,
+        error: String,
+    },
 }
 
 /// The shared signal; cloning shares it.

@@ -13,6 +13,7 @@ use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
 use crate::domain::UserId;
 use crate::i18n::{num, text};
+use crate::moderation::outage::Waiting;
 use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
 use crate::telegram::send_limited;
@@ -78,8 +79,7 @@ async fn handle_message(bot: Bot, msg: Message, services: Services, slot: OwnedS
         None => return Ok(()),
     };
     let (admission, retry_in) = admission(&services, &post, uid).await;
-    let submitted = crate::moderation::intake::submit(&services, &post, admission).await;
-    drop(slot);
+    let submitted = crate::moderation::intake::submit(&services, &post, admission, Waiting::holding(slot)).await;
     match submitted {
         Ok(SubmitOutcome::Created(id)) => {
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
