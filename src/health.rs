@@ -89,9 +89,8 @@ impl Health {
     /// other error says nothing about reachability (the database answered it).
     pub fn observe<T>(&self, result: &Result<T, StoreError>) {
         match result {
-            Ok(_) => self.reachable(),
             Err(e) if e.is_outage() => self.unreachable(e),
-            Err(_) => self.reachable(),
+            Ok(_) | Err(_) => self.reachable(),
         }
     }
 
@@ -115,7 +114,7 @@ impl Health {
 /// until it answers, so the signal clears even when nothing else is trying (a stopped bot, an
 /// idle console).
 pub async fn probe_while_down(store: Arc<dyn Store>, health: Health, cancel: CancellationToken) {
-    let mut changes = health.subscribe();
+    let mut states = health.subscribe();
     loop {
         while health.is_down() {
             tokio::select! {
@@ -127,7 +126,7 @@ pub async fn probe_while_down(store: Arc<dyn Store>, health: Health, cancel: Can
         }
         tokio::select! {
             () = cancel.cancelled() => return,
-            changed = changes.changed() => if changed.is_err() { return },
+            changed = states.changed() => if changed.is_err() { return },
         }
     }
 }

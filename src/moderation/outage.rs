@@ -101,7 +101,7 @@ where
         if let Some(started) = started.take() {
             let _ = started.send(());
         }
-        let nap = jittered(pause.min(bound - waited));
+        let nap = jittered(pause.min(bound.saturating_sub(waited)));
         tracing::warn!(
             error = %error,
             attempt = attempts,

@@ -70,6 +70,7 @@ mod tests {
 /// Whether the database answers, as this process last found it (reads nothing from it, so it
 /// answers during an outage).
 #[tauri::command]
+#[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
 pub fn database_health(state: State<'_, AppState>) -> postgate::health::DbHealth {
     state.services.health.current()
 }
