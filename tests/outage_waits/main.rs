@@ -44,6 +44,7 @@ async fn postgres_stopped_for_15_s_under_a_stream_asks_nobody_to_try_again() {
     };
     let users = outage.run(&app, 120_000, move || stop.stop(), move || start.start_again()).await;
     stream::all_receipted_once(&app, &users, Duration::from_mins(2)).await;
+    stream::waited_out(&users);
 
     let db = sqlx::PgPool::connect(&url).await.unwrap();
     let stored: i64 = sqlx::query_scalar("SELECT count(DISTINCT author_id) FROM posts").fetch_one(&db).await.unwrap();
@@ -71,6 +72,7 @@ async fn sqlite_folder_made_unwritable_under_a_stream_asks_nobody_to_try_again()
     };
     let users = outage.run(&app, 130_000, move || lock.lock(), move || unlock.unlock()).await;
     stream::all_receipted_once(&app, &users, Duration::from_mins(2)).await;
+    stream::waited_out(&users);
     stream::sqlite_stored_once(&app, &users).await;
     app.stop().await;
 }
@@ -104,6 +106,7 @@ async fn sqlite_disk_full_under_a_stream_asks_nobody_to_try_again() {
         )
         .await;
     stream::all_receipted_once(&app, &users, Duration::from_mins(2)).await;
+    stream::waited_out(&users);
     stream::sqlite_stored_once(&app, &users).await;
     app.stop().await;
 }
