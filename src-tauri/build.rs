@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "bot_status",
     "bot_start",
     "bot_stop",
+    "database_health",
     "ui_texts",
     "settings_get",
     "settings_save",

@@ -79,6 +79,10 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     #[serde(with = "secs")]
     pub acquire_timeout: Duration,
+    /// How long a submission or a decision that meets a database outage keeps trying before
+    /// the author or moderator is told to try again (0: tell at once).
+    #[serde(with = "secs")]
+    pub outage_wait: Duration,
 }
 
 impl DatabaseConfig {
@@ -327,6 +331,7 @@ impl Reader<'_> {
             url: self.database_url()?,
             max_connections: self.int("DB_MAX_CONNECTIONS", 10, 1..=1000, "an integer from 1 to 1000")?,
             acquire_timeout: self.secs("DB_ACQUIRE_TIMEOUT_SECS", 5, 1..=300)?,
+            outage_wait: self.secs("DB_OUTAGE_WAIT_SECS", 30, 0..=600)?,
         })
     }
 

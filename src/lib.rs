@@ -9,6 +9,7 @@
 //! - [`import`]: bulk import of ban lists
 //! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
 //! - [`media_cache`]: bounded on-disk cache of media for previews
+//! - [`health`]: whether the database answers ("unreachable since …"), for waits and the console
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications for consoles, from the store
 //! - [`moderation`]: the write path both faces (Telegram group, console) go through
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod health;
 pub mod i18n;
 pub mod import;
 pub mod limiter;

@@ -47,6 +47,8 @@ pub struct Services {
     pub handled: crate::runtime::Handled,
     /// Raw entities of incoming private messages, from the polling listener to extraction.
     pub raw_entities: crate::telegram::entities::UpdateEntities,
+    /// Whether the database answers: set by writes that meet an outage, read by the console.
+    pub health: crate::health::Health,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -92,6 +94,7 @@ impl Services {
             receipts: crate::receipts::Receipts::default(),
             handled: crate::runtime::Handled::default(),
             raw_entities: crate::telegram::entities::UpdateEntities::default(),
+            health: crate::health::Health::default(),
         })
     }
 

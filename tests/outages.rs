@@ -1,7 +1,8 @@
 //! Outages while the bot works: Redis going away during intake, and the database's
 //! connections killed (`pg_terminate_backend`) in the middle of decisions and of a burst of
 //! submissions. Nothing may be lost or half-written, every failure is logged and told, and
-//! the bot keeps working afterwards. Loopback only; every loop is bounded.
+//! the bot keeps working afterwards. Here outages are not waited out (`DB_OUTAGE_WAIT_SECS=0`
+//! where it matters); `tests/outage_waits` tests the wait. Loopback only; every loop is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
@@ -338,7 +339,9 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
     const POSTS: i32 = 40;
     const MODERATORS: i64 = 3;
     logs();
-    let app = App::start("out_decide", &[("DB_MAX_CONNECTIONS", "8")]).await;
+    // DB_OUTAGE_WAIT_SECS=0: a killed connection fails the press at once, so kills land inside
+    // decisions (waiting outages out is tests/outage_waits).
+    let app = App::start("out_decide", &[("DB_MAX_CONNECTIONS", "8"), ("DB_OUTAGE_WAIT_SECS", "0")]).await;
     app.fake.add_chat(common::CHAT); // the authors' chat, for their notices
     let (mut failed, mut round, mut all_posts, mut in_tx) = (HashSet::new(), 0, Vec::new(), 0);
     let mut presses: HashMap<i64, Vec<(i64, Press)>> = HashMap::new();
@@ -452,6 +455,8 @@ async fn db_connections_killed_mid_submission_burst_store_or_say_try_again() {
     logs();
     let mut env = NO_LIMITS.to_vec();
     env.push(("DB_MAX_CONNECTIONS", "6"));
+    // No waiting: a killed connection fails the submission at once (tests/outage_waits has the wait).
+    env.push(("DB_OUTAGE_WAIT_SECS", "0"));
     let app = App::start("out_submit", &env).await;
     let (mut round, mut users, mut in_tx) = (0, Vec::new(), 0);
     let mut told_later: Vec<i64> = Vec::new();

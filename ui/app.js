@@ -20,6 +20,7 @@
 //   [data-testid="count-pending"]    the pending count (digits only); also count-edited, count-failed, count-published
 //   [data-testid="bot-state"]        the bot pill (data-state = stopped | starting | running | held_elsewhere | error)
 //   [data-testid="bot-toggle"]       Start/Stop in the header
+//   [data-testid="db-health"]        "Database unreachable since HH:MM:SS …", hidden while the database answers
 //   [data-testid="search"]           the search box; filter-status / filter-media / filter-edited selects
 //   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings
 //   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
@@ -30,7 +31,7 @@
 // in ui/dev/mock-tauri.js; `?selftest=1` runs ui/dev/selftest.js, `?scenario=reject&id=104` etc. stage a
 // screen). Entity rendering has node tests: `node --experimental-default-type=module --test ui/test/`.
 import { h, replace, debounce } from './js/dom.js';
-import { api, listen, EVENT_CHANGED, EVENT_BOT } from './js/api.js';
+import { api, listen, EVENT_CHANGED, EVENT_BOT, EVENT_DATABASE } from './js/api.js';
 import { loadTexts, savedLocale, t } from './js/i18n.js';
 import { mountToasts, toast, toastError, errorText } from './js/toast.js';
 import { setMe } from './js/outcome.js';
@@ -44,7 +45,13 @@ import { createSettingsView } from './js/views/settings.js';
 
 const root = document.getElementById('app');
 const bot = createBotState();
-const app = { header: null, views: {}, current: null, name: null };
+const app = { header: null, views: {}, current: null, name: null, database: null };
+
+/** Shows the database's health in the header (kept across header rebuilds). */
+function setDatabase(health) {
+  app.database = health;
+  if (app.header) app.header.setDatabase(health);
+}
 
 /** Opens an http(s) link in the system browser, only after the moderator confirms it. */
 function openLink(url) {
@@ -110,6 +117,7 @@ function buildShell() {
     },
   });
   app.header.helpButton.addEventListener('click', openShortcuts);
+  app.header.setDatabase(app.database);
   replace(root, app.header.el, h('main', { id: 'main', class: 'main' }));
   mountToasts(root);
   refreshCounts();
@@ -148,9 +156,12 @@ async function start() {
       refreshCounts();
     });
     await listen(EVENT_BOT, (state) => bot.set(state));
+    await listen(EVENT_DATABASE, setDatabase);
   } catch (err) {
     toast(`${t('ui-live-off')}: ${errorText(err)}`, 'warn');
   }
+  // Read after listening, so no change falls between the two.
+  api.databaseHealth().then(setDatabase, () => { /* the next event brings it */ });
 }
 
 start();

@@ -68,5 +68,7 @@ button-retry = 🔁 Retry publishing
 not-a-moderator = Only moderators can do this.
 already-decided = Already decided by { $moderator }.
 decision-saved = Done.
+decision-saving = Saving… the database is unreachable; the decision is applied as soon as it is back.
+decision-unreachable = Database unreachable — nothing was changed. Please try again.
 callback-invalid = This button has expired.
 claimed-by-other = { $moderator } is reviewing this submission right now.

@@ -26,6 +26,7 @@ ui-live-off = Live updates are unavailable
 ## Bot
 ui-bot-state = State
 ui-bot-unknown = unknown
+ui-db-unreachable = Database unreachable since { $time } — waiting; nothing is lost
 ui-bot-stopped = stopped
 ui-bot-starting = starting
 ui-bot-running = running

@@ -72,5 +72,7 @@ button-retry = 🔁 Повторить публикацию
 not-a-moderator = Это могут делать только модераторы.
 already-decided = Уже решено: { $moderator }.
 decision-saved = Готово.
+decision-saving = Сохраняю… база данных недоступна, решение будет применено, как только она вернётся.
+decision-unreachable = База данных недоступна — ничего не изменено. Попробуйте ещё раз.
 callback-invalid = Кнопка устарела.
 claimed-by-other = Эту заявку сейчас смотрит { $moderator }.

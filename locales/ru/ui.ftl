@@ -26,6 +26,7 @@ ui-live-off = Обновления в реальном времени недос
 ## Бот
 ui-bot-state = Состояние
 ui-bot-unknown = неизвестно
+ui-db-unreachable = База данных недоступна с { $time } — ждём; ничего не потеряно
 ui-bot-stopped = остановлен
 ui-bot-starting = запускается
 ui-bot-running = работает

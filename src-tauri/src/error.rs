@@ -74,6 +74,9 @@ impl From<postgate::moderation::ModerationError> for CommandError {
     fn from(e: postgate::moderation::ModerationError) -> Self {
         match e {
             postgate::moderation::ModerationError::Store(e) => e.into(),
+            unreachable @ postgate::moderation::ModerationError::Unreachable(_) => {
+                Self::unavailable(unreachable.to_string())
+            }
             too_long @ postgate::moderation::ModerationError::TextTooLong(_) => Self::invalid(too_long.to_string()),
         }
     }
@@ -122,5 +125,9 @@ mod tests {
         assert_eq!(clash.code, ErrorCode::Conflict);
         assert_eq!(CommandError::no_console_moderator().code, ErrorCode::Forbidden);
         assert!(CommandError::no_console_moderator().message.contains("CONSOLE_MODERATOR_ID"));
+        let refused: CommandError =
+            postgate::moderation::ModerationError::Unreachable(StoreError::Unavailable("refused".into())).into();
+        assert_eq!(refused.code, ErrorCode::Unavailable);
+        assert!(refused.message.starts_with("database unreachable, nothing was changed, try again"), "{refused:?}");
     }
 }

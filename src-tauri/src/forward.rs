@@ -1,5 +1,7 @@
 //! Background tasks that keep the window live: database changes → `postgate://changed`, bot
-//! state → `postgate://bot` and the tray. Both stop when `AppState::background` is cancelled.
+//! state → `postgate://bot` and the tray, the database's health → `postgate://database` (and
+//! a probe that clears it when the database is back). All stop when `AppState::background` is
+//! cancelled.
 
 use std::time::Duration;
 
@@ -9,15 +11,20 @@ use postgate::runtime::BotState;
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::state::AppState;
-use crate::{EVENT_BOT, EVENT_CHANGED};
+use crate::{EVENT_BOT, EVENT_CHANGED, EVENT_DATABASE};
 
 /// Wait before listening again after the database refused.
 const RELISTEN_DELAY: Duration = Duration::from_secs(5);
 
-/// Starts both forwarders on Tauri's async runtime.
+/// Starts the forwarders and the health probe on Tauri's async runtime.
 pub fn spawn<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
     tauri::async_runtime::spawn(changes(app.clone(), state.clone()));
     tauri::async_runtime::spawn(bot_states(app.clone(), state.clone()));
+    tauri::async_runtime::spawn(database_health(app.clone(), state.clone()));
+    let services = &state.services;
+    let probe =
+        postgate::health::probe_while_down(services.store.clone(), services.health.clone(), state.background.clone());
+    tauri::async_runtime::spawn(probe);
 }
 
 async fn changes<R: Runtime>(app: AppHandle<R>, state: AppState) {
@@ -69,6 +76,21 @@ async fn bot_states<R: Runtime>(app: AppHandle<R>, state: AppState) {
         tokio::select! {
             () = cancel.cancelled() => return,
             changed = states.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+async fn database_health<R: Runtime>(app: AppHandle<R>, state: AppState) {
+    let mut health = state.services.health.subscribe();
+    let cancel = state.background.clone();
+    loop {
+        let current = health.borrow_and_update().clone();
+        if let Err(e) = app.emit(EVENT_DATABASE, &current) {
+            tracing::warn!(error = %e, "cannot forward the database's health to the window");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            changed = health.changed() => if changed.is_err() { return },
         }
     }
 }

@@ -6,7 +6,7 @@
 //! - [`state`]: `AppState`, the one managed state (services, runtime, console moderator)
 //! - [`tray`]: Start / Stop / Show / Quit, icon and tooltip following the bot
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
-//! - `forward`: database changes and bot states pushed to the window as events
+//! - `forward`: database changes, bot states and the database's health pushed to the window
 //! - [`media`]: the `postgate-media:` protocol serving media previews from a bounded cache
 //! - `webkit_env`: the `WebKitGTK` switches the window runs with (set by re-executing once)
 
@@ -33,6 +33,8 @@ use crate::state::AppState;
 pub const EVENT_CHANGED: &str = "postgate://changed";
 /// The bot's state whenever it changes.
 pub const EVENT_BOT: &str = "postgate://bot";
+/// The database's health (`DbHealth`) whenever it changes.
+pub const EVENT_DATABASE: &str = "postgate://database";
 /// The console window's label (see `tauri.conf.json` and the capability).
 pub const MAIN_WINDOW: &str = "main";
 

@@ -2,7 +2,7 @@
 //! and the language choice in private chats.
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage};
+use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ReplyParameters};
 use tracing::instrument;
 
 use super::HandlerResult;
@@ -12,6 +12,8 @@ use super::locale::locale_for;
 use crate::cache::Ttl;
 use crate::domain::{ActionSource, PostId, RejectReason, UserId};
 use crate::i18n::{AVAILABLE, text};
+use crate::moderation::ModerationError;
+use crate::moderation::outage::Waiting;
 use crate::render::{card_keyboard, reasons_keyboard};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
@@ -75,23 +77,76 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         return Ok(());
     };
     let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
-    let message = match crate::moderation::decide(&services, &decision).await {
+    let (decided, answered_saving) = decide_saying_saving(&bot, &services, &q, &decision).await;
+    let message = match &decided {
         Ok(DecideOutcome::Decided { .. }) => services.i18n.t(group_locale, "decision-saved"),
         Ok(DecideOutcome::AlreadyDecided { by, .. }) => {
-            let name = moderator_name(&services, by).await;
+            let name = moderator_name(&services, *by).await;
             services.i18n.t_args(group_locale, "already-decided", &[("moderator", text(name))])
         }
         Ok(DecideOutcome::ClaimedByOther { by, .. }) => {
-            let name = moderator_name(&services, Some(by)).await;
+            let name = moderator_name(&services, Some(*by)).await;
             services.i18n.t_args(group_locale, "claimed-by-other", &[("moderator", text(name))])
         }
         Ok(DecideOutcome::NotFound) => services.i18n.t(group_locale, "callback-invalid"),
+        Err(ModerationError::Unreachable(e)) => {
+            tracing::error!(error = %e, post_id = post_id.0, "decision not saved: the database stayed unreachable");
+            services.i18n.t(group_locale, "decision-unreachable")
+        }
         Err(e) => {
             tracing::error!(error = %e, post_id = post_id.0, "decision not saved");
             services.i18n.t(group_locale, "try-later")
         }
     };
-    answer(&bot, &services, &q, message, false).await
+    if !answered_saving {
+        return answer(&bot, &services, &q, message, false).await;
+    }
+    // The press was answered "saving…": a decision shows on the card (its update job); anything
+    // else is said under the card.
+    if matches!(decided, Ok(DecideOutcome::Decided { .. })) {
+        return Ok(());
+    }
+    send_limited(&services.limiter, &card.chat.id.into(), 1, "sendMessage", || {
+        bot.send_message(card.chat.id, message.clone())
+            .reply_parameters(ReplyParameters::new(card.id).allow_sending_without_reply())
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Telegram shows an answer to a press only for a few seconds after it: a decision not done by
+/// then is answered "saving…" and reports its result otherwise.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Decides; if the decision has to wait out a database outage (or takes longer than
+/// [`ANSWER_WITHIN`]), the press is answered "saving…" at once — then `true`.
+async fn decide_saying_saving(
+    bot: &Bot,
+    services: &Services,
+    q: &CallbackQuery,
+    decision: &Decision,
+) -> (Result<DecideOutcome, ModerationError>, bool) {
+    let (started, waiting) = tokio::sync::oneshot::channel();
+    let decided = crate::moderation::decide_waiting(services, decision, Waiting::telling(started));
+    tokio::pin!(decided);
+    let waiting = async {
+        // Whichever comes first: the wait began, or the answer cannot wait any longer.
+        tokio::select! {
+            started = waiting => if started.is_err() { std::future::pending::<()>().await },
+            () = tokio::time::sleep(ANSWER_WITHIN) => {}
+        }
+    };
+    tokio::select! {
+        outcome = &mut decided => (outcome, false),
+        () = waiting => {
+            let saving = services.i18n.t(services.i18n.default_locale(), "decision-saving");
+            if let Err(e) = answer(bot, services, q, saving, false).await {
+                tracing::warn!(error = %e, "could not answer the press with \"saving…\"");
+            }
+            (decided.await, true)
+        }
+    }
 }
 
 async fn moderator_name(services: &Services, id: Option<UserId>) -> String {

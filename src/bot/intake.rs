@@ -14,6 +14,7 @@ use crate::cache::Ttl;
 use crate::domain::{PostId, UserId};
 use crate::i18n::{num, text};
 use crate::runtime::HandledGuard;
+use crate::moderation::outage::Waiting;
 use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
 use crate::telegram::send_limited;
@@ -85,8 +86,7 @@ async fn handle_message(
         None => return Ok(()),
     };
     let (admission, retry_in) = admission(&services, &post, uid).await;
-    let submitted = crate::moderation::intake::submit(&services, &post, admission).await;
-    drop(slot);
+    let submitted = crate::moderation::intake::submit(&services, &post, admission, Waiting::holding(slot)).await;
     // Stored (or refused, or failed for good): a redelivery of this update is not needed any
     // more; a receipt that does not go out is made good by the receipts' sweep.
     update.release();

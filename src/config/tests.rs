@@ -134,3 +134,17 @@ fn without_redis_url_the_cache_is_in_process() {
     assert_eq!(redis.cache.url.map(|u| u.expose().to_owned()).as_deref(), Some("redis://127.0.0.1:6379/0"));
     assert_eq!(Config::from_map(&with("REDIS_URL", "http://x")).unwrap_err().var(), "REDIS_URL");
 }
+
+#[test]
+fn the_outage_wait_defaults_to_30_s_and_is_bounded() {
+    assert_eq!(Config::from_map(&base()).unwrap().database.outage_wait, Duration::from_secs(30));
+    assert_eq!(Config::from_map(&with("DB_OUTAGE_WAIT_SECS", "0")).unwrap().database.outage_wait, Duration::ZERO);
+    assert_eq!(
+        Config::from_map(&with("DB_OUTAGE_WAIT_SECS", "600")).unwrap().database.outage_wait,
+        Duration::from_mins(10)
+    );
+    for bad in ["601", "-1", "soon", "1.5"] {
+        let err = Config::from_map(&with("DB_OUTAGE_WAIT_SECS", bad)).unwrap_err();
+        assert_eq!(err.var(), "DB_OUTAGE_WAIT_SECS", "{bad}");
+    }
+}

@@ -1,9 +1,11 @@
 //! The write path of what authors and moderators do besides deciding: submissions, author
 //! edits, authors' profiles and chosen languages, moderators' names. The bot calls these, never
 //! the store, so both backends see the same writes and consoles hear of them the same way.
+//! Submissions and edits wait out a database outage (see [`super::outage`]) before failing.
 
 use tracing::instrument;
 
+use super::outage::{Waiting, wait_out};
 use crate::cache::Ttl;
 use crate::domain::UserId;
 use crate::services::Services;
@@ -12,10 +14,25 @@ use crate::store::{
 };
 
 /// Admits and stores a submission (one transaction with its announcement); wakes the outbox
-/// worker when there is something new to announce.
+/// worker when there is something new to announce. A database outage is waited out for
+/// `DB_OUTAGE_WAIT_SECS`; `waiting.slot` (the intake slot) is given back during each pause.
 #[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id))]
-pub async fn submit(services: &Services, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
-    let outcome = services.store.submit_with(post, admission).await?;
+pub async fn submit(
+    services: &Services,
+    post: &NewPost,
+    admission: Admission,
+    waiting: Waiting,
+) -> Result<SubmitOutcome, StoreError> {
+    let done = wait_out(services, waiting, || services.store.submit_with(post, admission)).await?;
+    let outcome = match done.value {
+        // An earlier try committed, and its answer was lost with the connection: this message
+        // was stored by us, not delivered twice by Telegram — answer it as stored.
+        SubmitOutcome::Duplicate(id) if done.retried => {
+            tracing::info!(post_id = id.0, "an earlier try was stored after all");
+            if post.media_group_id.is_some() { SubmitOutcome::AlbumPart(id) } else { SubmitOutcome::Created(id) }
+        }
+        outcome => outcome,
+    };
     if matches!(outcome, SubmitOutcome::Created(_) | SubmitOutcome::AlbumPart(_)) {
         services.outbox_wake.notify_one();
     }
@@ -23,9 +40,10 @@ pub async fn submit(services: &Services, post: &NewPost, admission: Admission) -
 }
 
 /// Applies an author's edit to a pending post; wakes the outbox worker to refresh its card.
+/// A database outage is waited out as for [`submit`].
 #[instrument(skip_all, fields(chat_id = edit.source_chat_id, message_id = edit.source_message_id))]
 pub async fn author_edit(services: &Services, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
-    let outcome = services.store.author_edit(edit).await?;
+    let outcome = wait_out(services, Waiting::default(), || services.store.author_edit(edit)).await?.value;
     if matches!(outcome, AuthorEditOutcome::Updated(_)) {
         services.outbox_wake.notify_one();
     }
@@ -51,7 +69,13 @@ pub async fn set_locale(services: &Services, user: UserId, locale: &'static str)
     Ok(())
 }
 
-/// Records who a moderator is, for "decided by" lines and the audit log.
+/// Records who a moderator is, for "decided by" lines and the audit log. Skipped while the
+/// database is known to be unreachable: the press it comes with would only wait for it.
 pub async fn upsert_moderator(services: &Services, moderator: &ModeratorProfile) -> Result<(), StoreError> {
-    services.store.upsert_moderator(moderator).await
+    if services.health.is_down() {
+        return Err(StoreError::Unavailable("the database is unreachable; the name is recorded later".into()));
+    }
+    let upserted = services.store.upsert_moderator(moderator).await;
+    services.health.observe(&upserted);
+    upserted
 }

@@ -1,12 +1,15 @@
 //! The write path both faces call — the Telegram group's buttons and the desktop console —
 //! so they can never disagree: every decision goes through [`decide`], claims, bans and
 //! resent cards through their functions here, and intake's writes through [`intake`]. Neither
-//! `bot/` nor the console writes to the store itself.
+//! `bot/` nor the console writes to the store itself. Submissions, edits and decisions wait
+//! out a database outage for a bound ([`outage`]) before they are refused.
 
 pub mod intake;
+pub mod outage;
 
 use tracing::instrument;
 
+use self::outage::{Waiting, wait_out};
 use crate::domain::text::{TextSlot, TextTooLong, check_fits};
 use crate::domain::{ActionSource, PostId, UserId};
 use crate::services::Services;
@@ -17,6 +20,9 @@ use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKi
 pub enum ModerationError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database stayed unreachable for the whole wait: the decision was not saved.
+    #[error("database unreachable, nothing was changed, try again ({0})")]
+    Unreachable(StoreError),
     /// An edited text Telegram would refuse to publish.
     #[error("edited text refused: {0}")]
     TextTooLong(#[from] TextTooLong),
@@ -25,16 +31,42 @@ pub enum ModerationError {
 /// Decides a post (one transaction: status, log row, outbox) and wakes the outbox worker.
 /// An edited text must fit where it will be published (a message, or the caption of the
 /// post's media): Telegram would refuse it at publishing time, after the decision was taken.
-#[instrument(skip_all, fields(post_id = decision.post_id.0, moderator_id = decision.moderator.0, source = decision.source.as_str()))]
+/// A database outage is waited out for `DB_OUTAGE_WAIT_SECS`, then refused
+/// ([`ModerationError::Unreachable`]).
 pub async fn decide(services: &Services, decision: &Decision) -> Result<DecideOutcome, ModerationError> {
-    if let DecisionKind::Approve { edited_body: Some(body) } = &decision.kind {
-        let Some(post) = services.store.post(decision.post_id).await? else { return Ok(DecideOutcome::NotFound) };
-        if let Err(e) = check_fits(body, TextSlot::for_media_count(post.media.len())) {
+    decide_waiting(services, decision, Waiting::default()).await
+}
+
+/// [`decide`], telling `waiting.started` when it begins to wait out an outage.
+#[instrument(name = "decide", skip_all, fields(post_id = decision.post_id.0, moderator_id = decision.moderator.0, source = decision.source.as_str()))]
+pub async fn decide_waiting(
+    services: &Services,
+    decision: &Decision,
+    waiting: Waiting,
+) -> Result<DecideOutcome, ModerationError> {
+    let attempt = || async {
+        if let DecisionKind::Approve { edited_body: Some(body) } = &decision.kind {
+            let Some(post) = services.store.post(decision.post_id).await? else {
+                return Ok(Ok(DecideOutcome::NotFound));
+            };
+            if let Err(e) = check_fits(body, TextSlot::for_media_count(post.media.len())) {
+                return Ok(Err(e));
+            }
+        }
+        services.store.decide(decision).await.map(Ok)
+    };
+    let outcome = match wait_out(services, waiting, attempt).await {
+        Ok(done) => done.value,
+        Err(e) if e.is_outage() => return Err(ModerationError::Unreachable(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
             tracing::info!(length = e.length, limit = e.limit, "edited text too long; decision refused");
             return Err(e.into());
         }
-    }
-    let outcome = services.store.decide(decision).await?;
+    };
     match &outcome {
         DecideOutcome::Decided { post } => {
             tracing::info!(status = %post.status, "decision recorded");

@@ -43,7 +43,9 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
     }
     while !cancel.is_cancelled() {
         yield_to_intake(&services, &cancel).await;
-        match services.store.lease_outbox(BATCH, lease_secs).await {
+        let leased = services.store.lease_outbox(BATCH, lease_secs).await;
+        services.health.observe(&leased);
+        match leased {
             Ok(jobs) if !jobs.is_empty() => process_batch(&bot, &services, jobs).await,
             Ok(_) => {
                 tokio::select! {
@@ -217,7 +219,8 @@ async fn save(services: &Services, job: &OutboxJob, record: &Record) {
 }
 
 /// Runs a write again while the database is away (backing off up to 5 s), giving up in time
-/// for the job's lease (twice the request timeout; the lease is four times it).
+/// for the job's lease (twice the request timeout; the lease is four times it). Each try is
+/// reported to the shared database health.
 pub(crate) async fn patiently<F, Fut, T>(services: &Services, what: &str, mut write: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -226,7 +229,9 @@ where
     let give_up = tokio::time::Instant::now() + services.config.telegram.request_timeout * 2;
     let mut wait = Duration::from_millis(200);
     loop {
-        match write().await {
+        let written = write().await;
+        services.health.observe(&written);
+        match written {
             Err(e) if tokio::time::Instant::now() + wait < give_up => {
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis(), "could not record {what}; trying again");
                 tokio::time::sleep(wait).await;

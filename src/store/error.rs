@@ -34,6 +34,14 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))
     }
+
+    /// Whether the database is away rather than the request wrong: a server that refused, reset
+    /// or closed the connection or is shutting down, a pool that timed out, a SQLite file that
+    /// is busy, locked, read-only, full or cannot be opened. Worth waiting out (a constraint
+    /// violation, a bad query or a corrupt row is not: it would fail the same way again).
+    pub fn is_outage(&self) -> bool {
+        self.is_transient()
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -80,5 +88,46 @@ fn sqlite_outage(db: &dyn sqlx::error::DatabaseError) -> bool {
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Migrate(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn an_unreachable_database_is_an_outage_and_a_bad_request_is_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        for e in [sqlx::Error::PoolTimedOut, sqlx::Error::Io(refused), sqlx::Error::Io(reset)] {
+            assert!(StoreError::from(e).is_outage());
+        }
+        for e in [sqlx::Error::RowNotFound, sqlx::Error::ColumnNotFound("x".into()), sqlx::Error::Protocol("x".into())]
+        {
+            assert!(!StoreError::from(e).is_outage());
+        }
+        let constraint = StoreError::Constraint { constraint: "posts_pkey".into(), message: "duplicate".into() };
+        assert!(!constraint.is_outage());
+    }
+
+    #[tokio::test]
+    async fn a_read_only_or_full_sqlite_file_is_an_outage_and_a_constraint_is_not() {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(&mut db).await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)").execute(&mut db).await.unwrap();
+        let duplicate = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut db).await.unwrap_err();
+        assert!(!StoreError::from(duplicate).is_outage());
+        sqlx::query("PRAGMA query_only = ON").execute(&mut db).await.unwrap();
+        let read_only = sqlx::query("INSERT INTO t VALUES (2)").execute(&mut db).await.unwrap_err();
+        assert!(StoreError::from(read_only).is_outage(), "SQLITE_READONLY");
+        sqlx::query("PRAGMA query_only = OFF").execute(&mut db).await.unwrap();
+        sqlx::query("PRAGMA max_page_count = 1").execute(&mut db).await.unwrap();
+        let full = sqlx::query("CREATE TABLE u (x BLOB)").execute(&mut db).await;
+        let full = match full {
+            Err(e) => e,
+            Ok(_) => sqlx::query("INSERT INTO u VALUES (zeroblob(100000))").execute(&mut db).await.unwrap_err(),
+        };
+        assert!(StoreError::from(full).is_outage(), "SQLITE_FULL");
     }
 }

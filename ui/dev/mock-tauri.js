@@ -49,6 +49,10 @@
   ];
   let logSeq = 10;
   let bot = { state: 'running', since: ago(180) };
+  // ?scenario=outage: the database has been unreachable for 42 s.
+  const database = new URLSearchParams(location.search).get('scenario') === 'outage'
+    ? { state: 'unreachable', since: ago(42 / 60), error: 'database unavailable: connection refused' }
+    : { state: 'reachable' };
   let settings = { bot_token: '123456:***', moderation_group_id: -1001234567890, channel_id: '@postgate_demo', moderator_ids: '2002, 3003', console_moderator_id: ME, database_url: 'postgres://postgres@127.0.0.1:5432/postgate', redis_url: 'redis://127.0.0.1:6379/0', default_locale: 'ru' };
 
   const record = (p) => ({
@@ -195,6 +199,7 @@
       return log.filter((e) => postId === undefined || e.post_id === postId).slice(0, limit || 100);
     },
     bot_status() { return { state: bot, outbox_backlog: 3 }; },
+    database_health() { return database; },
     bot_start() {
       bot = { state: 'starting' };
       emit('postgate://bot', bot);
@@ -238,7 +243,8 @@
 
   if (params.get('theme')) localStorage.setItem('postgate.theme', params.get('theme'));
   if (params.get('locale')) localStorage.setItem('postgate.locale', params.get('locale'));
-  // Scripted screens for headless screenshots: ?scenario=detail|reject|edit|shortcuts|bulk|history|audit|settings|bot.
+  // Scripted screens for headless screenshots: ?scenario=detail|reject|edit|shortcuts|bulk|history|audit|settings|bot
+  // (?scenario=outage: a detail with the header saying the database is unreachable).
   if (params.get('selftest')) {
     window.addEventListener('load', () => { setTimeout(() => import('./selftest.js').then((m) => m.run()), 300); });
   }

@@ -53,6 +53,7 @@ export function listen(event, handler) {
 
 export const EVENT_CHANGED = 'postgate://changed';
 export const EVENT_BOT = 'postgate://bot';
+export const EVENT_DATABASE = 'postgate://database';
 
 export const api = {
   queueList: (query) => call('queue_list', { query }),
@@ -78,6 +79,7 @@ export const api = {
   botStatus: () => call('bot_status'),
   botStart: () => call('bot_start'),
   botStop: () => call('bot_stop'),
+  databaseHealth: () => call('database_health'),
   uiTexts: (locale) => call('ui_texts', locale ? { locale } : {}),
   settingsGet: () => call('settings_get'),
   settingsSave: (settings) => call('settings_save', { settings }),

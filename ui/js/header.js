@@ -1,8 +1,10 @@
-// The header: navigation, queue counts, the bot pill with Start/Stop, language switch and theme toggle.
+// The header: navigation, queue counts, the database line during an outage, the bot pill with
+// Start/Stop, language switch and theme toggle.
 import { h, replace } from './dom.js';
 import { api } from './api.js';
 import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
 import { toastError } from './toast.js';
+import { dbHealthText } from './dbhealth.js';
 
 export const VIEWS = ['queue', 'history', 'audit', 'bot', 'settings'];
 const THEMES = ['auto', 'dark', 'light'];
@@ -59,7 +61,7 @@ export function applyTheme(theme) {
 
 /**
  * `onNavigate(view)`, `onLocale(locale)`; `bot` from createBotState. Returns
- * `{ el, setView(view), setCounts(stats) }`.
+ * `{ el, setView(view), setCounts(stats), setDatabase(health) }`.
  */
 export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
   const tabs = {};
@@ -81,6 +83,9 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
   }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
     stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
+
+  // Shown only while the database is unreachable; text only (never markup).
+  const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });
 
   const pill = h('span', { class: 'pill', 'data-testid': 'bot-state', role: 'status' });
   const toggle = h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'bot-toggle' });
@@ -124,6 +129,7 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     nav,
     h('div', { class: 'spacer' }),
     counts,
+    database,
     h('div', { class: 'botbox' }, pill, toggle),
     lang,
     themeBtn,
@@ -137,6 +143,13 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
       for (const v of VIEWS) {
         if (v === view) tabs[v].setAttribute('aria-current', 'page'); else tabs[v].removeAttribute('aria-current');
       }
+    },
+    /** `DbHealth` from `database_health` or the `postgate://database` event. */
+    setDatabase(health) {
+      const line = dbHealthText(health, t);
+      database.hidden = line === null;
+      database.textContent = line || '';
+      database.title = line && health.error ? String(health.error) : '';
     },
     setCounts(stats) {
       if (!stats) return;

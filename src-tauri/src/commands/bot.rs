@@ -1,4 +1,5 @@
-//! The bot's switch: status, start, stop — the same `AppState` methods the tray menu calls.
+//! The bot's switch: status, start, stop — the same `AppState` methods the tray menu calls —
+//! and the database's health for the header.
 
 use postgate::runtime::BotState;
 use serde::Serialize;
@@ -64,6 +65,14 @@ mod tests {
         assert_eq!(tail, ["line 38", "line 39", "line 40"]);
         assert!(log_tail(&dir.path().join("missing"), 3).is_empty());
     }
+}
+
+/// Whether the database answers, as this process last found it (reads nothing from it, so it
+/// answers during an outage).
+#[tauri::command]
+#[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
+pub fn database_health(state: State<'_, AppState>) -> postgate::health::DbHealth {
+    state.services.health.current()
 }
 
 #[tauri::command]

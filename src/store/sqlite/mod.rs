@@ -34,6 +34,22 @@ use super::{
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
 
+/// Whether the writer can be handed out again: a COMMIT that failed on the disk ("database or
+/// disk is full", an I/O error) can leave SQLite's transaction open while sqlx counts it
+/// closed, and every later transaction would then be a savepoint inside it — reported
+/// committed, never written. A `ROLLBACK` that succeeds means one was left open: it is undone
+/// (the caller was told its commit failed) and the connection is closed, so the next write
+/// starts on a fresh one.
+async fn no_transaction_left(conn: &mut sqlx::SqliteConnection) -> bool {
+    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        Ok(_) => {
+            tracing::warn!("a transaction was left open on the writer (a failed commit); the connection is replaced");
+            false
+        }
+        Err(_) => true, // "no transaction is active": the normal case
+    }
+}
+
 /// The migrations in `migrations/sqlite/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -101,6 +117,7 @@ impl SqliteStore {
             .min_connections(1)
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(None)
+            .after_release(|conn, _| Box::pin(async move { Ok(no_transaction_left(conn).await) }))
             .connect_with(options.clone())
             .await?;
         let readers = config.max_connections.clamp(2, 8);
