@@ -25,6 +25,9 @@ use crate::telegram::{Failure, classify, send_limited};
 /// How often the sweep looks for submissions never receipted, and how old one must be: a
 /// receipt younger than this may still be waiting for Telegram's per-chat limit.
 const SWEEP_EVERY: Duration = Duration::from_mins(1);
+/// How long the recorder gathers receipts into one statement after the first one is sent: a
+/// burst is recorded in a few writes, and a crash can repeat at most this much.
+const GATHER: Duration = Duration::from_millis(100);
 /// Receipts one sweep sends at most, and at once.
 const SWEEP_BATCH: i64 = 200;
 const SWEEP_PARALLEL: usize = 8;
@@ -202,6 +205,10 @@ async fn record(services: &Services, cancel: &CancellationToken) {
         tokio::select! {
             () = cancel.cancelled() => break,
             () = receipts.wake.notified() => {}
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(GATHER) => {}
         }
         if let Err(e) = receipts.flush(services).await {
             tracing::warn!(error = %e, unrecorded = receipts.unrecorded(), "receipts sent but not recorded yet; retrying");

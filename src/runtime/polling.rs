@@ -40,6 +40,10 @@ pub struct RawPolling {
 /// How long the listener waits for a handler to finish before asking again, when an answer
 /// held only updates it had already handed out.
 const WAIT_FOR_HANDLERS: Duration = Duration::from_millis(200);
+/// The listener asks for more only once fewer updates than this are in the handlers: an
+/// answer (at most 100 updates, from the oldest one in the handlers) then brings at least
+/// half new ones, instead of the same in-flight updates again after every one handled.
+const LOW_WATER: usize = 50;
 
 impl RawPolling {
     /// Polls with the configured long-poll timeout, keeping raw entities in the services' table.
@@ -134,6 +138,13 @@ async fn next(mut state: State) -> Option<(Result<Update, RequestError>, State)>
             tokio::select! {
                 () = &mut state.flag => state.stopping = true,
                 () = tokio::time::sleep(delay) => {}
+            }
+            continue;
+        }
+        if state.handled.in_flight() >= LOW_WATER {
+            tokio::select! {
+                () = &mut state.flag => state.stopping = true,
+                () = state.handled.wait_for_one(WAIT_FOR_HANDLERS) => {}
             }
             continue;
         }
