@@ -88,7 +88,7 @@ impl Setup {
     }
 
     fn receipts_of(&self, author: i64) -> usize {
-        self.fake.delivered_to(author).iter().filter(|m| text_of(m).contains("#")).count()
+        self.fake.delivered_to(author).iter().filter(|m| text_of(m).contains('#')).count()
     }
 
     /// The cards in the moderation group, by the author whose post they show.
@@ -186,8 +186,8 @@ async fn settle_and_check(setup: &Setup, authors: i64, mut second: Child) -> Rep
 /// Killed once every receipt request is out but none answered: the submissions are stored,
 /// the receipts never arrived, and the restart sends each exactly once.
 async fn killed_after_the_commit_before_the_receipts(backend: Backend) {
-    let setup = Setup::new(backend, "crash_receipt").await;
     const AUTHORS: i64 = 12;
+    let setup = Setup::new(backend, "crash_receipt").await;
     for i in 0..AUTHORS {
         setup.fake.fail_next_to("sendMessage", FIRST_AUTHOR + i, 1, Fault::Hang);
     }
@@ -213,10 +213,10 @@ async fn killed_after_the_commit_before_the_receipts(backend: Backend) {
 /// Killed while the first cards were carried out but not answered: those cards show twice
 /// in the group, flagged on their posts; every other post has one card.
 async fn killed_after_the_card_send_before_its_id_is_saved(backend: Backend) {
-    let setup = Setup::new(backend, "crash_card").await;
     const AUTHORS: i64 = 10;
     const LATE: usize = 3;
-    setup.fake.fail_next_to("sendMessage", GROUP, LATE, Fault::AnswerLate(Duration::from_secs(60)));
+    let setup = Setup::new(backend, "crash_card").await;
+    setup.fake.fail_next_to("sendMessage", GROUP, LATE, Fault::AnswerLate(Duration::from_mins(1)));
     let mut first = setup.serve();
     setup.burst(AUTHORS);
     setup.until("the late cards sent", |s| s.fake.delivered_to(GROUP).len() >= LATE).await;
@@ -242,8 +242,8 @@ async fn killed_in_the_middle_of_a_burst(backend: Backend) {
 }
 
 async fn burst_killed(backend: Backend, cards_out: bool) {
-    let setup = Setup::new(backend, "crash_burst").await;
     const AUTHORS: i64 = 120;
+    let setup = Setup::new(backend, "crash_burst").await;
     let mut first = setup.serve();
     setup.burst(AUTHORS);
     if cards_out {

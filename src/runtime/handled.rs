@@ -130,7 +130,7 @@ mod tests {
         let guard = handled.guard(1);
         let waiter = {
             let handled = handled.clone();
-            tokio::spawn(async move { handled.wait_for_one(Duration::from_secs(60)).await })
+            tokio::spawn(async move { handled.wait_for_one(Duration::from_mins(1)).await })
         };
         tokio::task::yield_now().await;
         drop(guard);
