@@ -50,6 +50,17 @@ async fn no_transaction_left(conn: &mut sqlx::SqliteConnection) -> bool {
     }
 }
 
+/// Refuses a writer connection SQLite opened read-only: it falls back to read-only, silently,
+/// when the file cannot be opened for writing (a folder made read-only, an immutable file), and
+/// such a connection would keep failing after the file is writable again. Rewriting the header's
+/// `user_version` with its own value is a write that changes nothing; refused, the connection
+/// is not used and the next write opens a fresh one.
+async fn writable(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&mut *conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA user_version = {version}"))).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// The migrations in `migrations/sqlite/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -117,6 +128,7 @@ impl SqliteStore {
             .min_connections(1)
             .acquire_timeout(config.acquire_timeout)
             .idle_timeout(None)
+            .after_connect(|conn, _| Box::pin(async move { writable(conn).await }))
             .after_release(|conn, _| Box::pin(async move { Ok(no_transaction_left(conn).await) }))
             .connect_with(options.clone())
             .await?;
