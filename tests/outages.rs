@@ -10,8 +10,8 @@ mod common;
 mod support;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use app::{App, GROUP, MODERATOR, WAIT, has_text, wait_until};
@@ -29,16 +29,7 @@ const NO_LIMITS: [(&str, &str); 2] = [("RATE_LIMIT_MAX", "10000"), ("MAX_PENDING
 /// Every test of this binary logs into one process-wide JSON buffer (`App` does not install
 /// a subscriber); tests find their own lines by the ids in the lines' spans.
 fn logs() -> &'static common::LogCapture {
-    static LOGS: OnceLock<common::LogCapture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        use tracing_subscriber::layer::SubscriberExt;
-        let capture = common::LogCapture::default();
-        let filter = tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn");
-        let subscriber =
-            tracing_subscriber::registry().with(filter).with(postgate::telemetry::json_layer(capture.make_writer()));
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
-        capture
-    })
+    common::LogCapture::global()
 }
 
 /// A log line's value for `field`: on the event itself or on one of its spans.

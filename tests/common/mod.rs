@@ -107,6 +107,23 @@ impl io::Write for CaptureWriter {
 }
 
 impl LogCapture {
+    /// The one process-wide capture of a test binary whose tests share a subscriber (`App`
+    /// installs none): JSON lines at info (sqlx, hyper and reqwest at warn); tests find their
+    /// own lines by the ids in the lines' spans.
+    pub fn global() -> &'static Self {
+        static LOGS: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            use tracing_subscriber::layer::SubscriberExt;
+            let capture = Self::default();
+            let filter = tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn");
+            let subscriber = tracing_subscriber::registry()
+                .with(filter)
+                .with(postgate::telemetry::json_layer(capture.make_writer()));
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
+            capture
+        })
+    }
+
     pub fn make_writer(&self) -> impl Fn() -> CaptureWriter + Send + Sync + 'static {
         let buf = self.0.clone();
         move || CaptureWriter(buf.clone())

@@ -2,7 +2,6 @@
 //! the authors' replies, the press answers, the captured JSON logs, the database's health.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use postgate::domain::{PostId, UserId};
@@ -16,16 +15,7 @@ use crate::support::fake_telegram::updates::text_message;
 /// Every test of this binary logs into one process-wide JSON buffer; tests find their own
 /// lines by the ids in the lines' spans.
 pub fn logs() -> &'static common::LogCapture {
-    static LOGS: OnceLock<common::LogCapture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        use tracing_subscriber::layer::SubscriberExt;
-        let capture = common::LogCapture::default();
-        let filter = tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn");
-        let subscriber =
-            tracing_subscriber::registry().with(filter).with(postgate::telemetry::json_layer(capture.make_writer()));
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this process");
-        capture
-    })
+    common::LogCapture::global()
 }
 
 /// Ids in `field` (on the line or one of its spans) of lines at one of `levels` that mention
