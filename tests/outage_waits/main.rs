@@ -161,9 +161,14 @@ async fn a_press_during_an_outage_is_answered_saving_then_applied_or_refused_cle
     app::eventually(
         "both cards sent",
         || async {
-            let rows: Vec<(i64, Option<i32>)> =
-                sqlx::query_as("SELECT id, moderation_message_id FROM posts ORDER BY id").fetch_all(&db).await.ok()?;
-            let cards: Vec<(i64, i32)> = rows.iter().filter_map(|(id, card)| card.map(|c| (*id, c))).collect();
+            // The two chats' messages are stored concurrently: ids need not follow the order sent.
+            let rows: Vec<(i64, Option<i32>, String)> =
+                sqlx::query_as("SELECT id, moderation_message_id, body FROM posts ORDER BY id")
+                    .fetch_all(&db)
+                    .await
+                    .ok()?;
+            let cards: Vec<(i64, i32, String)> =
+                rows.into_iter().filter_map(|(id, card, body)| card.map(|c| (id, c, body))).collect();
             (cards.len() == 2).then_some(cards)
         },
         &mut cards,
@@ -184,7 +189,7 @@ async fn a_press_during_an_outage_is_answered_saving_then_applied_or_refused_cle
     // Applied after recovery: the press is answered "saving…" at once, the card follows.
     stop(&pg).await.unwrap();
     stream::wait_health(&app, |h| matches!(h, DbHealth::Unreachable { .. }), "unreachable").await;
-    let (post, card) = cards[0];
+    let (post, card, body) = cards[0].clone();
     let pressed = Instant::now();
     app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
     app::wait_until("the press answered \"saving…\"", || saving(&app) == 1).await;
@@ -192,11 +197,11 @@ async fn a_press_during_an_outage_is_answered_saving_then_applied_or_refused_cle
     tokio::time::sleep(Duration::from_secs(2)).await;
     start(&pg).await.unwrap();
     stream::wait_status(&app, post, "published").await;
-    app::wait_until("published to the channel", || app::has_text(&app.texts_to(app::CHANNEL), "первый пост")).await;
+    app::wait_until("published to the channel", || app::has_text(&app.texts_to(app::CHANNEL), &body)).await;
 
     // Refused clearly past the bound: said under the card, nothing changed.
     stop(&pg).await.unwrap();
-    let (post, card) = cards[1];
+    let (post, card, _) = cards[1].clone();
     app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
     app::wait_until("the second press answered \"saving…\"", || saving(&app) == 2).await;
     let refused = Instant::now() + Duration::from_secs(30);
