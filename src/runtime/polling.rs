@@ -91,13 +91,20 @@ impl<'a> AsUpdateStream<'a> for RawPolling {
     type Stream = BoxStream<'a, Result<Update, RequestError>>;
 
     fn as_stream(&'a mut self) -> Self::Stream {
+        futures::stream::unfold(self.first_state(), next).boxed()
+    }
+}
+
+impl RawPolling {
+    /// The stream's state before its first request.
+    fn first_state(&mut self) -> State {
         // The dispatcher takes the stop token first, then the stream, once.
         let flag = self.flag.take().unwrap_or_else(|| {
             let (token, flag) = mk_stop_token();
             self.token = token;
             flag
         });
-        let state = State {
+        State {
             bot: self.bot.clone(),
             timeout: u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX),
             entities: self.entities.clone(),
@@ -110,8 +117,7 @@ impl<'a> AsUpdateStream<'a> for RawPolling {
             done: false,
             errors: 0,
             backoff: None,
-        };
-        futures::stream::unfold(state, next).boxed()
+        }
     }
 }
 
@@ -229,22 +235,18 @@ mod tests {
 
     #[tokio::test]
     async fn updates_are_parsed_and_their_raw_entities_kept() {
-        let (_token, flag) = mk_stop_token();
+        let (token, flag) = mk_stop_token();
         let entities = UpdateEntities::default();
-        let mut state = State {
+        let mut polling = RawPolling {
             bot: Bot::new("1:T"),
-            timeout: 1,
+            timeout: Duration::from_secs(1),
             entities: entities.clone(),
             handled: Handled::default(),
             allowed_updates: None,
-            flag,
-            offset: 0,
-            buffer: VecDeque::new(),
-            stopping: false,
-            done: false,
-            errors: 0,
-            backoff: None,
+            token,
+            flag: Some(flag),
         };
+        let mut state = polling.first_state();
         let url = "https://ru.wikipedia.org/wiki/Санкт-Петербург";
         let text = r#"{"update_id": 41, "message": {"message_id": 3, "date": 1, "text": "Питер",
             "chat": {"id": 8, "type": "private", "first_name": "A"},
