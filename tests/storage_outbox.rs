@@ -1,5 +1,5 @@
 //! Storage under concurrency and the outbox, against a real `PostgreSQL`: the pool stays within its
-//! bound under load (seed 07), leases skip locked jobs, completing a publication updates the post,
+//! bound under load (seed 07; on SQLite too, counted as open handles on the file), leases skip locked jobs, completing a publication updates the post,
 //! completions written together each keep their own card, and every serialized record
 //! carries RFC 3339 UTC times (seed 08).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -97,6 +97,73 @@ async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOption
     let pool_size = i64::from(store.pool().size());
     assert!(pool_size <= POOL, "pool reports {pool_size} connections");
     store.close().await;
+}
+
+/// Seed 07 on SQLite: one writer and at most the configured readers, counted where they show —
+/// as this process's open handles on the database file — while 200 tasks write and read at
+/// once; all of them closed with the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn seed_07_sqlite_connections_stay_within_the_pool_bound() {
+    const BOUND: usize = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postgate.db");
+    let url = format!("sqlite://{}", path.display());
+    let env = [
+        ("BOT_TOKEN", "123:abc"),
+        ("MODERATION_GROUP_ID", "-100123"),
+        ("CHANNEL_ID", "-100456"),
+        ("DATABASE_URL", url.as_str()),
+        ("DB_MAX_CONNECTIONS", "5"),
+    ];
+    let config = Config::from_map(&env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap();
+    let store = postgate::store::open(&config.database, Duration::ZERO).await.unwrap();
+    let file = std::fs::canonicalize(&path).unwrap();
+    let handles = move || {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| *target == file)
+            .count()
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let sampling = {
+        let (done, handles) = (done.clone(), handles.clone());
+        std::thread::spawn(move || {
+            let (mut max, mut samples) = (0, 0u32);
+            while !done.load(Ordering::Relaxed) {
+                max = max.max(handles());
+                samples += 1;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            (max, samples)
+        })
+    };
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let post = text_post(1000 + i64::from(i % 20), 10_000 + i, &format!("load {i}"));
+                store.submit(&post).await?;
+                let query = PostQuery { status: Some(PostStatus::Pending), limit: 10, ..PostQuery::default() };
+                store.list_posts(&query).await?;
+                store.pending_count_of(post.author.id).await
+            })
+        })
+        .collect();
+    let results = futures::future::join_all(tasks).await;
+    done.store(true, Ordering::Relaxed);
+    let (max, samples) = sampling.join().unwrap();
+    for (i, r) in results.into_iter().enumerate() {
+        r.unwrap().unwrap_or_else(|e| panic!("task {i} failed: {e}"));
+    }
+    let page = store.list_posts(&PostQuery { limit: 1, ..PostQuery::default() }).await.unwrap();
+    assert_eq!(page.total, 200);
+    assert!(samples >= 3, "the sampler ran while the load ran ({samples} samples)");
+    // The writer plus the readers; the bound is the readers' (at least 2, at most 8).
+    assert!(max <= 1 + BOUND, "{max} handles on the file seen, the store allows 1 writer + {BOUND} readers");
+    assert!(max >= 3, "the load used the writer and several readers at once (max {max})");
+    store.close().await;
+    assert_eq!(handles(), 0, "every connection to the file closed with the store");
 }
 
 /// `n` approved posts: each has a `publish` and an `update_card` job.
