@@ -36,6 +36,7 @@ pub mod moderation;
 pub mod publisher;
 pub mod receipts;
 pub mod render;
+pub mod replies;
 pub mod runtime;
 pub mod services;
 mod signal;

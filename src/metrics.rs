@@ -9,6 +9,8 @@ use std::time::Duration;
 pub struct Metrics {
     /// Telegram updates that reached the handler tree since start.
     pub updates_handled: AtomicU64,
+    /// Updates dropped by the listener: their private chat had too many in the handlers.
+    pub updates_dropped: AtomicU64,
     /// Time spent in the private-message handler (submissions and commands), per update.
     pub handler_latency: LatencyHistogram,
 }
@@ -21,6 +23,7 @@ impl Metrics {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         tracing::info!(
             updates_handled = self.updates_handled.load(Ordering::Relaxed),
+            updates_dropped = self.updates_dropped.load(Ordering::Relaxed),
             messages_timed = latency.count,
             handler_p50_ms = ms(latency.p50),
             handler_p99_ms = ms(latency.p99),

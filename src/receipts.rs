@@ -113,6 +113,23 @@ pub async fn send(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id
     deliver(bot, services, chat, locale, id).await
 }
 
+/// [`send`] from an update handler: the receipt waits for its chat's sending limit in the
+/// chat's reply queue ([`crate::replies`]), not in the handler. A receipt the full queue
+/// cannot take is left to the sweep.
+pub fn queue(bot: &Bot, services: &Services, chat: ChatId, locale: &'static str, id: PostId) {
+    if !services.receipts.begin(id) {
+        return;
+    }
+    let (bot, sender) = (bot.clone(), services.clone());
+    let send = async move {
+        // Failures are logged, and the receipt recorded or left to the sweep, by `deliver`.
+        let _ = deliver(&bot, &sender, chat, locale, id).await;
+    };
+    if services.replies.queue(chat.0, send).is_err() {
+        services.receipts.abandon(id);
+    }
+}
+
 /// The receipt of a submission stored earlier (its update came again, or the sweep found
 /// it): claimed first, then sent only if the stored post still has none recorded and is
 /// due one — so a redelivery and the sweep never both send it.

@@ -125,7 +125,7 @@ impl Runtime {
             return Ok(());
         }
         if let Some(stale) = slot.take() {
-            Self::finish(stale, Duration::from_secs(1)).await;
+            Self::finish(&self.inner.services, stale, Duration::from_secs(1)).await;
         }
         self.inner.state.send_replace(BotState::Starting);
         match self.launch().await {
@@ -194,13 +194,13 @@ impl Runtime {
     pub async fn stop(&self) {
         let running = self.inner.slot.lock().await.take();
         if let Some(running) = running {
-            Self::finish(running, self.inner.services.config.shutdown_timeout).await;
+            Self::finish(&self.inner.services, running, self.inner.services.config.shutdown_timeout).await;
             self.inner.services.metrics.log_summary("bot stopped");
         }
         self.inner.state.send_replace(BotState::Stopped);
     }
 
-    async fn finish(running: Running, bound: Duration) {
+    async fn finish(services: &Services, running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
         let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut receipts, lock } = running;
         let mut dispatcher_done = false;
@@ -239,6 +239,12 @@ impl Runtime {
                 }
                 Err(_) => break,
             }
+        }
+        // Replies the handlers queued go out before the receipts' last record; what is left
+        // when time runs out is dropped (a receipt among it is sent by the next start's sweep).
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !services.replies.flush(left).await {
+            tracing::warn!(waiting = services.replies.waiting(), "replies not sent in time; dropped");
         }
         cancel.cancel();
         let mut tasks = vec![("outbox worker", &mut worker), ("receipts", &mut receipts)];

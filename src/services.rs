@@ -43,6 +43,8 @@ pub struct Services {
     pub intake_slots: Arc<tokio::sync::Semaphore>,
     /// Receipts on their way and waiting to be recorded.
     pub receipts: crate::receipts::Receipts,
+    /// Replies to private chats waiting for their chat's sending limit, outside the handlers.
+    pub replies: crate::replies::Replies,
     /// Updates handed to the handlers and not yet handled: their offset is not confirmed.
     pub handled: crate::runtime::Handled,
     /// Raw entities of incoming private messages, from the polling listener to extraction.
@@ -92,6 +94,7 @@ impl Services {
             limiter,
             intake_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             receipts: crate::receipts::Receipts::default(),
+            replies: crate::replies::Replies::default(),
             handled: crate::runtime::Handled::default(),
             raw_entities: crate::telegram::entities::UpdateEntities::default(),
             health: crate::health::Health::default(),

@@ -12,6 +12,7 @@ help =
 receipt = Submission #{ $id } received and waiting for moderation.
 receipt-edited = Submission #{ $id } updated: the moderators will see the new version.
 edit-too-late = Submission #{ $id } has already been reviewed — the edit was not applied.
+edit-rate-limited = Too many edits at once: this change was not applied. Edit the message again in { $seconds } s.
 not-supported = I can't take this kind of message. Send text, a photo, video, GIF, document, audio or a voice message.
 banned = You can't suggest posts: the moderators have restricted your access.
 rate-limited = Too many at once. Try again in { $seconds ->

@@ -19,11 +19,52 @@ use crate::services::Services;
 use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
 use crate::telegram::send_limited;
 
-/// Sends a plain-text reply (never parsed as markup), within Telegram's sending limits.
-pub async fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -> HandlerResult {
-    send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || bot.send_message(chat, body.clone()).send())
-        .await?;
+/// Edits one author may make per rate-limit window (`RATE_LIMIT_WINDOW_SECS`); later ones are
+/// not applied. Each edit refreshes the card in the group, whose messages Telegram limits to
+/// 20 a minute for everyone.
+const EDITS_PER_WINDOW: u64 = 10;
+
+/// Queues a plain-text reply (never parsed as markup) in the chat's reply queue: it goes out
+/// within Telegram's sending limits without the handler waiting for them.
+pub fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -> HandlerResult {
+    reply_with(bot, services, chat, body, None)
+}
+
+/// [`reply`] with buttons under it.
+fn reply_with(
+    bot: &Bot,
+    services: &Services,
+    chat: ChatId,
+    body: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
+    let (bot, limiter) = (bot.clone(), services.limiter.clone());
+    let send = async move {
+        let sent = send_limited(&limiter, &chat.into(), 1, "sendMessage", || {
+            let request = bot.send_message(chat, body.clone());
+            match &keyboard {
+                Some(keyboard) => request.reply_markup(keyboard.clone()).send(),
+                None => request.send(),
+            }
+        })
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(chat_id = chat.0, error = %e, "reply not delivered");
+        }
+    };
+    // A full queue is logged and counted by the queue: that chat is flooding.
+    let _ = services.replies.queue(chat.0, send);
     Ok(())
+}
+
+/// A refusal of `kind` is told once per rate-limit window per user: a user who keeps sending
+/// while refused gets one answer, not one per message. Without a cache, every time.
+async fn first_refusal(services: &Services, uid: UserId, kind: &str) -> bool {
+    let window = Ttl::from_config(services.config.limits.rate_limit_window);
+    match services.cache.incr_window(&format!("told:{kind}:{}", uid.0), window).await {
+        Ok((count, _)) => count == 1,
+        Err(_) => true,
+    }
 }
 
 /// A private message, timed into [`crate::metrics::Metrics::handler_latency`] once it holds
@@ -55,34 +96,33 @@ async fn handle_message(
 
     if let Some(command) = msg.text().and_then(command_of) {
         return match command {
-            "start" => {
-                reply(
-                    &bot,
-                    &services,
-                    msg.chat.id,
-                    services.i18n.t_args(locale, "welcome", &[("name", text(user.first_name.clone()))]),
-                )
-                .await
-            }
+            "start" => reply(
+                &bot,
+                &services,
+                msg.chat.id,
+                services.i18n.t_args(locale, "welcome", &[("name", text(user.first_name.clone()))]),
+            ),
             "status" => status(&bot, &msg, &services, uid, locale).await,
             "language" => {
                 let keyboard = InlineKeyboardMarkup::new(vec![vec![
                     InlineKeyboardButton::callback("Русский", Action::Language("ru".into()).encode()),
                     InlineKeyboardButton::callback("English", Action::Language("en".into()).encode()),
                 ]]);
-                send_limited(&services.limiter, &msg.chat.id.into(), 1, "sendMessage", || {
-                    bot.send_message(msg.chat.id, t("language-choose")).reply_markup(keyboard.clone()).send()
-                })
-                .await?;
-                Ok(())
+                reply_with(&bot, &services, msg.chat.id, t("language-choose"), Some(keyboard))
             }
-            _ => reply(&bot, &services, msg.chat.id, t("help")).await,
+            _ => reply(&bot, &services, msg.chat.id, t("help")),
         };
     }
 
     let post = match extract::extract(&msg, &services.raw_entities) {
         Some(Extracted::Post(post)) => post,
-        Some(Extracted::Unsupported) => return reply(&bot, &services, msg.chat.id, t("not-supported")).await,
+        Some(Extracted::Unsupported) => {
+            return if first_refusal(&services, uid, "unsupported").await {
+                reply(&bot, &services, msg.chat.id, t("not-supported"))
+            } else {
+                Ok(())
+            };
+        }
         None => return Ok(()),
     };
     let (admission, retry_in) = admission(&services, &post, uid).await;
@@ -95,7 +135,7 @@ async fn handle_message(
             tracing::info!(post_id = id.0, album = post.media_group_id.is_some(), "submission stored");
             // Albums are receipted once, whole, when they are announced.
             if post.media_group_id.is_none() {
-                crate::receipts::send(&bot, &services, msg.chat.id, locale, id).await?;
+                crate::receipts::queue(&bot, &services, msg.chat.id, locale, id);
             }
             Ok(())
         }
@@ -106,6 +146,14 @@ async fn handle_message(
         Ok(SubmitOutcome::Duplicate(id)) => redelivered(&bot, &services, id).await,
         Ok(SubmitOutcome::Refused(refusal)) => {
             tracing::info!(?refusal, "submission refused");
+            let kind = match refusal {
+                Refusal::Banned => "banned",
+                Refusal::RateLimited => "rate-limited",
+                Refusal::TooManyPending(_) => "too-many-pending",
+            };
+            if !first_refusal(&services, uid, kind).await {
+                return Ok(());
+            }
             let answer = match refusal {
                 Refusal::Banned => t("banned"),
                 Refusal::RateLimited => {
@@ -116,9 +164,9 @@ async fn handle_message(
                     services.i18n.t_args(locale, "too-many-pending", &[("count", num(count))])
                 }
             };
-            reply(&bot, &services, msg.chat.id, answer).await
+            reply(&bot, &services, msg.chat.id, answer)
         }
-        Err(e) => try_later(&bot, &msg, locale, &services, e.into()).await,
+        Err(e) => try_later(&bot, &msg, locale, &services, e.into()),
     }
 }
 
@@ -136,9 +184,9 @@ fn command_of(text: &str) -> Option<&str> {
 }
 
 /// Tells the user nothing was saved; the error itself was logged where it happened.
-async fn try_later(bot: &Bot, msg: &Message, locale: &str, services: &Services, error: BotError) -> HandlerResult {
+fn try_later(bot: &Bot, msg: &Message, locale: &str, services: &Services, error: BotError) -> HandlerResult {
     tracing::error!(error = %error, "submission not stored; user asked to try again");
-    reply(bot, services, msg.chat.id, services.i18n.t(locale, "try-later")).await
+    reply(bot, services, msg.chat.id, services.i18n.t(locale, "try-later"))
 }
 
 /// The checks for this submission: the rate-limit window is counted in the cache (album parts
@@ -178,10 +226,10 @@ async fn admission(services: &Services, post: &NewPost, uid: UserId) -> (Admissi
 async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, locale: &str) -> HandlerResult {
     let posts = match services.store.recent_posts_of(uid, 10).await {
         Ok(p) => p,
-        Err(e) => return try_later(bot, msg, locale, services, e.into()).await,
+        Err(e) => return try_later(bot, msg, locale, services, e.into()),
     };
     if posts.is_empty() {
-        return reply(bot, services, msg.chat.id, services.i18n.t(locale, "status-empty")).await;
+        return reply(bot, services, msg.chat.id, services.i18n.t(locale, "status-empty"));
     }
     let total = services.store.author(uid).await.ok().flatten().map_or(0, |a| a.approved + a.rejected + a.pending);
     let mut lines = vec![services.i18n.t_args(locale, "status-header", &[("count", num(total))])];
@@ -197,26 +245,37 @@ async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, loca
             ],
         ));
     }
-    reply(bot, services, msg.chat.id, lines.join("\n")).await
+    reply(bot, services, msg.chat.id, lines.join("\n"))
 }
 
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0))]
 pub async fn on_edit(bot: Bot, msg: Message, services: Services) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let Some((body, entities)) = extract::edited_text(&msg, &services.raw_entities) else { return Ok(()) };
-    let locale = locale_for(&services, user_id(user), user.language_code.as_deref()).await;
+    let uid = user_id(user);
+    let locale = locale_for(&services, uid, user.language_code.as_deref()).await;
+    let window = Ttl::from_config(services.config.limits.rate_limit_window);
+    if let Ok((count, left)) = services.cache.incr_window(&format!("edits:{}", uid.0), window).await
+        && count > EDITS_PER_WINDOW
+    {
+        tracing::info!(edits = count, "author edit not applied: too many edits in the window");
+        if first_refusal(&services, uid, "edits").await {
+            let seconds = i64::try_from(left.max(1)).unwrap_or(i64::MAX);
+            let body = services.i18n.t_args(locale, "edit-rate-limited", &[("seconds", num(seconds))]);
+            return reply(&bot, &services, msg.chat.id, body);
+        }
+        return Ok(());
+    }
     let edit = AuthorEdit { source_chat_id: msg.chat.id.0, source_message_id: msg.id.0, body, entities };
     match crate::moderation::intake::author_edit(&services, &edit).await {
         Ok(AuthorEditOutcome::Updated(id)) => {
             reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))]))
-                .await
         }
         Ok(AuthorEditOutcome::TooLate(id)) => {
             reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "edit-too-late", &[("id", num(id.0))]))
-                .await
         }
         Ok(AuthorEditOutcome::Unknown) => Ok(()),
-        Err(e) => try_later(&bot, &msg, locale, &services, e.into()).await,
+        Err(e) => try_later(&bot, &msg, locale, &services, e.into()),
     }
 }
 

@@ -5,9 +5,11 @@
 //! backoff after errors, an in-flight request dropped on stop, a last `getUpdates` on stop),
 //! except for the offset: it confirms only updates handled ([`Handled`]), asking again from the
 //! oldest one still in the handlers and skipping those it already handed out, so a process
-//! killed before it stored a submission gets that update again on restart.
+//! killed before it stored a submission gets that update again on restart. An update from a
+//! private chat that already has its share in the handlers is dropped (see [`Handled::track`]).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -21,7 +23,7 @@ use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::{Bot, RequestError};
 
 use super::handled::Handled;
-use crate::services::Services;
+use crate::services::{Metrics, Services};
 use crate::telegram;
 use crate::telegram::entities::{RawUpdate, UpdateEntities};
 use crate::telegram::requests::{GetUpdatesRaw, request};
@@ -32,6 +34,7 @@ pub struct RawPolling {
     timeout: Duration,
     entities: UpdateEntities,
     handled: Handled,
+    metrics: Arc<Metrics>,
     allowed_updates: Option<Vec<AllowedUpdate>>,
     token: StopToken,
     flag: Option<StopFlag>,
@@ -52,7 +55,8 @@ impl RawPolling {
         let timeout = telegram::polling_timeout(&services.config.telegram);
         let entities = services.raw_entities.clone();
         let handled = services.handled.clone();
-        Self { bot, timeout, entities, handled, allowed_updates: None, token, flag: Some(flag) }
+        let metrics = services.metrics.clone();
+        Self { bot, timeout, entities, handled, metrics, allowed_updates: None, token, flag: Some(flag) }
     }
 }
 
@@ -74,6 +78,7 @@ struct State {
     timeout: u32,
     entities: UpdateEntities,
     handled: Handled,
+    metrics: Arc<Metrics>,
     /// Sent with the first request only, as teloxide does.
     allowed_updates: Option<Vec<AllowedUpdate>>,
     flag: StopFlag,
@@ -109,6 +114,7 @@ impl RawPolling {
             timeout: u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX),
             entities: self.entities.clone(),
             handled: self.handled.clone(),
+            metrics: self.metrics.clone(),
             allowed_updates: self.allowed_updates.clone(),
             flag,
             offset: 0,
@@ -221,9 +227,19 @@ fn take_in(state: &mut State, raw: &serde_json::Value) {
     }
     match serde_json::from_str::<Update>(&text) {
         Ok(update) => {
-            state.offset = state.offset.max(i64::from(update.id.0).saturating_add(1));
-            state.handled.track(i64::from(update.id.0));
-            state.buffer.push_back(update);
+            let id = i64::from(update.id.0);
+            state.offset = state.offset.max(id.saturating_add(1));
+            let private = update.chat().filter(|c| c.is_private()).map(|c| c.id.0);
+            if state.handled.track(id, private) {
+                state.buffer.push_back(update);
+            } else {
+                state.metrics.updates_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(
+                    update_id = id,
+                    chat_id = private,
+                    "update dropped: its chat has too many in the handlers"
+                );
+            }
         }
         Err(e) => tracing::warn!(error = %e, "update teloxide cannot parse; skipped"),
     }
@@ -242,6 +258,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             entities: entities.clone(),
             handled: Handled::default(),
+            metrics: Arc::default(),
             allowed_updates: None,
             token,
             flag: Some(flag),

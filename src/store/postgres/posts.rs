@@ -130,7 +130,7 @@ pub async fn author_edit(pool: &PgPool, edit: &AuthorEdit) -> Result<AuthorEditO
         .bind(&edit.entities)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO outbox (post_id, kind) VALUES ($1, 'update_card')").bind(id).execute(&mut *tx).await?;
+    super::outbox::enqueue_card_update(&mut tx, PostId(id)).await?;
     notify(&mut *tx, "post_edited", Some(PostId(id))).await?;
     tx.commit().await?;
     Ok(AuthorEditOutcome::Updated(PostId(id)))

@@ -53,10 +53,7 @@ pub async fn set_media_hash(
             .bind(original)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO outbox (post_id, kind) VALUES ($1, 'update_card')")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        super::outbox::enqueue_card_update(&mut tx, id).await?;
         notify(&mut *tx, "post_updated", Some(id)).await?;
     }
     tx.commit().await?;

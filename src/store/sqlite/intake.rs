@@ -17,11 +17,9 @@ use tracing::instrument;
 
 use super::Db;
 use super::rows::{NOW, fold, status};
-use super::writes::enqueue;
 use crate::domain::{PostId, UserId};
 use crate::store::{
-    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, NewPost, OutboxKind, StoreError,
-    SubmitOutcome,
+    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, NewPost, StoreError, SubmitOutcome,
 };
 
 pub use batch::IntakeBatcher;
@@ -187,7 +185,7 @@ pub async fn author_edit(db: &Db, edit: &AuthorEdit) -> Result<AuthorEditOutcome
         .bind(edit.entities.to_string())
         .execute(&mut *tx)
         .await?;
-    enqueue(&mut tx, PostId(id), &[OutboxKind::UpdateCard]).await?;
+    super::outbox::enqueue_card_update(&mut tx, PostId(id)).await?;
     tx.commit().await?;
     db.emit("post_edited", Some(PostId(id)));
     Ok(AuthorEditOutcome::Updated(PostId(id)))
@@ -225,7 +223,7 @@ pub async fn set_media_hash(db: &Db, id: PostId, position: i16, sha256: &str) ->
             .await?;
     if let Some(original) = earlier {
         sqlx::query(FLAG_REPOST.as_str()).bind(id.0).bind(original).execute(&mut *tx).await?;
-        enqueue(&mut tx, id, &[OutboxKind::UpdateCard]).await?;
+        super::outbox::enqueue_card_update(&mut tx, id).await?;
     }
     tx.commit().await?;
     if earlier.is_some() {

@@ -225,6 +225,20 @@ pub async fn retry(
     Ok(())
 }
 
+/// Queues a refresh of `post`'s card unless one is already waiting (not leased): however many
+/// edits an author makes before the worker gets to it, the group sees one card edit, showing
+/// the latest. A refresh already being sent may show an older version, so one more is queued.
+pub(super) async fn enqueue_card_update(conn: &mut SqliteConnection, post: PostId) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (post_id, kind) SELECT ?1, 'update_card' WHERE NOT EXISTS (SELECT 1 FROM outbox \
+         WHERE post_id = ?1 AND kind = 'update_card' AND done_at IS NULL AND leased_at IS NULL)",
+    )
+    .bind(post.0)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[instrument(skip_all, err)]
 pub async fn backlog(db: &Db) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetch_one(&db.reader).await?)
