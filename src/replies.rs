@@ -66,13 +66,11 @@ impl Replies {
         loop {
             let next = {
                 let mut queues = self.inner.queues.lock().unwrap_or_else(PoisonError::into_inner);
-                match queues.get_mut(&chat).and_then(VecDeque::pop_front) {
-                    Some(next) => next,
-                    None => {
-                        queues.remove(&chat);
-                        return;
-                    }
-                }
+                let Some(next) = queues.get_mut(&chat).and_then(VecDeque::pop_front) else {
+                    queues.remove(&chat);
+                    return;
+                };
+                next
             };
             next.await;
         }

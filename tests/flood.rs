@@ -26,9 +26,7 @@ const LIMITS: [(&str, &str); 4] = [
     ("TELEGRAM_GROUP_MESSAGES_PER_MIN", "20"),
 ];
 
-fn telegram_limits() -> Option<SendLimits> {
-    Some(SendLimits { per_sec: 30, private_chat_per_sec: 1, group_per_min: 20 })
-}
+const TELEGRAM: SendLimits = SendLimits { per_sec: 30, private_chat_per_sec: 1, group_per_min: 20 };
 
 fn is_receipt(text: &str) -> bool {
     text.contains("received")
@@ -38,7 +36,7 @@ async fn one_user_forwarding_100_messages_delays_nobody(backend: Backend) {
     let mut settings = LIMITS.to_vec();
     settings.extend([("RATE_LIMIT_MAX", "5"), ("MAX_PENDING_PER_USER", "100")]);
     let app = App::start_on(backend, "flood", &settings).await;
-    app.fake.enforce_limits(telegram_limits());
+    app.fake.enforce_limits(Some(TELEGRAM));
     for i in 0..100 {
         app.fake.push_update(text_message(FLOODER, FLOODER, i + 1, &format!("forwarded {i}"), Some("en")));
     }
@@ -80,7 +78,7 @@ async fn one_user_forwarding_100_messages_delays_nobody(backend: Backend) {
 async fn fifty_rapid_edits_make_a_handful_of_card_edits(backend: Backend) {
     const AUTHOR: i64 = 6_100;
     let app = App::start_on(backend, "edits", &LIMITS).await;
-    app.fake.enforce_limits(telegram_limits());
+    app.fake.enforce_limits(Some(TELEGRAM));
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "version 0", Some("en")));
     let (post, card) = app.card_of_latest().await;
     for v in 1..=50 {

@@ -6,17 +6,17 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::instrument;
 
+use super::HandlerResult;
 use super::callback::Action;
 use super::extract::{self, Extracted, user_id};
 use super::locale::locale_for;
-use super::{BotError, HandlerResult};
 use crate::cache::Ttl;
 use crate::domain::{PostId, UserId};
 use crate::i18n::{num, text};
 use crate::moderation::outage::Waiting;
 use crate::runtime::HandledGuard;
 use crate::services::Services;
-use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, SubmitOutcome};
+use crate::store::{Admission, AuthorEdit, AuthorEditOutcome, NewPost, Refusal, StoreError, SubmitOutcome};
 use crate::telegram::send_limited;
 
 /// Edits one author may make per rate-limit window (`RATE_LIMIT_WINDOW_SECS`); later ones are
@@ -26,18 +26,12 @@ const EDITS_PER_WINDOW: u64 = 10;
 
 /// Queues a plain-text reply (never parsed as markup) in the chat's reply queue: it goes out
 /// within Telegram's sending limits without the handler waiting for them.
-pub fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) -> HandlerResult {
-    reply_with(bot, services, chat, body, None)
+pub fn reply(bot: &Bot, services: &Services, chat: ChatId, body: String) {
+    reply_with(bot, services, chat, body, None);
 }
 
 /// [`reply`] with buttons under it.
-fn reply_with(
-    bot: &Bot,
-    services: &Services,
-    chat: ChatId,
-    body: String,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> HandlerResult {
+fn reply_with(bot: &Bot, services: &Services, chat: ChatId, body: String, keyboard: Option<InlineKeyboardMarkup>) {
     let (bot, limiter) = (bot.clone(), services.limiter.clone());
     let send = async move {
         let sent = send_limited(&limiter, &chat.into(), 1, "sendMessage", || {
@@ -54,7 +48,6 @@ fn reply_with(
     };
     // A full queue is logged and counted by the queue: that chat is flooding.
     let _ = services.replies.queue(chat.0, send);
-    Ok(())
 }
 
 /// A refusal of `kind` is told once per rate-limit window per user: a user who keeps sending
@@ -95,7 +88,7 @@ async fn handle_message(
     let t = |key: &str| services.i18n.t(locale, key);
 
     if let Some(command) = msg.text().and_then(command_of) {
-        return match command {
+        match command {
             "start" => reply(
                 &bot,
                 &services,
@@ -108,20 +101,20 @@ async fn handle_message(
                     InlineKeyboardButton::callback("Русский", Action::Language("ru".into()).encode()),
                     InlineKeyboardButton::callback("English", Action::Language("en".into()).encode()),
                 ]]);
-                reply_with(&bot, &services, msg.chat.id, t("language-choose"), Some(keyboard))
+                reply_with(&bot, &services, msg.chat.id, t("language-choose"), Some(keyboard));
             }
             _ => reply(&bot, &services, msg.chat.id, t("help")),
-        };
+        }
+        return Ok(());
     }
 
     let post = match extract::extract(&msg, &services.raw_entities) {
         Some(Extracted::Post(post)) => post,
         Some(Extracted::Unsupported) => {
-            return if first_refusal(&services, uid, "unsupported").await {
-                reply(&bot, &services, msg.chat.id, t("not-supported"))
-            } else {
-                Ok(())
-            };
+            if first_refusal(&services, uid, "unsupported").await {
+                reply(&bot, &services, msg.chat.id, t("not-supported"));
+            }
+            return Ok(());
         }
         None => return Ok(()),
     };
@@ -164,9 +157,13 @@ async fn handle_message(
                     services.i18n.t_args(locale, "too-many-pending", &[("count", num(count))])
                 }
             };
-            reply(&bot, &services, msg.chat.id, answer)
+            reply(&bot, &services, msg.chat.id, answer);
+            Ok(())
         }
-        Err(e) => try_later(&bot, &msg, locale, &services, e.into()),
+        Err(e) => {
+            try_later(&bot, &msg, locale, &services, &e);
+            Ok(())
+        }
     }
 }
 
@@ -184,9 +181,9 @@ fn command_of(text: &str) -> Option<&str> {
 }
 
 /// Tells the user nothing was saved; the error itself was logged where it happened.
-fn try_later(bot: &Bot, msg: &Message, locale: &str, services: &Services, error: BotError) -> HandlerResult {
+fn try_later(bot: &Bot, msg: &Message, locale: &str, services: &Services, error: &StoreError) {
     tracing::error!(error = %error, "submission not stored; user asked to try again");
-    reply(bot, services, msg.chat.id, services.i18n.t(locale, "try-later"))
+    reply(bot, services, msg.chat.id, services.i18n.t(locale, "try-later"));
 }
 
 /// The checks for this submission: the rate-limit window is counted in the cache (album parts
@@ -223,10 +220,10 @@ async fn admission(services: &Services, post: &NewPost, uid: UserId) -> (Admissi
     }
 }
 
-async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, locale: &str) -> HandlerResult {
+async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, locale: &str) {
     let posts = match services.store.recent_posts_of(uid, 10).await {
         Ok(p) => p,
-        Err(e) => return try_later(bot, msg, locale, services, e.into()),
+        Err(e) => return try_later(bot, msg, locale, services, &e),
     };
     if posts.is_empty() {
         return reply(bot, services, msg.chat.id, services.i18n.t(locale, "status-empty"));
@@ -245,7 +242,7 @@ async fn status(bot: &Bot, msg: &Message, services: &Services, uid: UserId, loca
             ],
         ));
     }
-    reply(bot, services, msg.chat.id, lines.join("\n"))
+    reply(bot, services, msg.chat.id, lines.join("\n"));
 }
 
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, message_id = msg.id.0))]
@@ -262,21 +259,22 @@ pub async fn on_edit(bot: Bot, msg: Message, services: Services) -> HandlerResul
         if first_refusal(&services, uid, "edits").await {
             let seconds = i64::try_from(left.max(1)).unwrap_or(i64::MAX);
             let body = services.i18n.t_args(locale, "edit-rate-limited", &[("seconds", num(seconds))]);
-            return reply(&bot, &services, msg.chat.id, body);
+            reply(&bot, &services, msg.chat.id, body);
         }
         return Ok(());
     }
     let edit = AuthorEdit { source_chat_id: msg.chat.id.0, source_message_id: msg.id.0, body, entities };
     match crate::moderation::intake::author_edit(&services, &edit).await {
         Ok(AuthorEditOutcome::Updated(id)) => {
-            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))]))
+            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "receipt-edited", &[("id", num(id.0))]));
         }
         Ok(AuthorEditOutcome::TooLate(id)) => {
-            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "edit-too-late", &[("id", num(id.0))]))
+            reply(&bot, &services, msg.chat.id, services.i18n.t_args(locale, "edit-too-late", &[("id", num(id.0))]));
         }
-        Ok(AuthorEditOutcome::Unknown) => Ok(()),
-        Err(e) => try_later(&bot, &msg, locale, &services, e.into()),
+        Ok(AuthorEditOutcome::Unknown) => {}
+        Err(e) => try_later(&bot, &msg, locale, &services, &e),
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn one_private_chat_has_at_most_its_share_in_flight() {
         let handled = Handled::default();
-        let ids: Vec<i64> = (0..PER_CHAT as i64).collect();
+        let ids: Vec<i64> = (0..i64::try_from(PER_CHAT).unwrap()).collect();
         for &id in &ids {
             assert!(handled.track(id, Some(9)), "update {id} of chat 9 taken");
         }
