@@ -50,7 +50,7 @@ async fn an_edit_of_a_pending_post_updates_it_and_an_edit_after_the_decision_doe
         sqlx::query_scalar("SELECT body FROM posts WHERE id = $1").bind(post).fetch_one(app.pg()).await.unwrap();
     assert_eq!(body, "typo fixed");
 
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_until("published", || has_text(&app.texts_to(CHANNEL), "typo fixed")).await;
     app.fake.push_update(edited_message(AUTHOR, AUTHOR, 1, "sneaky change", Some("en")));
     wait_until("too late", || has_text(&app.texts_to(AUTHOR), "already been reviewed")).await;
@@ -69,7 +69,7 @@ async fn a_refused_publication_is_shown_as_failed_and_can_be_retried_from_the_ca
         1,
         Fault::BadRequest("Bad Request: need administrator rights in the channel chat".into()),
     );
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_until("failed state", || {
         app.fake
             .calls_to("editMessageText")

@@ -20,7 +20,7 @@ async fn text_is_carded_approved_published_and_author_told_in_russian(backend: B
     wait_until("receipt in Russian", || has_text(&app.texts_to(AUTHOR), &format!("Заявка №{post} принята"))).await;
     assert!(has_text(&app.texts_to(GROUP), "Привет, канал!"), "card shows the text: {:?}", app.texts_to(GROUP));
 
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_until("post in the channel", || has_text(&app.texts_to(CHANNEL), "Привет, канал!")).await;
     wait_until("author told", || has_text(&app.texts_to(AUTHOR), "опубликована")).await;
     assert_eq!(app.status_of(post).await, "published");
@@ -48,7 +48,7 @@ async fn album_of_three_photos_is_one_album_in_group_and_channel(backend: Backen
     })
     .await;
 
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_until("album in the channel", || app.fake.calls_to("sendMediaGroup").len() == 2).await;
     let channel = app.fake.calls_to("sendMediaGroup").pop().unwrap();
     assert_eq!(channel.field_i64("chat_id"), Some(CHANNEL));
@@ -60,7 +60,7 @@ async fn rejection_reason_reaches_an_english_author_in_english(backend: Backend)
     let app = App::start_on(backend, "flow_reject", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Buy cheap watches", Some("en")));
     let (post, card) = app.card_of_latest().await;
-    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}:{}", app.version_of(post).await), GROUP, card));
     wait_until("reasons shown", || !app.fake.calls_to("editMessageReplyMarkup").is_empty()).await;
     app.fake.push_update(callback_query(MODERATOR, &format!("r:{post}:0"), GROUP, card));
     wait_until("author told why", || has_text(&app.texts_to(AUTHOR), "was rejected. Reason: spam or advertising"))
@@ -75,13 +75,13 @@ async fn non_moderator_press_changes_nothing_and_double_press_decides_once(backe
     app.fake.set_admins(&[]);
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "hello", Some("en")));
     let (post, card) = app.card_of_latest().await;
-    app.fake.push_update(callback_query(555, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(555, &app.approve_data(post).await, GROUP, card));
     wait_until("stranger answered", || !app.fake.calls_to("answerCallbackQuery").is_empty()).await;
     let answer = app.fake.calls_to("answerCallbackQuery").pop().unwrap();
     assert_eq!(answer.field_str("show_alert").as_deref(), Some("true"));
     assert_eq!(app.status_of(post).await, "pending", "a non-moderator changes nothing");
 
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     app.fake.push_update(callback_query(MODERATOR, &format!("r:{post}:1"), GROUP, card));
     wait_until("three answers", || app.fake.calls_to("answerCallbackQuery").len() == 3).await;
     let last = app.fake.calls_to("answerCallbackQuery").pop().unwrap();
@@ -127,7 +127,7 @@ async fn publish_429_waits_retry_after_and_publishes_exactly_once(backend: Backe
     let before = app.fake.calls_to("sendMessage").len();
     app.fake.fail_next("sendMessage", 1, Fault::RetryAfter(1));
     let pressed = std::time::Instant::now();
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     // The fake records the refused call too: one 429, then one accepted publication.
     wait_until("published after the wait", || app.texts_to(CHANNEL).len() == 2).await;
     let channel = app.sent_to(CHANNEL);
@@ -245,12 +245,12 @@ async fn back_from_the_reasons_restores_the_cards_buttons(backend: Backend) {
     let app = App::start_on(backend, "flow_back", &[]).await;
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "think again", Some("en")));
     let (post, card) = app.card_of_latest().await;
-    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}:{}", app.version_of(post).await), GROUP, card));
     wait_until("reasons shown", || app.fake.calls_to("editMessageReplyMarkup").len() == 1).await;
-    app.fake.push_update(callback_query(MODERATOR, &format!("bk:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &format!("bk:{post}:{}", app.version_of(post).await), GROUP, card));
     wait_until("buttons back", || app.fake.calls_to("editMessageReplyMarkup").len() == 2).await;
     let markup = app.fake.sent_message(GROUP, card).unwrap()["reply_markup"].to_string();
-    assert!(markup.contains(&format!("a:{post}")) && markup.contains(&format!("b:{post}")), "{markup}");
+    assert!(markup.contains(&app.approve_data(post).await) && markup.contains(&format!("b:{post}")), "{markup}");
     assert!(!markup.contains(&format!("r:{post}:")), "the reasons are gone: {markup}");
     wait_until("both presses answered", || app.fake.calls_to("answerCallbackQuery").len() == 2).await;
     assert_eq!(app.status_of(post).await, "pending");

@@ -157,10 +157,13 @@ async fn reject_and_ban_with_a_chosen_reason_while_the_group_shows_the_reasons()
     let (post, card) = app.card_of_latest().await;
 
     // A moderator opens the reasons in the group.
-    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &format!("rm:{post}:{}", app.version_of(post).await), GROUP, card));
     wait_until("reasons shown", || !app.fake.calls_to("editMessageReplyMarkup").is_empty()).await;
     let menu = buttons(&app.fake.calls_to("editMessageReplyMarkup").pop().unwrap());
-    assert!(menu.contains(&format!("r:{post}:0")) && menu.contains(&format!("bk:{post}")), "{menu:?}");
+    assert!(
+        menu.contains(&format!("r:{post}:0")) && menu.contains(&format!("bk:{post}:{}", app.version_of(post).await)),
+        "{menu:?}"
+    );
     // The reasons menu offers no "reject with this reason and ban" (only the card's Ban, with
     // a fixed reason), so the reject-and-ban goes through the moderation service, as the
     // console does it.

@@ -77,7 +77,7 @@ async fn next_card(app: &App, previous: i64) -> (i64, i32) {
 }
 
 async fn approve(app: &App, post: i64, card: i32) {
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_post(app, post, TEXT, PostStatus::Published).await;
 }
 

@@ -425,7 +425,7 @@ async fn db_connections_killed_mid_decision_leave_each_post_decided_once_or_pend
     )
     .await;
     let (post, card) = found.unwrap();
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     let deadline = Instant::now() + WAIT;
     while !has_text(&app.texts_to(app::CHANNEL), "после сбоя") {
         let answers: Vec<Value> = app.fake.calls_to("answerCallbackQuery").into_iter().map(|c| c.body).collect();
@@ -541,7 +541,7 @@ async fn db_connection_lost_while_recording_a_publication_does_not_publish_twice
     // The channel answers after 1.5 s; meanwhile the outbox table is locked, so the job's
     // completion waits on the lock, and its connection is ended there.
     app.fake.fail_next("sendMessage", 1, Fault::Delay(Duration::from_millis(1500)));
-    app.fake.push_update(callback_query(MODERATOR, &format!("a:{post}"), GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
     wait_until("publication sent", || !app.sent_to(app::CHANNEL).is_empty()).await;
     let mut locker = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db_url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut locker).await.unwrap();

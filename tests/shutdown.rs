@@ -109,7 +109,8 @@ fn card_post_id(call: &Call) -> Option<i64> {
         .as_array()?
         .iter()
         .flat_map(|row| row.as_array().into_iter().flatten())
-        .find_map(|button| button["callback_data"].as_str()?.strip_prefix("a:")?.parse().ok())
+        .find_map(|button| postgate::render::callback::Action::parse(button["callback_data"].as_str()?)?.post())
+        .map(|post| post.0)
 }
 
 /// How many cards the group got per post id.

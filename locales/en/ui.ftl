@@ -188,6 +188,7 @@ ui-card-not-failed = The card of submission #{ $id } has not failed; nothing to 
 ui-outcome-already-decided = Submission #{ $id } was already decided ({ $status }): { $moderator }.
 ui-outcome-claimed-by-other = { $moderator } is reviewing submission #{ $id } (until { $time }).
 ui-outcome-not-found = Submission #{ $id } no longer exists.
+ui-outcome-changed = The author changed submission #{ $id } — look again: the new version is shown.
 ui-outcome-unknown = Unexpected answer for submission #{ $id }.
 ui-bulk-approve = Approve
 ui-bulk-reject = Reject…

@@ -187,6 +187,7 @@ ui-card-retried = Карточка заявки #{ $id } будет отправ
 ui-card-not-failed = Карточка заявки #{ $id } не сбоила — отправлять нечего.
 ui-outcome-already-decided = Заявку #{ $id } уже решили ({ $status }): { $moderator }.
 ui-outcome-claimed-by-other = Заявку #{ $id } сейчас смотрит { $moderator } (до { $time }).
+ui-outcome-changed = Автор изменил заявку #{ $id } — посмотрите ещё раз: показана новая версия.
 ui-outcome-not-found = Заявки #{ $id } больше нет.
 ui-outcome-unknown = Непонятный ответ по заявке #{ $id }.
 ui-bulk-approve = Одобрить

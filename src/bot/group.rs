@@ -1,25 +1,31 @@
 //! Button presses: moderation actions on cards in the moderation group (moderators only),
-//! and the language choice in private chats.
+//! and the language choice in the presser's own private chat (nowhere else).
 
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ReplyParameters};
 use tracing::instrument;
 
 use super::HandlerResult;
-use super::callback::Action;
+use super::callback::{Action, View};
 use super::extract::user_id;
 use super::locale::locale_for;
+use super::review;
 use crate::cache::Ttl;
-use crate::domain::{ActionSource, PostId, RejectReason, UserId};
+use crate::domain::{ActionSource, RejectReason, Seen, UserId};
 use crate::i18n::{AVAILABLE, text};
 use crate::moderation::ModerationError;
 use crate::moderation::outage::Waiting;
-use crate::render::{card_keyboard, reasons_keyboard};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
 use crate::telegram::{call_limited, send_limited, with_flood_retry};
 
-async fn answer(bot: &Bot, services: &Services, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
+pub(super) async fn answer(
+    bot: &Bot,
+    services: &Services,
+    q: &CallbackQuery,
+    message: String,
+    alert: bool,
+) -> HandlerResult {
     call_limited(&services.limiter, "answerCallbackQuery", || {
         bot.answer_callback_query(q.id.clone()).text(message.clone()).show_alert(alert).send()
     })
@@ -37,6 +43,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     if let Action::Language(locale) = action {
         return choose_language(&bot, &q, &services, &locale).await;
     }
+    let Some(post_id) = action.post() else { return Ok(()) };
     let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
         return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
@@ -55,11 +62,19 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     if let Err(e) = crate::moderation::intake::upsert_moderator(&services, &profile).await {
         tracing::warn!(error = %e, "could not record the moderator's name");
     }
+    let reasons = matches!(action, Action::RejectMenu(..));
     let kind = match action {
-        Action::RejectMenu(id) | Action::Back(id) => {
-            return switch_keyboard(&bot, &q, &services, card, id, matches!(action, Action::RejectMenu(_))).await;
+        Action::RejectMenu(id, seen, view) | Action::Back(id, seen, view) => {
+            return review::switch_keyboard(&bot, &q, &services, card, id, &seen, view, reasons).await;
         }
-        Action::Approve(_) => DecisionKind::Approve { edited_body: None },
+        Action::ShowAll(id, seen) => return review::show_all(&bot, &q, &services, card, id, &seen).await,
+        Action::Stale(id) => return review::look_again(&bot, &q, &services, card, id).await,
+        Action::Approve(id, seen, view) => {
+            if view == View::Card && review::cut_card_of(&services, id, &seen).await {
+                return answer(&bot, &services, &q, services.i18n.t(group_locale, "show-all-first"), true).await;
+            }
+            DecisionKind::ApproveSeen { seen: Seen::Version(seen), edited_body: None }
+        }
         Action::Reject(post, index) => {
             let Some(reason) = RejectReason::template_at(index) else {
                 tracing::warn!(post_id = post.0, index, "reason button out of range");
@@ -70,11 +85,6 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::rules(), ban_author: true },
         Action::RetryPublish(_) => DecisionKind::RetryPublish,
         Action::Language(_) => return Ok(()),
-    };
-    let (Action::Approve(post_id) | Action::Reject(post_id, _) | Action::Ban(post_id) | Action::RetryPublish(post_id)) =
-        action
-    else {
-        return Ok(());
     };
     let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
     let (decided, answered_saving) = decide_saying_saving(&bot, &services, &q, &decision).await;
@@ -88,6 +98,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
             let name = moderator_name(&services, Some(*by)).await;
             services.i18n.t_args(group_locale, "claimed-by-other", &[("moderator", text(name))])
         }
+        Ok(DecideOutcome::Changed { .. }) => services.i18n.t(group_locale, "post-changed"),
         Ok(DecideOutcome::NotFound) => services.i18n.t(group_locale, "callback-invalid"),
         Err(ModerationError::Unreachable(e)) => {
             tracing::error!(error = %e, post_id = post_id.0, "decision not saved: the database stayed unreachable");
@@ -98,7 +109,14 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
             services.i18n.t(group_locale, "try-later")
         }
     };
-    if !answered_saving {
+    if matches!(decided, Ok(DecideOutcome::Changed { .. })) {
+        // The author changed the post since this card was drawn: the moderator looks again.
+        tracing::info!(post_id = post_id.0, "approval of a version the author changed since; card shown again");
+        review::refresh_card(&bot, &services, card, post_id).await?;
+        if !answered_saving {
+            return answer(&bot, &services, &q, message, true).await;
+        }
+    } else if !answered_saving {
         return answer(&bot, &services, &q, message, false).await;
     }
     // The press was answered "saving…": a decision shows on the card (its update job); anything
@@ -149,42 +167,9 @@ async fn decide_saying_saving(
     }
 }
 
-async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
+pub(super) async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
     let Some(id) = id else { return "?".to_owned() };
     services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string())
-}
-
-/// Shows the reason templates (or the main buttons again) on a pending card.
-async fn switch_keyboard(
-    bot: &Bot,
-    q: &CallbackQuery,
-    services: &Services,
-    card: &Message,
-    id: PostId,
-    reasons: bool,
-) -> HandlerResult {
-    let locale = services.i18n.default_locale();
-    let post = match services.store.post(id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return answer(bot, services, q, services.i18n.t(locale, "callback-invalid"), true).await,
-        Err(_) => return answer(bot, services, q, services.i18n.t(locale, "try-later"), true).await,
-    };
-    let keyboard = if reasons && post.status.is_awaiting_decision() {
-        reasons_keyboard(&services.i18n, locale, &post)
-    } else {
-        card_keyboard(&services.i18n, locale, &post)
-    };
-    let edited = send_limited(&services.limiter, &card.chat.id.into(), 1, "editMessageReplyMarkup", || {
-        bot.edit_message_reply_markup(card.chat.id, card.id).reply_markup(keyboard.clone()).send()
-    })
-    .await;
-    // The keyboard may already be the one asked for (a double press): the press is still answered.
-    match edited {
-        Ok(_) | Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
-        Err(e) => return Err(e.into()),
-    }
-    call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
-    Ok(())
 }
 
 /// Whether a user may moderate: listed in `MODERATOR_IDS`, or an administrator of the
@@ -216,7 +201,16 @@ pub async fn is_moderator(bot: &Bot, services: &Services, user: UserId) -> bool 
     }
 }
 
+/// Sets the presser's language, from a button in their own private chat only: anywhere else
+/// (a forged `lang:` payload on a card in the group) nothing changes.
 async fn choose_language(bot: &Bot, q: &CallbackQuery, services: &Services, locale: &str) -> HandlerResult {
+    let own_chat = matches!(q.message.as_ref(), Some(MaybeInaccessibleMessage::Regular(m))
+        if m.chat.is_private() && m.chat.id.0 == user_id(&q.from).0);
+    if !own_chat {
+        tracing::warn!("language button pressed outside the presser's private chat; nothing changed");
+        let current = locale_for(services, user_id(&q.from), q.from.language_code.as_deref()).await;
+        return answer(bot, services, q, services.i18n.t(current, "callback-invalid"), true).await;
+    }
     let Some(locale) = AVAILABLE.into_iter().find(|l| *l == locale) else { return Ok(()) };
     let author = super::extract::author(&q.from);
     let saved = async {

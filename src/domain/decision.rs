@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::version::{ContentVersion, Seen};
 use super::{ActionSource, ModerationAction, PostId, PostStatus, RejectReason, UserId};
 
 /// A moderator's decision on a post.
@@ -20,8 +21,13 @@ pub struct Decision {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecisionKind {
-    /// Approve as is, or with the moderator's edited text.
+    /// Approve what the post holds at the time, as is or with the moderator's edited text.
+    /// Names no version: for callers that showed nobody the post (seeding, benchmarks). Both
+    /// faces approve with [`DecisionKind::ApproveSeen`].
     Approve { edited_body: Option<String> },
+    /// Approve the content the moderator saw, as is or with their edited text; refused
+    /// ([`Undecidable::Changed`]) when the author changed it since.
+    ApproveSeen { seen: Seen, edited_body: Option<String> },
     /// Reject with a reason the author sees; optionally ban the author too.
     Reject { reason: RejectReason, ban_author: bool },
     /// Send a failed publication to the channel again.
@@ -32,35 +38,53 @@ impl DecisionKind {
     /// The status the post takes and the action the log records.
     pub fn effect(&self) -> (PostStatus, ModerationAction) {
         match self {
-            Self::Approve { edited_body: None } => (PostStatus::Approved, ModerationAction::Approve),
-            Self::Approve { edited_body: Some(_) } => (PostStatus::Approved, ModerationAction::EditApprove),
+            Self::Approve { edited_body: None } | Self::ApproveSeen { edited_body: None, .. } => {
+                (PostStatus::Approved, ModerationAction::Approve)
+            }
+            Self::Approve { edited_body: Some(_) } | Self::ApproveSeen { edited_body: Some(_), .. } => {
+                (PostStatus::Approved, ModerationAction::EditApprove)
+            }
             Self::Reject { .. } => (PostStatus::Rejected, ModerationAction::Reject),
             Self::RetryPublish => (PostStatus::Approved, ModerationAction::RetryPublish),
+        }
+    }
+
+    /// The moderator's edited text, if the decision approves one.
+    pub fn edited_body(&self) -> Option<&str> {
+        match self {
+            Self::Approve { edited_body } | Self::ApproveSeen { edited_body, .. } => edited_body.as_deref(),
+            _ => None,
         }
     }
 }
 
 /// Why a decision cannot be taken now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undecidable {
     /// Another moderator holds an unexpired claim on the pending post.
     ClaimedByOther { by: UserId, until: DateTime<Utc> },
     /// The post's state does not allow it (somebody decided first, or a retry of a post that
     /// did not fail).
     AlreadyDecided { status: PostStatus, by: Option<UserId> },
+    /// The author changed the post since the moderator saw it: this is its version now.
+    Changed { version: ContentVersion },
 }
 
 /// The post as a decision sees it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DecidableState {
     pub status: PostStatus,
     pub decided_by: Option<UserId>,
     pub claimed_by: Option<UserId>,
     pub claim_expires_at: Option<DateTime<Utc>>,
+    /// The version of the content now.
+    pub version: ContentVersion,
+    pub edited_by_author: bool,
 }
 
 /// Whether `moderator` may take `kind` on a post in `state` at `now`: a plain decision only on
-/// a pending post nobody else holds a claim on; a retry only of a failed publication.
+/// a pending post nobody else holds a claim on; a retry only of a failed publication; an
+/// approval only of the content the moderator saw.
 pub fn check_decision(
     state: &DecidableState,
     moderator: UserId,
@@ -79,11 +103,18 @@ pub fn check_decision(
         DecisionKind::RetryPublish => state.status == PostStatus::PublishFailed,
         _ => state.status == PostStatus::Pending && state.status.can_become(target),
     };
-    if allowed {
-        Ok((target, action))
-    } else {
-        Err(Undecidable::AlreadyDecided { status: state.status, by: state.decided_by })
+    if !allowed {
+        return Err(Undecidable::AlreadyDecided { status: state.status, by: state.decided_by });
     }
+    let changed = match kind {
+        DecisionKind::ApproveSeen { seen: Seen::Version(seen), .. } => *seen != state.version,
+        DecisionKind::ApproveSeen { seen: Seen::NeverEdited, .. } => state.edited_by_author,
+        _ => false,
+    };
+    if changed {
+        return Err(Undecidable::Changed { version: state.version.clone() });
+    }
+    Ok((target, action))
 }
 
 /// Why a submission was not stored.
@@ -140,7 +171,18 @@ mod tests {
     const B: UserId = UserId(2);
 
     fn pending() -> DecidableState {
-        DecidableState { status: PostStatus::Pending, decided_by: None, claimed_by: None, claim_expires_at: None }
+        DecidableState {
+            status: PostStatus::Pending,
+            decided_by: None,
+            claimed_by: None,
+            claim_expires_at: None,
+            version: version("v1"),
+            edited_by_author: false,
+        }
+    }
+
+    fn version(body: &str) -> ContentVersion {
+        ContentVersion::of(body, &serde_json::json!([]), [])
     }
 
     fn approve() -> DecisionKind {
@@ -170,7 +212,7 @@ mod tests {
             Err(Undecidable::ClaimedByOther { by: B, until: now + Duration::seconds(60) })
         );
         assert!(check_decision(&held, B, &approve(), now).is_ok(), "the holder decides");
-        let expired = DecidableState { claim_expires_at: Some(now - Duration::seconds(1)), ..held };
+        let expired = DecidableState { claim_expires_at: Some(now - Duration::seconds(1)), ..held.clone() };
         assert!(check_decision(&expired, A, &approve(), now).is_ok());
     }
 
@@ -183,11 +225,33 @@ mod tests {
             Err(Undecidable::AlreadyDecided { status: PostStatus::Approved, by: Some(B) })
         );
         assert!(check_decision(&pending(), A, &DecisionKind::RetryPublish, now).is_err());
-        let failed = DecidableState { status: PostStatus::PublishFailed, ..approved };
+        let failed = DecidableState { status: PostStatus::PublishFailed, ..approved.clone() };
         assert_eq!(
             check_decision(&failed, A, &DecisionKind::RetryPublish, now),
             Ok((PostStatus::Approved, ModerationAction::RetryPublish))
         );
         assert!(check_decision(&failed, A, &approve(), now).is_err());
+    }
+
+    #[test]
+    fn an_approval_of_content_the_author_changed_since_is_refused_with_the_new_version() {
+        let now = Utc::now();
+        let seen = |body: &str| DecisionKind::ApproveSeen { seen: Seen::Version(version(body)), edited_body: None };
+        assert_eq!(
+            check_decision(&pending(), A, &seen("v1"), now),
+            Ok((PostStatus::Approved, ModerationAction::Approve))
+        );
+        let edited = DecidableState { version: version("v2"), edited_by_author: true, ..pending() };
+        assert_eq!(check_decision(&edited, A, &seen("v1"), now), Err(Undecidable::Changed { version: version("v2") }));
+        assert!(check_decision(&edited, A, &seen("v2"), now).is_ok());
+        let bulk = DecisionKind::ApproveSeen { seen: Seen::NeverEdited, edited_body: None };
+        assert!(check_decision(&pending(), A, &bulk, now).is_ok());
+        assert_eq!(check_decision(&edited, A, &bulk, now), Err(Undecidable::Changed { version: version("v2") }));
+        // Rejections and the unchecked approval name no version.
+        let reject = DecisionKind::Reject { reason: RejectReason::rules(), ban_author: false };
+        assert!(check_decision(&edited, A, &reject, now).is_ok());
+        // A decided post says so, whatever version was seen.
+        let decided = DecidableState { status: PostStatus::Approved, ..edited };
+        assert!(matches!(check_decision(&decided, A, &seen("v1"), now), Err(Undecidable::AlreadyDecided { .. })));
     }
 }

@@ -7,6 +7,7 @@ mod media;
 mod moderation;
 mod status;
 pub mod text;
+mod version;
 
 pub use decision::{
     AuthorEditOutcome, DecidableState, Decision, DecisionKind, Refusal, SubmitOutcome, Undecidable, check_decision,
@@ -15,3 +16,4 @@ pub use ids::{PostId, UserId};
 pub use media::{MediaKind, MediaKindError};
 pub use moderation::{ActionSource, ModerationAction, ReasonKind, RejectReason, RejectReasonError};
 pub use status::{PostStatus, TransitionError};
+pub use version::{ContentVersion, ContentVersionError, Seen};

@@ -13,7 +13,7 @@ use self::outage::{Waiting, wait_out};
 use crate::domain::text::{TextSlot, TextTooLong, check_fits};
 use crate::domain::{ActionSource, PostId, UserId};
 use crate::services::Services;
-use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, StoreError};
+use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, StoreError};
 
 /// Why a decision was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ pub async fn decide_waiting(
     waiting: Waiting,
 ) -> Result<DecideOutcome, ModerationError> {
     let attempt = || async {
-        if let DecisionKind::Approve { edited_body: Some(body) } = &decision.kind {
+        if let Some(body) = decision.kind.edited_body() {
             let Some(post) = services.store.post(decision.post_id).await? else {
                 return Ok(Ok(DecideOutcome::NotFound));
             };

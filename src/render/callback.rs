@@ -1,21 +1,36 @@
-//! Inline-button payloads: short, versionless strings under Telegram's 64-byte limit, parsed
-//! strictly (anything else is a stale or forged button).
+//! Inline-button payloads: short strings under Telegram's 64-byte limit, parsed strictly
+//! (anything else is a forged or broken button). Buttons that lead to an approval name the
+//! version of the content their card shows; a card sent before versions existed has buttons
+//! without one, read as [`Action::Stale`] (the card is shown again, current).
 
-use crate::domain::{PostId, RejectReason};
+use crate::domain::{ContentVersion, PostId, RejectReason};
+
+/// What the moderator has read of a post: its card, or — after "Show all" — the whole text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Card,
+    Whole,
+}
 
 /// What a button asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Approve(PostId),
+    /// Approve the version the card shows.
+    Approve(PostId, ContentVersion, View),
+    /// Send the whole text of a cut card (then "Approve" replaces "Show all").
+    ShowAll(PostId, ContentVersion),
     /// Show the reason templates.
-    RejectMenu(PostId),
+    RejectMenu(PostId, ContentVersion, View),
     /// Reject with the template at this index of [`RejectReason::TEMPLATES`].
     Reject(PostId, usize),
     /// Reject as abuse and ban the author.
     Ban(PostId),
     /// Back from the reasons to the main buttons.
-    Back(PostId),
+    Back(PostId, ContentVersion, View),
     RetryPublish(PostId),
+    /// A button of a card sent before buttons named a version ("a:", "rm:", "bk:" with a post
+    /// id only): nothing is decided, the card is shown again with the current version.
+    Stale(PostId),
     /// A user picks a language (private chat).
     Language(String),
 }
@@ -25,13 +40,16 @@ pub const MAX_LEN: usize = 64;
 
 impl Action {
     pub fn encode(&self) -> String {
+        let w = |view: &View| if *view == View::Whole { "w" } else { "" };
         match self {
-            Self::Approve(p) => format!("a:{p}"),
-            Self::RejectMenu(p) => format!("rm:{p}"),
+            Self::Approve(p, v, view) => format!("a{}:{p}:{v}", w(view)),
+            Self::ShowAll(p, v) => format!("sa:{p}:{v}"),
+            Self::RejectMenu(p, v, view) => format!("rm{}:{p}:{v}", w(view)),
             Self::Reject(p, i) => format!("r:{p}:{i}"),
             Self::Ban(p) => format!("b:{p}"),
-            Self::Back(p) => format!("bk:{p}"),
+            Self::Back(p, v, view) => format!("bk{}:{p}:{v}", w(view)),
             Self::RetryPublish(p) => format!("rp:{p}"),
+            Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
         }
     }
@@ -48,19 +66,41 @@ impl Action {
                 .then(|| Self::Language(locale.to_owned()));
         }
         let post = PostId(parts.next()?.parse::<i64>().ok().filter(|id| *id > 0)?);
-        let action = match tag {
-            "a" => Self::Approve(post),
-            "rm" => Self::RejectMenu(post),
-            "r" => {
-                let index = parts.next()?.parse::<usize>().ok().filter(|i| *i < RejectReason::TEMPLATES.len())?;
+        let third = parts.next();
+        let version = || third.and_then(|v| ContentVersion::parse(v).ok());
+        let action = match (tag, third) {
+            ("a" | "rm" | "bk", None) => Self::Stale(post),
+            ("a", _) => Self::Approve(post, version()?, View::Card),
+            ("aw", _) => Self::Approve(post, version()?, View::Whole),
+            ("sa", _) => Self::ShowAll(post, version()?),
+            ("rm", _) => Self::RejectMenu(post, version()?, View::Card),
+            ("rmw", _) => Self::RejectMenu(post, version()?, View::Whole),
+            ("bk", _) => Self::Back(post, version()?, View::Card),
+            ("bkw", _) => Self::Back(post, version()?, View::Whole),
+            ("r", Some(index)) => {
+                let index = index.parse::<usize>().ok().filter(|i| *i < RejectReason::TEMPLATES.len())?;
                 Self::Reject(post, index)
             }
-            "b" => Self::Ban(post),
-            "bk" => Self::Back(post),
-            "rp" => Self::RetryPublish(post),
+            ("b", None) => Self::Ban(post),
+            ("rp", None) => Self::RetryPublish(post),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
+    }
+
+    /// The post a moderation button is about (`None` for a language choice).
+    pub fn post(&self) -> Option<PostId> {
+        match self {
+            Self::Approve(p, ..)
+            | Self::ShowAll(p, _)
+            | Self::RejectMenu(p, ..)
+            | Self::Reject(p, _)
+            | Self::Ban(p)
+            | Self::Back(p, ..)
+            | Self::RetryPublish(p)
+            | Self::Stale(p) => Some(*p),
+            Self::Language(_) => None,
+        }
     }
 }
 
@@ -68,16 +108,25 @@ impl Action {
 mod tests {
     use super::*;
 
+    fn v() -> ContentVersion {
+        ContentVersion::of("text", &serde_json::json!([]), [])
+    }
+
     #[test]
     fn round_trips_and_fits_the_limit() {
         let big = PostId(i64::MAX);
         for action in [
-            Action::Approve(big),
-            Action::RejectMenu(big),
+            Action::Approve(big, v(), View::Card),
+            Action::Approve(big, v(), View::Whole),
+            Action::ShowAll(big, v()),
+            Action::RejectMenu(big, v(), View::Card),
+            Action::RejectMenu(big, v(), View::Whole),
             Action::Reject(big, 4),
             Action::Ban(big),
-            Action::Back(big),
+            Action::Back(big, v(), View::Card),
+            Action::Back(big, v(), View::Whole),
             Action::RetryPublish(big),
+            Action::Stale(big),
             Action::Language("en".into()),
         ] {
             let data = action.encode();
@@ -87,8 +136,36 @@ mod tests {
     }
 
     #[test]
+    fn buttons_of_cards_sent_before_versions_are_stale_and_the_rest_still_work() {
+        assert_eq!(Action::parse("a:7"), Some(Action::Stale(PostId(7))));
+        assert_eq!(Action::parse("rm:7"), Some(Action::Stale(PostId(7))));
+        assert_eq!(Action::parse("bk:7"), Some(Action::Stale(PostId(7))));
+        assert_eq!(Action::parse("r:7:1"), Some(Action::Reject(PostId(7), 1)));
+        assert_eq!(Action::parse("b:7"), Some(Action::Ban(PostId(7))));
+        assert_eq!(Action::parse("rp:7"), Some(Action::RetryPublish(PostId(7))));
+    }
+
+    #[test]
     fn junk_is_rejected() {
-        for junk in ["", "a", "a:", "a:x", "a:-1", "a:1:2", "r:1:99", "zz:1", "lang:de", &"a:1".repeat(30)] {
+        let good = v().to_string();
+        for junk in [
+            "",
+            "a",
+            "a:",
+            "a:x",
+            "a:-1",
+            "a:1:2",
+            "a:1:ZZZZZZZZZZZZZZZZ",
+            &format!("a:1:{good}:x"),
+            "aw:1",
+            "sa:1",
+            "b:1:2",
+            "r:1",
+            "r:1:99",
+            "zz:1",
+            "lang:de",
+            &"a:1".repeat(30),
+        ] {
             assert_eq!(Action::parse(junk), None, "{junk}");
         }
     }

@@ -1,25 +1,28 @@
-//! What moderators and the channel see: the moderation card (plain text, never parsed as
-//! markup), its buttons, and the post content sent as Telegram media (albums as albums) with
-//! the author's entities as their update had them.
+//! What moderators and the channel see: the moderation card and its buttons ([`card`]), and
+//! the post content sent as Telegram media (albums as albums) with the author's entities as
+//! their update had them.
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Recipient};
+use teloxide::types::{ChatId, MessageId, Recipient};
 use teloxide::{Bot, RequestError};
 
 pub mod callback;
+mod card;
+mod links;
 
-use crate::domain::text::{MAX_TEXT, prefix_utf16, utf16_len};
-use crate::domain::{MediaKind, PostStatus, ReasonKind, RejectReason};
-use crate::i18n::{I18n, num, text};
+pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
+pub use links::{HiddenLink, hidden_links};
+
+use crate::domain::{MediaKind, ReasonKind, RejectReason};
+use crate::i18n::I18n;
 use crate::limiter::Limiter;
-use crate::store::{AuthorRecord, MediaRecord, PostRecord};
+use crate::store::{MediaRecord, PostRecord};
 use crate::telegram::entities::Entities;
 use crate::telegram::requests::{
     AlbumItem, MediaFields, SendAlbumRaw, SendAnimationRaw, SendAudioRaw, SendDocumentRaw, SendPhotoRaw, SendText,
     SendVideoRaw, SendVoiceRaw, Sent, request,
 };
 use crate::telegram::send_limited;
-use callback::Action;
 
 /// The localized text of a stored reason.
 pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {
@@ -27,142 +30,6 @@ pub fn reason_text(i18n: &I18n, locale: &str, reason: &RejectReason) -> String {
         ReasonKind::Template(name) => i18n.t(locale, &format!("reject-reason-{name}")),
         ReasonKind::Custom(text) => text.to_owned(),
     }
-}
-
-/// Who decided, as shown on a card.
-pub struct Decider {
-    pub name: String,
-}
-
-/// The moderation card for a post.
-pub fn card_text(
-    i18n: &I18n,
-    locale: &str,
-    post: &PostRecord,
-    author: Option<&AuthorRecord>,
-    decider: Option<&Decider>,
-) -> String {
-    let mut lines = vec![i18n.t_args(locale, "card-title", &[("id", num(post.id.0))])];
-    let username = post.author.username.as_deref().map(|u| format!("@{u}")).unwrap_or_default();
-    lines.push(i18n.t_args(
-        locale,
-        "card-author",
-        &[("name", text(post.author.display_name())), ("username", text(username)), ("user_id", num(post.author.id.0))],
-    ));
-    if let Some(a) = author {
-        lines.push(i18n.t_args(
-            locale,
-            "card-history",
-            &[("approved", num(a.approved)), ("rejected", num(a.rejected))],
-        ));
-    }
-    if post.edited_by_author {
-        lines.push(i18n.t(locale, "card-edited"));
-    }
-    if let Some(original) = post.duplicate_of {
-        lines.push(i18n.t_args(locale, "card-duplicate", &[("id", num(original.0))]));
-    }
-    if !post.media.is_empty() {
-        let kinds: Vec<&str> = post.media.iter().map(|m| m.kind.as_str()).collect();
-        lines.push(format!("📎 {}", kinds.join(", ")));
-    }
-    let head = lines.join("\n");
-    let mut lines = Vec::new();
-    let moderator = text(decider_name(decider));
-    let time = text(decided_time(post));
-    let verdict = match post.status {
-        PostStatus::Pending => None,
-        PostStatus::Rejected => {
-            let reason = post.reject_reason.as_ref().map(|r| reason_text(i18n, locale, r)).unwrap_or_default();
-            Some(i18n.t_args(
-                locale,
-                "card-decided-rejected",
-                &[("moderator", moderator), ("time", time), ("reason", text(reason))],
-            ))
-        }
-        PostStatus::Approved | PostStatus::Published | PostStatus::PublishFailed => {
-            Some(i18n.t_args(locale, "card-decided-approved", &[("moderator", moderator), ("time", time)]))
-        }
-    };
-    if let Some(line) = verdict {
-        lines.push(String::new());
-        lines.push(line);
-    }
-    // A rejection that banned the author says so: the card is refreshed right after it.
-    if post.status == PostStatus::Rejected && author.is_some_and(|a| a.banned) {
-        let (moderator, time) = (text(decider_name(decider)), text(decided_time(post)));
-        lines.push(i18n.t_args(locale, "card-decided-banned", &[("moderator", moderator), ("time", time)]));
-    }
-    if post.status == PostStatus::PublishFailed {
-        let error = post.publish_error.clone().unwrap_or_default();
-        lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
-    }
-    let tail: String = lines.iter().flat_map(|l| ["\n", l.as_str()]).collect();
-    fit_card(i18n, locale, &head, &post.body, &tail)
-}
-
-fn decider_name(decider: Option<&Decider>) -> String {
-    decider.map_or_else(|| "?".to_owned(), |d| d.name.clone())
-}
-
-fn decided_time(post: &PostRecord) -> String {
-    post.decided_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
-}
-
-/// Head, body and tail of a card within Telegram's 4,096 UTF-16 units: a body that does not
-/// fit is cut at a character boundary, and a line says how much of it is shown.
-fn fit_card(i18n: &I18n, locale: &str, head: &str, body: &str, tail: &str) -> String {
-    if body.is_empty() {
-        return format!("{head}{tail}");
-    }
-    let whole = format!("{head}\n\n{body}{tail}");
-    if utf16_len(&whole) <= MAX_TEXT {
-        return whole;
-    }
-    let total = body.chars().count();
-    let count = |n: usize| num(i64::try_from(n).unwrap_or(i64::MAX));
-    let cut_line = |shown: usize| i18n.t_args(locale, "card-cut", &[("shown", count(shown)), ("total", count(total))]);
-    // Measured with the widest number the line can hold, so the real line is never longer.
-    let frame = utf16_len(head) + utf16_len(&cut_line(total)) + utf16_len(tail) + "\n\n…\n\n".len();
-    let shown_body = prefix_utf16(body, MAX_TEXT.saturating_sub(frame));
-    let card = format!("{head}\n\n{shown_body}…\n\n{}{tail}", cut_line(shown_body.chars().count()));
-    prefix_utf16(&card, MAX_TEXT).to_owned()
-}
-
-fn button(i18n: &I18n, locale: &str, key: &str, action: &Action) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(i18n.t(locale, key), action.encode())
-}
-
-/// The buttons a card shows in its current state (none once decided for good).
-pub fn card_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineKeyboardMarkup {
-    let id = post.id;
-    match post.status {
-        PostStatus::Pending => InlineKeyboardMarkup::new(vec![
-            vec![
-                button(i18n, locale, "button-approve", &Action::Approve(id)),
-                button(i18n, locale, "button-reject", &Action::RejectMenu(id)),
-            ],
-            vec![button(i18n, locale, "button-ban", &Action::Ban(id))],
-        ]),
-        PostStatus::PublishFailed => {
-            InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-retry", &Action::RetryPublish(id))]])
-        }
-        _ => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
-    }
-}
-
-/// The reason templates, one per row, and a way back.
-pub fn reasons_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineKeyboardMarkup {
-    let mut rows: Vec<Vec<InlineKeyboardButton>> = RejectReason::TEMPLATES
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let label = i18n.t(locale, &format!("reject-reason-{name}"));
-            vec![InlineKeyboardButton::callback(label, Action::Reject(post.id, i).encode())]
-        })
-        .collect();
-    rows.push(vec![button(i18n, locale, "button-back", &Action::Back(post.id))]);
-    InlineKeyboardMarkup::new(rows)
 }
 
 fn album_item(m: &MediaRecord, caption: Option<(&str, &Entities)>) -> AlbumItem {

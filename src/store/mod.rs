@@ -43,8 +43,9 @@ pub async fn probe(config: &crate::config::DatabaseConfig) -> Result<String, Sto
     if config.url.expose().starts_with("sqlite:") { sqlite::probe(config).await } else { postgres::probe(config).await }
 }
 
-/// The domain's decision rule applied to a stored post: the status and log action the decision
-/// leads to, or the outcome that refuses it (another's claim, already decided).
+/// The domain's decision rule applied to a stored post (with its media, which its version
+/// covers): the status and log action the decision leads to, or the outcome that refuses it
+/// (another's claim, already decided, changed since the moderator saw it).
 pub(crate) fn decidable(
     current: &PostRecord,
     d: &Decision,
@@ -55,10 +56,13 @@ pub(crate) fn decidable(
         decided_by: current.decided_by,
         claimed_by: current.claimed_by,
         claim_expires_at: current.claim_expires_at,
+        version: current.content_version(),
+        edited_by_author: current.edited_by_author,
     };
     check_decision(&state, d.moderator, &d.kind, chrono::Utc::now()).map_err(|refused| match refused {
         Undecidable::ClaimedByOther { by, until } => DecideOutcome::ClaimedByOther { by, until },
         Undecidable::AlreadyDecided { status, by } => DecideOutcome::AlreadyDecided { status, by },
+        Undecidable::Changed { version } => DecideOutcome::Changed { version },
     })
 }
 

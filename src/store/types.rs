@@ -137,6 +137,15 @@ pub struct PostRecord {
     pub media: Vec<MediaRecord>,
 }
 
+impl PostRecord {
+    /// The version of what would be published now: an approval names the one its moderator
+    /// saw ([`crate::domain::Seen`]).
+    pub fn content_version(&self) -> crate::domain::ContentVersion {
+        let media = self.media.iter().map(|m| (m.kind.as_str(), m.file_id.as_str()));
+        crate::domain::ContentVersion::of(&self.body, &self.entities, media)
+    }
+}
+
 /// A line of a list: enough to show a row without loading media.
 #[derive(Debug, Clone, Serialize)]
 pub struct PostSummary {
@@ -194,6 +203,11 @@ pub enum DecideOutcome {
     ClaimedByOther {
         by: UserId,
         until: DateTime<Utc>,
+    },
+    /// The author changed the post since the moderator saw it; nothing was decided. The
+    /// version it has now (the card is refreshed, the console shows it).
+    Changed {
+        version: crate::domain::ContentVersion,
     },
     NotFound,
 }

@@ -172,6 +172,20 @@ impl App {
         post.map(|p| p.status.as_str().to_owned()).unwrap_or_default()
     }
 
+    /// The version of a post's content as it is now (what its card's buttons name).
+    pub async fn version_of(&self, post_id: i64) -> postgate::domain::ContentVersion {
+        let post = self.services.store.post(postgate::domain::PostId(post_id)).await.unwrap().unwrap();
+        post.content_version()
+    }
+
+    /// The callback data of the "Approve" button a card of the post, as it is now, carries
+    /// (the version of its content it shows).
+    pub async fn approve_data(&self, post_id: i64) -> String {
+        use postgate::render::callback::{Action, View};
+        let post = self.services.store.post(postgate::domain::PostId(post_id)).await.unwrap().unwrap();
+        Action::Approve(post.id, post.content_version(), View::Card).encode()
+    }
+
     /// The id and card message id of the newest post, once its card was sent.
     pub async fn card_of_latest(&self) -> (i64, i32) {
         let store = &self.services.store;

@@ -119,6 +119,10 @@
     return messages;
   }
 
+  /** A stand-in for the server's content version: changes whenever the text does. */
+  const versionOf = (p) => Array.from(`${p.body}|${JSON.stringify(p.entities || [])}`)
+    .reduce((h, c) => (h * 31 + c.codePointAt(0)) >>> 0, 7).toString(16).padStart(16, '0');
+
   const commands = {
     async ui_texts({ locale }) {
       const loc = locale === 'en' ? 'en' : 'ru';
@@ -143,7 +147,7 @@
     post_detail({ id }) {
       const p = find(id);
       if (!p) throw { code: 'not_found', message: `post ${id}` };
-      return { post: record(p), author: authors[p.author], log: log.filter((e) => e.post_id === id) };
+      return { post: record(p), version: versionOf(p), author: authors[p.author], log: log.filter((e) => e.post_id === id) };
     },
     post_claim({ id }) {
       const p = find(id);
@@ -160,9 +164,12 @@
       if (p && p.claimed_by === ME) { p.claimed_by = null; p.claim_until = null; changed('post_released', id); }
       return null;
     },
-    post_approve({ id, editedBody }) {
+    post_approve({ id, version, editedBody }) {
       return decide(id, (p) => {
         if (p.status !== 'pending') return { outcome: 'already_decided', status: p.status, by: p.decided_by || null };
+        // As the server: an approval names the version it saw (bulk: only never-edited posts).
+        const now = versionOf(p);
+        if (version === undefined ? p.edited : version !== now) return { outcome: 'changed', version: now };
         if (editedBody !== undefined) { p.body = editedBody; p.entities = []; p.mod_edit = true; }
         return finish(p, 'approved', editedBody !== undefined ? 'edit_approve' : 'approve');
       });

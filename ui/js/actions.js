@@ -7,7 +7,7 @@ import { openRejectDialog, openEditDialog, openBanDialog, openConfirm } from './
 import { textLimit } from './textlimits.js';
 
 /**
- * `current()` gives the open `{ post, author, log }`; `setBusy(name|null)` disables the buttons;
+ * `current()` gives the open `{ post, version, author, log }` (an approval names `version`); `setBusy(name|null)` disables the buttons;
  * `onDecided(id)` after a decision went through; `onStale(id)` when the server said no;
  * `onChanged()` after a ban/unban.
  */
@@ -46,13 +46,15 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
 
   const approve = () => {
     if (!pending()) return;
-    decide('approve', (id) => api.postApprove(id), 'ui-outcome-approved');
+    const { version } = pending();
+    decide('approve', (id) => api.postApprove(id, version), 'ui-outcome-approved');
   };
 
   const edit = () => {
     const data = pending();
     if (!data) return;
     const { id, body } = data.post;
+    const { version } = data;
     openEditDialog({
       title: t('ui-edit-title', { id }),
       body,
@@ -60,7 +62,7 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
       onConfirm: async (text) => {
         setBusy('edit');
         try {
-          const outcome = await api.postApprove(id, text === body ? undefined : text);
+          const outcome = await api.postApprove(id, version, text === body ? undefined : text);
           setBusy(null);
           report(id, outcome, text === body ? 'ui-outcome-approved' : 'ui-outcome-edited');
         } catch (err) {

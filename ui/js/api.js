@@ -61,8 +61,10 @@ export const api = {
   postDetail: (id) => call('post_detail', { id }),
   postClaim: (id) => call('post_claim', { id }),
   postRelease: (id) => call('post_release', { id }),
-  postApprove: (id, editedBody) =>
-    call('post_approve', editedBody === undefined ? { id } : { id, editedBody }),
+  // `version` is the open post's (`post_detail`): the server refuses it ("changed") once the
+  // author edited the post since.
+  postApprove: (id, version, editedBody) =>
+    call('post_approve', editedBody === undefined ? { id, version } : { id, version, editedBody }),
   postReject: (id, reason, banAuthor) => call('post_reject', { id, reason, banAuthor: Boolean(banAuthor) }),
   postRetry: (id) => call('post_retry', { id }),
   postRetryCard: (id) => call('post_retry_card', { id }),

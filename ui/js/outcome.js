@@ -37,6 +37,8 @@ export function describeDecide(outcome, id, successKey) {
         ok: false, kind: 'warn',
         text: t('ui-outcome-claimed-by-other', { id, moderator: who(o.by), time: fmtTime(o.until) }),
       };
+    case 'changed':
+      return { ok: false, kind: 'warn', text: t('ui-outcome-changed', { id }) };
     case 'not_found':
       return { ok: false, kind: 'error', text: t('ui-outcome-not-found', { id }) };
     default:

@@ -1,7 +1,9 @@
 //! Deciding from the console: every decision goes through `postgate::moderation::decide`
 //! under the console moderator's id with source `console`, exactly like a button in the group.
+//! An approval names what the moderator saw: the version of the open post (`post_detail`), or,
+//! in bulk from the list, posts their authors never edited.
 
-use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::domain::{ActionSource, ContentVersion, PostId, RejectReason, Seen, UserId};
 use postgate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -60,14 +62,18 @@ pub async fn post_release(state: State<'_, AppState>, id: i64) -> Result<(), Com
     Ok(postgate::moderation::release(&state.services, PostId(id), moderator).await?)
 }
 
+/// Approves the version of the post the moderator has open (`version` from `post_detail`);
+/// the outcome is `changed` (with the version now) when the author edited it since.
 #[tauri::command]
 pub async fn post_approve(
     state: State<'_, AppState>,
     id: i64,
+    version: String,
     edited_body: Option<String>,
 ) -> Result<DecideOutcome, CommandError> {
+    let version = ContentVersion::parse(&version).map_err(|e| CommandError::invalid(format!("version: {e}")))?;
     let edited_body = edited_body.filter(|b| !b.trim().is_empty());
-    decide(&state, id, DecisionKind::Approve { edited_body }).await
+    decide(&state, id, DecisionKind::ApproveSeen { seen: Seen::Version(version), edited_body }).await
 }
 
 #[tauri::command]
@@ -105,7 +111,9 @@ pub async fn bulk_decide(
         return Err(CommandError::invalid(format!("at most {BULK_MAX} posts at once, got {}", ids.len())));
     }
     let kind = match action {
-        BulkAction::Approve => DecisionKind::Approve { edited_body: None },
+        // A list shows no post whole: only posts their authors never edited are approved, so an
+        // edit made after the list was read comes back `changed`, to be looked at on its own.
+        BulkAction::Approve => DecisionKind::ApproveSeen { seen: Seen::NeverEdited, edited_body: None },
         BulkAction::Reject => {
             let reason = reason.ok_or_else(|| CommandError::invalid("reason: required to reject"))?;
             DecisionKind::Reject { reason: reason_arg(reason)?, ban_author: false }

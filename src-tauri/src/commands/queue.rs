@@ -1,6 +1,6 @@
 //! Reading the queue: lists, counts, one post with its author and log, the audit log.
 
-use postgate::domain::PostId;
+use postgate::domain::{ContentVersion, PostId};
 use postgate::store::{AuthorRecord, LogEntry, PostPage, PostQuery, PostRecord, QueueStats};
 use serde::Serialize;
 use tauri::State;
@@ -14,10 +14,12 @@ const DETAIL_LOG_LIMIT: i64 = 50;
 const AUDIT_DEFAULT: i64 = 100;
 const AUDIT_MAX: i64 = 1000;
 
-/// One post, its author and its moderation log.
+/// One post, its author and its moderation log, and the version of its content that an
+/// approval from this view names (`post_approve`).
 #[derive(Debug, Serialize)]
 pub struct PostDetail {
     pub post: PostRecord,
+    pub version: ContentVersion,
     pub author: Option<AuthorRecord>,
     pub log: Vec<LogEntry>,
 }
@@ -39,7 +41,7 @@ pub async fn post_detail(state: State<'_, AppState>, id: i64) -> Result<PostDeta
         store.post(PostId(id)).await?.ok_or_else(|| CommandError::not_found(format!("post {id} does not exist")))?;
     let author = store.author(post.author.id).await?;
     let log = store.moderation_log(Some(post.id), DETAIL_LOG_LIMIT).await?;
-    Ok(PostDetail { post, author, log })
+    Ok(PostDetail { version: post.content_version(), post, author, log })
 }
 
 #[tauri::command]

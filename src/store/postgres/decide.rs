@@ -54,7 +54,7 @@ pub(super) async fn enqueue(conn: &mut PgConnection, post: PostId, kinds: &[Outb
 pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreError> {
     let mut tx = pool.begin().await?;
     let Some(row) = load_post(&mut *tx, d.post_id, true).await? else { return Ok(DecideOutcome::NotFound) };
-    let current = row.into_record(Vec::new())?;
+    let current = row.into_record(load_media(&mut *tx, d.post_id).await?)?;
     let (target, action) = match crate::store::decidable(&current, d) {
         Ok(effect) => effect,
         Err(refused) => return Ok(refused),
@@ -64,10 +64,7 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
         DecisionKind::Reject { reason, .. } => Some(reason.encode()),
         _ => None,
     };
-    let edited_body = match &d.kind {
-        DecisionKind::Approve { edited_body } => edited_body.clone(),
-        _ => None,
-    };
+    let edited_body = d.kind.edited_body().map(str::to_owned);
     let is_retry = matches!(d.kind, DecisionKind::RetryPublish);
     sqlx::query(
         "UPDATE posts SET status = $2, \

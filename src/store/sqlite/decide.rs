@@ -15,7 +15,7 @@ use tracing::instrument;
 
 pub use self::import::import_bans;
 use super::Db;
-use super::rows::{self, NOW, load_post, load_record, now_plus, status};
+use super::rows::{self, NOW, load_record, now_plus, status};
 use super::writes::{enqueue, log_action};
 use crate::domain::{ActionSource, ModerationAction, PostId, PostStatus, UserId};
 use crate::store::{
@@ -28,8 +28,7 @@ const MAX_CLAIM_SECS: i64 = 3600;
 #[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
 pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> {
     let mut tx = db.writer.begin().await?;
-    let Some(row) = load_post(&mut *tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
-    let current = row.into_record(Vec::new())?;
+    let Some(current) = load_record(&mut tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
     let (target, action) = match crate::store::decidable(&current, d) {
         Ok(effect) => effect,
         Err(refused) => return Ok(refused),
@@ -39,10 +38,7 @@ pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> 
         DecisionKind::Reject { reason, .. } => Some(reason.encode()),
         _ => None,
     };
-    let edited_body = match &d.kind {
-        DecisionKind::Approve { edited_body } => edited_body.as_deref(),
-        _ => None,
-    };
+    let edited_body = d.kind.edited_body();
     let is_retry = matches!(d.kind, DecisionKind::RetryPublish);
     // A retry keeps who approved and when; an edited text drops the author's entities (their
     // offsets point into the old text) and is what search reads from now on.
