@@ -43,6 +43,7 @@ mod refusals;
 mod search;
 mod submit;
 mod values;
+mod versions;
 
 /// One `#[tokio::test]` per contract test, in a module per area, run on `$backend`.
 macro_rules! contract_area {
@@ -167,6 +168,15 @@ macro_rules! contract_suite {
                 decide_of_a_missing_post_is_not_found,
                 concurrent_decisions_decide_exactly_once,
                 concurrent_retries_of_a_failed_publication_retry_once,
+            }
+        );
+        contract_area!(
+            $backend,
+            versions {
+                an_approval_of_a_version_the_author_changed_since_is_refused,
+                an_edit_of_the_links_alone_changes_the_version,
+                bulk_approval_takes_only_posts_never_edited,
+                the_version_a_decision_checks_is_the_one_reads_give,
             }
         );
         contract_area!(
