@@ -77,7 +77,9 @@ impl From<postgate::moderation::ModerationError> for CommandError {
             unreachable @ postgate::moderation::ModerationError::Unreachable(_) => {
                 Self::unavailable(unreachable.to_string())
             }
-            too_long @ postgate::moderation::ModerationError::TextTooLong(_) => Self::invalid(too_long.to_string()),
+            // The console approves what it shows whole; a group card's approval is never sent from it.
+            refused @ (postgate::moderation::ModerationError::TextTooLong(_)
+            | postgate::moderation::ModerationError::NotShownWhole) => Self::invalid(refused.to_string()),
         }
     }
 }

@@ -69,10 +69,8 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         }
         Action::ShowAll(id, seen) => return review::show_all(&bot, &q, &services, card, id, &seen).await,
         Action::Stale(id) => return review::look_again(&bot, &q, &services, card, id).await,
-        Action::Approve(id, seen, view) => {
-            if view == View::Card && review::cut_card_of(&services, id, &seen).await {
-                return answer(&bot, &services, &q, services.i18n.t(group_locale, "show-all-first"), true).await;
-            }
+        Action::Approve(_, seen, View::Card) => DecisionKind::ApproveSeen { seen: Seen::Card(seen), edited_body: None },
+        Action::Approve(_, seen, View::Whole) => {
             DecisionKind::ApproveSeen { seen: Seen::Version(seen), edited_body: None }
         }
         Action::Reject(post, index) => {
@@ -100,6 +98,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         }
         Ok(DecideOutcome::Changed { .. }) => services.i18n.t(group_locale, "post-changed"),
         Ok(DecideOutcome::NotFound) => services.i18n.t(group_locale, "callback-invalid"),
+        Err(ModerationError::NotShownWhole) => services.i18n.t(group_locale, "show-all-first"),
         Err(ModerationError::Unreachable(e)) => {
             tracing::error!(error = %e, post_id = post_id.0, "decision not saved: the database stayed unreachable");
             services.i18n.t(group_locale, "decision-unreachable")
@@ -109,6 +108,9 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
             services.i18n.t(group_locale, "try-later")
         }
     };
+    if matches!(decided, Err(ModerationError::NotShownWhole)) && !answered_saving {
+        return answer(&bot, &services, &q, message, true).await;
+    }
     if matches!(decided, Ok(DecideOutcome::Changed { .. })) {
         // The author changed the post since this card was drawn: the moderator looks again.
         tracing::info!(post_id = post_id.0, "approval of a version the author changed since; card shown again");

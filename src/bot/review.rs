@@ -10,7 +10,7 @@ use super::HandlerResult;
 use super::callback::View;
 use super::group::{answer, moderator_name};
 use crate::domain::{ContentVersion, PostId, PostStatus};
-use crate::render::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
+use crate::render::{Decider, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
 use crate::services::Services;
 use crate::store::PostRecord;
 use crate::telegram::{call_limited, send_limited};
@@ -44,17 +44,6 @@ async fn pending_at(
     let key = if post.status == PostStatus::Pending { "post-changed" } else { "callback-invalid" };
     answer(bot, services, q, services.i18n.t(locale, key), true).await?;
     Ok(None)
-}
-
-/// Whether an "Approve" pressed on a card (not after "Show all") is about a pending post whose
-/// card, at the version pressed, leaves text or links out: then it is refused.
-pub(super) async fn cut_card_of(services: &Services, id: PostId, seen: &ContentVersion) -> bool {
-    let locale = services.i18n.default_locale();
-    match services.store.post(id).await {
-        Ok(Some(post)) => post.content_version() == *seen && card_is_cut(&services.i18n, locale, &post),
-        // The decision reads the post again and says what is wrong.
-        _ => false,
-    }
 }
 
 /// Sends the whole text of a cut card as replies to it, then puts "Approve" on the card.

@@ -107,7 +107,7 @@ pub fn check_decision(
         return Err(Undecidable::AlreadyDecided { status: state.status, by: state.decided_by });
     }
     let changed = match kind {
-        DecisionKind::ApproveSeen { seen: Seen::Version(seen), .. } => *seen != state.version,
+        DecisionKind::ApproveSeen { seen: Seen::Version(seen) | Seen::Card(seen), .. } => *seen != state.version,
         DecisionKind::ApproveSeen { seen: Seen::NeverEdited, .. } => state.edited_by_author,
         _ => false,
     };
@@ -244,6 +244,11 @@ mod tests {
         let edited = DecidableState { version: version("v2"), edited_by_author: true, ..pending() };
         assert_eq!(check_decision(&edited, A, &seen("v1"), now), Err(Undecidable::Changed { version: version("v2") }));
         assert!(check_decision(&edited, A, &seen("v2"), now).is_ok());
+        // As a card showed it: the same rule (whether the card showed it whole is the
+        // moderation service's check).
+        let card = |body: &str| DecisionKind::ApproveSeen { seen: Seen::Card(version(body)), edited_body: None };
+        assert_eq!(check_decision(&edited, A, &card("v1"), now), Err(Undecidable::Changed { version: version("v2") }));
+        assert!(check_decision(&edited, A, &card("v2"), now).is_ok());
         let bulk = DecisionKind::ApproveSeen { seen: Seen::NeverEdited, edited_body: None };
         assert!(check_decision(&pending(), A, &bulk, now).is_ok());
         assert_eq!(check_decision(&edited, A, &bulk, now), Err(Undecidable::Changed { version: version("v2") }));

@@ -81,8 +81,12 @@ impl From<ContentVersion> for String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "seen", content = "version", rename_all = "snake_case")]
 pub enum Seen {
-    /// This version of the content (a card's button, the console's open post).
+    /// This version of the content, read whole (the console's open post, a card after "Show
+    /// all").
     Version(ContentVersion),
+    /// This version as its group card showed it: when the card leaves part of the text or its
+    /// links out, that is not having read it (the moderation service refuses the approval).
+    Card(ContentVersion),
     /// A list row: only a post its author never edited is approved (bulk approval), so an
     /// edit after the list was read is never approved unseen.
     NeverEdited,

@@ -11,9 +11,10 @@ use tracing::instrument;
 
 use self::outage::{Waiting, wait_out};
 use crate::domain::text::{TextSlot, TextTooLong, check_fits};
-use crate::domain::{ActionSource, PostId, UserId};
+use crate::domain::{ActionSource, PostId, Seen, UserId};
+use crate::render::card_is_cut;
 use crate::services::Services;
-use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, StoreError};
+use crate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, StoreError};
 
 /// Why a decision was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +27,24 @@ pub enum ModerationError {
     /// An edited text Telegram would refuse to publish.
     #[error("edited text refused: {0}")]
     TextTooLong(#[from] TextTooLong),
+    /// Approved from a group card that leaves part of the text or its links out
+    /// ([`Seen::Card`]): the whole text must be shown first.
+    #[error("approved from a card that does not show the whole post; show it all first")]
+    NotShownWhole,
+}
+
+/// Why a decision was refused before the store was asked.
+enum Refused {
+    TextTooLong(TextTooLong),
+    NotShownWhole,
 }
 
 /// Decides a post (one transaction: status, log row, outbox) and wakes the outbox worker.
 /// An edited text must fit where it will be published (a message, or the caption of the
 /// post's media): Telegram would refuse it at publishing time, after the decision was taken.
-/// A database outage is waited out for `DB_OUTAGE_WAIT_SECS`, then refused
-/// ([`ModerationError::Unreachable`]).
+/// An approval from a group card that leaves text out is refused
+/// ([`ModerationError::NotShownWhole`]). A database outage is waited out for
+/// `DB_OUTAGE_WAIT_SECS`, then refused ([`ModerationError::Unreachable`]).
 pub async fn decide(services: &Services, decision: &Decision) -> Result<DecideOutcome, ModerationError> {
     decide_waiting(services, decision, Waiting::default()).await
 }
@@ -44,13 +56,27 @@ pub async fn decide_waiting(
     decision: &Decision,
     waiting: Waiting,
 ) -> Result<DecideOutcome, ModerationError> {
+    let from_card = match &decision.kind {
+        DecisionKind::ApproveSeen { seen: Seen::Card(version), .. } => Some(version),
+        _ => None,
+    };
     let attempt = || async {
-        if let Some(body) = decision.kind.edited_body() {
+        if decision.kind.edited_body().is_some() || from_card.is_some() {
             let Some(post) = services.store.post(decision.post_id).await? else {
                 return Ok(Ok(DecideOutcome::NotFound));
             };
-            if let Err(e) = check_fits(body, TextSlot::for_media_count(post.media.len())) {
-                return Ok(Err(e));
+            if let Some(body) = decision.kind.edited_body()
+                && let Err(e) = check_fits(body, TextSlot::for_media_count(post.media.len()))
+            {
+                return Ok(Err(Refused::TextTooLong(e)));
+            }
+            // A card of another version is refused by the store as changed; this one's card
+            // must show it whole.
+            let locale = services.i18n.default_locale();
+            if from_card
+                .is_some_and(|seen| *seen == post.content_version() && card_is_cut(&services.i18n, locale, &post))
+            {
+                return Ok(Err(Refused::NotShownWhole));
             }
         }
         services.store.decide(decision).await.map(Ok)
@@ -62,9 +88,13 @@ pub async fn decide_waiting(
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(e) => {
+        Err(Refused::TextTooLong(e)) => {
             tracing::info!(length = e.length, limit = e.limit, "edited text too long; decision refused");
             return Err(e.into());
+        }
+        Err(Refused::NotShownWhole) => {
+            tracing::info!("approved from a cut card before its whole text was shown; refused");
+            return Err(ModerationError::NotShownWhole);
         }
     };
     match &outcome {

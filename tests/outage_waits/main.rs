@@ -186,12 +186,15 @@ async fn a_press_during_an_outage_is_answered_saving_then_applied_or_refused_cle
         tokio::task::spawn_blocking(move || pg.start_again())
     };
 
+    // The cards' Approve buttons, read while the database answers.
+    let approve = [app.approve_data(cards[0].0).await, app.approve_data(cards[1].0).await];
+
     // Applied after recovery: the press is answered "saving…" at once, the card follows.
     stop(&pg).await.unwrap();
     stream::wait_health(&app, |h| matches!(h, DbHealth::Unreachable { .. }), "unreachable").await;
     let (post, card, body) = cards[0].clone();
     let pressed = Instant::now();
-    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &approve[0], GROUP, card));
     app::wait_until("the press answered \"saving…\"", || saving(&app) == 1).await;
     assert!(pressed.elapsed() < Duration::from_secs(3), "answered after {:?}", pressed.elapsed());
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -202,7 +205,7 @@ async fn a_press_during_an_outage_is_answered_saving_then_applied_or_refused_cle
     // Refused clearly past the bound: said under the card, nothing changed.
     stop(&pg).await.unwrap();
     let (post, card, _) = cards[1].clone();
-    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
+    app.fake.push_update(callback_query(MODERATOR, &approve[1], GROUP, card));
     app::wait_until("the second press answered \"saving…\"", || saving(&app) == 2).await;
     let refused = Instant::now() + Duration::from_secs(30);
     while !app::has_text(&app.texts_to(GROUP), "ничего не изменено") {
