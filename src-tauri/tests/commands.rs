@@ -37,12 +37,12 @@ fn approve_decides_once_then_already_decided() {
     let console = Console::start("approve", &[]);
     let id = console.seed(&text_post(503, 11, "approve me"));
 
-    let first = console.ok("post_approve", json!({ "id": id.0 }));
+    let first = console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
     assert_eq!(first["outcome"], "decided", "{first}");
     assert_eq!(first["post"]["status"], "approved");
     assert_eq!(first["post"]["decided_by"], MODERATOR);
 
-    let second = console.ok("post_approve", json!({ "id": id.0 }));
+    let second = console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
     assert_eq!(second, json!({ "outcome": "already_decided", "status": "approved", "by": MODERATOR }));
     assert_eq!(console.status_of(id), "approved");
 
@@ -82,7 +82,10 @@ fn errors_have_the_contract_shape() {
     let console = Console::start("errors", &[]);
     let missing = console.invoke("post_detail", json!({ "id": 999_999 })).unwrap_err();
     assert_eq!(missing, json!({ "code": "not_found", "message": "post 999999 does not exist" }));
-    assert_eq!(console.ok("post_approve", json!({ "id": 999_999 })), json!({ "outcome": "not_found" }));
+    assert_eq!(
+        console.ok("post_approve", json!({ "id": 999_999, "version": "0123456789abcdef" })),
+        json!({ "outcome": "not_found" })
+    );
     console.stop();
 }
 
@@ -90,7 +93,7 @@ fn errors_have_the_contract_shape() {
 fn without_a_console_moderator_decisions_are_forbidden() {
     let console = Console::start("nomod", &[("CONSOLE_MODERATOR_ID", ""), ("MODERATOR_IDS", "")]);
     let id = console.seed(&text_post(506, 14, "nobody may decide"));
-    let err = console.invoke("post_approve", json!({ "id": id.0 })).unwrap_err();
+    let err = console.invoke("post_approve", json!({ "id": id.0, "version": console.version_of(id) })).unwrap_err();
     assert_eq!(err["code"], "forbidden");
     assert!(err["message"].as_str().unwrap().contains("CONSOLE_MODERATOR_ID"), "{err}");
     assert_eq!(console.status_of(id), "pending");
@@ -205,7 +208,7 @@ fn database_changes_and_bot_states_reach_the_window_as_events() {
     let id = id.expect("a post_created event");
     while changed.try_recv().is_ok() {}
 
-    console.ok("post_approve", json!({ "id": id.0 }));
+    console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
     let decided = loop {
         let event = changed.recv_timeout(wait).expect("a post_decided event");
         if event["event"] == "post_decided" {

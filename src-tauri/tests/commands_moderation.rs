@@ -35,7 +35,7 @@ fn approve_and_edit_approve_queue_the_publication_and_tell_consoles() {
     assert_eq!(console.outbox_of(plain), ["announce"], "a submission waits only for its card");
     let changes = console.changes();
 
-    let out = console.ok("post_approve", json!({ "id": plain.0 }));
+    let out = console.ok("post_approve", json!({ "id": plain.0, "version": console.version_of(plain) }));
     assert_eq!(outcome(&out), "decided", "{out}");
     let post = console.post(plain);
     assert_eq!(post.status.to_string(), "approved");
@@ -49,7 +49,10 @@ fn approve_and_edit_approve_queue_the_publication_and_tell_consoles() {
     assert_eq!(console.outbox_of(plain), ["announce", "publish", "update_card"]);
     changes.expect("post_decided", Some(plain.0));
 
-    let out = console.ok("post_approve", json!({ "id": edited.0, "editedBody": "approve me with a typo" }));
+    let out = console.ok(
+        "post_approve",
+        json!({ "id": edited.0, "version": console.version_of(edited), "editedBody": "approve me with a typo" }),
+    );
     assert_eq!(out["post"]["body"], "approve me with a typo", "{out}");
     let post = console.post(edited);
     assert_eq!(post.status.to_string(), "approved");
@@ -112,7 +115,7 @@ fn bulk_decide_applies_each_decision_and_reports_each_outcome() {
     let console = Console::start("bulk", &[]);
     let [first, second, later, earlier, unreasoned] =
         [20, 21, 22, 23, 24].map(|m| console.seed(&text_post(810 + i64::from(m), m, &format!("bulk post {m}"))));
-    console.ok("post_approve", json!({ "id": earlier.0 }));
+    console.ok("post_approve", json!({ "id": earlier.0, "version": console.version_of(earlier) }));
     let earlier_jobs = console.outbox_of(earlier);
     let earlier_log = console.log(Some(earlier)).len();
     let changes = console.changes();
@@ -236,5 +239,52 @@ fn author_ban_and_unban_gate_submissions_and_are_logged() {
     let entries = console.log(None).len();
     assert_eq!(console.ok("author_unban", json!({ "userId": author })), json!(false), "no ban left to lift");
     assert_eq!(console.log(None).len(), entries, "nothing to log");
+    console.stop();
+}
+
+/// Bait and switch from the console: the moderator opened version 1, the author edits; the
+/// approval of version 1 comes back `changed` with the version now, nothing is decided, and
+/// the post's detail shows the new text and version. Bulk approval skips an edited post too.
+#[test]
+fn approving_a_version_the_author_changed_since_is_refused() {
+    let console = Console::start("stale", &[]);
+    let id = console.seed(&text_post(880, 60, "a harmless offer"));
+    let untouched = console.seed(&text_post(881, 61, "never edited"));
+    let opened = console.ok("post_detail", json!({ "id": id.0 }));
+    let read = opened["version"].as_str().unwrap().to_owned();
+    assert_eq!(read.len(), 16, "{opened}");
+
+    let edit = postgate::store::AuthorEdit {
+        source_chat_id: 880,
+        source_message_id: 60,
+        body: "a scam offer".into(),
+        entities: json!([]),
+    };
+    block_on(console.state.services.store.author_edit(&edit)).unwrap();
+    let now = console.version_of(id);
+    assert_ne!(now, read);
+
+    let out = console.ok("post_approve", json!({ "id": id.0, "version": read }));
+    assert_eq!(out, json!({ "outcome": "changed", "version": now }));
+    let edited = console.ok("post_approve", json!({ "id": id.0, "version": read, "editedBody": "my text" }));
+    assert_eq!(outcome(&edited), "changed");
+    assert_eq!(console.status_of(id), "pending");
+    assert!(console.log(Some(id)).is_empty(), "nothing logged");
+    let reopened = console.ok("post_detail", json!({ "id": id.0 }));
+    assert_eq!((reopened["post"]["body"].as_str(), reopened["version"].as_str()), (Some("a scam offer"), Some(&*now)));
+
+    // A version that is not one is the caller's mistake, not a refusal.
+    let bad = console.invoke("post_approve", json!({ "id": id.0, "version": "latest" })).unwrap_err();
+    assert_eq!(bad["code"], "invalid", "{bad}");
+    let missing = console.invoke("post_approve", json!({ "id": id.0 })).unwrap_err();
+    assert_eq!(missing["code"], "invalid", "an approval must name a version: {missing}");
+
+    let bulk = console.ok("bulk_decide", json!({ "ids": [id.0, untouched.0], "action": "approve" }));
+    assert_eq!(bulk["results"][0]["outcome"], json!({ "outcome": "changed", "version": now }), "{bulk}");
+    assert_eq!(outcome(&bulk["results"][1]["outcome"]), "decided");
+
+    let approved = console.ok("post_approve", json!({ "id": id.0, "version": now }));
+    assert_eq!(outcome(&approved), "decided");
+    assert_eq!(approved["post"]["body"], "a scam offer", "what was read is what is approved");
     console.stop();
 }

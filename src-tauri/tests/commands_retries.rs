@@ -24,7 +24,7 @@ fn retry_queues_a_failed_publication_again_and_the_bot_publishes_it() {
     let channel = -100_999;
     let console = Console::start("retry", &[("CHANNEL_ID", &channel.to_string())]);
     let id = console.seed(&text_post(850, 50, "publish me, eventually"));
-    console.ok("post_approve", json!({ "id": id.0 }));
+    console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
     console.ok("bot_start", json!({}));
     until("the publication fails", || console.status_of(id) == "publish_failed");
     until("the bot's follow-up work is done", || console.outbox_backlog() == 0);

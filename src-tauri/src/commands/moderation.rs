@@ -68,9 +68,11 @@ pub async fn post_release(state: State<'_, AppState>, id: i64) -> Result<(), Com
 pub async fn post_approve(
     state: State<'_, AppState>,
     id: i64,
-    version: String,
+    version: Option<String>,
     edited_body: Option<String>,
 ) -> Result<DecideOutcome, CommandError> {
+    // Optional in the signature only so that a missing one is an `invalid` error of the contract.
+    let version = version.ok_or_else(|| CommandError::invalid("version: required to approve"))?;
     let version = ContentVersion::parse(&version).map_err(|e| CommandError::invalid(format!("version: {e}")))?;
     let edited_body = edited_body.filter(|b| !b.trim().is_empty());
     decide(&state, id, DecisionKind::ApproveSeen { seen: Seen::Version(version), edited_body }).await

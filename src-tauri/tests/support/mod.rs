@@ -191,6 +191,11 @@ impl Console {
         block_on(self.state.services.store.post(id)).unwrap().expect("the post exists")
     }
 
+    /// The version of the post's content `post_detail` gives (what `post_approve` names).
+    pub fn version_of(&self, id: PostId) -> String {
+        self.post(id).content_version().to_string()
+    }
+
     /// Outbox jobs of a post not yet done, oldest first, by kind.
     pub fn outbox_of(&self, id: PostId) -> Vec<String> {
         block_on(
