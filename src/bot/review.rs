@@ -9,7 +9,7 @@ use teloxide::types::{CallbackQuery, ReplyParameters};
 use super::HandlerResult;
 use super::callback::View;
 use super::group::{answer, moderator_name};
-use crate::domain::{ContentVersion, PostId, PostStatus};
+use crate::domain::{ContentVersion, PostId};
 use crate::render::{Decider, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
 use crate::services::Services;
 use crate::store::PostRecord;
@@ -37,11 +37,11 @@ async fn pending_at(
             return Ok(None);
         }
     };
-    if post.status == PostStatus::Pending && post.content_version() == *seen {
+    if post.status.is_awaiting_decision() && post.content_version() == *seen {
         return Ok(Some(post));
     }
     draw(bot, services, card, &post).await?;
-    let key = if post.status == PostStatus::Pending { "post-changed" } else { "callback-invalid" };
+    let key = if post.status.is_awaiting_decision() { "post-changed" } else { "callback-invalid" };
     answer(bot, services, q, services.i18n.t(locale, key), true).await?;
     Ok(None)
 }
