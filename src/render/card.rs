@@ -13,6 +13,10 @@ use crate::domain::{PostStatus, RejectReason};
 use crate::i18n::{I18n, num, text};
 use crate::store::{AuthorRecord, PostRecord};
 
+#[cfg(test)]
+#[path = "card_tests.rs"]
+mod tests;
+
 /// What a card gives a post's text and its links together. The rest of Telegram's 4,096 units
 /// is its head — title, the author's name (≤ 2 × 64 + a 32-character username), history,
 /// flags, media kinds: under 500 units — and a decided card's verdict lines.
