@@ -9,7 +9,7 @@ use super::HandlerResult;
 use super::callback::Action;
 use super::extract::user_id;
 use super::locale::locale_for;
-use crate::cache::Ttl;
+use super::moderators::is_moderator;
 use crate::domain::{ActionSource, PostId, RejectReason, UserId};
 use crate::i18n::{AVAILABLE, text};
 use crate::moderation::ModerationError;
@@ -17,7 +17,7 @@ use crate::moderation::outage::Waiting;
 use crate::render::{card_keyboard, reasons_keyboard};
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
-use crate::telegram::{call_limited, send_limited, with_flood_retry};
+use crate::telegram::{call_limited, send_limited};
 
 async fn answer(bot: &Bot, services: &Services, q: &CallbackQuery, message: String, alert: bool) -> HandlerResult {
     call_limited(&services.limiter, "answerCallbackQuery", || {
@@ -185,35 +185,6 @@ async fn switch_keyboard(
     }
     call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
     Ok(())
-}
-
-/// Whether a user may moderate: listed in `MODERATOR_IDS`, or an administrator of the
-/// moderation group (looked up through the Bot API, cached with a TTL). Fails closed.
-pub async fn is_moderator(bot: &Bot, services: &Services, user: UserId) -> bool {
-    let telegram = &services.config.telegram;
-    if telegram.moderator_ids.contains(&user.0) {
-        return true;
-    }
-    let key = format!("group-admins:{}", telegram.moderation_group_id);
-    if let Ok(Some(list)) = services.cache.get(&key).await {
-        return list.split(',').any(|id| id == user.0.to_string());
-    }
-    let admins = with_flood_retry("getChatAdministrators", || {
-        bot.get_chat_administrators(ChatId(telegram.moderation_group_id)).send()
-    })
-    .await;
-    match admins {
-        Ok(members) => {
-            let ids: Vec<String> = members.iter().filter(|m| !m.user.is_bot).map(|m| m.user.id.0.to_string()).collect();
-            let _ =
-                services.cache.set(&key, &ids.join(","), Ttl::from_config(services.config.cache.moderator_ttl)).await;
-            ids.iter().any(|id| *id == user.0.to_string())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the moderation group's administrators; refusing");
-            false
-        }
-    }
 }
 
 async fn choose_language(bot: &Bot, q: &CallbackQuery, services: &Services, locale: &str) -> HandlerResult {
