@@ -100,6 +100,7 @@ mod tests {
 
     use super::*;
 
+    #[allow(clippy::unwrap_used)] // a test helper
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
     }
