@@ -2,8 +2,10 @@
 //! console's settings file live on a machine other people may use too.
 //!
 //! A folder is created 0700 (every missing parent too), must be a real folder (not a symlink),
-//! must belong to this user, and is tightened to 0700 when it is ours but open to others. A
-//! file is created 0600 with `create_new`, which never follows a symlink planted at its path.
+//! must belong to this user and must not be writable by everyone (such a folder — `/tmp`
+//! itself, say — is refused, never chmod-ed); one of ours that others may read (or a private
+//! group may write, as umask 002 leaves them) is tightened to 0700. A file is created 0600
+//! with `create_new`, which never follows a symlink planted at its path.
 
 use std::fs::File;
 use std::io;
@@ -20,6 +22,8 @@ pub enum PrivateFsError {
     NotAFolder { path: PathBuf },
     #[error("{path} belongs to user {owner}, not to this user ({uid}); refusing to use it")]
     NotOwned { path: PathBuf, owner: u32, uid: u32 },
+    #[error("{path} is writable by every user; refusing to use it (choose a folder of your own)")]
+    WorldWritable { path: PathBuf },
 }
 
 impl PrivateFsError {
@@ -45,7 +49,7 @@ pub fn current_uid() -> io::Result<u32> {
 }
 
 /// Creates `dir` (and missing parents) 0700, or checks the one there: a folder, not a symlink,
-/// owned by this user; one open to others is tightened to 0700.
+/// owned by this user, not writable by everyone; one open to others is tightened to 0700.
 #[cfg(unix)]
 pub fn ensure_private_dir(dir: &Path) -> Result<(), PrivateFsError> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -68,6 +72,9 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), PrivateFsError> {
     let uid = current_uid().map_err(PrivateFsError::io(dir))?;
     if meta.uid() != uid {
         return Err(PrivateFsError::NotOwned { path: dir.to_owned(), owner: meta.uid(), uid });
+    }
+    if meta.mode() & 0o002 != 0 {
+        return Err(PrivateFsError::WorldWritable { path: dir.to_owned() });
     }
     if meta.mode() & 0o077 != 0 {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(PrivateFsError::io(dir))?;
@@ -112,9 +119,12 @@ mod tests {
         ensure_private_dir(&dir).unwrap();
         assert_eq!((mode(&root.path().join("a")), mode(&dir)), (0o700, 0o700));
 
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
         ensure_private_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700, "an open folder of ours is tightened");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(matches!(ensure_private_dir(&dir), Err(PrivateFsError::WorldWritable { .. })));
+        assert_eq!(mode(&dir), 0o777, "a folder everyone may write (like /tmp) is refused, never chmod-ed");
 
         let link = root.path().join("link");
         std::os::unix::fs::symlink(&dir, &link).unwrap();
