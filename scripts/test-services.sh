@@ -7,6 +7,9 @@
 #   (socket there too, a random password, loopback only), and stopped when the caller exits
 #   (call `stop_private_services` from its EXIT trap).
 # The machine's own servers are never reconfigured: their authentication is never edited, nothing is restarted.
+# Passwords never go on a command line (other users see those in `ps`): psql gets its password
+# through PGPASSWORD, redis-cli through REDISCLI_AUTH, and the private Redis reads its
+# password from a 0600 config file.
 
 # As root the servers run as the 'postgres' user, who cannot enter root's home: use /tmp.
 if [ "$(id -u)" = 0 ]; then default_root=/tmp/postgate-test-services; else default_root=${XDG_CACHE_HOME:-$HOME/.cache}/postgate/test-services; fi
@@ -26,7 +29,41 @@ free_port() {
   return 1
 }
 
-pg_answers() { psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1; }
+# Percent-decodes a URL part (`%40` → `@`).
+url_decode() { local s=${1//+/ }; printf '%b' "${s//%/\\x}"; }
+
+# url_part without|password URL: the URL without its password, or the password alone — the one
+# after `user:` and a `password=` query parameter (libpq takes both).
+url_part() {
+  local want=$1 url=$2 password="" kept="" param
+  if [[ $url =~ ^([a-z+]+://[^:/@]*):([^@/]*)@(.*)$ ]]; then
+    password=$(url_decode "${BASH_REMATCH[2]}")
+    url="${BASH_REMATCH[1]}@${BASH_REMATCH[3]}"
+  fi
+  if [[ $url == *'?'* ]]; then
+    local base=${url%%'?'*} query=${url#*'?'}
+    local IFS='&'
+    for param in $query; do
+      if [[ $param == password=* ]]; then password=$(url_decode "${param#password=}"); else kept+="${kept:+&}$param"; fi
+    done
+    url=$base${kept:+?$kept}
+  fi
+  if [ "$want" = password ]; then printf '%s' "$password"; else printf '%s\n' "$url"; fi
+}
+
+# A URL for messages: its password shown as ***.
+url_masked() {
+  sed -E -e 's#//([^:@/]*):[^@/]*@#//\1:***@#' -e 's#([?&]password=)[^&]*#\1***#g' <<<"$1"
+}
+
+# psql URL ARGS…: the password goes through PGPASSWORD (which `ps` does not show), never on
+# psql's command line.
+pg_psql() {
+  local url=$1; shift
+  PGPASSWORD=$(url_part password "$url") psql "$(url_part without "$url")" "$@"
+}
+
+pg_answers() { pg_psql "$1" -qtAc 'SELECT 1' >/dev/null 2>&1; }
 
 # Runs a command as the owner of the private folder (initdb and postgres refuse to run as root).
 as_owner() {
@@ -71,29 +108,40 @@ ensure_test_postgres() {
   fi
   # #[sqlx::test] connects to the database named in DATABASE_URL to create its per-test ones.
   local db; db=$(sed -E 's#^.*/([^/?]+)(\?.*)?$#\1#' <<<"$DATABASE_URL")
-  if ! psql "$admin" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-    psql "$admin" -qc "CREATE DATABASE \"$db\"" >/dev/null
+  if ! pg_psql "$admin" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    pg_psql "$admin" -qc "CREATE DATABASE \"$db\"" >/dev/null
   fi
+}
+
+# redis_ping HOST PORT [PASSWORD]: whether Redis answers PONG (the password through
+# REDISCLI_AUTH, not redis-cli's command line).
+redis_ping() {
+  [ "$(REDISCLI_AUTH=${3:-} redis-cli --no-auth-warning -h "$1" -p "$2" ping 2>/dev/null)" = PONG ]
 }
 
 ensure_test_redis() {
   local url=${REDIS_URL:-redis://127.0.0.1:6379/0}
   local host; host=$(sed -E 's#^[a-z]+://([^@/]*@)?([^:/]+).*#\2#' <<<"$url")
   local port; port=$(sed -nE 's#^[a-z]+://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p' <<<"$url"); port=${port:-6379}
-  if redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1; then
+  if redis_ping "$host" "$port" "$(url_part password "$url")"; then
     export REDIS_URL="$url"; return 0
   fi
-  [ -n "${REDIS_URL:-}" ] && { ts_say "REDIS_URL is set but Redis does not answer there"; return 1; }
+  [ -n "${REDIS_URL:-}" ] && { ts_say "REDIS_URL is set but Redis does not answer there (or refuses its password)"; return 1; }
   command -v redis-server >/dev/null 2>&1 || { ts_say "no Redis answers and redis-server is not installed (apt install redis-server)"; return 1; }
   private_redis="$private_root/redis.$$"
-  mkdir -p "$private_redis"
+  rm -rf "$private_redis"; mkdir -p "$private_redis"; chmod 0700 "$private_redis"
   port=$(free_port)
-  ts_say "no Redis answers: starting a private one on 127.0.0.1:$port"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-    --pidfile "$private_redis/redis.pid" --logfile "$private_redis/redis.log" --dir "$private_redis" >/dev/null
-  for _ in $(seq 1 40); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.25; done
-  redis-cli -p "$port" ping >/dev/null 2>&1 || { ts_say "the private Redis did not start: see $private_redis/redis.log"; return 1; }
-  export REDIS_URL="redis://127.0.0.1:$port/0"
+  # Never a Redis without a password (anyone on the machine could write to it): a random one,
+  # in a 0600 config file rather than on the command line.
+  local password; password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  ( umask 077
+    printf 'bind 127.0.0.1\nport %s\nrequirepass %s\nsave ""\nappendonly no\ndaemonize yes\npidfile %s\nlogfile %s\ndir %s\n' \
+      "$port" "$password" "$private_redis/redis.pid" "$private_redis/redis.log" "$private_redis" >"$private_redis/redis.conf" )
+  ts_say "no Redis answers: starting a private one on 127.0.0.1:$port (with a password)"
+  redis-server "$private_redis/redis.conf" >/dev/null
+  for _ in $(seq 1 40); do redis_ping 127.0.0.1 "$port" "$password" && break; sleep 0.25; done
+  redis_ping 127.0.0.1 "$port" "$password" || { ts_say "the private Redis did not start: see $private_redis/redis.log"; return 1; }
+  export REDIS_URL="redis://:$password@127.0.0.1:$port/0"
 }
 
 stop_private_services() {

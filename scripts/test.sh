@@ -15,7 +15,7 @@ say() { printf 'test: %s\n' "$*" >&2; }
 trap stop_private_services EXIT
 ensure_test_postgres
 ensure_test_redis
-say "PostgreSQL for the suite: $(sed -E 's#//([^:@/]+):[^@/]*@#//\1:***@#' <<<"$DATABASE_URL"), Redis: $REDIS_URL"
+say "PostgreSQL for the suite: $(url_masked "$DATABASE_URL"), Redis: $(url_masked "$REDIS_URL")"
 
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   say "installing tauri-driver (WebDriver bridge for the console's end-to-end tests)"

@@ -106,8 +106,6 @@ pub struct CacheConfig {
     pub default_ttl: Duration,
     #[serde(with = "secs")]
     pub locale_ttl: Duration,
-    #[serde(with = "secs")]
-    pub moderator_ttl: Duration,
 }
 
 /// Telegram connection settings.
@@ -208,7 +206,6 @@ impl Config {
             key_prefix: r.string("REDIS_KEY_PREFIX", "postgate:"),
             default_ttl: r.secs("CACHE_TTL_SECS", 3600, 1..=2_592_000)?,
             locale_ttl: r.secs("LOCALE_CACHE_TTL_SECS", 86_400, 1..=2_592_000)?,
-            moderator_ttl: r.secs("MODERATOR_CACHE_TTL_SECS", 300, 1..=86_400)?,
         };
         let limits = LimitsConfig {
             rate_limit_max: r.int("RATE_LIMIT_MAX", 5, 1..=10_000, "an integer from 1 to 10000")?,
@@ -238,9 +235,7 @@ impl Config {
                 moderator_name: r.string("CONSOLE_MODERATOR_NAME", "Console"),
             },
             media: MediaConfig {
-                temp_dir: r
-                    .get("MEDIA_TEMP_DIR")
-                    .map_or_else(|| std::env::temp_dir().join("postgate-media"), PathBuf::from),
+                temp_dir: r.get("MEDIA_TEMP_DIR").map_or_else(|| r.default_media_dir(), PathBuf::from),
                 max_bytes: u64::from(r.int("MEDIA_MAX_MB", 20, 1..=2000, "megabytes from 1 to 2000")?) * 1024 * 1024,
             },
         })
@@ -359,6 +354,16 @@ impl Reader<'_> {
             .or_else(|| var("HOME").map(|home| std::path::Path::new(&home).join(".local/share")))
             .unwrap_or_default();
         format!("sqlite://{}", data.join("postgate").join("postgate.db").display())
+    }
+
+    /// `$XDG_CACHE_HOME/postgate/media`, else `~/.cache/postgate/media`: this user's own, not
+    /// a folder in the shared temporary directory other local users could plant files in.
+    fn default_media_dir(&self) -> PathBuf {
+        let var = |name: &str| self.get(name).or_else(|| std::env::var(name).ok()).filter(|v| !v.is_empty());
+        var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
+            .map_or_else(|| std::env::temp_dir().join("postgate-media"), |cache| cache.join("postgate").join("media"))
     }
 
     fn redis_url(&self) -> Result<Option<SecretUrl>, ConfigError> {

@@ -2,7 +2,9 @@
 //! store in chunks; malformed lines are reported with their line numbers, never skipped silently.
 //!
 //! Format: one ban per line, `user_id` or `user_id,reason`; blank lines, `#` comments and a
-//! `user_id,…` header are ignored.
+//! `user_id,…` header are ignored. A line longer than [`MAX_LINE_BYTES`] is reported and skipped
+//! without being held in memory; a line with a NUL byte (which `PostgreSQL` text cannot hold, so
+//! it would roll the whole import back) is reported with its number and the rest imported.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -16,6 +18,9 @@ use crate::store::{BanImportRow, ImportCounts, Store, StoreError};
 const CHUNK: usize = 10_000;
 /// Longest accepted reason, in characters.
 const MAX_REASON_CHARS: usize = 1000;
+/// Longest line kept in memory: an id, a comma and the longest reason in 4-byte characters,
+/// with room for quotes and spaces. Anything longer is reported, never buffered whole.
+pub const MAX_LINE_BYTES: usize = 8 * 1024;
 
 /// Import failures.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,53 @@ struct ReadSummary {
     malformed: Vec<Malformed>,
 }
 
+/// What one call to [`read_line`] found.
+enum Line {
+    End,
+    /// The line (with its newline) is in the buffer.
+    Read,
+    /// The line was longer than [`MAX_LINE_BYTES`]; the rest of it was skipped.
+    TooLong,
+}
+
+/// Reads one line into `raw`, keeping at most `MAX_LINE_BYTES` of it: a longer line is read
+/// to its end in the reader's own buffer and dropped.
+fn read_line(reader: &mut impl BufRead, raw: &mut Vec<u8>) -> std::io::Result<Line> {
+    let mut too_long = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(if too_long {
+                Line::TooLong
+            } else if raw.is_empty() {
+                Line::End
+            } else {
+                Line::Read
+            });
+        }
+        let (used, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if !too_long {
+            if raw.len() + used > MAX_LINE_BYTES + 1 {
+                too_long = true;
+                raw.clear();
+            } else {
+                raw.extend_from_slice(&available[..used]);
+            }
+        }
+        reader.consume(used);
+        if done {
+            return Ok(if too_long { Line::TooLong } else { Line::Read });
+        }
+    }
+}
+
 /// Reads the file on a blocking thread, sending chunks of valid rows.
 fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Vec<BanImportRow>>) -> Result<ReadSummary, ImportError> {
     let read_err = |source| ImportError::Read { path: path.to_owned(), source };
@@ -75,10 +127,24 @@ fn read_file(path: &Path, tx: &tokio::sync::mpsc::Sender<Vec<BanImportRow>>) -> 
     let mut seen_data = false;
     loop {
         raw.clear();
-        if reader.read_until(b'\n', &mut raw).map_err(read_err)? == 0 {
+        let read = read_line(&mut reader, &mut raw).map_err(read_err)?;
+        if matches!(read, Line::End) {
             break;
         }
         line_no += 1;
+        let problem = if matches!(read, Line::TooLong) {
+            Some(format!("line longer than {MAX_LINE_BYTES} bytes"))
+        } else if raw.contains(&0) {
+            Some("contains a NUL byte".to_owned())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            seen_data = true;
+            summary.data_lines += 1;
+            summary.malformed.push(Malformed { line: line_no, problem });
+            continue;
+        }
         let Ok(line) = std::str::from_utf8(&raw) else {
             summary.data_lines += 1;
             summary.malformed.push(Malformed { line: line_no, problem: "not valid UTF-8".into() });
@@ -132,6 +198,26 @@ pub async fn import_bans_file(store: &dyn Store, path: &Path) -> Result<ImportRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_cut_off_and_the_next_line_is_read_whole() {
+        let long = format!("1,{}\n2,ok\n3", "x".repeat(3 * MAX_LINE_BYTES));
+        // A tiny buffer: the long line arrives in many pieces.
+        let mut reader = BufReader::with_capacity(16, long.as_bytes());
+        let mut raw = Vec::new();
+        assert!(matches!(read_line(&mut reader, &mut raw).unwrap(), Line::TooLong));
+        assert!(raw.capacity() <= 2 * MAX_LINE_BYTES, "never held whole: {}", raw.capacity());
+        raw.clear();
+        assert!(matches!(read_line(&mut reader, &mut raw).unwrap(), Line::Read));
+        assert_eq!(raw, b"2,ok\n");
+        raw.clear();
+        assert!(matches!(read_line(&mut reader, &mut raw).unwrap(), Line::Read));
+        assert_eq!(raw, b"3");
+        raw.clear();
+        assert!(matches!(read_line(&mut reader, &mut raw).unwrap(), Line::End));
+        let exact = format!("{}\n", "1".repeat(MAX_LINE_BYTES));
+        assert!(matches!(read_line(&mut BufReader::new(exact.as_bytes()), &mut raw).unwrap(), Line::Read));
+    }
 
     #[test]
     fn lines_parse_with_or_without_reason() {

@@ -9,6 +9,7 @@
 //! - [`import`]: bulk import of ban lists
 //! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
 //! - [`media_cache`]: bounded on-disk cache of media for previews
+//! - [`private_fs`]: folders (0700, ours, no symlinks) and files (0600) other local users cannot touch
 //! - [`health`]: whether the database answers ("unreachable since …"), for waits and the console
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications for consoles, from the store
@@ -33,6 +34,7 @@ pub mod media;
 pub mod media_cache;
 pub mod metrics;
 pub mod moderation;
+pub mod private_fs;
 pub mod publisher;
 pub mod receipts;
 pub mod render;

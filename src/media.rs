@@ -28,6 +28,8 @@ pub enum MediaError {
     Temp { dir: String, source: std::io::Error },
     #[error("hashing was interrupted: {0}")]
     Join(String),
+    #[error("media folder: {0}")]
+    Folder(#[from] crate::private_fs::PrivateFsError),
 }
 
 /// A file's SHA-256 (hex) and size.
@@ -45,8 +47,9 @@ pub struct MediaFetcher {
 }
 
 impl MediaFetcher {
-    /// `temp_dir` is created when missing; files larger than `max_bytes` are refused before
-    /// downloading (the Bot API itself serves at most 20 MB).
+    /// `temp_dir` is created (0700) when missing and checked before every download (ours, not a
+    /// symlink: another local user must not plant or swap files there); files larger than
+    /// `max_bytes` are refused before downloading (the Bot API itself serves at most 20 MB).
     pub fn new(temp_dir: impl Into<PathBuf>, max_bytes: u64) -> Self {
         Self { temp_dir: temp_dir.into(), max_bytes }
     }
@@ -69,11 +72,11 @@ impl MediaFetcher {
         }
         let dir = self.temp_dir.clone();
         let temp = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            tempfile::Builder::new().prefix("media-").tempfile_in(&dir)
+            crate::private_fs::ensure_private_dir(&dir)?;
+            Ok::<_, MediaError>(tempfile::Builder::new().prefix("media-").tempfile_in(&dir))
         })
         .await
-        .map_err(|e| MediaError::Join(e.to_string()))?
+        .map_err(|e| MediaError::Join(e.to_string()))??
         .map_err(|e| self.temp_error(e))?;
         let mut out = tokio::fs::File::from_std(temp.reopen().map_err(|e| self.temp_error(e))?);
         bot.download_file(&file.path, &mut out).await?;

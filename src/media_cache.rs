@@ -1,6 +1,8 @@
 //! A bounded on-disk cache of media files for previews: each file is downloaded once (streamed
 //! to a temporary file in the cache directory, then renamed into place), served from disk after
 //! that, and the least recently used files are removed when the cache grows past its bound.
+//! The folder is private (`private_fs`: 0700, ours, not a symlink) and a cached entry that is
+//! anything but a plain file is not served: another local user cannot swap a preview.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -42,13 +44,23 @@ impl MediaCache {
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "unusable file_unique_id"),
         })?;
         let path = self.dir().join(name);
-        let hit = path.clone();
+        let (hit, dir) = (path.clone(), self.dir().to_owned());
         let found = tokio::task::spawn_blocking(move || {
-            // Touch on use, so eviction removes the least recently *used* files.
-            std::fs::File::options().append(true).open(&hit).and_then(|f| f.set_modified(SystemTime::now())).is_ok()
+            crate::private_fs::ensure_private_dir(&dir)?;
+            // A plain file only (never a link out of the folder); touched on use, so eviction
+            // removes the least recently *used* files.
+            let plain = std::fs::symlink_metadata(&hit).is_ok_and(|m| m.is_file());
+            Ok::<_, MediaError>(
+                plain
+                    && std::fs::File::options()
+                        .append(true)
+                        .open(&hit)
+                        .and_then(|f| f.set_modified(SystemTime::now()))
+                        .is_ok(),
+            )
         })
         .await
-        .map_err(|e| MediaError::Join(e.to_string()))?;
+        .map_err(|e| MediaError::Join(e.to_string()))??;
         if found {
             return Ok(path);
         }

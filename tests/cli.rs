@@ -127,3 +127,32 @@ fn seed_18_dotenv_in_the_working_directory_is_read() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("MODERATION_GROUP_ID"), "{}", stderr(&out));
 }
+
+/// Issue #14 (9): a password given as `?password=` (libpq's form) is masked like one in the
+/// user part, by `check-config` and by the start-up error of an unreachable database.
+#[test]
+fn a_password_in_the_query_is_masked_by_check_config_and_start_up_errors() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut env = VALID.to_vec();
+    env.push(("DATABASE_URL", "postgres://postgres@127.0.0.1:1/postgate?sslmode=disable&password=hunter2"));
+    env.push(("REDIS_URL", "redis://127.0.0.1:1/0?password=redissecret"));
+    env.push(("DB_ACQUIRE_TIMEOUT_SECS", "3"));
+    let out = postgate(cwd.path(), &["check-config"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("hunter2") && !stdout.contains("redissecret"), "a password leaked: {stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["database"]["url"], "postgres://postgres@127.0.0.1:1/postgate?sslmode=disable&password=***");
+
+    let out = postgate(cwd.path(), &["migrate"], &env);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("DATABASE_URL") && err.contains("password=***"), "{err}");
+    assert!(!err.contains("hunter2"), "the password is masked: {err}");
+
+    // A malformed URL is named but never echoed.
+    let bad = [("DATABASE_URL", "postgres://postgres@127.0.0.1:x/postgate?password=hunter2")];
+    let out = postgate(cwd.path(), &["check-config"], &[VALID.as_slice(), bad.as_slice()].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+}

@@ -96,3 +96,26 @@ fn an_unknown_database_scheme_stops_with_code_2_naming_the_variable() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("DATABASE_URL") && err.contains("sqlite://"), "{err}");
 }
+
+/// Issue #14 (11) on the embedded store: `postgate import bans` reports an over-long line and a
+/// NUL byte with their line numbers (exit code 3) and imports the other lines.
+#[test]
+fn import_reports_an_over_long_line_and_a_nul_byte_by_line_and_imports_the_rest() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("hostile.csv");
+    let mut bytes = b"user_id,reason\n21,first\n22,has a \0 byte\n23,".to_vec();
+    bytes.extend(std::iter::repeat_n(b'y', 100_000));
+    bytes.extend_from_slice(b"\n24,last\n");
+    std::fs::write(&file, bytes).unwrap();
+    let out = run(home.path(), &["import", "bans", file.to_str().unwrap()], &[]);
+    let (stdout, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "stdout:\n{stdout}\nstderr:\n{err}");
+    assert!(stdout.contains("imported 2 of 4 data lines: 2 new bans, 0 already present, 2 malformed"), "{stdout}");
+    let shown = file.display().to_string();
+    assert!(err.contains(&format!("{shown}:3: contains a NUL byte")), "{err}");
+    assert!(err.contains(&format!("{shown}:4: line longer than 8192 bytes")), "{err}");
+    assert!(err.len() < 10_000, "the long line is not echoed: {} bytes", err.len());
+    let again = run(home.path(), &["import", "bans", file.to_str().unwrap()], &[]);
+    let again = String::from_utf8_lossy(&again.stdout);
+    assert!(again.contains("0 new bans, 2 already present"), "the two good lines were stored: {again}");
+}

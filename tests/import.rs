@@ -162,3 +162,29 @@ async fn seed_11_a_spreadsheet_export_with_bom_and_crlf_imports_cleanly(pool: Pg
         sqlx::query_as("SELECT user_id, reason FROM bans ORDER BY user_id").fetch_all(&pool).await.unwrap();
     assert_eq!(reasons, [(11, "spam".into()), (12, "flood, twice".into()), (13, String::new())]);
 }
+
+/// The ban list of issue #14 (11): a NUL byte on line 3 and a line of 100 000 bytes on line 4,
+/// between good lines.
+fn hostile_ban_list(path: &Path) {
+    let mut bytes = b"user_id,reason\n21,first\n22,has a \0 byte\n23,".to_vec();
+    bytes.extend(std::iter::repeat_n(b'y', 100_000));
+    bytes.extend_from_slice(b"\n24,last\n");
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Issue #14 (11), on PostgreSQL (whose text cannot hold NUL: one such line used to roll the
+/// whole import back): an over-long line and a NUL byte are reported with their line numbers,
+/// and the other lines are imported.
+#[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
+async fn an_over_long_line_and_a_nul_byte_are_reported_by_line_and_the_rest_imported(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.csv");
+    hostile_ban_list(&file);
+    let store = PgStore::from_pool(pool.clone());
+    let report = import_bans_file(&store, &file).await.unwrap();
+    let found: Vec<(u64, &str)> = report.malformed.iter().map(|m| (m.line, m.problem.as_str())).collect();
+    assert_eq!(found, [(3, "contains a NUL byte"), (4, "line longer than 8192 bytes")]);
+    assert_eq!((report.data_lines, report.valid, report.counts.inserted), (4, 2, 2));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM bans ORDER BY user_id").fetch_all(&pool).await.unwrap();
+    assert_eq!(ids, [21, 24]);
+}

@@ -53,19 +53,21 @@ function setDatabase(health) {
   if (app.header) app.header.setDatabase(health);
 }
 
-/** Opens an http(s) link in the system browser, only after the moderator confirms it. */
+/** Opens an http(s) link in the system browser (the opener plugin; its scope allows http(s)
+ * only), only after the moderator confirms it. Anything else is never opened. */
 function openLink(url) {
+  let parsed;
+  try { parsed = new URL(url); } catch { return; }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return;
   openConfirm({
     title: t('ui-link-title'),
-    text: url,
+    text: parsed.href,
     confirmLabel: t('ui-link-open'),
     onConfirm: async () => {
-      const tauri = window.__TAURI__ || {};
-      if (tauri.opener && typeof tauri.opener.openUrl === 'function') { await tauri.opener.openUrl(url); return; }
       try {
-        await tauri.core.invoke('plugin:opener|open_url', { url });
-      } catch {
-        window.open(url, '_blank', 'noopener,noreferrer');
+        await window.__TAURI__.core.invoke('plugin:opener|open_url', { url: parsed.href });
+      } catch (err) {
+        toastError(err);
       }
     },
   });

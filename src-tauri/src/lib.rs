@@ -7,12 +7,14 @@
 //! - [`tray`]: Start / Stop / Show / Quit, icon and tooltip following the bot
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
 //! - `forward`: database changes, bot states and the database's health pushed to the window
-//! - [`media`]: the `postgate-media:` protocol serving media previews from a bounded cache
+//! - [`media`]: the `postgate-media:` protocol serving image previews from a bounded cache
+//! - [`links`]: links open in the system browser (opener plugin); the window never navigates away
 //! - `webkit_env`: the `WebKitGTK` switches the window runs with (set by re-executing once)
 
 pub mod commands;
 pub mod error;
 mod forward;
+pub mod links;
 pub mod media;
 pub mod settings_file;
 pub mod state;
@@ -126,6 +128,8 @@ pub async fn build_state(config: Config, settings_path: PathBuf) -> Result<AppSt
 pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState, options: Options) -> tauri::Builder<R> {
     builder
         .manage(state)
+        .plugin(links::opener())
+        .plugin(links::navigation_guard())
         .invoke_handler(commands::handler())
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .on_window_event(|window, event| {

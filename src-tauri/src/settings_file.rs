@@ -3,10 +3,11 @@
 //! environment (the file wins), so what the Settings screen saved is what the app runs with.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use postgate::config::{Config, ConfigError};
+use postgate::private_fs::{self, PrivateFsError};
 
 /// The app's identifier (as in `tauri.conf.json`): the config directory's name.
 pub const APP_ID: &str = "app.postgate.console";
@@ -48,20 +49,36 @@ pub fn load(path: &Path) -> io::Result<Overlay> {
     }
 }
 
-/// Writes the file atomically (temporary file, then rename), owner-readable only.
+/// Writes the file atomically (temporary file, then rename): the folder 0700 and ours, the
+/// file created 0600 with `create_new` (never through a symlink planted at the temporary path:
+/// such a path is refused, a stale regular file from a crash is replaced).
 pub fn save(path: &Path, overlay: &Overlay) -> io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    let private = |e: PrivateFsError| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_fs::ensure_private_dir(dir).map_err(private)?;
     }
     let json = serde_json::to_vec_pretty(overlay).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    if private_fs::is_symlink(&tmp) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is a symbolic link; refusing to write the settings through it", tmp.display()),
+        ));
     }
-    std::fs::rename(&tmp, path)
+    let mut file = match private_fs::create_private_file(&tmp) {
+        Err(PrivateFsError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp)?;
+            private_fs::create_private_file(&tmp).map_err(private)?
+        }
+        other => other.map_err(private)?,
+    };
+    let written = file.write_all(&json).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// A variable's value: the overlay first, then the process environment (after `.env`).
@@ -93,6 +110,35 @@ mod tests {
         save(&path, &overlay).unwrap();
         assert_eq!(load(&path).unwrap(), overlay);
         assert_eq!(lookup(&overlay, "CHANNEL_ID").as_deref(), Some("@news_channel"));
+    }
+
+    /// Issue #14 (7): the folder is 0700, the file 0600 from its creation, and a symlink planted
+    /// at the temporary path is refused, the file it points to untouched.
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private_and_a_planted_symlink_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("app.postgate.console/settings.json");
+        let overlay: Overlay = [("BOT_TOKEN".to_owned(), "1:secret".to_owned())].into();
+        save(&path, &overlay).unwrap();
+        assert_eq!((mode(path.parent().unwrap()), mode(&path)), (0o700, 0o600));
+
+        std::fs::set_permissions(path.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let victim = root.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        std::os::unix::fs::symlink(&victim, path.with_extension("json.tmp")).unwrap();
+        let err = save(&path, &overlay).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(mode(path.parent().unwrap()), 0o700, "an existing open folder is tightened");
+
+        std::fs::remove_file(path.with_extension("json.tmp")).unwrap();
+        std::fs::write(path.with_extension("json.tmp"), b"stale").unwrap();
+        save(&path, &overlay).unwrap();
+        assert_eq!(load(&path).unwrap(), overlay, "a stale temporary file from a crash is replaced");
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

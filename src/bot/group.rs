@@ -9,15 +9,15 @@ use super::HandlerResult;
 use super::callback::{Action, View};
 use super::extract::user_id;
 use super::locale::locale_for;
+use super::moderators::is_moderator;
 use super::review;
-use crate::cache::Ttl;
 use crate::domain::{ActionSource, RejectReason, Seen, UserId};
 use crate::i18n::{AVAILABLE, text};
 use crate::moderation::ModerationError;
 use crate::moderation::outage::Waiting;
 use crate::services::Services;
 use crate::store::{DecideOutcome, Decision, DecisionKind, ModeratorProfile};
-use crate::telegram::{call_limited, send_limited, with_flood_retry};
+use crate::telegram::{call_limited, send_limited};
 
 pub(super) async fn answer(
     bot: &Bot,
@@ -172,35 +172,6 @@ async fn decide_saying_saving(
 pub(super) async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
     let Some(id) = id else { return "?".to_owned() };
     services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string())
-}
-
-/// Whether a user may moderate: listed in `MODERATOR_IDS`, or an administrator of the
-/// moderation group (looked up through the Bot API, cached with a TTL). Fails closed.
-pub async fn is_moderator(bot: &Bot, services: &Services, user: UserId) -> bool {
-    let telegram = &services.config.telegram;
-    if telegram.moderator_ids.contains(&user.0) {
-        return true;
-    }
-    let key = format!("group-admins:{}", telegram.moderation_group_id);
-    if let Ok(Some(list)) = services.cache.get(&key).await {
-        return list.split(',').any(|id| id == user.0.to_string());
-    }
-    let admins = with_flood_retry("getChatAdministrators", || {
-        bot.get_chat_administrators(ChatId(telegram.moderation_group_id)).send()
-    })
-    .await;
-    match admins {
-        Ok(members) => {
-            let ids: Vec<String> = members.iter().filter(|m| !m.user.is_bot).map(|m| m.user.id.0.to_string()).collect();
-            let _ =
-                services.cache.set(&key, &ids.join(","), Ttl::from_config(services.config.cache.moderator_ttl)).await;
-            ids.iter().any(|id| *id == user.0.to_string())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the moderation group's administrators; refusing");
-            false
-        }
-    }
 }
 
 /// Sets the presser's language, from a button in their own private chat only: anywhere else

@@ -6,6 +6,7 @@ pub mod extract;
 mod group;
 mod intake;
 pub(crate) mod locale;
+mod moderators;
 mod review;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};

@@ -67,12 +67,35 @@ impl Serialize for SecretUrl {
     }
 }
 
-/// Hides the password of a URL for messages and logs.
+/// Query parameters that carry a password (`postgres://…?password=…`, `sslpassword=`, Redis'
+/// `pass=`): compared without case, and any name containing one of these counts.
+const SECRET_PARAMS: [&str; 3] = ["pass", "secret", "token"];
+
+fn secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_PARAMS.iter().any(|secret| name.contains(secret))
+}
+
+/// Hides the password of a URL for messages and logs: the one after `user:` and any query
+/// parameter naming a password. Empty stays empty; what does not parse is not shown at all.
 pub fn mask_url(raw: &str) -> String {
+    if raw.trim().is_empty() {
+        return String::new();
+    }
     match url::Url::parse(raw) {
         Ok(mut u) => {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
+            }
+            if u.query_pairs().any(|(name, _)| secret_param(&name)) {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(name, value)| {
+                        let value = if secret_param(&name) { "***".to_owned() } else { value.into_owned() };
+                        (name.into_owned(), value)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
             }
             u.to_string()
         }

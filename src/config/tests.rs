@@ -148,3 +148,30 @@ fn the_outage_wait_defaults_to_30_s_and_is_bounded() {
         assert_eq!(err.var(), "DB_OUTAGE_WAIT_SECS", "{bad}");
     }
 }
+
+#[test]
+fn passwords_in_the_query_are_masked_too() {
+    assert_eq!(
+        mask_url("postgres://app@db:5432/q?password=hunter2&sslmode=require"),
+        "postgres://app@db:5432/q?password=***&sslmode=require"
+    );
+    assert_eq!(
+        mask_url("postgres://app@db/q?sslpassword=x&PassWord=y"),
+        "postgres://app@db/q?sslpassword=***&PassWord=***"
+    );
+    assert_eq!(mask_url("postgres://app:pw@db/q?application_name=pg"), "postgres://app:***@db/q?application_name=pg");
+    assert_eq!(mask_url("redis+unix:///run/redis.sock?db=0&pass=s3cret"), "redis+unix:///run/redis.sock?db=0&pass=***");
+    assert_eq!(mask_url(""), "", "nothing set stays empty");
+    let c = Config::from_map(&with("DATABASE_URL", "postgres://app@db/q?password=hunter2")).unwrap();
+    assert!(!format!("{:?} {}", c.database, serde_json::to_string(&c).unwrap()).contains("hunter2"));
+}
+
+#[test]
+fn the_media_folder_defaults_to_the_users_cache_not_the_shared_temp_dir() {
+    let mut map = with("XDG_CACHE_HOME", "/home/ann/.cache-x");
+    assert_eq!(Config::from_map(&map).unwrap().media.temp_dir, PathBuf::from("/home/ann/.cache-x/postgate/media"));
+    map.insert("MEDIA_TEMP_DIR".into(), "/srv/media".into());
+    assert_eq!(Config::from_map(&map).unwrap().media.temp_dir, PathBuf::from("/srv/media"));
+    let c = Config::from_map(&base()).unwrap();
+    assert!(!c.media.temp_dir.starts_with(std::env::temp_dir()) || std::env::var_os("HOME").is_none(), "{c:?}");
+}

@@ -220,6 +220,11 @@
       settings = { ...s, bot_token: '123456:***' };
       return null;
     },
+    'plugin:opener|open_url'({ url }) {
+      // The real app opens the system browser (http(s) only); the mock just says what it would do.
+      console.info(`mock opener: would open ${url}`);
+      return null;
+    },
     settings_test() {
       return { database: { ok: true, message: 'PostgreSQL 15.10' }, redis: { ok: true, message: 'PONG' }, telegram: { ok: false, message: 'getMe: 401 Unauthorized' } };
     },

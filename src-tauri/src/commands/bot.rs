@@ -20,6 +20,11 @@ pub struct BotStatus {
 
 /// Lines of the log tail the panel shows.
 const LOG_TAIL_LINES: usize = 30;
+/// How far back from the end the tail reads at most: the panel asks every 30 s, and a day's
+/// log can be hundreds of megabytes; 30 JSON lines fit many times over.
+const LOG_TAIL_BYTES: u64 = 256 * 1024;
+/// Read size while walking back from the end.
+const LOG_TAIL_BLOCK: u64 = 16 * 1024;
 
 #[tauri::command]
 pub async fn bot_status(state: State<'_, AppState>) -> Result<BotStatus, CommandError> {
@@ -44,14 +49,63 @@ fn log_tail(dir: &std::path::Path, n: usize) -> Vec<String> {
             .max_by_key(|(t, _)| *t)
     });
     let Some((_, path)) = newest else { return Vec::new() };
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect()
+    std::fs::File::open(path).and_then(|file| tail_lines(file, n, LOG_TAIL_BYTES)).unwrap_or_default()
+}
+
+/// The last `n` lines of `file`, read backwards from its end in blocks, never more than
+/// `max_bytes` (a first line cut by that bound is dropped).
+fn tail_lines(mut file: std::fs::File, n: usize, max_bytes: u64) -> std::io::Result<Vec<String>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    let floor = len.saturating_sub(max_bytes);
+    let mut start = len;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut newlines = 0;
+    // n lines need n + 1 newlines before them (the file's last newline ends the last line).
+    while start > floor && newlines <= n {
+        let from = start.saturating_sub(LOG_TAIL_BLOCK).max(floor);
+        let mut block = vec![0u8; usize::try_from(start - from).unwrap_or(0)];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut block)?;
+        newlines += count_newlines(&block);
+        block.extend_from_slice(&buf);
+        buf = block;
+        start = from;
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        lines.remove(0); // begins mid-line
+    }
+    Ok(lines[lines.len().saturating_sub(n)..].iter().map(|l| (*l).to_owned()).collect())
+}
+
+/// Newlines in one block of at most 16 KiB, every 30 s: a plain count needs no extra crate.
+#[allow(clippy::naive_bytecount)]
+fn count_newlines(block: &[u8]) -> usize {
+    block.iter().filter(|b| **b == b'\n').count()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::log_tail;
+    use super::{log_tail, tail_lines};
+
+    #[test]
+    fn the_tail_is_read_from_the_end_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("postgate.log");
+        // 4 MB of log: far more than the tail may read.
+        let mut text = "x".repeat(4 << 20);
+        text.push('\n');
+        text.extend((1..=40).map(|i| format!("line {i}\n")));
+        std::fs::write(&path, &text).unwrap();
+        let tail = tail_lines(std::fs::File::open(&path).unwrap(), 3, 64 * 1024).unwrap();
+        assert_eq!(tail, ["line 38", "line 39", "line 40"]);
+        let all = tail_lines(std::fs::File::open(&path).unwrap(), 100, 64 * 1024).unwrap();
+        assert_eq!(all.len(), 40, "the cut first line is dropped, never a 64 KiB fragment");
+        std::fs::write(&path, "a\nb").unwrap();
+        assert_eq!(tail_lines(std::fs::File::open(&path).unwrap(), 5, 1024).unwrap(), ["a", "b"]);
+    }
 
     #[test]
     fn the_tail_comes_from_the_newest_log_file() {

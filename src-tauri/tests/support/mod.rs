@@ -109,6 +109,8 @@ pub fn test_env(db_url: &str, db_name: &str, api_url: &str, logs: &std::path::Pa
         ("HTTP_TIMEOUT_SECS", "4".to_owned()),
         ("SHUTDOWN_TIMEOUT_SECS", "5".to_owned()),
         ("LOG_DIR", logs.display().to_string()),
+        // The test's own folder, not the user's cache.
+        ("MEDIA_TEMP_DIR", logs.join("media").display().to_string()),
         ("TELEGRAM_API_URL", api_url.to_owned()),
         // Thousands of messages in seconds: Telegram's sending limits are tested on their own.
         ("TELEGRAM_RATE_LIMIT", "off".to_owned()),
