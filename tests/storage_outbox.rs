@@ -159,7 +159,7 @@ async fn seed_07_sqlite_connections_stay_within_the_pool_bound() {
     let page = store.list_posts(&PostQuery { limit: 1, ..PostQuery::default() }).await.unwrap();
     assert_eq!(page.total, 200);
     assert!(samples >= 3, "the sampler ran while the load ran ({samples} samples)");
-    // The writer plus the readers; the bound is the readers' (at least 2, at most 8).
+    // The writer plus the readers: at most the setting (at least 2, at most 8, one per core).
     assert!(max <= 1 + BOUND, "{max} handles on the file seen, the store allows 1 writer + {BOUND} readers");
     assert!(max >= 3, "the load used the writer and several readers at once (max {max})");
     store.close().await;

@@ -132,11 +132,11 @@ impl SqliteStore {
             .after_release(|conn, _| Box::pin(async move { Ok(no_transaction_left(conn).await) }))
             .connect_with(options.clone())
             .await?;
-        let readers = config.max_connections.clamp(2, 8);
+        let readers = reader_count(config.max_connections);
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .acquire_timeout(config.acquire_timeout)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", READER_CACHE))
             .await?;
         let (events, _) = broadcast::channel(EVENTS_BUFFER);
         Ok(Self {
@@ -164,6 +164,20 @@ impl SqliteStore {
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.db.reader
     }
+}
+
+/// Each reader's page cache (`PRAGMA cache_size`, negative: KiB), a quarter of SQLite's
+/// default: the queue's reads scan more than 2 MB anyway (the file's pages stay in the OS
+/// cache), and every reader keeps its own cache for the life of the process.
+const READER_CACHE: &str = "-512";
+
+/// Read connections for a pool setting of `max_connections`: at least 2, at most 8 and at
+/// most one per core. A read runs on its connection's own thread inside this process, so
+/// readers beyond the cores only wait for a core, each holding its own page cache (the
+/// console on 2 cores: ≈ 3 MiB less with 2 readers than with 8, BENCHMARKS.md row 5).
+fn reader_count(max_connections: u32) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| u32::try_from(n.get()).unwrap_or(8));
+    max_connections.clamp(2, 8).min(cores.max(2))
 }
 
 /// Reads an existing file read-only (it may be this console's own, locked, file), or checks a
