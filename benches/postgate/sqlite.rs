@@ -85,10 +85,10 @@ pub fn seed() -> Vec<String> {
         ),
         format!(
             "{}INSERT INTO posts (id, author_id, source_chat_id, source_message_id, media_group_id, body, \
-             search_text, status, decided_by, decided_at, created_at, updated_at) \
+             search_text, status, decided_by, decided_at, created_at, updated_at, receipt_sent_at) \
              SELECT n, 1 + n % 2000, 1 + n % 2000, n, CASE WHEN n % 15 = 0 THEN 'album' || n END, body, lower(body), \
              status, CASE WHEN status = 'pending' THEN NULL ELSE 77 END, \
-             CASE WHEN status = 'pending' THEN NULL ELSE {} END, {created}, {created} \
+             CASE WHEN status = 'pending' THEN NULL ELSE {} END, {created}, {created}, {created} \
              FROM (SELECT n, 'Post number ' || n || CASE WHEN n % 50 = 0 THEN ' with the word we look for' \
              ELSE ' about cats and the weather' END || substr('{}', 1, {} * (n % 8)) AS body, \
              CASE WHEN n % 10 = 0 THEN 'pending' WHEN n % 10 < 7 THEN 'published' WHEN n % 10 < 9 THEN 'rejected' \
