@@ -16,7 +16,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     // console's scripts are small and event-driven, and start-up does not get slower.
     ("JSC_useJIT", "0"),
     // Without the compositor the DMA-BUF renderer has nothing to show, but it still opens a
-    // GBM device in the window's process: ≈ 5 MiB less there, and the first row shows sooner.
+    // GBM device in the window's process: ≈ 5 MiB less there.
     ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
     // glibc gives each thread that allocates an arena of its own (up to 8 per core) and keeps
     // what each freed; the console's threads (the bot's workers, one per SQLite connection)
