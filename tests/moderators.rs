@@ -34,7 +34,8 @@ async fn press_approve(app: &App, user: i64, nth: i32) -> i64 {
     }
     let (post, card) = newest;
     let answered = app.fake.calls_to("answerCallbackQuery").len();
-    app.fake.push_update(callback_query(user, &format!("a:{post}"), GROUP, card));
+    let approve = app.approve_data(post).await;
+    app.fake.push_update(callback_query(user, &approve, GROUP, card));
     wait_until("press answered", || app.fake.calls_to("answerCallbackQuery").len() > answered).await;
     post
 }
