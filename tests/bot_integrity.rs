@@ -25,15 +25,6 @@ fn answers(app: &App) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// Edits of the card's text (`editMessageText` on the card in the group).
-fn card_edits(app: &App, card: i32) -> Vec<Call> {
-    app.fake
-        .calls_to("editMessageText")
-        .into_iter()
-        .filter(|c| c.field_i64("chat_id") == Some(GROUP) && c.field_i64("message_id") == Some(i64::from(card)))
-        .collect()
-}
-
 /// The card as the group sees it now: its text and its buttons' callback data.
 fn card_now(app: &App, card: i32) -> (String, Vec<String>) {
     let message = app.fake.sent_message(GROUP, card).unwrap();
@@ -167,8 +158,8 @@ async fn an_approve_button_without_a_version_asks_to_look_again(backend: Backend
     wait_until("press answered", || !answers(&app).is_empty()).await;
     assert!(answers(&app)[0].0.contains("посмотрите ещё раз"), "{:?}", answers(&app));
     assert_eq!(app.status_of(post).await, "pending");
-    wait_until("card drawn again", || !card_edits(&app, card).is_empty()).await;
-    let edit = card_edits(&app, card).pop().unwrap();
+    wait_until("card drawn again", || !app.card_edits(card).is_empty()).await;
+    let edit = app.card_edits(card).pop().unwrap();
     assert!(edit.field_json("reply_markup").unwrap().to_string().contains(&app.approve_data(post).await));
     app.stop().await;
 }
@@ -185,7 +176,7 @@ async fn a_forged_language_button_on_a_card_changes_nothing(backend: Backend) {
     }
     wait_until("both answered", || answers(&app).len() == 2).await;
     assert!(answers(&app).iter().all(|(_, alert)| *alert), "refused: {:?}", answers(&app));
-    assert!(card_edits(&app, card).is_empty(), "the card's text was not replaced");
+    assert!(app.card_edits(card).is_empty(), "the card's text was not replaced");
     assert_eq!(card_now(&app, card), before, "text and buttons as they were");
     for user in [4444, MODERATOR] {
         assert_eq!(app.services.store.locale_override(UserId(user)).await.unwrap(), None, "no language set");

@@ -46,15 +46,6 @@ async fn wait_outbox_empty(app: &App) {
     }
 }
 
-/// Edits of the card's text (`editMessageText` on the card in the group).
-fn card_edits(app: &App, card: i32) -> Vec<Call> {
-    app.fake
-        .calls_to("editMessageText")
-        .into_iter()
-        .filter(|c| c.field_i64("chat_id") == Some(GROUP) && c.field_i64("message_id") == Some(i64::from(card)))
-        .collect()
-}
-
 /// The callback data of every button in a call's `reply_markup`.
 fn buttons(call: &Call) -> Vec<String> {
     let markup = call.field_json("reply_markup").unwrap_or(Value::Null);
@@ -124,7 +115,7 @@ async fn group_ban_button_rejects_bans_tells_the_author_and_updates_the_card() {
     assert!(jobs.iter().all(|(_, done)| *done), "every job done: {jobs:?}");
 
     // The card: edited once to show the decision, with no buttons left.
-    let edits = card_edits(&app, card);
+    let edits = app.card_edits(card);
     assert_eq!(edits.len(), 1, "the card is updated once: {edits:?}");
     let text = edits[0].field_str("text").unwrap();
     assert!(text.contains("Отклонено") && text.contains("нарушает правила канала"), "card text: {text}");
@@ -144,8 +135,8 @@ async fn group_card_of_a_ban_says_the_author_was_banned() {
     app.fake.push_update(text_message(AUTHOR, AUTHOR, 1, "Купите часы!", Some("ru")));
     let (post, card) = app.card_of_latest().await;
     app.fake.push_update(callback_query(MODERATOR, &format!("b:{post}"), GROUP, card));
-    wait_until("card updated", || !card_edits(&app, card).is_empty()).await;
-    let text = card_edits(&app, card).pop().unwrap().field_str("text").unwrap();
+    wait_until("card updated", || !app.card_edits(card).is_empty()).await;
+    let text = app.card_edits(card).pop().unwrap().field_str("text").unwrap();
     assert!(text.contains("Автор заблокирован"), "the card does not say the author was banned:\n{text}");
     app.stop().await;
 }
@@ -199,7 +190,7 @@ async fn reject_and_ban_with_a_chosen_reason_while_the_group_shows_the_reasons()
     assert!(jobs.iter().all(|(_, done)| *done), "every job done: {jobs:?}");
 
     // The group's card, still showing the reasons, now shows the decision and no buttons.
-    let edits = card_edits(&app, card);
+    let edits = app.card_edits(card);
     assert_eq!(edits.len(), 1, "the card is updated once: {edits:?}");
     let text = edits[0].field_str("text").unwrap();
     assert!(text.contains("Отклонено") && text.contains("спам или реклама"), "card text: {text}");

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use app::{App, Backend, GROUP, on_both_backends, wait_until};
+use app::{App, Backend, on_both_backends, wait_until};
 use support::fake_telegram::SendLimits;
 use support::fake_telegram::updates::{edited_message, text_message};
 
@@ -84,14 +84,7 @@ async fn fifty_rapid_edits_make_a_handful_of_card_edits(backend: Backend) {
     for v in 1..=50 {
         app.fake.push_update(edited_message(AUTHOR, AUTHOR, 1, &format!("version {v}"), Some("en")));
     }
-    let card_edits = || {
-        app.fake
-            .calls_to("editMessageText")
-            .into_iter()
-            .filter(|c| c.field_i64("chat_id") == Some(GROUP) && c.field_i64("message_id") == Some(i64::from(card)))
-            .filter_map(|c| c.field_str("text"))
-            .collect::<Vec<_>>()
-    };
+    let card_edits = || app.card_edits(card).into_iter().filter_map(|c| c.field_str("text")).collect::<Vec<_>>();
     // Ten edits a window are applied; the card ends on the last of them.
     wait_until("the card shows version 10", || card_edits().last().is_some_and(|t| t.contains("version 10"))).await;
     tokio::time::sleep(Duration::from_secs(4)).await; // room for any edit still queued

@@ -23,6 +23,26 @@ use sqlx::{Connection, PgConnection, PgPool};
 const OTHER_BACKENDS: &str = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
      AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
 
+/// Seed 07's load: 200 tasks at once, each submitting a post, listing the pending queue and
+/// counting its author's pending posts; panics naming the first that failed.
+async fn concurrent_load(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let post = text_post(1000 + i64::from(i % 20), 10_000 + i, &format!("load {i}"));
+                store.submit(&post).await?;
+                let query = PostQuery { status: Some(PostStatus::Pending), limit: 10, ..PostQuery::default() };
+                store.list_posts(&query).await?;
+                store.pending_count_of(post.author.id).await
+            })
+        })
+        .collect();
+    for (i, r) in futures::future::join_all(tasks).await.into_iter().enumerate() {
+        r.unwrap().unwrap_or_else(|e| panic!("task {i} failed: {e}"));
+    }
+}
+
 #[sqlx::test(migrator = "postgate::store::postgres::MIGRATOR")]
 async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOptions, connect: PgConnectOptions) {
     const POOL: i64 = 5;
@@ -71,25 +91,9 @@ async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOption
         })
     };
 
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let post = text_post(1000 + i64::from(i % 20), 10_000 + i, &format!("load {i}"));
-                store.submit(&post).await?;
-                let query = PostQuery { status: Some(PostStatus::Pending), limit: 10, ..PostQuery::default() };
-                store.list_posts(&query).await?;
-                store.pending_count_of(post.author.id).await
-            })
-        })
-        .collect();
-    let results = futures::future::join_all(tasks).await;
+    concurrent_load(Arc::new(store.clone())).await;
     done.store(true, Ordering::Relaxed);
     let (max, samples) = sampling.await.unwrap();
-
-    for (i, r) in results.into_iter().enumerate() {
-        r.unwrap().unwrap_or_else(|e| panic!("task {i} failed: {e}"));
-    }
     assert_eq!(count(store.pool(), "posts").await, 200);
     assert!(samples >= 3, "the sampler ran while the load ran ({samples} samples)");
     assert!(max <= POOL, "{max} connections seen, the pool allows {POOL}");
@@ -138,24 +142,9 @@ async fn seed_07_sqlite_connections_stay_within_the_pool_bound() {
             (max, samples)
         })
     };
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let post = text_post(1000 + i64::from(i % 20), 10_000 + i, &format!("load {i}"));
-                store.submit(&post).await?;
-                let query = PostQuery { status: Some(PostStatus::Pending), limit: 10, ..PostQuery::default() };
-                store.list_posts(&query).await?;
-                store.pending_count_of(post.author.id).await
-            })
-        })
-        .collect();
-    let results = futures::future::join_all(tasks).await;
+    concurrent_load(store.clone()).await;
     done.store(true, Ordering::Relaxed);
     let (max, samples) = sampling.join().unwrap();
-    for (i, r) in results.into_iter().enumerate() {
-        r.unwrap().unwrap_or_else(|e| panic!("task {i} failed: {e}"));
-    }
     let page = store.list_posts(&PostQuery { limit: 1, ..PostQuery::default() }).await.unwrap();
     assert_eq!(page.total, 200);
     assert!(samples >= 3, "the sampler ran while the load ran ({samples} samples)");

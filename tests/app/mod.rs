@@ -162,6 +162,15 @@ impl App {
             .collect()
     }
 
+    /// Edits of a card's text (`editMessageText` on message `card` in the group), oldest first.
+    pub fn card_edits(&self, card: i32) -> Vec<Call> {
+        self.fake
+            .calls_to("editMessageText")
+            .into_iter()
+            .filter(|c| c.field_i64("chat_id") == Some(GROUP) && c.field_i64("message_id") == Some(i64::from(card)))
+            .collect()
+    }
+
     /// Texts (or captions) of plain messages sent to `chat`.
     pub fn texts_to(&self, chat: i64) -> Vec<String> {
         self.sent_to(chat).iter().filter_map(|c| c.field_str("text").or_else(|| c.field_str("caption"))).collect()
