@@ -23,6 +23,18 @@ use sqlx::{Connection, PgConnection, PgPool};
 const OTHER_BACKENDS: &str = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
      AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
 
+/// The production config, from an environment map, for database `url` with a pool of 5.
+fn config_with_pool_of_5(url: &str) -> Config {
+    let env = [
+        ("BOT_TOKEN", "123:abc"),
+        ("MODERATION_GROUP_ID", "-100123"),
+        ("CHANNEL_ID", "-100456"),
+        ("DATABASE_URL", url),
+        ("DB_MAX_CONNECTIONS", "5"),
+    ];
+    Config::from_map(&env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap()
+}
+
 /// Seed 07's load: 200 tasks at once, each submitting a post, listing the pending queue and
 /// counting its author's pending posts; panics naming the first that failed.
 async fn concurrent_load(store: Arc<dyn Store>) {
@@ -49,14 +61,7 @@ async fn seed_07_concurrent_calls_stay_within_the_pool_bound(_opts: PgPoolOption
     let database = connect.get_database().expect("test database name").to_owned();
     let url = common::url_for_database(&database);
     // The store is built the production way: config from the environment map, PgStore::connect.
-    let env = [
-        ("BOT_TOKEN", "123:abc"),
-        ("MODERATION_GROUP_ID", "-100123"),
-        ("CHANNEL_ID", "-100456"),
-        ("DATABASE_URL", url.as_str()),
-        ("DB_MAX_CONNECTIONS", "5"),
-    ];
-    let config = Config::from_map(&env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap();
+    let config = config_with_pool_of_5(&url);
     assert_eq!(i64::from(config.database.max_connections), POOL);
 
     // The sampler is its own connection, outside the pool; it does not count itself.
@@ -112,14 +117,7 @@ async fn seed_07_sqlite_connections_stay_within_the_pool_bound() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("postgate.db");
     let url = format!("sqlite://{}", path.display());
-    let env = [
-        ("BOT_TOKEN", "123:abc"),
-        ("MODERATION_GROUP_ID", "-100123"),
-        ("CHANNEL_ID", "-100456"),
-        ("DATABASE_URL", url.as_str()),
-        ("DB_MAX_CONNECTIONS", "5"),
-    ];
-    let config = Config::from_map(&env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap();
+    let config = config_with_pool_of_5(&url);
     let store = postgate::store::open(&config.database, Duration::ZERO).await.unwrap();
     let file = std::fs::canonicalize(&path).unwrap();
     let handles = move || {

@@ -17,7 +17,7 @@ use postgate::config::Config;
 use postgate::domain::{PostId, PostStatus, UserId};
 use postgate::services::{Services, StartupError};
 use postgate::store::{BackendKind, StoreError};
-use support::driver::{WAIT, Window, css, row, until};
+use support::driver::{LogsOnPanic, WAIT, Window, css, row, until};
 use support::fake_telegram::FakeTelegram;
 use support::{CHANNEL, MODERATOR, delivered, text_post};
 
@@ -102,23 +102,6 @@ async fn seed(fake: &FakeTelegram, env: &HashMap<String, String>, home: &Home) -
     services.close().await;
     drop(services);
     ids
-}
-
-/// On a failure, prints what the window's process and tauri-driver logged (the temp dir goes
-/// with the test).
-struct LogsOnPanic(PathBuf);
-
-impl Drop for LogsOnPanic {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let logs = std::fs::read_dir(self.0.join("logs")).into_iter().flatten().flatten().map(|e| e.path());
-        for path in logs.chain([self.0.join("tauri-driver.log")]) {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            eprintln!("--- {} ---\n{text}", path.display());
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

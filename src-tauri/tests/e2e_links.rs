@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use postgate::config::Config;
 use postgate::services::Services;
-use support::driver::{Window, row, until};
+use support::driver::{LogsOnPanic, Window, row, until};
 use support::text_post;
 
 const BODY: &str = "safe evil file";
@@ -30,22 +30,6 @@ fn fake_opener(bin: &Path, log: &Path) {
 
 fn opened(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log).unwrap_or_default().lines().map(str::to_owned).collect()
-}
-
-/// On a failure, prints what the window's process and tauri-driver logged.
-struct LogsOnPanic(std::path::PathBuf);
-
-impl Drop for LogsOnPanic {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let logs = std::fs::read_dir(self.0.join("logs")).into_iter().flatten().flatten().map(|e| e.path());
-        for path in logs.chain([self.0.join("tauri-driver.log")]) {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            eprintln!("--- {} ---\n{text}", path.display());
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

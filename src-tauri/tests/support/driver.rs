@@ -201,3 +201,20 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// On a failure, prints what the window's process (`DIR/logs/`) and tauri-driver
+/// (`DIR/tauri-driver.log`) logged, before the test's temporary folder `DIR` goes.
+pub struct LogsOnPanic(pub PathBuf);
+
+impl Drop for LogsOnPanic {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let logs = std::fs::read_dir(self.0.join("logs")).into_iter().flatten().flatten().map(|e| e.path());
+        for path in logs.chain([self.0.join("tauri-driver.log")]) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            eprintln!("--- {} ---\n{text}", path.display());
+        }
+    }
+}
