@@ -1,4 +1,4 @@
-//! The `postgate` command line: `serve`, `migrate`, `check-config`, `import bans FILE`,
+//! The `postgate` command line: `serve`, `setup`, `migrate`, `check-config`, `import bans FILE`,
 //! `migrate-data --from sqlite://PATH --to postgres://…`.
 //!
 //! Exit codes: 0 success, 1 a failure while running, 2 bad configuration or a dependency that
@@ -26,6 +26,12 @@ struct Cli {
 enum Command {
     /// Run headless until SIGINT/SIGTERM.
     Serve,
+    /// Set the bot up step by step (token, moderation group, channel) and write the settings.
+    Setup {
+        /// The file to write (merged: other lines are kept).
+        #[arg(long, value_name = "PATH", default_value = ".env")]
+        out: PathBuf,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print the effective configuration (secrets masked) and exit.
@@ -57,6 +63,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::MigrateData { from, to } = &cli.command {
         return migrate_data(from, to);
+    }
+    if let Command::Setup { out } = &cli.command {
+        return setup(out);
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -108,7 +117,7 @@ async fn run(command: Command, config: Config) -> ExitCode {
         }
         Command::Serve => serve(&services, &mut signals).await,
         Command::Import { what: ImportWhat::Bans { file } } => import_bans(&services, &file).await,
-        Command::CheckConfig | Command::MigrateData { .. } => ExitCode::SUCCESS,
+        Command::CheckConfig | Command::MigrateData { .. } | Command::Setup { .. } => ExitCode::SUCCESS,
     };
     services.close().await;
     code
@@ -233,4 +242,27 @@ fn progress_bar() -> indicatif::ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// `postgate setup`: needs no configuration but the Telegram endpoint (and `DEFAULT_LOCALE`
+/// for the bot's answers in the group).
+fn setup(out: &std::path::Path) -> ExitCode {
+    dotenvy::dotenv().ok();
+    let endpoint = match crate::config::Endpoint::from_lookup(|k| std::env::var(k).ok()) {
+        Ok(e) => e,
+        Err(e) => return fail(2, &e),
+    };
+    let locale = std::env::var("DEFAULT_LOCALE").ok().filter(|l| crate::i18n::AVAILABLE.contains(&l.as_str()));
+    let i18n = match crate::i18n::I18n::new(locale.as_deref().unwrap_or(crate::i18n::FALLBACK)) {
+        Ok(i) => i,
+        Err(e) => return fail(1, &e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(1, &e),
+    };
+    match runtime.block_on(crate::setup::terminal::run(&endpoint, i18n, out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(1, &e),
+    }
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod endpoint;
 mod secret;
+
+pub use endpoint::{Endpoint, check_bot_token, check_channel};
 
 pub use secret::{Secret, SecretUrl, mask_url};
 

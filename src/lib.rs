@@ -19,6 +19,7 @@
 //! - [`bot`]: the handler tree: intake, commands, moderation buttons
 //! - [`publisher`]: the outbox worker: announce, publish, notify
 //! - [`runtime`]: starts/stops the bot, one poller per token, graceful shutdown
+//! - [`setup`]: first-run setup: token check, `/setup CODE` from the moderation group, channel pick
 
 pub mod bot;
 pub mod cache;
@@ -41,6 +42,7 @@ pub mod render;
 pub mod replies;
 pub mod runtime;
 pub mod services;
+pub mod setup;
 mod signal;
 pub mod store;
 pub mod telegram;

@@ -1,5 +1,6 @@
 //! Folders and files only this user may touch: the media folder, the preview cache and the
-//! console's settings file live on a machine other people may use too.
+//! console's settings file and the `.env` `postgate setup` writes live on a machine other
+//! people may use too.
 //!
 //! A folder is created 0700 (every missing parent too), must be a real folder (not a symlink),
 //! must belong to this user and must not be writable by everyone (such a folder — `/tmp`
@@ -94,6 +95,41 @@ pub fn create_private_file(path: &Path) -> Result<File, PrivateFsError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path).map_err(PrivateFsError::io(path))
+}
+
+/// Writes a file only this user may read, atomically (a temporary file beside it, then a
+/// rename): the folder private (see [`ensure_private_dir`]), the file created 0600 with
+/// `create_new`. A symlink planted at the temporary path is refused; a stale regular file
+/// left there by a crash is replaced.
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let private = |e: PrivateFsError| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        ensure_private_dir(dir).map_err(private)?;
+    }
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    if is_symlink(&tmp) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is a symbolic link; refusing to write through it", tmp.display()),
+        ));
+    }
+    let mut file = match create_private_file(&tmp) {
+        Err(PrivateFsError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp)?;
+            create_private_file(&tmp).map_err(private)?
+        }
+        other => other.map_err(private)?,
+    };
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// Whether `path` is a symbolic link (a missing path is not).

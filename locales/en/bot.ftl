@@ -80,3 +80,10 @@ callback-invalid = This button has expired.
 post-changed = The author changed this post — look again.
 show-all-first = This card shows only part of the post: press “Show all” and read it before approving.
 claimed-by-other = { $moderator } is reviewing this submission right now.
+
+## First-run setup (the setup-only bot answers `/setup CODE`)
+setup-group-accepted = ✅ Done: this group is now PostGate's moderation group. Go back to the setup screen to choose the channel.
+setup-code-wrong = ❌ Wrong code. Check the six digits on the setup screen and send /setup CODE again.
+setup-code-expired = ⌛ This code has expired. The setup screen shows a new one: send /setup with it.
+setup-code-missing = Send /setup followed by the six-digit code the setup screen shows, e.g. /setup 123456.
+setup-in-private-chat = Send /setup CODE in the moderation group, not here: add me to the group first.

@@ -208,3 +208,49 @@ pub async fn get_updates(inner: &Inner, body: &Value) -> Option<Value> {
         }
     }
 }
+
+// ---- first-run setup ----
+
+/// A channel as Telegram describes it in updates and `getChat` (`username` without `@`).
+pub fn channel_chat(chat_id: i64, title: &str, username: Option<&str>) -> Value {
+    let mut chat = json!({"id": chat_id, "type": "channel", "title": title});
+    if let Some(name) = username {
+        set(&mut chat, "username", name);
+    }
+    chat
+}
+
+/// The bot's membership in a channel as `getChatMember` reports it: an administrator with or
+/// without "Post messages", or (`None`) a plain member.
+pub fn bot_in_channel(bot_id: i64, can_post: Option<bool>) -> Value {
+    let user = json!({"id": bot_id, "is_bot": true, "first_name": "FakeBot", "username": "fake_postgate_bot"});
+    match can_post {
+        None => json!({"user": user, "status": "member"}),
+        Some(can_post) => json!({
+            "user": user, "status": "administrator", "can_be_edited": false, "is_anonymous": false,
+            "can_manage_chat": true, "can_delete_messages": false, "can_manage_video_chats": false,
+            "can_restrict_members": true, "can_promote_members": false, "can_change_info": true,
+            "can_invite_users": true, "can_post_stories": false, "can_edit_stories": false,
+            "can_delete_stories": false, "can_post_messages": can_post, "can_edit_messages": false,
+        }),
+    }
+}
+
+/// `{"my_chat_member": …}`: `by_user_id` made the bot an administrator of a channel.
+pub fn bot_added_to_channel(by_user_id: i64, bot_id: i64, channel: Value, can_post: bool) -> Value {
+    json!({"my_chat_member": {
+        "chat": channel,
+        "from": tg::user(by_user_id, None),
+        "date": tg::now(),
+        "old_chat_member": {"user": bot_in_channel(bot_id, None)["user"].clone(), "status": "left"},
+        "new_chat_member": bot_in_channel(bot_id, Some(can_post)),
+    }})
+}
+
+/// The service message a basic group gets when it becomes the supergroup `to`.
+pub fn group_migrated(from_user_id: i64, group_id: i64, message_id: i32, to: i64) -> Value {
+    let mut message = tg::message(&tg::user(from_user_id, None), group_id, message_id);
+    set(&mut message, "chat", json!({"id": group_id, "type": "group", "title": format!("Chat {group_id}")}));
+    set(&mut message, "migrate_to_chat_id", to);
+    json!({ "message": message })
+}
