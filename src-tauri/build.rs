@@ -25,6 +25,12 @@ const COMMANDS: &[&str] = &[
     "settings_get",
     "settings_save",
     "settings_test",
+    "setup_status",
+    "setup_token",
+    "setup_new_code",
+    "setup_channel",
+    "setup_finish",
+    "setup_cancel",
 ];
 
 fn main() {

@@ -25,6 +25,11 @@
 //   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings
 //   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
 //   [data-testid="audit"], [data-testid="bot-panel"], [data-testid="settings"] (setting-<field>, setting-<field>-error)
+//   [data-testid="setup"]            the first-run setup screen: setup-token, setup-token-check, setup-token-error,
+//                                    setup-bot, setup-code ("/setup 123456"), setup-notices, setup-group,
+//                                    setup-moderator, setup-channel-<id>, setup-channel-input, setup-channel-check,
+//                                    setup-channel-error, setup-channel-ok, setup-finish; [data-testid="setup-again"]
+//                                    in Settings runs it again
 // Keyboard: j/k move, a approve, e edit, r reject, b ban, / search, ? help, Esc closes dialogs.
 //
 // Without Tauri: `python3 -m http.server --bind 127.0.0.1` in the repository root, open /ui/dev/ (the mock
@@ -42,6 +47,7 @@ import { createPostsView } from './js/views/posts.js';
 import { createAuditView } from './js/views/audit.js';
 import { createBotView } from './js/views/bot.js';
 import { createSettingsView } from './js/views/settings.js';
+import { createSetupView } from './js/views/setup.js';
 
 const root = document.getElementById('app');
 const bot = createBotState();
@@ -83,7 +89,7 @@ function buildViews() {
     history: createPostsView({ mode: 'history', onOpenLink: openLink, onCountsStale: refreshCounts }),
     audit: createAuditView(),
     bot: createBotView({ bot }),
-    settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id) }),
+    settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id), onSetupAgain: () => showSetup(true) }),
   };
 }
 
@@ -132,6 +138,22 @@ function fatal(err, retry) {
     h('button', { class: 'btn btn-primary', type: 'button', onClick: retry }, '↻')));
 }
 
+/** The setup screen over the whole window: on the first run (no bot configured yet), or run
+ * again from Settings. Finishing it reloads the page, which then opens the console. */
+function showSetup(again) {
+  if (app.current) app.current.unmount();
+  closeModal();
+  const view = createSetupView({
+    again,
+    onDone: () => location.reload(),
+    onCancel: () => location.reload(),
+    onLocale: () => { view.unmount(); showSetup(again); },
+  });
+  replace(root, view.el);
+  mountToasts(root);
+  view.mount();
+}
+
 async function start() {
   applyTheme(savedTheme());
   try {
@@ -140,6 +162,13 @@ async function start() {
     fatal(err, start);
     return;
   }
+  try {
+    const status = await api.setupStatus();
+    if (status && status.required) {
+      showSetup(false);
+      return;
+    }
+  } catch { /* an older core without the setup: open the console */ }
   try {
     const settings = await api.settingsGet();
     setMe(settings && settings.console_moderator_id);

@@ -25,11 +25,15 @@ pub struct CommandError {
     /// The settings field at fault (only `settings_save` / `settings_test` set it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Why, in one stable word the UI has a text for (only the setup's commands set it:
+    /// `malformed`, `refused`, `unreachable`, `not_admin`, `cannot_post`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 impl CommandError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self { code, message: message.into(), field: None, reason: None }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
@@ -52,7 +56,7 @@ impl CommandError {
     }
     /// An invalid settings field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::Invalid, message: message.into(), field: Some(field.to_owned()) }
+        Self { code: ErrorCode::Invalid, message: message.into(), field: Some(field.to_owned()), reason: None }
     }
 }
 

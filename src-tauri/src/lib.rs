@@ -6,6 +6,7 @@
 //! - [`state`]: `AppState`, the one managed state (services, runtime, console moderator)
 //! - [`tray`]: Start / Stop / Show / Quit, icon and tooltip following the bot
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
+//! - [`setup`]: the first-run setup screen's state; finishing it starts the console in place
 //! - `forward`: database changes, bot states and the database's health pushed to the window
 //! - [`media`]: the `postgate-media:` protocol serving image previews from a bounded cache
 //! - [`links`]: links open in the system browser (opener plugin); the window never navigates away
@@ -17,6 +18,7 @@ mod forward;
 pub mod links;
 pub mod media;
 pub mod settings_file;
+pub mod setup;
 pub mod state;
 pub mod tray;
 mod webkit_env;
@@ -29,6 +31,7 @@ use postgate::runtime::Runtime as BotRuntime;
 use postgate::services::Services;
 use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
 
+use crate::setup::SetupState;
 use crate::state::AppState;
 
 /// Database changes (`{ event, post_id }`), from `PostgreSQL` `NOTIFY`.
@@ -82,26 +85,71 @@ pub fn run() -> ExitCode {
     {
         overlay.insert("LOG_DIR".to_owned(), dir.display().to_string());
     }
+    // Without the bot's variables the window opens on the setup screen instead of exiting.
     let config = match settings_file::config(&overlay) {
-        Ok(c) => c,
+        Ok(c) => Some(c),
+        Err(e) if postgate::setup::needed(&e) => None,
         Err(e) => return fail(&e),
     };
-    let guard = match postgate::telemetry::init(&config.log) {
+    let log = match &config {
+        Some(c) => c.log.clone(),
+        None => setup_log_config(&overlay),
+    };
+    let guard = match postgate::telemetry::init(&log) {
         Ok(g) => g,
         Err(e) => return fail(&e),
     };
     let options = Options { tray: true, autostart: settings_file::autostart(&overlay), signals: true };
-    let state = match tauri::async_runtime::block_on(build_state(config, settings_path)) {
-        Ok(s) => s,
-        Err(e) => return fail(&e),
+    let builder = match config {
+        Some(config) => {
+            let state = match tauri::async_runtime::block_on(build_state(config, settings_path)) {
+                Ok(s) => s,
+                Err(e) => return fail(&e),
+            };
+            configure(tauri::Builder::default(), state, options)
+        }
+        None => {
+            tracing::info!(settings = %settings_path.display(), "no bot configured yet: opening the setup screen");
+            let setup = match setup_state(&overlay, settings_path, options) {
+                Ok(s) => s,
+                Err(e) => return fail(&e),
+            };
+            configure_for_setup(tauri::Builder::default(), setup, options)
+        }
     };
-    let app = match configure(tauri::Builder::default(), state, options).build(tauri::generate_context!()) {
+    let app = match builder.build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => return fail(&format!("cannot open the console window: {e}")),
     };
     let code = app.run_return(on_run_event);
     drop(guard); // flushes the file log last
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Logging before a configuration exists: the same variables, their defaults where unset.
+fn setup_log_config(overlay: &settings_file::Overlay) -> postgate::config::LogConfig {
+    let var = |name: &str, default: &str| settings_file::lookup(overlay, name).unwrap_or_else(|| default.to_owned());
+    let format = if var("LOG_FORMAT", "json").eq_ignore_ascii_case("pretty") {
+        postgate::config::LogFormat::Pretty
+    } else {
+        postgate::config::LogFormat::Json
+    };
+    postgate::config::LogConfig { dir: PathBuf::from(var("LOG_DIR", "logs")), format, filter: var("LOG_LEVEL", "info") }
+}
+
+/// The setup's state when the app starts unconfigured: the Telegram endpoint and the texts.
+pub fn setup_state(
+    overlay: &settings_file::Overlay,
+    settings_path: PathBuf,
+    options: Options,
+) -> Result<SetupState, String> {
+    let endpoint = postgate::config::Endpoint::from_lookup(|var| settings_file::lookup(overlay, var))
+        .map_err(|e| e.to_string())?;
+    let locale = settings_file::lookup(overlay, "DEFAULT_LOCALE")
+        .filter(|l| postgate::i18n::AVAILABLE.contains(&l.as_str()))
+        .unwrap_or_else(|| postgate::i18n::FALLBACK.to_owned());
+    let i18n = postgate::i18n::I18n::new(&locale).map_err(|e| e.to_string())?;
+    Ok(SetupState::new(endpoint, i18n, settings_path, options, true))
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
@@ -123,33 +171,46 @@ pub async fn build_state(config: Config, settings_path: PathBuf) -> Result<AppSt
     Ok(AppState::new(services, runtime, settings_path))
 }
 
-/// Everything but the context: state, commands, window and tray behaviour. Generic over the
-/// Tauri runtime so tests drive it with `tauri::test::mock_builder()`.
+/// Everything but the context for a configured app: state, commands, window and tray
+/// behaviour. Generic over the Tauri runtime so tests drive it with `tauri::test::mock_builder()`.
 pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState, options: Options) -> tauri::Builder<R> {
+    let setup = SetupState::for_configured(&state, options);
+    base(builder.manage(state), setup, options)
+}
+
+/// The app before the bot is configured: the window opens on the setup screen; finishing it
+/// manages the services and brings up the rest ([`activate`]).
+pub fn configure_for_setup<R: Runtime>(
+    builder: tauri::Builder<R>,
+    setup: SetupState,
+    options: Options,
+) -> tauri::Builder<R> {
+    base(builder, setup, options)
+}
+
+fn base<R: Runtime>(builder: tauri::Builder<R>, setup: SetupState, options: Options) -> tauri::Builder<R> {
     builder
-        .manage(state)
+        .manage(setup)
         .plugin(links::opener())
         .plugin(links::navigation_guard())
         .invoke_handler(commands::handler())
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .on_window_event(|window, event| {
             // Closing the window hides it to the tray; the bot keeps running. Quit is in the tray.
+            // Before the setup there is no tray (and no bot): closing the window quits.
             if let WindowEvent::CloseRequested { api, .. } = event
                 && window.label() == MAIN_WINDOW
             {
                 api.prevent_close();
-                if let Err(e) = window.hide() {
+                if window.try_state::<AppState>().is_none() {
+                    quit(window.app_handle());
+                } else if let Err(e) = window.hide() {
                     tracing::warn!(error = %e, "cannot hide the console window");
                 }
             }
         })
         .setup(move |app| {
             let handle = app.handle().clone();
-            let state = app.state::<AppState>().inner().clone();
-            forward::spawn(&handle, &state);
-            if options.tray {
-                tray::create(&handle)?;
-            }
             if options.signals {
                 let handle = handle.clone();
                 tauri::async_runtime::spawn(async move {
@@ -159,15 +220,29 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState, option
                     }
                 });
             }
-            if options.autostart {
-                tauri::async_runtime::spawn(async move {
-                    if let Err(e) = state.start_bot().await {
-                        tracing::error!(error = %e.message, "the bot did not start; start it from the tray or the console");
-                    }
-                });
+            if app.try_state::<AppState>().is_some() {
+                activate(&handle, options)?;
             }
             Ok(())
         })
+}
+
+/// Brings up what a configured console runs beside the window: live events, the tray, and the
+/// bot (when `options.autostart`). At start, or once the first-run setup has saved.
+pub fn activate<R: Runtime>(handle: &AppHandle<R>, options: Options) -> tauri::Result<()> {
+    let state = handle.state::<AppState>().inner().clone();
+    forward::spawn(handle, &state);
+    if options.tray {
+        tray::create(handle)?;
+    }
+    if options.autostart {
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = state.start_bot().await {
+                tracing::error!(error = %e.message, "the bot did not start; start it from the tray or the console");
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Keeps the app alive in the tray when the last window goes; shuts down on a real exit.
@@ -176,10 +251,13 @@ pub fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: RunEvent) {
         RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
         RunEvent::Exit => {
             // Normally `quit` already shut down; an exit from elsewhere still gets a bounded one.
-            let state = app.state::<AppState>().inner().clone();
-            if state.begin_quit() {
+            if let Some(state) = app.try_state::<AppState>().map(|s| s.inner().clone())
+                && state.begin_quit()
+            {
                 tauri::async_runtime::block_on(state.shutdown());
             }
+            let setup = app.state::<SetupState>().inner().clone();
+            tauri::async_runtime::block_on(setup.replace_session(None));
         }
         _ => {}
     }
@@ -196,13 +274,17 @@ pub fn show_console<R: Runtime>(app: &AppHandle<R>) {
 
 /// Tray Quit and SIGTERM: stop the bot, drain, close the pool (bounded), then exit 0.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<AppState>().inner().clone();
-    if !state.begin_quit() {
+    let state = app.try_state::<AppState>().map(|s| s.inner().clone());
+    if state.as_ref().is_some_and(|s| !s.begin_quit()) {
         return;
     }
+    let setup = app.state::<SetupState>().inner().clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        state.shutdown().await;
+        setup.replace_session(None).await;
+        if let Some(state) = state {
+            state.shutdown().await;
+        }
         app.exit(0);
     });
 }

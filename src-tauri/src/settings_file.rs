@@ -3,11 +3,11 @@
 //! environment (the file wins), so what the Settings screen saved is what the app runs with.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use postgate::config::{Config, ConfigError};
-use postgate::private_fs::{self, PrivateFsError};
+use postgate::private_fs;
 
 /// The app's identifier (as in `tauri.conf.json`): the config directory's name.
 pub const APP_ID: &str = "app.postgate.console";
@@ -49,36 +49,11 @@ pub fn load(path: &Path) -> io::Result<Overlay> {
     }
 }
 
-/// Writes the file atomically (temporary file, then rename): the folder 0700 and ours, the
-/// file created 0600 with `create_new` (never through a symlink planted at the temporary path:
-/// such a path is refused, a stale regular file from a crash is replaced).
+/// Writes the file atomically and privately (`private_fs::write_private_atomic`: the folder
+/// 0700 and ours, the file created 0600, never through a symlink planted at the temporary path).
 pub fn save(path: &Path, overlay: &Overlay) -> io::Result<()> {
-    let private = |e: PrivateFsError| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string());
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        private_fs::ensure_private_dir(dir).map_err(private)?;
-    }
     let json = serde_json::to_vec_pretty(overlay).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let tmp = path.with_extension("json.tmp");
-    if private_fs::is_symlink(&tmp) {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{} is a symbolic link; refusing to write the settings through it", tmp.display()),
-        ));
-    }
-    let mut file = match private_fs::create_private_file(&tmp) {
-        Err(PrivateFsError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(&tmp)?;
-            private_fs::create_private_file(&tmp).map_err(private)?
-        }
-        other => other.map_err(private)?,
-    };
-    let written = file.write_all(&json).and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    private_fs::write_private_atomic(path, &json)
 }
 
 /// A variable's value: the overlay first, then the process environment (after `.env`).

@@ -26,6 +26,7 @@ export function normaliseError(err) {
     const message = typeof err.message === 'string' ? err.message : String(err.code || err);
     const out = new ApiError(code, message);
     if (err.field) out.field = String(err.field);
+    if (err.reason) out.reason = String(err.reason);
     return out;
   }
   return new ApiError('internal', String(err));
@@ -54,6 +55,7 @@ export function listen(event, handler) {
 export const EVENT_CHANGED = 'postgate://changed';
 export const EVENT_BOT = 'postgate://bot';
 export const EVENT_DATABASE = 'postgate://database';
+export const EVENT_SETUP = 'postgate://setup';
 
 export const api = {
   queueList: (query) => call('queue_list', { query }),
@@ -86,4 +88,10 @@ export const api = {
   settingsGet: () => call('settings_get'),
   settingsSave: (settings) => call('settings_save', { settings }),
   settingsTest: (settings) => call('settings_test', { settings }),
+  setupStatus: () => call('setup_status'),
+  setupToken: (token) => call('setup_token', { token }),
+  setupNewCode: () => call('setup_new_code'),
+  setupChannel: (channel) => call('setup_channel', { channel }),
+  setupFinish: (channel, moderator) => call('setup_finish', { channel, moderator: Boolean(moderator) }),
+  setupCancel: () => call('setup_cancel'),
 };

@@ -5,6 +5,7 @@ pub mod bot;
 pub mod moderation;
 pub mod queue;
 pub mod settings;
+pub mod setup;
 pub mod texts;
 
 /// Every command the UI may call, in the order of the contract. `build.rs` generates one
@@ -31,6 +32,12 @@ pub const ALL: &[&str] = &[
     "settings_get",
     "settings_save",
     "settings_test",
+    "setup_status",
+    "setup_token",
+    "setup_new_code",
+    "setup_channel",
+    "setup_finish",
+    "setup_cancel",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -57,6 +64,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         settings::settings_get,
         settings::settings_save,
         settings::settings_test,
+        setup::setup_status,
+        setup::setup_token,
+        setup::setup_new_code,
+        setup::setup_channel,
+        setup::setup_finish,
+        setup::setup_cancel,
     ]
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::error::CommandError;
-use crate::state::AppState;
+use crate::setup::SetupState;
 
 /// The Fluent file the console's own texts live in.
 const UI_FILE: &str = "ui.ftl";
@@ -33,8 +33,9 @@ pub struct UiTexts {
 
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)] // Tauri hands command arguments over by value
-pub fn ui_texts(state: State<'_, AppState>, locale: Option<String>) -> Result<UiTexts, CommandError> {
-    texts(&state.services.i18n, locale.as_deref())
+pub fn ui_texts(setup: State<'_, SetupState>, locale: Option<String>) -> Result<UiTexts, CommandError> {
+    // The setup's texts are the services' (the same default locale), and exist before them.
+    texts(&setup.i18n, locale.as_deref())
 }
 
 /// Builds the texts of `locale` (the configured default when absent).

@@ -16,7 +16,7 @@ const FIELDS = [
   ['default_locale', 'DEFAULT_LOCALE', 'locale', (v) => (['ru', 'en'].includes(v) ? null : 'ui-settings-err-locale')],
 ];
 
-export function createSettingsView({ onSaved }) {
+export function createSettingsView({ onSaved, onSetupAgain }) {
   let original = null;
   const inputs = {};
   const errors = {};
@@ -44,7 +44,8 @@ export function createSettingsView({ onSaved }) {
 
   const form = h('form', { class: 'settings-form', novalidate: true, 'data-testid': 'settings' },
     rows, formError,
-    h('div', { class: 'actions' }, save, test),
+    h('div', { class: 'actions' }, save, test,
+      onSetupAgain ? h('button', { class: 'btn', type: 'button', 'data-testid': 'setup-again', onClick: onSetupAgain }, t('ui-setup-again')) : null),
     results);
   const body = h('div', { class: 'panel' }, h('p', { class: 'state' }, t('ui-loading')));
   const el = h('section', { class: 'page', 'aria-label': t('ui-nav-settings') },
