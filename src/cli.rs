@@ -70,7 +70,12 @@ pub fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) if crate::setup::needed(&e) => {
-            return fail(2, &format!("{e}\nThe bot is not set up yet: run `postgate setup` (it writes .env), or set it in .env by hand"));
+            return fail(
+                2,
+                &format!(
+                    "{e}\nThe bot is not set up yet: run `postgate setup` (it writes .env), or set it in .env by hand"
+                ),
+            );
         }
         Err(e) => return fail(2, &e),
     };

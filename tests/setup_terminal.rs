@@ -87,13 +87,32 @@ async fn the_terminal_setup_checks_each_step_and_writes_a_private_env() {
     expect_line(&mut out, "a wrong code was sent", &mut seen).await;
     fake.push_update(updates::text_message(MODERATOR, MODERATOR, 2, &format!("/setup {code}"), None));
     expect_line(&mut out, "private chat", &mut seen).await;
-    fake.push_update(updates::text_message(MODERATOR, GROUP, 3, &format!("/setup@fake_postgate_bot {code}"), Some("en")));
+    fake.push_update(updates::text_message(
+        MODERATOR,
+        GROUP,
+        3,
+        &format!("/setup@fake_postgate_bot {code}"),
+        Some("en"),
+    ));
     let group_line = expect_line(&mut out, "Moderation group:", &mut seen).await;
     assert!(group_line.contains(&GROUP.to_string()) && group_line.contains("User42 (42)"), "{group_line}");
+    // The group's answers are sent beside the poller: wait for them (bounded).
+    let deadline = std::time::Instant::now() + LINE_WAIT;
+    while !texts_to(&fake, GROUP).iter().any(|t| t.contains("this group is now PostGate's moderation group"))
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let group_texts = texts_to(&fake, GROUP);
-    assert!(group_texts.iter().any(|t| t.contains("Неверный код")), "the wrong code is answered (Russian by default): {group_texts:?}");
+    assert!(
+        group_texts.iter().any(|t| t.contains("Неверный код")),
+        "the wrong code is answered (Russian by default): {group_texts:?}"
+    );
     assert!(group_texts.iter().any(|t| t.contains("this group is now PostGate's moderation group")), "{group_texts:?}");
-    assert!(texts_to(&fake, MODERATOR).iter().any(|t| t.contains("группе модерации")), "the private chat is told where to send it");
+    assert!(
+        texts_to(&fake, MODERATOR).iter().any(|t| t.contains("группе модерации")),
+        "the private chat is told where to send it"
+    );
 
     // The basic group becomes a supergroup: its new id is followed.
     fake.push_update(updates::group_migrated(MODERATOR, GROUP, 4, SUPERGROUP));
@@ -103,7 +122,7 @@ async fn the_terminal_setup_checks_each_step_and_writes_a_private_env() {
     let channel = updates::channel_chat(CHANNEL, "Новости района", Some("district_news"));
     fake.respond_with("getChat", channel.clone());
     fake.respond_with("getChatMember", updates::bot_in_channel(BOT_ID, Some(false)));
-    fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, channel, false));
+    fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, &channel, false));
     expect_line(&mut out, "1. Новости района @district_news — cannot post yet", &mut seen).await;
     input.write_all(b"1\n").await.unwrap();
     expect_line(&mut out, "lacks the right “Post messages”", &mut seen).await;
@@ -164,7 +183,11 @@ async fn input_that_ends_early_saves_nothing_and_says_so() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was saved"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing was saved"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!dir.path().join("x.env").exists());
     fake.shutdown().await;
 }

@@ -33,7 +33,13 @@ pub struct SetupState {
 }
 
 impl SetupState {
-    pub fn new(endpoint: Endpoint, i18n: I18n, settings_path: PathBuf, options: crate::Options, required: bool) -> Self {
+    pub fn new(
+        endpoint: Endpoint,
+        i18n: I18n,
+        settings_path: PathBuf,
+        options: crate::Options,
+        required: bool,
+    ) -> Self {
         Self {
             endpoint,
             i18n,
@@ -129,6 +135,5 @@ pub async fn activate<R: Runtime>(app: &AppHandle<R>, overlay: &Overlay) -> Resu
     }
     setup.mark_done();
     let options = crate::Options { autostart: settings_file::autostart(overlay), ..setup.options };
-    crate::activate(app, options)
-        .map_err(|e| CommandError::internal(format!("cannot start the console: {e}")))
+    crate::activate(app, options).map_err(|e| CommandError::internal(format!("cannot start the console: {e}")))
 }

@@ -27,8 +27,15 @@ const POST: &str = "the first post after the setup";
 
 /// What the window must not inherit from the test's environment: it starts unconfigured, on
 /// the embedded default.
-const UNSET: [&str; 7] =
-    ["DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "BOT_TOKEN", "MODERATION_GROUP_ID", "CHANNEL_ID", "CONSOLE_MODERATOR_ID"];
+const UNSET: [&str; 7] = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_KEY_PREFIX",
+    "BOT_TOKEN",
+    "MODERATION_GROUP_ID",
+    "CHANNEL_ID",
+    "CONSOLE_MODERATOR_ID",
+];
 
 /// A fresh home: only the fake's address, short timeouts and where logs go.
 fn fresh_env(fake: &FakeTelegram, dir: &Path, home: &Path) -> HashMap<String, String> {
@@ -107,7 +114,7 @@ async fn first_run_setup_reaches_a_running_bot_and_the_queue() {
     let channel = updates::channel_chat(CHANNEL, "Новости района", Some("district_news"));
     fake.respond_with("getChat", channel.clone());
     fake.respond_with("getChatMember", updates::bot_in_channel(BOT_ID, Some(true)));
-    fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, channel, true));
+    fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, &channel, true));
     let pick = format!("[data-testid=\"setup-channel-{CHANNEL}\"]");
     window.until_text(&pick, "Новости района").await;
     window.click(&pick).await;

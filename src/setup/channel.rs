@@ -15,13 +15,17 @@ use crate::config::{ChannelRef, check_channel as check_reference};
 pub enum ChannelProblem {
     #[error("“{0}” is neither a channel id (such as -1001234567890) nor a public @username")]
     Malformed(String),
-    #[error("Telegram knows no channel {0} that the bot can see: check the @username, or add the bot to the channel first")]
+    #[error(
+        "Telegram knows no channel {0} that the bot can see: check the @username, or add the bot to the channel first"
+    )]
     NotFound(String),
     #[error("“{0}” is not a channel (it is a group or a private chat)")]
     NotAChannel(String),
     #[error("the bot is not an administrator of “{0}”: add it in the channel's settings → Administrators")]
     NotAdmin(String),
-    #[error("the bot is an administrator of “{0}” but lacks the right “Post messages”: turn it on in the bot's administrator rights")]
+    #[error(
+        "the bot is an administrator of “{0}” but lacks the right “Post messages”: turn it on in the bot's administrator rights"
+    )]
     CannotPost(String),
 }
 
@@ -63,7 +67,9 @@ pub async fn check_channel(bot: &Bot, bot_id: i64, raw: &str) -> Result<ChannelC
     };
     let url = bot.api_url();
     let chat = bot.get_chat(recipient).await.map_err(|e| match e {
-        RequestError::Api(ApiError::ChatNotFound | ApiError::Unknown(_)) => ChannelProblem::NotFound(raw.to_owned()).into(),
+        RequestError::Api(ApiError::ChatNotFound | ApiError::Unknown(_)) => {
+            ChannelProblem::NotFound(raw.to_owned()).into()
+        }
         other => SetupError::from_request(other, &url),
     })?;
     let title = chat.title().unwrap_or(raw).to_owned();

@@ -32,7 +32,9 @@ impl SetupCode {
         // a million, and it expires after MAX_WRONG guesses.
         let seed = match getrandom::fill(&mut bytes) {
             Ok(()) => u64::from_le_bytes(bytes),
-            Err(_) => u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos()),
+            Err(_) => u64::from(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos(),
+            ),
         };
         Self::from_digits(format!("{:06}", seed % 1_000_000), now)
     }

@@ -40,7 +40,9 @@ pub enum SetupError {
     MalformedToken,
     #[error("Telegram refused this token (401 Unauthorized): copy it again from @BotFather (/mybots → API Token)")]
     TokenRefused,
-    #[error("cannot reach Telegram at {url}: {detail}. Check the internet connection (or a proxy/firewall) and try again")]
+    #[error(
+        "cannot reach Telegram at {url}: {detail}. Check the internet connection (or a proxy/firewall) and try again"
+    )]
     Unreachable { url: String, detail: String },
     #[error("Telegram answered with an error: {0}")]
     Telegram(String),
@@ -70,7 +72,7 @@ impl SetupError {
         use teloxide::{ApiError, RequestError};
         match error {
             RequestError::Api(ApiError::InvalidToken) => Self::TokenRefused,
-                        RequestError::Network(e) => Self::Unreachable { url: endpoint_label(url), detail: network_detail(&e) },
+            RequestError::Network(e) => Self::Unreachable { url: endpoint_label(url), detail: network_detail(&e) },
             RequestError::Io(e) => Self::Unreachable { url: endpoint_label(url), detail: e.to_string() },
             other => Self::Telegram(other.to_string()),
         }

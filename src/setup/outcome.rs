@@ -46,7 +46,14 @@ pub fn write_env(path: &Path, variables: &[(&'static str, String)]) -> io::Resul
     let mut pending: Vec<&(&str, String)> = variables.iter().collect();
     let mut out = String::with_capacity(existing.len() + 256);
     for line in existing.lines() {
-        let key = line.trim_start().strip_prefix("export ").unwrap_or(line.trim_start()).split('=').next().unwrap_or("").trim();
+        let key = line
+            .trim_start()
+            .strip_prefix("export ")
+            .unwrap_or(line.trim_start())
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim();
         if let Some(i) = pending.iter().position(|(k, _)| *k == key) {
             let (k, v) = pending.remove(i);
             out.push_str(&env_line(k, v));

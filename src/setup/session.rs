@@ -157,7 +157,10 @@ impl SetupSession {
             cancel: CancellationToken::new(),
             task: Arc::new(Mutex::new(None)),
         };
-        let poll_secs = u32::try_from((endpoint.request_timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(25)).as_secs()).unwrap_or(10);
+        let poll_secs = u32::try_from(
+            (endpoint.request_timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(25)).as_secs(),
+        )
+        .unwrap_or(10);
         let task = tokio::spawn(poll(session.clone(), i18n, poll_secs));
         *lock(&session.task) = Some(task);
         Ok(session)
@@ -271,12 +274,10 @@ async fn poll(session: SetupSession, i18n: I18n, poll_secs: u32) -> i32 {
 async fn handle(session: &SetupSession, i18n: &I18n, update: Update) {
     match update.kind {
         UpdateKind::Message(message) => on_message(session, i18n, &message).await,
-        UpdateKind::ChannelPost(post) => {
-            if setup_argument(post.text(), &session.identity.username).is_some() {
-                let chat = post.chat.title().unwrap_or_default().to_owned();
-                lock(&session.shared).notice(|seq| Notice::InChannel { seq, chat });
-                session.bump();
-            }
+        UpdateKind::ChannelPost(post) if setup_argument(post.text(), &session.identity.username).is_some() => {
+            let chat = post.chat.title().unwrap_or_default().to_owned();
+            lock(&session.shared).notice(|seq| Notice::InChannel { seq, chat });
+            session.bump();
         }
         UpdateKind::MyChatMember(change) => on_membership(session, &change),
         _ => {}
@@ -288,7 +289,8 @@ fn setup_argument<'a>(text: Option<&'a str>, bot_username: &str) -> Option<&'a s
     let text = text?.trim_start();
     let (command, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let target = command.strip_prefix("/setup")?;
-    let ours = target.is_empty() || target.strip_prefix('@').is_some_and(|name| name.eq_ignore_ascii_case(bot_username));
+    let ours =
+        target.is_empty() || target.strip_prefix('@').is_some_and(|name| name.eq_ignore_ascii_case(bot_username));
     ours.then(|| rest.trim())
 }
 

@@ -44,7 +44,10 @@ async fn steps(session: &SetupSession, input: &mut Input, out: &Path) -> Result<
     let group = wait_for_group(session, &mut printed).await;
     let moderator = group.moderator.clone();
     match &moderator {
-        Some(m) => println!("✓ Moderation group: {} ({}); the console's moderator: {} ({})", group.title, group.id, m.name, m.id),
+        Some(m) => println!(
+            "✓ Moderation group: {} ({}); the console's moderator: {} ({})",
+            group.title, group.id, m.name, m.id
+        ),
         None => println!("✓ Moderation group: {} ({})", group.title, group.id),
     }
     let channel = ask_channel(session, input, &mut printed).await?;
@@ -62,7 +65,10 @@ async fn read_line(input: &mut Input) -> Result<String, TerminalError> {
     input.next_line().await?.ok_or(TerminalError::InputClosed)
 }
 
-async fn ask_token(endpoint: &Endpoint, input: &mut Input) -> Result<(crate::config::Secret, super::BotIdentity), TerminalError> {
+async fn ask_token(
+    endpoint: &Endpoint,
+    input: &mut Input,
+) -> Result<(crate::config::Secret, super::BotIdentity), TerminalError> {
     let hide = std::io::stdin().is_terminal();
     loop {
         print!("Bot token from @BotFather{}: ", if hide { " (the input is hidden)" } else { "" });

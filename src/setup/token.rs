@@ -26,7 +26,8 @@ pub fn parse_token(raw: &str) -> Result<Secret, SetupError> {
 pub async fn verify_token(endpoint: &Endpoint, token: &Secret) -> Result<BotIdentity, SetupError> {
     let bot = bot_for(endpoint, token)?;
     let me = bot.get_me().await.map_err(|e| SetupError::from_request(e, &endpoint.api_url))?;
-    let id = i64::try_from(me.user.id.0).map_err(|_| SetupError::Telegram("getMe returned an id out of range".into()))?;
+    let id =
+        i64::try_from(me.user.id.0).map_err(|_| SetupError::Telegram("getMe returned an id out of range".into()))?;
     Ok(BotIdentity { id, name: me.user.full_name(), username: me.user.username.clone().unwrap_or_default() })
 }
 

@@ -237,7 +237,7 @@ pub fn bot_in_channel(bot_id: i64, can_post: Option<bool>) -> Value {
 }
 
 /// `{"my_chat_member": …}`: `by_user_id` made the bot an administrator of a channel.
-pub fn bot_added_to_channel(by_user_id: i64, bot_id: i64, channel: Value, can_post: bool) -> Value {
+pub fn bot_added_to_channel(by_user_id: i64, bot_id: i64, channel: &Value, can_post: bool) -> Value {
     json!({"my_chat_member": {
         "chat": channel,
         "from": tg::user(by_user_id, None),
