@@ -113,22 +113,9 @@ pub fn run() -> ExitCode {
     // Single-instance first: a second launch hands over to the first console while the app is
     // built, before it would open the database the first one holds.
     let builder = desktop::plugins(tauri::Builder::default(), &settings_path);
-    let app = match config {
-        Some(config) => match build_configured(builder, context, config, settings_path, options) {
-            Ok(app) => app,
-            Err(e) => return fail(&e),
-        },
-        None => {
-            tracing::info!(settings = %settings_path.display(), "no bot configured yet: opening the setup screen");
-            let setup = match setup_state(&overlay, settings_path, options) {
-                Ok(s) => s,
-                Err(e) => return fail(&e),
-            };
-            match configure_for_setup(builder, setup, options).build(context) {
-                Ok(app) => app,
-                Err(e) => return fail(&format!("cannot open the console window: {e}")),
-            }
-        }
+    let app = match build_app(builder, context, config, &overlay, settings_path, options) {
+        Ok(app) => app,
+        Err(e) => return fail(&e),
     };
     let code = app.run_return(on_run_event);
     drop(guard); // flushes the file log last
@@ -161,16 +148,23 @@ pub fn setup_state(
     Ok(SetupState::new(endpoint, i18n, settings_path, options, true))
 }
 
-/// A configured console: the app is built first (a second instance stops there), then the
-/// services, which [`configure`] would have managed before the build.
-fn build_configured(
+/// The app: on the setup screen without a configuration; else built first (a second instance
+/// stops there), then the services, which [`configure`] would have managed before the build.
+fn build_app(
     builder: tauri::Builder<tauri::Wry>,
     context: tauri::Context<tauri::Wry>,
-    config: Config,
+    config: Option<Config>,
+    overlay: &settings_file::Overlay,
     settings_path: PathBuf,
     options: Options,
 ) -> Result<tauri::App<tauri::Wry>, String> {
-    let app = shell(builder, options).build(context).map_err(|e| format!("cannot open the console window: {e}"))?;
+    let window_error = |e: tauri::Error| format!("cannot open the console window: {e}");
+    let Some(config) = config else {
+        tracing::info!(settings = %settings_path.display(), "no bot configured yet: opening the setup screen");
+        let setup = setup_state(overlay, settings_path, options)?;
+        return configure_for_setup(builder, setup, options).build(context).map_err(window_error);
+    };
+    let app = shell(builder, options).build(context).map_err(window_error)?;
     let state = tauri::async_runtime::block_on(build_state(config, settings_path))?;
     app.manage(SetupState::for_configured(&state, options));
     app.manage(state);

@@ -114,7 +114,7 @@ async fn run<R: Runtime>(app: AppHandle<R>, state: AppState, mut rx: mpsc::Unbou
         if refresh_at.is_some_and(|at| at <= now) {
             refresh_at = None;
             match state.services.store.stats().await {
-                Ok(stats) => crate::tray::set_pending(&app, stats.pending),
+                Ok(counts) => crate::tray::set_pending(&app, counts.pending),
                 // The next change tries again; the header says when the database is down.
                 Err(e) => tracing::debug!(error = %e, "cannot count pending submissions for the tray"),
             }

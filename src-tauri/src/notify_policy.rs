@@ -105,7 +105,7 @@ mod tests {
             assert_eq!(policy.due(), Some(raised + THROTTLE));
             assert_eq!(policy.poll(t0 + secs(s)), None);
         }
-        assert_eq!(policy.poll(raised + THROTTLE - Duration::from_millis(1)), None);
+        assert_eq!(policy.poll((raised + THROTTLE).checked_sub(Duration::from_millis(1)).unwrap()), None);
         assert_eq!(policy.poll(raised + THROTTLE), Some(3));
         // Long after the throttle, a single one only waits the gathering time.
         let later = raised + THROTTLE + secs(60);
