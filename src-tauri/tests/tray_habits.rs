@@ -1,6 +1,7 @@
 //! Tray-app habits of the real `postgate-desktop` process, under Xvfb and a private D-Bus
 //! session (`dbus-run-session`): a second launch on the same settings file shows and focuses
-//! the first console and exits 0; new submissions raise one grouped desktop notification while
+//! the first console and exits 0 (and a quit leaves the window's size and position beside the
+//! settings file); new submissions raise one grouped desktop notification while
 //! the window is hidden and none while it has the focus (a stand-in notification server on the
 //! session bus records each `Notify` with the caller's pid; a click on it opens the window);
 //! "Start at login" in Settings writes and removes `$HOME/.config/autostart/PostGate.desktop`.
@@ -12,7 +13,11 @@
 //! land before the window is mapped: an earlier attempt that assumed either flaked 1 in 4.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "tray_habits/server.rs"]
+mod server;
 mod support;
+#[path = "tray_habits/x.rs"]
+mod x;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +25,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use server::{Notifications, Shown};
 use support::driver::{LogsOnPanic, Reaped, Window, display, until};
-use x11rb::connection::Connection as _;
-use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, InputFocus, MapState};
-use x11rb::rust_connection::RustConnection;
+use x::X;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_postgate-desktop");
 /// Bound on every wait but the notification throttle's.
@@ -158,65 +162,6 @@ fn exit_code(child: &mut Reaped) -> Option<i32> {
     }
 }
 
-/// The X server, asked about windows by their process (`_NET_WM_PID`, set by GTK).
-struct X {
-    conn: RustConnection,
-    root: u32,
-    pid_atom: u32,
-}
-
-impl X {
-    fn connect(display: &str) -> Self {
-        let (conn, screen) = x11rb::connect(Some(display)).unwrap();
-        let root = conn.setup().roots[screen].root;
-        let pid_atom = conn.intern_atom(false, b"_NET_WM_PID").unwrap().reply().unwrap().atom;
-        Self { conn, root, pid_atom }
-    }
-
-    fn pid_of(&self, window: u32) -> Option<u32> {
-        let reply =
-            self.conn.get_property(false, window, self.pid_atom, AtomEnum::CARDINAL, 0, 1).ok()?.reply().ok()?;
-        reply.value32()?.next()
-    }
-
-    fn viewable(&self, window: u32) -> bool {
-        self.conn
-            .get_window_attributes(window)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .is_some_and(|a| a.map_state == MapState::VIEWABLE)
-    }
-
-    /// The process's top-level window on screen, if any.
-    fn shown_window(&self, pid: u32) -> Option<u32> {
-        let tree = self.conn.query_tree(self.root).unwrap().reply().unwrap();
-        tree.children.into_iter().find(|w| self.pid_of(*w) == Some(pid) && self.viewable(*w))
-    }
-
-    /// The process whose window has the keyboard focus (none for `PointerRoot` or `None`).
-    fn focus_pid(&self) -> Option<u32> {
-        let mut window = self.conn.get_input_focus().unwrap().reply().unwrap().focus;
-        while window > 1 && window != self.root {
-            if let Some(pid) = self.pid_of(window) {
-                return Some(pid);
-            }
-            window = self.conn.query_tree(window).ok()?.reply().ok()?.parent;
-        }
-        None
-    }
-
-    fn focus(&self, window: u32) {
-        self.conn.set_input_focus(InputFocus::PARENT, window, x11rb::CURRENT_TIME).unwrap();
-        self.conn.flush().unwrap();
-    }
-
-    /// Focus to nobody: not `PointerRoot`, which would hand it to the window under the pointer.
-    fn unfocus(&self) {
-        self.conn.set_input_focus(InputFocus::NONE, x11rb::NONE, x11rb::CURRENT_TIME).unwrap();
-        self.conn.flush().unwrap();
-    }
-}
-
 fn bus_name_has_owner(name: &str) -> bool {
     let conn = zbus::blocking::Connection::session().expect("a session bus: run under dbus-run-session");
     let dbus = zbus::blocking::fdo::DBusProxy::new(&conn).unwrap();
@@ -244,71 +189,16 @@ fn a_second_launch_shows_and_focuses_the_first_and_exits_0() {
     assert_eq!(world.logged(&["no bot configured yet"]), 0);
     assert_eq!(world.logged(&["listening for changes"]), 1, "the second launch opened no database of its own");
 
-    drop(first);
+    // A graceful quit saves the window's size and position beside the settings file.
+    let asked = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(asked.success());
+    assert_eq!(exit_code(&mut first), Some(0));
+    let saved = world.settings().with_file_name(postgate_desktop::desktop::WINDOW_STATE_FILE);
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert!(state["main"]["width"].as_u64().is_some_and(|w| w > 0), "{state}");
+    assert!(!world.home().join(".config/app.postgate.console/window-state.json").exists());
     world.finish();
 }
-
-/// The stand-in notification server. Its own module: zbus's interface macro expands the
-/// unused arguments of the specification's methods into code clippy's pedantic lints flag.
-#[allow(clippy::unused_self, clippy::used_underscore_binding)]
-mod server {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
-
-    /// What the stand-in notification server was asked to show.
-    #[derive(Debug, Clone)]
-    pub struct Shown {
-        pub id: u32,
-        pub pid: u32,
-        pub body: String,
-        pub actions: Vec<String>,
-    }
-
-    /// `org.freedesktop.Notifications`, recording every `Notify` with the caller's pid (other
-    /// consoles on the same session bus, from other tests, may notify too).
-    pub struct Notifications {
-        pub shown: Arc<Mutex<Vec<Shown>>>,
-    }
-
-    #[zbus::interface(name = "org.freedesktop.Notifications")]
-    impl Notifications {
-        #[allow(clippy::too_many_arguments)]
-        async fn notify(
-            &self,
-            #[zbus(header)] header: zbus::message::Header<'_>,
-            #[zbus(connection)] conn: &zbus::Connection,
-            _app_name: String,
-            _replaces_id: u32,
-            _app_icon: String,
-            _summary: String,
-            body: String,
-            actions: Vec<String>,
-            _hints: HashMap<String, zbus::zvariant::OwnedValue>,
-            _expire_timeout: i32,
-        ) -> u32 {
-            let mut pid = 0;
-            if let (Some(sender), Ok(dbus)) = (header.sender(), zbus::fdo::DBusProxy::new(conn).await) {
-                pid = dbus.get_connection_unix_process_id(sender.clone().into()).await.unwrap_or(0);
-            }
-            let mut shown = self.shown.lock().unwrap();
-            let id = u32::try_from(shown.len()).unwrap() + 1;
-            shown.push(Shown { id, pid, body, actions });
-            id
-        }
-
-        fn get_capabilities(&self) -> Vec<String> {
-            vec!["actions".into(), "body".into()]
-        }
-
-        fn get_server_information(&self) -> (String, String, String, String) {
-            ("stand-in".into(), "postgate-tests".into(), "1".into(), "1.2".into())
-        }
-
-        fn close_notification(&self, _id: u32) {}
-    }
-}
-
-use server::{Notifications, Shown};
 
 const NOTIFICATIONS_PATH: &str = "/org/freedesktop/Notifications";
 
