@@ -40,6 +40,8 @@ struct World {
     db_name: String,
     db_url: String,
     fake: support::fake_telegram::FakeTelegram,
+    /// Variables of the test's own environment the console must not inherit.
+    unset: Vec<&'static str>,
 }
 
 impl World {
@@ -60,7 +62,18 @@ impl World {
             ]
             .map(|(k, v)| (k.to_owned(), v)),
         );
-        Self { dir, env, db_name, db_url, fake }
+        Self { dir, env, db_name, db_url, fake, unset: Vec::new() }
+    }
+
+    /// The console on its embedded default, as a user installs it: no database or Redis
+    /// server, one SQLite file under `$XDG_DATA_HOME`, held by one process at a time.
+    fn embedded(mut self) -> Self {
+        for var in ["DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"] {
+            self.env.remove(var);
+        }
+        self.env.insert("XDG_DATA_HOME".to_owned(), self.dir.path().join("data").display().to_string());
+        self.unset = vec!["DATABASE_URL", "REDIS_URL"];
+        self
     }
 
     fn settings(&self) -> PathBuf {
@@ -73,7 +86,11 @@ impl World {
 
     /// Starts the console (or a second launch of it) on `display`.
     fn launch(&self, display: &str, args: &[&str]) -> Reaped {
-        let child = Command::new(BINARY)
+        let mut command = Command::new(BINARY);
+        for var in &self.unset {
+            command.env_remove(var);
+        }
+        let child = command
             .args(args)
             .current_dir(self.dir.path())
             .envs(&self.env)
@@ -170,7 +187,9 @@ fn bus_name_has_owner(name: &str) -> bool {
 
 #[test]
 fn a_second_launch_shows_and_focuses_the_first_and_exits_0() {
-    let world = World::new("second");
+    // On the embedded default the first console holds the SQLite file: a second launch that
+    // opened it would be refused (exit 2) instead of handing over.
+    let world = World::new("second").embedded();
     let _logs = LogsOnPanic(world.dir.path().to_path_buf());
     let (display, _xvfb) = display();
     let x = X::connect(&display);
@@ -188,6 +207,7 @@ fn a_second_launch_shows_and_focuses_the_first_and_exits_0() {
     wait("the first console's window has the focus", WAIT, || x.focus_pid() == Some(pid));
     assert_eq!(world.logged(&["no bot configured yet"]), 0);
     assert_eq!(world.logged(&["listening for changes"]), 1, "the second launch opened no database of its own");
+    assert!(world.dir.path().join("data/postgate/postgate.db").exists(), "the console runs on its embedded file");
 
     // A graceful quit saves the window's size and position beside the settings file.
     let asked = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
