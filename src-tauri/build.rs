@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "setup_channel",
     "setup_finish",
     "setup_cancel",
+    "autostart_get",
+    "autostart_set",
 ];
 
 fn main() {

@@ -36,7 +36,7 @@
 // in ui/dev/mock-tauri.js; `?selftest=1` runs ui/dev/selftest.js, `?scenario=reject&id=104` etc. stage a
 // screen). Entity rendering has node tests: `node --experimental-default-type=module --test ui/test/`.
 import { h, replace, debounce } from './js/dom.js';
-import { api, listen, EVENT_CHANGED, EVENT_BOT, EVENT_DATABASE } from './js/api.js';
+import { api, listen, EVENT_CHANGED, EVENT_BOT, EVENT_DATABASE, EVENT_OPEN } from './js/api.js';
 import { loadTexts, savedLocale, t } from './js/i18n.js';
 import { mountToasts, toast, toastError, errorText } from './js/toast.js';
 import { setMe } from './js/outcome.js';
@@ -188,6 +188,7 @@ async function start() {
     });
     await listen(EVENT_BOT, (state) => bot.set(state));
     await listen(EVENT_DATABASE, setDatabase);
+    await listen(EVENT_OPEN, (view) => show(String(view)));
   } catch (err) {
     toast(`${t('ui-live-off')}: ${errorText(err)}`, 'warn');
   }

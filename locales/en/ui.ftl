@@ -310,3 +310,14 @@ ui-setup-notice-migrated = The group became a supergroup (new id { $to }): follo
 ui-setup-notice-anonymous-sender = The code came from an anonymous administrator: send it again from your own account to be the console's moderator.
 ui-setup-notice-group-left = The bot was removed from “{ $chat }”: add it again and send the code.
 ui-setup-notice-polling = Telegram cannot be polled: { $error }
+tray-pending = Pending: { $count }
+tray-pending-unknown = Pending: …
+notify-new-submissions = { $count ->
+    [one] { $count } new submission
+   *[other] { $count } new submissions
+}
+ui-settings-autostart = Start at login
+ui-settings-autostart-hint = The console starts in the tray when you log in; the bot runs, the window opens from the tray.
+ui-settings-autostart-on = The console will start at login.
+ui-settings-autostart-off = The console will not start at login.
+ui-settings-autostart-unavailable = Starting at login is not available here.

@@ -310,3 +310,15 @@ ui-setup-notice-migrated = Группа стала супергруппой (н�
 ui-setup-notice-anonymous-sender = Код пришёл от анонимного администратора: отправьте его ещё раз от своего имени, чтобы стать модератором консоли.
 ui-setup-notice-group-left = Бота удалили из «{ $chat }»: добавьте его снова и отправьте код.
 ui-setup-notice-polling = Не удаётся получать обновления Telegram: { $error }
+tray-pending = На модерации: { $count }
+tray-pending-unknown = На модерации: …
+notify-new-submissions = { $count ->
+    [one] { $count } новая заявка
+    [few] { $count } новые заявки
+   *[many] { $count } новых заявок
+}
+ui-settings-autostart = Запускать при входе в систему
+ui-settings-autostart-hint = Консоль запускается в трее при входе в систему; бот работает, окно открывается из трея.
+ui-settings-autostart-on = Консоль будет запускаться при входе в систему.
+ui-settings-autostart-off = Консоль не будет запускаться при входе в систему.
+ui-settings-autostart-unavailable = Запуск при входе в систему здесь недоступен.

@@ -1,7 +1,7 @@
 //! Background tasks that keep the window live: database changes → `postgate://changed`, bot
 //! state → `postgate://bot` and the tray, the database's health → `postgate://database` (and
-//! a probe that clears it when the database is back). All stop when `AppState::background` is
-//! cancelled.
+//! a probe that clears it when the database is back). Changes also go to the notifier (desktop
+//! notifications, the tray's pending count). All stop when `AppState::background` is cancelled.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use postgate::events::{self, ChangeEvent};
 use postgate::runtime::BotState;
 use tauri::{AppHandle, Emitter, Runtime};
 
+use crate::notifier::Notifier;
 use crate::state::AppState;
 use crate::{EVENT_BOT, EVENT_CHANGED, EVENT_DATABASE};
 
@@ -18,7 +19,8 @@ const RELISTEN_DELAY: Duration = Duration::from_secs(5);
 
 /// Starts the forwarders and the health probe on Tauri's async runtime.
 pub fn spawn<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
-    tauri::async_runtime::spawn(changes(app.clone(), state.clone()));
+    let notifier = crate::notifier::spawn(app, state);
+    tauri::async_runtime::spawn(changes(app.clone(), state.clone(), notifier));
     tauri::async_runtime::spawn(bot_states(app.clone(), state.clone()));
     tauri::async_runtime::spawn(database_health(app.clone(), state.clone()));
     let services = &state.services;
@@ -27,22 +29,28 @@ pub fn spawn<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
     tauri::async_runtime::spawn(probe);
 }
 
-async fn changes<R: Runtime>(app: AppHandle<R>, state: AppState) {
+async fn changes<R: Runtime>(app: AppHandle<R>, state: AppState, notifier: Notifier) {
     let cancel = state.background.clone();
     let mut first = true;
     loop {
         match events::listen(state.services.store.as_ref()).await {
             Ok(stream) => {
                 let mut stream = Box::pin(stream);
+                tracing::info!("listening for changes");
                 if !first {
                     // Changes made while we were not listening are lost: refresh everything.
-                    emit(&app, &ChangeEvent { event: "resync".to_owned(), post_id: None });
+                    let resync = ChangeEvent { event: "resync".to_owned(), post_id: None };
+                    emit(&app, &resync);
+                    notifier.change(&resync);
                 }
                 loop {
                     tokio::select! {
                         () = cancel.cancelled() => return,
                         next = stream.next() => match next {
-                            Some(event) => emit(&app, &event),
+                            Some(event) => {
+                                emit(&app, &event);
+                                notifier.change(&event);
+                            }
                             None => break,
                         },
                     }

@@ -4,19 +4,25 @@
 //! - [`commands`]: the IPC commands of `docs/console-commands.md`, one file per area
 //! - [`error`]: `CommandError`, the `{code, message}` every command rejects with
 //! - [`state`]: `AppState`, the one managed state (services, runtime, console moderator)
-//! - [`tray`]: Start / Stop / Show / Quit, icon and tooltip following the bot
+//! - [`tray`]: the pending count, Start / Stop / Show / Quit, icon and tooltip following the bot
 //! - [`settings_file`]: the settings the console saves, overlaying `.env`
 //! - [`setup`]: the first-run setup screen's state; finishing it starts the console in place
 //! - `forward`: database changes, bot states and the database's health pushed to the window
 //! - [`media`]: the `postgate-media:` protocol serving image previews from a bounded cache
 //! - [`links`]: links open in the system browser (opener plugin); the window never navigates away
 //! - `webkit_env`: the `WebKitGTK` switches the window runs with (set by re-executing once)
+//! - [`desktop`]: tray-app habits from the official plugins (one instance, notifications,
+//!   start at login with `--hidden`, window state); [`notifier`] and [`notify_policy`]: desktop
+//!   notifications of new submissions and the tray's pending count
 
 pub mod commands;
+pub mod desktop;
 pub mod error;
 mod forward;
 pub mod links;
 pub mod media;
+pub mod notifier;
+pub mod notify_policy;
 pub mod settings_file;
 pub mod setup;
 pub mod state;
@@ -100,26 +106,16 @@ pub fn run() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let options = Options { tray: true, autostart: settings_file::autostart(&overlay), signals: true };
-    let builder = match config {
-        Some(config) => {
-            let state = match tauri::async_runtime::block_on(build_state(config, settings_path)) {
-                Ok(s) => s,
-                Err(e) => return fail(&e),
-            };
-            configure(tauri::Builder::default(), state, options)
-        }
-        None => {
-            tracing::info!(settings = %settings_path.display(), "no bot configured yet: opening the setup screen");
-            let setup = match setup_state(&overlay, settings_path, options) {
-                Ok(s) => s,
-                Err(e) => return fail(&e),
-            };
-            configure_for_setup(tauri::Builder::default(), setup, options)
-        }
-    };
-    let app = match builder.build(tauri::generate_context!()) {
+    let mut context = tauri::generate_context!();
+    if config.is_some() && desktop::hidden_requested() {
+        desktop::start_hidden(&mut context);
+    }
+    // Single-instance first: a second launch hands over to the first console while the app is
+    // built, before it would open the database the first one holds.
+    let builder = desktop::plugins(tauri::Builder::default(), &settings_path);
+    let app = match build_app(builder, context, config, &overlay, settings_path, options) {
         Ok(app) => app,
-        Err(e) => return fail(&format!("cannot open the console window: {e}")),
+        Err(e) => return fail(&e),
     };
     let code = app.run_return(on_run_event);
     drop(guard); // flushes the file log last
@@ -150,6 +146,29 @@ pub fn setup_state(
         .unwrap_or_else(|| postgate::i18n::FALLBACK.to_owned());
     let i18n = postgate::i18n::I18n::new(&locale).map_err(|e| e.to_string())?;
     Ok(SetupState::new(endpoint, i18n, settings_path, options, true))
+}
+
+/// The app: on the setup screen without a configuration; else built first (a second instance
+/// stops there), then the services, which [`configure`] would have managed before the build.
+fn build_app(
+    builder: tauri::Builder<tauri::Wry>,
+    context: tauri::Context<tauri::Wry>,
+    config: Option<Config>,
+    overlay: &settings_file::Overlay,
+    settings_path: PathBuf,
+    options: Options,
+) -> Result<tauri::App<tauri::Wry>, String> {
+    let window_error = |e: tauri::Error| format!("cannot open the console window: {e}");
+    let Some(config) = config else {
+        tracing::info!(settings = %settings_path.display(), "no bot configured yet: opening the setup screen");
+        let setup = setup_state(overlay, settings_path, options)?;
+        return configure_for_setup(builder, setup, options).build(context).map_err(window_error);
+    };
+    let app = shell(builder, options).build(context).map_err(window_error)?;
+    let state = tauri::async_runtime::block_on(build_state(config, settings_path))?;
+    app.manage(SetupState::for_configured(&state, options));
+    app.manage(state);
+    Ok(app)
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
@@ -189,8 +208,12 @@ pub fn configure_for_setup<R: Runtime>(
 }
 
 fn base<R: Runtime>(builder: tauri::Builder<R>, setup: SetupState, options: Options) -> tauri::Builder<R> {
+    shell(builder.manage(setup), options)
+}
+
+/// Everything of [`base`] but the managed setup state.
+fn shell<R: Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri::Builder<R> {
     builder
-        .manage(setup)
         .plugin(links::opener())
         .plugin(links::navigation_guard())
         .invoke_handler(commands::handler())

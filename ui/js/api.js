@@ -56,6 +56,8 @@ export const EVENT_CHANGED = 'postgate://changed';
 export const EVENT_BOT = 'postgate://bot';
 export const EVENT_DATABASE = 'postgate://database';
 export const EVENT_SETUP = 'postgate://setup';
+/** The console asks the window to open a view (`"queue"`: a notification was clicked). */
+export const EVENT_OPEN = 'postgate://open';
 
 export const api = {
   queueList: (query) => call('queue_list', { query }),
@@ -94,4 +96,6 @@ export const api = {
   setupChannel: (channel) => call('setup_channel', { channel }),
   setupFinish: (channel, moderator) => call('setup_finish', { channel, moderator: Boolean(moderator) }),
   setupCancel: () => call('setup_cancel'),
+  autostartGet: () => call('autostart_get'),
+  autostartSet: (enabled) => call('autostart_set', { enabled: Boolean(enabled) }),
 };

@@ -1,6 +1,7 @@
 //! The console's IPC commands, one file per area, each a thin wrapper over the core that
 //! returns `Result<T, CommandError>` (see `docs/console-commands.md`).
 
+pub mod autostart;
 pub mod bot;
 pub mod moderation;
 pub mod queue;
@@ -38,6 +39,8 @@ pub const ALL: &[&str] = &[
     "setup_channel",
     "setup_finish",
     "setup_cancel",
+    "autostart_get",
+    "autostart_set",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -70,6 +73,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         setup::setup_channel,
         setup::setup_finish,
         setup::setup_cancel,
+        autostart::autostart_get,
+        autostart::autostart_set,
     ]
 }
 

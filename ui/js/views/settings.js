@@ -1,4 +1,5 @@
-// Settings form: settings_get / settings_save / settings_test, with errors shown beside the field they name.
+// Settings form: settings_get / settings_save / settings_test, with errors shown beside the field they name;
+// the "Start at login" switch (autostart_get / autostart_set) applies at once, apart from the form.
 import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
@@ -48,8 +49,10 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
       onSetupAgain ? h('button', { class: 'btn', type: 'button', 'data-testid': 'setup-again', onClick: onSetupAgain }, t('ui-setup-again')) : null),
     results);
   const body = h('div', { class: 'panel' }, h('p', { class: 'state' }, t('ui-loading')));
+  const login = createLoginSwitch();
   const el = h('section', { class: 'page', 'aria-label': t('ui-nav-settings') },
     h('header', { class: 'page-head' }, h('h2', {}, t('ui-nav-settings'))),
+    login.el,
     h('p', { class: 'muted small' }, t('ui-settings-intro')),
     body);
 
@@ -154,10 +157,55 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
 
   return {
     el,
-    mount: () => load(),
+    mount: () => { load(); login.load(); },
     unmount() {},
     onChanged() {},
     tick() {},
     keys: {},
+  };
+}
+
+/** "Start at login": a switch that applies at once (not with Save). */
+function createLoginSwitch() {
+  const box = h('input', { type: 'checkbox', role: 'switch', id: 'setting-autostart', 'data-testid': 'setting-autostart', disabled: true });
+  const hint = h('p', { class: 'field-hint muted small', id: 'setting-autostart-hint' }, t('ui-settings-autostart-hint'));
+  const error = h('p', { class: 'field-error', 'data-testid': 'setting-autostart-error' });
+  box.setAttribute('aria-describedby', 'setting-autostart-hint');
+  const el = h('div', { class: 'field panel' },
+    h('label', { class: 'field-label', for: 'setting-autostart' }, box, ' ', t('ui-settings-autostart')),
+    hint, error);
+
+  /** An error beside the switch; `unavailable` (no autostart plugin) keeps it off for good. */
+  function unavailable(err) {
+    const gone = Boolean(err && err.code === 'unavailable');
+    box.disabled = gone;
+    error.textContent = gone ? t('ui-settings-autostart-unavailable') : errorText(err);
+  }
+
+  box.addEventListener('change', async () => {
+    const wanted = box.checked;
+    box.disabled = true;
+    error.textContent = '';
+    try {
+      box.checked = Boolean(await api.autostartSet(wanted));
+      toast(t(box.checked ? 'ui-settings-autostart-on' : 'ui-settings-autostart-off'), 'success');
+      box.disabled = false;
+    } catch (err) {
+      box.checked = !wanted;
+      unavailable(err);
+    }
+  });
+
+  return {
+    el,
+    async load() {
+      error.textContent = '';
+      try {
+        box.checked = Boolean(await api.autostartGet());
+        box.disabled = false;
+      } catch (err) {
+        unavailable(err);
+      }
+    },
   };
 }
