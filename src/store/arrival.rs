@@ -43,7 +43,8 @@ mod tests {
 
     #[test]
     fn stamps_taken_on_several_threads_are_all_different() {
-        let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(|| (0..2_000).map(|_| stamp()).collect::<Vec<_>>())).collect();
+        let threads: Vec<_> =
+            (0..4).map(|_| std::thread::spawn(|| (0..2_000).map(|_| stamp()).collect::<Vec<_>>())).collect();
         let mut all: Vec<_> = threads.into_iter().flat_map(|t| t.join().unwrap_or_default()).collect();
         let taken = all.len();
         all.sort_unstable();

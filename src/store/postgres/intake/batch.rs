@@ -136,7 +136,10 @@ fn authors(items: &[(NewPost, Admission, DateTime<Utc>)]) -> Vec<i64> {
 }
 
 /// The batch as one statement per submission in one transaction (the exact sequential order).
-async fn one_by_one(pool: &PgPool, items: &[(NewPost, Admission, DateTime<Utc>)]) -> Result<Vec<SubmitOutcome>, StoreError> {
+async fn one_by_one(
+    pool: &PgPool,
+    items: &[(NewPost, Admission, DateTime<Utc>)],
+) -> Result<Vec<SubmitOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
     lock_authors(&mut tx, &authors(items)).await?;
     let mut outcomes = Vec::with_capacity(items.len());
