@@ -88,7 +88,7 @@ function buildViews() {
     queue: createPostsView({ mode: 'queue', onOpenLink: openLink, onCountsStale: refreshCounts }),
     history: createPostsView({ mode: 'history', onOpenLink: openLink, onCountsStale: refreshCounts }),
     audit: createAuditView(),
-    bot: createBotView({ bot }),
+    bot: createBotView({ bot, onOpenPost: (id) => { show('queue'); app.views.queue.openPost(id); } }),
     settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id), onSetupAgain: () => showSetup(true) }),
   };
 }

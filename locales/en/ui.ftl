@@ -42,6 +42,23 @@ ui-bot-updates = Updates handled
 ui-filter-author = Author id
 ui-bot-log = Latest log lines
 ui-bot-hint = The bot takes submissions and publishes approved posts. While it is stopped, decisions are saved and sent once it starts.
+ui-log-filter = Show
+ui-log-filter-all = everything
+ui-log-filter-info = information and above
+ui-log-filter-warn = warnings and errors
+ui-log-filter-error = errors only
+ui-log-level-error = error
+ui-log-level-warn = warning
+ui-log-level-info = info
+ui-log-level-debug = debug
+ui-log-level-trace = trace
+ui-log-level-unknown = other
+ui-log-post = post #{ $id }
+ui-log-open-post = Open this post in the queue
+ui-log-user = user { $id }
+ui-log-moderator = moderator { $id }
+ui-log-raw = raw line
+ui-log-none = No lines at this level.
 
 ## List
 ui-list = Submissions

@@ -42,6 +42,23 @@ ui-bot-updates = Обработано обновлений
 ui-filter-author = id автора
 ui-bot-log = Последние строки журнала
 ui-bot-hint = Бот принимает заявки и публикует одобренные посты. Пока он остановлен, решения сохраняются и будут отправлены после запуска.
+ui-log-filter = Показывать
+ui-log-filter-all = всё
+ui-log-filter-info = сведения и важнее
+ui-log-filter-warn = предупреждения и ошибки
+ui-log-filter-error = только ошибки
+ui-log-level-error = ошибка
+ui-log-level-warn = внимание
+ui-log-level-info = сведения
+ui-log-level-debug = отладка
+ui-log-level-trace = трассировка
+ui-log-level-unknown = прочее
+ui-log-post = заявка №{ $id }
+ui-log-open-post = Открыть эту заявку в очереди
+ui-log-user = пользователь { $id }
+ui-log-moderator = модератор { $id }
+ui-log-raw = исходная строка
+ui-log-none = Нет строк этого уровня.
 
 ## Список
 ui-list = Список заявок

@@ -2,6 +2,7 @@
 //! scheme ([`open`]): [`sqlite`] (embedded, the default) or [`postgres`] (shared). Nothing
 //! above this module names a backend.
 
+mod arrival;
 mod backend;
 mod error;
 pub mod migrate_data;

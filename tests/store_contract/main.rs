@@ -36,6 +36,7 @@ mod edits;
 mod errors;
 mod lifecycle;
 mod log;
+mod order;
 mod outbox;
 mod reads;
 mod recovery;
@@ -129,6 +130,7 @@ macro_rules! contract_suite {
                 changes_written_together_are_each_announced_once,
             }
         );
+        contract_area!($backend, order { the_queue_lists_posts_in_arrival_order });
         contract_area!(
             $backend,
             reads {

@@ -205,7 +205,17 @@
     audit_log({ postId, limit }) {
       return log.filter((e) => postId === undefined || e.post_id === postId).slice(0, limit || 100);
     },
-    bot_status() { return { state: bot, outbox_backlog: 3 }; },
+    bot_status() {
+      const line = (min, level, message, extra) => JSON.stringify({ timestamp: ago(min), level, message, target: 'postgate', ...(extra || {}) });
+      return { state: bot, outbox_backlog: 3, updates_handled: 42, log_tail: [
+        line(9, 'INFO', 'bot started'),
+        line(7, 'INFO', 'submission stored', { span: { name: 'submit', user_id: 11, post_id: 101 } }),
+        line(5, 'WARN', 'card refused', { error: 'Bad Request: <b>chat</b> not found', span: { name: 'announce', post_id: 102 } }),
+        'thread \'tokio-runtime-worker\' panicked at src/publisher/mod.rs:1:1',
+        line(2, 'ERROR', 'publication failed', { spans: [{ name: 'decide', moderator_id: ME }, { name: 'publish', post_id: 101 }] }),
+        line(1, 'DEBUG', 'poll', { count: 0 }),
+      ] };
+    },
     database_health() { return database; },
     bot_start() {
       bot = { state: 'starting' };

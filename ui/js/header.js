@@ -125,7 +125,7 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
   renderTheme();
 
   const el = h('header', { class: 'appbar' },
-    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '▚'), 'PostGate'),
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '▚'), h('span', { class: 'brand-name' }, 'PostGate')),
     nav,
     h('div', { class: 'spacer' }),
     counts,

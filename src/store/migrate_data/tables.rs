@@ -91,6 +91,7 @@ pub(super) const TABLES: [Table; 7] = [
             ("published_maybe_twice", Bool),
             ("created_at", Time),
             ("updated_at", Time),
+            ("arrived_at", Time),
         ],
     },
     Table {

@@ -192,7 +192,7 @@ pub async fn list_posts(pool: &PgPool, query: &PostQuery) -> Result<PostPage, St
     let limit = if query.limit <= 0 { 50 } else { query.limit.min(200) };
     let mut qb = QueryBuilder::<Postgres>::new(SUMMARY_SELECT);
     push_filters(&mut qb, query);
-    qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
+    qb.push(if query.newest_first { " ORDER BY p.arrived_at DESC, p.id DESC" } else { " ORDER BY p.arrived_at, p.id" });
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
     let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM posts p");
     push_filters(&mut count, query);
@@ -208,7 +208,7 @@ pub async fn list_posts(pool: &PgPool, query: &PostQuery) -> Result<PostPage, St
 
 #[instrument(skip_all, fields(user_id = author.0), err)]
 pub async fn recent_posts_of(pool: &PgPool, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
-    let sql = format!("{SUMMARY_SELECT} WHERE p.author_id = $1 ORDER BY p.created_at DESC, p.id DESC LIMIT $2");
+    let sql = format!("{SUMMARY_SELECT} WHERE p.author_id = $1 ORDER BY p.arrived_at DESC, p.id DESC LIMIT $2");
     let rows = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql))
         .bind(author.0)
         .bind(limit.clamp(1, 100))

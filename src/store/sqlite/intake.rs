@@ -91,7 +91,7 @@ pub async fn author(db: &Db, id: UserId) -> Result<Option<AuthorRecord>, StoreEr
 }
 
 /// Several authors' profiles and counts in one query; each count is a subquery on the
-/// author's posts by index (`posts_author_created`).
+/// author's posts by index (`posts_author_arrived`).
 #[instrument(skip_all, fields(count = ids.len()), err)]
 pub async fn authors(db: &Db, ids: &[UserId]) -> Result<Vec<AuthorRecord>, StoreError> {
     if ids.is_empty() {

@@ -11,6 +11,7 @@
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -74,6 +75,8 @@ struct Checks {
 struct Request {
     post: NewPost,
     admission: Admission,
+    /// When it was handed to the store: the queue's order ([`crate::store::arrival`]).
+    arrived: DateTime<Utc>,
     album_debounce: Duration,
     reply: oneshot::Sender<Result<SubmitOutcome, StoreError>>,
 }
@@ -107,7 +110,9 @@ impl IntakeBatcher {
         });
         let stopped = || StoreError::Unavailable("the intake writer stopped".into());
         let (reply, answer) = oneshot::channel();
-        queue.send(Request { post, admission, album_debounce, reply }).await.map_err(|_| stopped())?;
+        // Stamped before anything waits: the queue lists posts in the order they were handed over.
+        let arrived = crate::store::arrival::stamp();
+        queue.send(Request { post, admission, arrived, album_debounce, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -265,7 +270,7 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
     }
     // An album waits for its other parts before it is announced; anything else is due now.
     let delay = if post.media_group_id.is_some() { request.album_debounce } else { Duration::ZERO };
-    let id = create(conn, post, delay, !checks.profile_stored).await?;
+    let id = create(conn, post, request.arrived, delay, !checks.profile_stored).await?;
     Ok(Stored { outcome: SubmitOutcome::Created(id), event: Some("post_created") })
 }
 
@@ -273,6 +278,7 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
 async fn create(
     conn: &mut SqliteConnection,
     post: &NewPost,
+    arrived: DateTime<Utc>,
     delay: Duration,
     new_profile: bool,
 ) -> Result<PostId, StoreError> {
@@ -280,8 +286,8 @@ async fn create(
         upsert_author_query(&post.author).execute(&mut *conn).await?;
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, search_text, entities) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, search_text, entities, \
+         arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
     )
     .bind(post.author.id.0)
     .bind(post.source_chat_id)
@@ -290,6 +296,7 @@ async fn create(
     .bind(&post.body)
     .bind(fold(&post.body))
     .bind(post.entities.to_string())
+    .bind(arrival_text(arrived))
     .fetch_one(&mut *conn)
     .await?;
     insert_media(conn, id, 0, &post.media).await?;
@@ -308,6 +315,12 @@ async fn create(
         .execute(&mut *conn)
         .await?;
     Ok(PostId(id))
+}
+
+/// An arrival time as stored: RFC 3339 UTC with microseconds, always the same width, so that
+/// the text order of the column is its time order.
+fn arrival_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// A later album part: its media after the post's, its caption if the post has none yet, and

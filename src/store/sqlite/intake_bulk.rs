@@ -157,7 +157,7 @@ async fn insert_posts(conn: &mut SqliteConnection, created: &[&Request]) -> Resu
         return Ok(Vec::new());
     }
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO posts (author_id, source_chat_id, source_message_id, body, search_text, entities) ",
+        "INSERT INTO posts (author_id, source_chat_id, source_message_id, body, search_text, entities, arrived_at) ",
     );
     qb.push_values(created, |mut b, r| {
         b.push_bind(r.post.author.id.0)
@@ -165,7 +165,8 @@ async fn insert_posts(conn: &mut SqliteConnection, created: &[&Request]) -> Resu
             .push_bind(r.post.source_message_id)
             .push_bind(r.post.body.as_str())
             .push_bind(fold(&r.post.body))
-            .push_bind(r.post.entities.to_string());
+            .push_bind(r.post.entities.to_string())
+            .push_bind(super::arrival_text(r.arrived));
     });
     // RETURNING gives rows in no promised order: match them by their source message.
     qb.push(" RETURNING id, source_chat_id, source_message_id");

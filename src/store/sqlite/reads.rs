@@ -168,13 +168,13 @@ enum Walk {
     FromMedia,
 }
 
-/// One page of the queue, in date order.
+/// One page of the queue, in arrival order.
 async fn page(db: &Db, query: &PostQuery, walk: Walk) -> Result<Vec<PostSummary>, StoreError> {
     let limit = if query.limit <= 0 { 50 } else { query.limit.min(200) };
     let mut qb = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
     push_from(&mut qb, query, Some(walk));
     push_filters(&mut qb, query);
-    qb.push(if query.newest_first { " ORDER BY p.created_at DESC, p.id DESC" } else { " ORDER BY p.created_at, p.id" });
+    qb.push(if query.newest_first { " ORDER BY p.arrived_at DESC, p.id DESC" } else { " ORDER BY p.arrived_at, p.id" });
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(query.offset.max(0));
     let rows = qb.build_query_as::<SummaryRow>().fetch_all(&db.reader).await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
@@ -183,7 +183,7 @@ async fn page(db: &Db, query: &PostQuery, walk: Walk) -> Result<Vec<PostSummary>
 #[instrument(skip_all, fields(user_id = author.0), err)]
 pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<PostSummary>, StoreError> {
     let sql = format!(
-        "{SUMMARY_COLUMNS}{POSTS_AND_AUTHORS} WHERE p.author_id = ?1 ORDER BY p.created_at DESC, p.id DESC LIMIT ?2"
+        "{SUMMARY_COLUMNS}{POSTS_AND_AUTHORS} WHERE p.author_id = ?1 ORDER BY p.arrived_at DESC, p.id DESC LIMIT ?2"
     );
     let rows = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql))
         .bind(author.0)

@@ -59,6 +59,9 @@ export function createPostsView({ mode, onOpenLink, onCountsStale }) {
       }
     },
     destroy: () => detail.destroy(),
+    /** Opens post `id` in the detail pane, whether or not the list shows it (the bot panel's
+     * post references). */
+    openPost(id) { clearTimeout(openTimer); detail.open(id); },
     setStatus: (status) => list.setStatus(status),
     tick() {
       list.rerenderTimes();

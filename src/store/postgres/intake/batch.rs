@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::one::{VerdictRow, admit_and_store, lock_authors, raced};
@@ -26,9 +27,9 @@ use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
 const ADMIT_AND_STORE_MANY: &str = "\
 WITH input AS ( \
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-                       $8::text[], $9::jsonb[], $10::bool[], $11::bigint[]) \
+                       $8::text[], $9::jsonb[], $10::bool[], $11::bigint[], $21::timestamptz[]) \
     WITH ORDINALITY AS i(author_id, username, first_name, last_name, language_code, chat, msg, body, entities, \
-                         rate_limited, max_pending, idx) \
+                         rate_limited, max_pending, arrived_at, idx) \
 ), checked AS ( \
   SELECT i.*, \
          (SELECT e.id FROM posts e WHERE e.source_chat_id = i.chat AND e.source_message_id = i.msg) AS existing, \
@@ -56,8 +57,8 @@ WITH input AS ( \
   WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
-  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities) \
-  SELECT author_id, chat, msg, body, entities FROM verdicts WHERE verdict = 'ok' ORDER BY idx \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities, arrived_at) \
+  SELECT author_id, chat, msg, body, entities, arrived_at FROM verdicts WHERE verdict = 'ok' ORDER BY idx \
   ON CONFLICT DO NOTHING RETURNING id, source_chat_id, source_message_id \
 ), created AS ( \
   SELECT v.idx, p.id FROM post p JOIN verdicts v ON v.chat = p.source_chat_id AND v.msg = p.source_message_id \
@@ -90,14 +91,14 @@ pub(in crate::store::postgres) struct Intake;
 pub(in crate::store::postgres) type IntakeBatcher = GroupCommit<Intake>;
 
 impl GroupWrite for Intake {
-    type Item = (NewPost, Admission);
+    type Item = (NewPost, Admission, DateTime<Utc>);
     type Output = SubmitOutcome;
     const MAX_BATCH: usize = 128;
 
     async fn write_together(pool: &PgPool, items: &[Self::Item]) -> Result<Vec<SubmitOutcome>, StoreError> {
         let mut seen = HashSet::with_capacity(items.len());
-        let repeats = items.iter().any(|(p, _)| !seen.insert((p.source_chat_id, p.source_message_id)));
-        if repeats || items.iter().any(|(p, _)| p.media_group_id.is_some()) {
+        let repeats = items.iter().any(|(p, ..)| !seen.insert((p.source_chat_id, p.source_message_id)));
+        if repeats || items.iter().any(|(p, ..)| p.media_group_id.is_some()) {
             return one_by_one(pool, items).await;
         }
         let mut conn = pool.begin().await?;
@@ -111,7 +112,7 @@ impl GroupWrite for Intake {
             )));
         }
         let mut outcomes = Vec::with_capacity(items.len());
-        for (row, (post, _)) in rows.iter().zip(items) {
+        for (row, (post, ..)) in rows.iter().zip(items) {
             outcomes.push(match row.outcome()? {
                 Some(outcome) => outcome,
                 None => raced(&mut conn, post).await?,
@@ -121,36 +122,39 @@ impl GroupWrite for Intake {
         Ok(outcomes)
     }
 
-    async fn write_one(pool: &PgPool, (post, admission): &Self::Item) -> Result<SubmitOutcome, StoreError> {
+    async fn write_one(pool: &PgPool, (post, admission, arrived): &Self::Item) -> Result<SubmitOutcome, StoreError> {
         let mut tx = pool.begin().await?;
         lock_authors(&mut tx, &[post.author.id.0]).await?;
-        let outcome = admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?;
+        let outcome = admit_and_store(&mut tx, post, *admission, *arrived, Duration::ZERO).await?;
         tx.commit().await?;
         Ok(outcome)
     }
 }
 
-fn authors(items: &[(NewPost, Admission)]) -> Vec<i64> {
-    items.iter().map(|(p, _)| p.author.id.0).collect()
+fn authors(items: &[(NewPost, Admission, DateTime<Utc>)]) -> Vec<i64> {
+    items.iter().map(|(p, ..)| p.author.id.0).collect()
 }
 
 /// The batch as one statement per submission in one transaction (the exact sequential order).
-async fn one_by_one(pool: &PgPool, items: &[(NewPost, Admission)]) -> Result<Vec<SubmitOutcome>, StoreError> {
+async fn one_by_one(
+    pool: &PgPool,
+    items: &[(NewPost, Admission, DateTime<Utc>)],
+) -> Result<Vec<SubmitOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
     lock_authors(&mut tx, &authors(items)).await?;
     let mut outcomes = Vec::with_capacity(items.len());
-    for (post, admission) in items {
-        outcomes.push(admit_and_store(&mut tx, post, *admission, Duration::ZERO).await?);
+    for (post, admission, arrived) in items {
+        outcomes.push(admit_and_store(&mut tx, post, *admission, *arrived, Duration::ZERO).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
 fn bind_many(
-    items: &[(NewPost, Admission)],
+    items: &[(NewPost, Admission, DateTime<Utc>)],
 ) -> sqlx::query::QueryAs<'_, sqlx::Postgres, VerdictRow, sqlx::postgres::PgArguments> {
-    let posts = || items.iter().map(|(p, _)| p);
-    let media = || items.iter().zip(1_i64..).flat_map(|((p, _), idx)| p.media.iter().map(move |m| (idx, m)));
+    let posts = || items.iter().map(|(p, ..)| p);
+    let media = || items.iter().zip(1_i64..).flat_map(|((p, ..), idx)| p.media.iter().map(move |m| (idx, m)));
     sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE_MANY)
         .bind(posts().map(|p| p.author.id.0).collect::<Vec<_>>())
         .bind(posts().map(|p| p.author.username.as_deref()).collect::<Vec<_>>())
@@ -161,8 +165,8 @@ fn bind_many(
         .bind(posts().map(|p| p.source_message_id).collect::<Vec<_>>())
         .bind(posts().map(|p| p.body.as_str()).collect::<Vec<_>>())
         .bind(posts().map(|p| &p.entities).collect::<Vec<_>>())
-        .bind(items.iter().map(|(_, a)| a.rate_limited).collect::<Vec<_>>())
-        .bind(items.iter().map(|(_, a)| a.max_pending.unwrap_or(i64::MAX)).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, a, _)| a.rate_limited).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, a, _)| a.max_pending.unwrap_or(i64::MAX)).collect::<Vec<_>>())
         .bind(media().map(|(idx, _)| idx).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.kind.as_str()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.file_id.as_str()).collect::<Vec<_>>())
@@ -172,4 +176,5 @@ fn bind_many(
         .bind(media().map(|(_, m)| m.mime_type.as_deref()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.file_size).collect::<Vec<_>>())
         .bind(crate::store::postgres::EVENTS_CHANNEL)
+        .bind(items.iter().map(|(.., arrived)| *arrived).collect::<Vec<_>>())
 }

@@ -25,8 +25,10 @@ pub async fn submit(
     admission: Admission,
     album_debounce: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
+    // Stamped before anything waits: the queue lists posts in the order they were handed over.
+    let arrived = crate::store::arrival::stamp();
     let Some(group) = post.media_group_id.as_deref() else {
-        let outcome = batcher.write(pool, (post.clone(), admission)).await?;
+        let outcome = batcher.write(pool, (post.clone(), admission, arrived)).await?;
         if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
             tracing::Span::current().record("post_id", id.0);
         }
@@ -50,7 +52,7 @@ pub async fn submit(
             .await?;
     let Some(id) = existing else {
         lock_authors(&mut tx, &[post.author.id.0]).await?;
-        let outcome = admit_and_store(&mut tx, post, admission, album_debounce).await?;
+        let outcome = admit_and_store(&mut tx, post, admission, arrived, album_debounce).await?;
         tx.commit().await?;
         return Ok(outcome);
     };

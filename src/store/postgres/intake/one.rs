@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::domain::PostId;
@@ -31,8 +32,8 @@ WITH existing AS ( \
   WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
-  INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities) \
-  SELECT $1, $6, $7, $8, $9, $10 FROM verdict WHERE verdict = 'ok' \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities, arrived_at) \
+  SELECT $1, $6, $7, $8, $9, $10, $23 FROM verdict WHERE verdict = 'ok' \
   ON CONFLICT DO NOTHING RETURNING id \
 ), media AS ( \
   INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) \
@@ -112,10 +113,12 @@ pub(super) async fn raced(conn: &mut PgConnection, post: &NewPost) -> Result<Sub
     Ok(SubmitOutcome::Duplicate(PostId(id)))
 }
 
+/// Admits and stores `post`, which arrived at `arrived` (the queue's order, [`crate::store::arrival`]).
 pub(super) async fn admit_and_store(
     conn: &mut PgConnection,
     post: &NewPost,
     admission: Admission,
+    arrived: DateTime<Utc>,
     announce_delay: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
     let m = &post.media;
@@ -142,6 +145,7 @@ pub(super) async fn admit_and_store(
         .bind(serde_json::json!({ "receipt": post.media_group_id.is_some() }))
         .bind(i64::try_from(announce_delay.as_millis()).unwrap_or(i64::MAX))
         .bind(crate::store::postgres::EVENTS_CHANNEL)
+        .bind(arrived)
         .fetch_one(&mut *conn)
         .await?;
     let outcome = match row.outcome()? {
