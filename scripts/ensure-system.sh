@@ -7,8 +7,11 @@
 #   test   the whole suite: also a PostgreSQL server and client (the suite tests both storage
 #          backends; scripts/test-services.sh uses the machine's server when it answers, else
 #          starts a private one), Redis, a virtual display, WebKit's WebDriver, ImageMagick
-#          and Node (the UI's JavaScript tests).
-#   bench  as test.
+#          and Node (the UI's JavaScript tests); and what the package test needs (as package).
+#   bench  as test, without what only the package test needs.
+#   package  building the .deb (scripts/package.sh): the build tools, WebKitGTK and the tray
+#          library, Node and npm (the Tauri CLI comes from npm), and desktop-file-utils (the
+#          package test validates the desktop entry with it).
 # It never starts, stops or reconfigures a system service.
 set -euo pipefail
 mode=${1:-test}
@@ -30,8 +33,8 @@ have_pkg libssl-dev || need+=(libssl-dev)
 desktop=false
 case "$mode" in
   run) { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && desktop=true ;;
-  test | bench) desktop=true ;;
-  *) say "usage: ensure-system.sh run|test|bench"; exit 2 ;;
+  test | bench | package) desktop=true ;;
+  *) say "usage: ensure-system.sh run|test|bench|package"; exit 2 ;;
 esac
 if $desktop; then
   # The desktop console (Tauri): WebKitGTK and the tray library to build it.
@@ -39,6 +42,15 @@ if $desktop; then
   have_pkg libayatana-appindicator3-dev || need+=(libayatana-appindicator3-dev)
 fi
 if [ "$mode" != run ]; then
+  have_cmd node || need+=(nodejs)
+fi
+if [ "$mode" = test ] || [ "$mode" = package ]; then
+  # scripts/package.sh, and the package test that inspects what it builds.
+  have_cmd npm || need+=(npm)
+  have_cmd dpkg-deb || need+=(dpkg)
+  have_cmd desktop-file-validate || need+=(desktop-file-utils)
+fi
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
   have_cmd psql || need+=(postgresql-client)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   have_cmd redis-server || need+=(redis-server)
@@ -48,7 +60,6 @@ if [ "$mode" != run ]; then
   have_cmd dbus-run-session || need+=(dbus)
   have_cmd WebKitWebDriver || need+=(webkit2gtk-driver)
   [ -x /usr/bin/convert ] || need+=(imagemagick)
-  have_cmd node || need+=(nodejs)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

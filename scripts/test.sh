@@ -3,7 +3,7 @@
 # a display and a session bus, so everything runs inside a virtual X server (xvfb-run) and a
 # private D-Bus session (silences the tray's "no bus" warnings). tauri-driver, which the
 # WebDriver tests start, is installed with cargo when missing. The UI's JavaScript tests run
-# first, with node.
+# first, with node. The Debian package is built (debug) before the suite, which inspects it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'test: %s\n' "$*" >&2; }
@@ -46,6 +46,12 @@ else
 fi
 # Build first, outside the virtual display, so a slow cold build is not charged to Xvfb.
 "${run[@]}" --no-run
+# The Debian package, for src-tauri/tests/package.rs (which fails without POSTGATE_DEB): a debug
+# build, so most of it is the test build's artifacts; the console is compiled again with the
+# bundler's features.
+say "building the Debian package for the package test (scripts/package.sh --debug)"
+deb=$(scripts/package.sh --debug)
+export POSTGATE_DEB=$deb
 run+=(--no-fail-fast)
 
 wrap=()
