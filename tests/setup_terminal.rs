@@ -152,20 +152,24 @@ async fn the_terminal_setup_checks_each_step_and_writes_a_private_env() {
     let confirmed = fake.confirmed_offset().unwrap_or(0);
     assert!(confirmed > 5, "every update the setup read is confirmed (offset {confirmed})");
 
-    // What it wrote is a configuration the bot accepts.
+    assert_accepted_by_check_config(&out_path, dir.path());
+    fake.shutdown().await;
+}
+
+/// What the setup wrote is a configuration `postgate check-config` accepts.
+fn assert_accepted_by_check_config(out_path: &std::path::Path, dir: &std::path::Path) {
     let check = std::process::Command::new(env!("CARGO_BIN_EXE_postgate"))
         .arg("check-config")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(dotenvy::from_path_iter(&out_path).unwrap().map(Result::unwrap))
-        .env("LOG_DIR", dir.path().join("logs"))
+        .envs(dotenvy::from_path_iter(out_path).unwrap().map(Result::unwrap))
+        .env("LOG_DIR", dir.join("logs"))
         .output()
         .unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     let config: Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(config["telegram"]["moderation_group_id"], SUPERGROUP);
-    fake.shutdown().await;
 }
 
 #[tokio::test]
