@@ -48,7 +48,8 @@ fn texts_to(fake: &FakeTelegram, chat: i64) -> Vec<String> {
 async fn the_terminal_setup_checks_each_step_and_writes_a_private_env() {
     let fake = FakeTelegram::start().await;
     fake.set_token(TOKEN);
-    fake.add_chats(&[GROUP, SUPERGROUP, MODERATOR]);
+    // A public @username is asked of the fake as its one username chat.
+    fake.add_chats(&[GROUP, SUPERGROUP, MODERATOR, support::fake_telegram::USERNAME_CHAT_ID]);
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("bot.env");
 
@@ -120,7 +121,7 @@ async fn the_terminal_setup_checks_each_step_and_writes_a_private_env() {
 
     // Step 3: the bot is added to a channel, without the right to post at first.
     let channel = updates::channel_chat(CHANNEL, "Новости района", Some("district_news"));
-    fake.respond_with("getChat", channel.clone());
+    fake.respond_with("getChat", updates::channel_full_info(CHANNEL, "Новости района", Some("district_news")));
     fake.respond_with("getChatMember", updates::bot_in_channel(BOT_ID, Some(false)));
     fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, &channel, false));
     expect_line(&mut out, "1. Новости района @district_news — cannot post yet", &mut seen).await;

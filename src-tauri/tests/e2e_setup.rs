@@ -77,7 +77,8 @@ async fn first_run_setup_reaches_a_running_bot_and_the_queue() {
     let home = dir.path().join("home");
     let fake = FakeTelegram::start().await;
     fake.set_token(TOKEN);
-    fake.add_chats(&[GROUP, CHANNEL, MODERATOR, AUTHOR]);
+    // A public @username is asked of the fake as its one username chat.
+    fake.add_chats(&[GROUP, CHANNEL, MODERATOR, AUTHOR, support::fake_telegram::USERNAME_CHAT_ID]);
     let env: Vec<(String, String)> = fresh_env(&fake, dir.path(), &home).into_iter().collect();
     let application = Path::new(env!("CARGO_BIN_EXE_postgate-desktop"));
     let window = Window::open_without(application, &env, &UNSET, dir.path()).await;
@@ -112,7 +113,7 @@ async fn first_run_setup_reaches_a_running_bot_and_the_queue() {
 
     // Step 3: the bot is added to the channel as an administrator; the moderator picks it.
     let channel = updates::channel_chat(CHANNEL, "Новости района", Some("district_news"));
-    fake.respond_with("getChat", channel.clone());
+    fake.respond_with("getChat", updates::channel_full_info(CHANNEL, "Новости района", Some("district_news")));
     fake.respond_with("getChatMember", updates::bot_in_channel(BOT_ID, Some(true)));
     fake.push_update(updates::bot_added_to_channel(MODERATOR, BOT_ID, &channel, true));
     let pick = format!("[data-testid=\"setup-channel-{CHANNEL}\"]");

@@ -220,6 +220,18 @@ pub fn channel_chat(chat_id: i64, title: &str, username: Option<&str>) -> Value 
     chat
 }
 
+/// `getChat`'s answer for a channel (a `ChatFullInfo`: the chat with the fields Telegram always
+/// adds to it).
+pub fn channel_full_info(chat_id: i64, title: &str, username: Option<&str>) -> Value {
+    let mut chat = channel_chat(chat_id, title, username);
+    set(&mut chat, "max_reaction_count", 11);
+    let gifts =
+        json!({"unlimited_gifts": false, "limited_gifts": false, "unique_gifts": false, "premium_subscription": false});
+    set(&mut chat, "accepted_gift_types", gifts);
+    set(&mut chat, "accent_color_id", 0);
+    chat
+}
+
 /// The bot's membership in a channel as `getChatMember` reports it: an administrator with or
 /// without "Post messages", or (`None`) a plain member.
 pub fn bot_in_channel(bot_id: i64, can_post: Option<bool>) -> Value {
