@@ -127,6 +127,17 @@ pub struct TelegramConfig {
     pub send_limits: Option<crate::limiter::SendLimits>,
 }
 
+impl TelegramConfig {
+    /// Where Telegram is and how long to wait for it.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            api_url: self.api_url.clone(),
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+        }
+    }
+}
+
 /// Per-user intake limits.
 #[derive(Debug, Clone, Serialize)]
 pub struct LimitsConfig {
@@ -193,14 +204,16 @@ impl Config {
     /// Builds the configuration from any lookup function; empty values count as missing.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let r = Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty()));
+        let bot_token = r.bot_token()?;
+        let Endpoint { api_url, connect_timeout, request_timeout } = r.endpoint()?;
         let telegram = TelegramConfig {
-            bot_token: r.bot_token()?,
-            api_url: r.url("TELEGRAM_API_URL", DEFAULT_API_URL)?,
+            bot_token,
+            api_url,
             moderation_group_id: r.group_id()?,
             channel: r.channel()?,
             moderator_ids: r.id_list("MODERATOR_IDS")?,
-            connect_timeout: r.secs("HTTP_CONNECT_TIMEOUT_SECS", 5, 1..=300)?,
-            request_timeout: r.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
+            connect_timeout,
+            request_timeout,
             send_limits: r.send_limits()?,
         };
         let database = r.database()?;

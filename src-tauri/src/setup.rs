@@ -52,12 +52,7 @@ impl SetupState {
 
     /// For a configured app: “Run setup again” from Settings.
     pub fn for_configured(state: &AppState, options: crate::Options) -> Self {
-        let telegram = &state.services.config.telegram;
-        let endpoint = Endpoint {
-            api_url: telegram.api_url.clone(),
-            connect_timeout: telegram.connect_timeout,
-            request_timeout: telegram.request_timeout,
-        };
+        let endpoint = state.services.config.telegram.endpoint();
         Self::new(endpoint, state.services.i18n.clone(), state.settings_path.clone(), options, false)
     }
 

@@ -17,11 +17,17 @@ pub struct Endpoint {
 impl Endpoint {
     /// Reads the endpoint's three variables (defaults as in [`Config`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let r = Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty()));
-        Ok(Self {
-            api_url: r.url("TELEGRAM_API_URL", DEFAULT_API_URL)?,
-            connect_timeout: r.secs("HTTP_CONNECT_TIMEOUT_SECS", 5, 1..=300)?,
-            request_timeout: r.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
+        Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty())).endpoint()
+    }
+}
+
+impl Reader<'_> {
+    /// The endpoint's variables, read once for [`Endpoint::from_lookup`] and [`super::Config`].
+    pub(super) fn endpoint(&self) -> Result<Endpoint, ConfigError> {
+        Ok(Endpoint {
+            api_url: self.url("TELEGRAM_API_URL", DEFAULT_API_URL)?,
+            connect_timeout: self.secs("HTTP_CONNECT_TIMEOUT_SECS", 5, 1..=300)?,
+            request_timeout: self.secs("HTTP_TIMEOUT_SECS", 30, 2..=600)?,
         })
     }
 }
