@@ -177,6 +177,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub console: ConsoleConfig,
     pub media: MediaConfig,
+    /// When approved posts are published (`PUBLISH_*`; at once by default).
+    pub schedule: crate::schedule::Plan,
 }
 
 impl Config {
@@ -254,6 +256,7 @@ impl Config {
                 temp_dir: r.get("MEDIA_TEMP_DIR").map_or_else(|| r.default_media_dir(), PathBuf::from),
                 max_bytes: u64::from(r.int("MEDIA_MAX_MB", 20, 1..=2000, "megabytes from 1 to 2000")?) * 1024 * 1024,
             },
+            schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
         })
     }
 }

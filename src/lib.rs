@@ -41,6 +41,7 @@ pub mod receipts;
 pub mod render;
 pub mod replies;
 pub mod runtime;
+pub mod schedule;
 pub mod services;
 pub mod setup;
 mod signal;

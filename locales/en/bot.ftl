@@ -87,3 +87,20 @@ setup-code-wrong = ❌ Wrong code. Check the six digits on the setup screen and 
 setup-code-expired = ⌛ This code has expired. The setup screen shows a new one: send /setup with it.
 setup-code-missing = Send /setup followed by the six-digit code the setup screen shows, e.g. /setup 123456.
 setup-in-private-chat = Send /setup CODE in the moderation group, not here: add me to the group first.
+
+# Publishing schedule: when an approved post goes out.
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+when = { $day } { $month } at { $time }
+card-scheduled = 🗓 To be published on { $when }
+scheduled = Your submission #{ $id } was approved and will be published on { $when }.

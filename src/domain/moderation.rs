@@ -20,6 +20,14 @@ pub enum ModerationAction {
     CardFailed,
     /// A moderator sent a failed card again.
     RetryCard,
+    /// An approved post was given another publication time (or swapped times with another).
+    Reschedule,
+    /// An approved post lost its time: it waits until it is given one.
+    Unschedule,
+    /// A scheduled post was sent to be published at once.
+    PublishNow,
+    /// An approved post went back to the queue, undecided.
+    ReturnToQueue,
 }
 
 impl ModerationAction {
@@ -35,6 +43,10 @@ impl ModerationAction {
             Self::PublishFailed => "publish_failed",
             Self::CardFailed => "card_failed",
             Self::RetryCard => "retry_card",
+            Self::Reschedule => "reschedule",
+            Self::Unschedule => "unschedule",
+            Self::PublishNow => "publish_now",
+            Self::ReturnToQueue => "return_to_queue",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod intake;
 pub mod outage;
+pub mod schedule;
 
 use tracing::instrument;
 
@@ -79,7 +80,7 @@ pub async fn decide_waiting(
                 return Ok(Err(Refused::NotShownWhole));
             }
         }
-        services.store.decide(decision).await.map(Ok)
+        decide_timed(services, decision).await.map(Ok)
     };
     let outcome = match wait_out(services, waiting, attempt).await {
         Ok(done) => done.value,
@@ -105,6 +106,31 @@ pub async fn decide_waiting(
         other => tracing::info!(outcome = ?other, "decision not applied"),
     }
     Ok(outcome)
+}
+
+/// Approvals take the plan's next free slot (at once without a plan); another decision, or
+/// a retried publication, is applied as is. A slot taken meanwhile by another console's
+/// approval is looked up again, a few times.
+async fn decide_timed(services: &Services, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+    let approves = matches!(decision.kind, DecisionKind::Approve { .. } | DecisionKind::ApproveSeen { .. });
+    if !approves {
+        return services.store.decide(decision).await;
+    }
+    let mut tries = 0;
+    loop {
+        let slot = match schedule::slot_for_approval(services, chrono::Utc::now()).await {
+            Ok(slot) => slot,
+            Err(schedule::ScheduleRefused::Store(e)) => return Err(e),
+            Err(schedule::ScheduleRefused::Time(e)) => {
+                tracing::warn!(error = %e, "no slot for the approval; publishing at once");
+                None
+            }
+        };
+        match services.store.decide_at(decision, slot).await {
+            Err(e) if schedule::is_slot_taken(&e) && tries < 5 => tries += 1,
+            other => return other,
+        }
+    }
 }
 
 /// Bans an author (with a log row).

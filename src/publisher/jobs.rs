@@ -65,7 +65,7 @@ async fn render_card(
         None => services.store.author(post.author.id).await.ok().flatten(),
     };
     let decided = decider(services, post).await;
-    let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref());
+    let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref(), &services.config.schedule);
     (text, card_keyboard(&services.i18n, locale, post))
 }
 
@@ -226,6 +226,11 @@ async fn notify_author(bot: &Bot, services: &Services, post: &PostRecord) -> Res
             }
             _ => i18n.t_args(locale, "published", &[id]),
         },
+        PostStatus::Approved if post.scheduled_at.is_some() => {
+            let at = post.scheduled_at.unwrap_or_default();
+            let when = crate::render::when_text(i18n, locale, &services.config.schedule, at);
+            i18n.t_args(locale, "scheduled", &[id, ("when", text(when))])
+        }
         PostStatus::Rejected => {
             let reason = post.reject_reason.as_ref().map(|r| reason_text(i18n, locale, r)).unwrap_or_default();
             i18n.t_args(locale, "rejected", &[id, ("reason", text(reason))])

@@ -41,7 +41,9 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
         Ok(n) => tracing::info!(jobs = n, "jobs leased by an earlier worker handed back"),
         Err(e) => tracing::warn!(error = %e, "cannot hand back earlier leases; they run when they expire"),
     }
+    let mut schedule = ScheduleRounds::start(&services).await;
     while !cancel.is_cancelled() {
+        schedule.release(&services).await;
         yield_to_intake(&services, &cancel).await;
         let leased = services.store.lease_outbox(BATCH, lease_secs).await;
         services.health.observe(&leased);
@@ -64,6 +66,32 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
         }
     }
     tracing::info!("outbox worker stopped");
+}
+
+/// Queues scheduled posts as their time comes, checked at most once a second (a read on an
+/// index; a write only when something is due). At start, posts whose time passed while the
+/// worker was off are given new times first ([`crate::moderation::schedule::catch_up`]).
+struct ScheduleRounds {
+    last: Option<tokio::time::Instant>,
+}
+
+impl ScheduleRounds {
+    async fn start(services: &Services) -> Self {
+        if let Err(e) = crate::moderation::schedule::catch_up(services, chrono::Utc::now()).await {
+            tracing::error!(error = %e, "cannot replan posts missed while the bot was off; they publish as they are found");
+        }
+        Self { last: None }
+    }
+
+    async fn release(&mut self, services: &Services) {
+        if self.last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        self.last = Some(tokio::time::Instant::now());
+        if let Err(e) = crate::moderation::schedule::release_due(services, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "cannot queue scheduled posts now; trying again in a second");
+        }
+    }
 }
 
 /// Intake first: while most intake slots are taken (a burst of submissions), the worker waits

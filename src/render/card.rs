@@ -36,6 +36,7 @@ pub fn card_text(
     post: &PostRecord,
     author: Option<&AuthorRecord>,
     decider: Option<&Decider>,
+    plan: &crate::schedule::Plan,
 ) -> String {
     let mut lines = vec![i18n.t_args(locale, "card-title", &[("id", num(post.id.0))])];
     let username = post.author.username.as_deref().map(|u| format!("@{u}")).unwrap_or_default();
@@ -87,6 +88,10 @@ pub fn card_text(
     if post.status == PostStatus::Rejected && author.is_some_and(|a| a.banned) {
         let (moderator, time) = (text(decider_name(decider)), text(decided_time(post)));
         lines.push(i18n.t_args(locale, "card-decided-banned", &[("moderator", moderator), ("time", time)]));
+    }
+    if let (PostStatus::Approved, Some(at)) = (post.status, post.scheduled_at) {
+        let when = super::when_text(i18n, locale, plan, at);
+        lines.push(i18n.t_args(locale, "card-scheduled", &[("when", text(when))]));
     }
     if post.status == PostStatus::PublishFailed {
         let error = post.publish_error.clone().unwrap_or_default();

@@ -41,6 +41,7 @@ fn post(body: &str, entities: Value) -> PostRecord {
         card_error: None,
         receipt_sent_at: None,
         maybe_twice: crate::store::MaybeTwice::default(),
+        scheduled_at: None,
         media: Vec::new(),
     }
 }
@@ -63,7 +64,7 @@ fn a_short_post_shows_its_link_targets_and_approve_names_its_version() {
     let i18n = i18n();
     let link = json!([{"type": "text_link", "offset": 4, "length": 4, "url": "https://scam.example/x"}]);
     let p = post("our page", link);
-    let card = card_text(&i18n, "en", &p, None, None);
+    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
     assert!(card.contains("our page\n\n🔗"), "{card}");
     assert!(card.contains("page → https://scam.example/x"), "{card}");
     assert!(!card_is_cut(&i18n, "en", &p));
@@ -80,7 +81,7 @@ fn a_long_post_is_cut_with_its_length_and_offers_show_all_instead_of_approve() {
     let i18n = i18n();
     let body = format!("{}END", "😀 слово ".repeat(700));
     let p = post(&body, json!([]));
-    let card = card_text(&i18n, "en", &p, None, None);
+    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
     assert!(utf16_len(&card) <= MAX_TEXT, "{}", utf16_len(&card));
     assert!(!card.contains("END"));
     assert!(card.contains(&format!("of {} characters shown", body.chars().count())), "{card}");
@@ -103,7 +104,7 @@ fn links_beyond_the_cards_room_are_counted_and_make_the_card_cut() {
         .map(|i| json!({"type": "text_link", "offset": i, "length": 1, "url": format!("https://l{i}.example/{}", "p".repeat(60))}))
         .collect();
     let p = post(&"x".repeat(60), Value::Array(entities));
-    let card = card_text(&i18n, "en", &p, None, None);
+    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
     assert!(card.contains("https://l0.example/"), "{card}");
     assert!(!card.contains("https://l59.example/"), "{card}");
     assert!(card.contains("more links"), "{card}");

@@ -9,9 +9,11 @@ use teloxide::{Bot, RequestError};
 pub mod callback;
 mod card;
 mod links;
+mod when;
 
 pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
 pub use links::{HiddenLink, hidden_links};
+pub use when::when_text;
 
 use crate::domain::{MediaKind, ReasonKind, RejectReason};
 use crate::i18n::I18n;

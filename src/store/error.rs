@@ -58,16 +58,28 @@ impl From<sqlx::Error> for StoreError {
             // SQLite: busy or locked past the timeout, read-only, I/O error, disk full, cannot
             // open — the file is unusable for now, as a server would be unreachable.
             sqlx::Error::Database(db) if sqlite_outage(db.as_ref()) => Self::Unavailable(e.to_string()),
-            sqlx::Error::Database(db) => match db.constraint() {
-                Some(constraint) => {
-                    Self::Constraint { constraint: constraint.to_owned(), message: db.message().to_owned() }
+            sqlx::Error::Database(db) => {
+                match db.constraint().map(str::to_owned).or_else(|| sqlite_constraint(db.as_ref())) {
+                    Some(constraint) => Self::Constraint { constraint, message: db.message().to_owned() },
+                    None => Self::Query(e.to_string()),
                 }
-                None => Self::Query(e.to_string()),
-            },
+            }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => Self::Corrupt(e.to_string()),
             _ => Self::Query(e.to_string()),
         }
     }
+}
+
+/// The constraint a SQLite `SQLITE_CONSTRAINT` error names (`UNIQUE constraint failed:
+/// posts.scheduled_at` → `posts.scheduled_at`): SQLite reports no constraint name of its own.
+fn sqlite_constraint(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
+    const CONSTRAINT: i64 = 19;
+    let code = db.code().and_then(|c| c.parse::<i64>().ok())?;
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() || code & 0xff != CONSTRAINT {
+        return None;
+    }
+    let message = db.message();
+    Some(message.split_once("failed: ").map_or(message, |(_, what)| what).to_owned())
 }
 
 /// SQLite's primary result codes for a database that cannot be used right now.
@@ -117,7 +129,12 @@ mod tests {
         sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(&mut db).await.unwrap();
         sqlx::query("INSERT INTO t VALUES (1)").execute(&mut db).await.unwrap();
         let duplicate = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut db).await.unwrap_err();
-        assert!(!StoreError::from(duplicate).is_outage());
+        let duplicate = StoreError::from(duplicate);
+        assert!(!duplicate.is_outage());
+        assert!(
+            matches!(&duplicate, StoreError::Constraint { constraint, .. } if constraint == "t.id"),
+            "{duplicate:?}"
+        );
         sqlx::query("PRAGMA query_only = ON").execute(&mut db).await.unwrap();
         let read_only = sqlx::query("INSERT INTO t VALUES (2)").execute(&mut db).await.unwrap_err();
         assert!(StoreError::from(read_only).is_outage(), "SQLITE_READONLY");

@@ -7,6 +7,7 @@ mod backend;
 mod error;
 pub mod migrate_data;
 pub mod postgres;
+mod schedule_types;
 pub mod sqlite;
 mod types;
 
@@ -19,6 +20,7 @@ use futures::stream::BoxStream;
 
 pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
 pub use error::StoreError;
+pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
 pub use types::*;
 
 use crate::domain::{PostId, UserId};
@@ -128,8 +130,34 @@ pub trait Store: Send + Sync + 'static {
     async fn stats(&self) -> Result<QueueStats, StoreError>;
 
     /// Decides a post: status, moderation-log row and outbox rows in one transaction, after
-    /// locking the row. A post that is no longer pending is not changed.
-    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError>;
+    /// locking the row. A post that is no longer pending is not changed. An approval is
+    /// published at once.
+    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+        self.decide_at(decision, None).await
+    }
+    /// [`Store::decide`], an approval published at `publish_at` when given: the post keeps
+    /// that time (`scheduled_at`) and its author is told; [`Store::release_due`] queues it
+    /// when the time comes. A time another approved post holds is refused as a
+    /// [`StoreError::Constraint`] on `posts_scheduled_slot`, nothing changed.
+    async fn decide_at(
+        &self,
+        decision: &Decision,
+        publish_at: Option<DateTime<Utc>>,
+    ) -> Result<DecideOutcome, StoreError>;
+
+    /// Approved posts with a time in `[from, to)`, earliest first.
+    async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError>;
+    /// The times approved posts hold from `from` on, earliest first (for the next free slot).
+    async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError>;
+    /// Moves, parks, publishes now or returns to the queue one approved post (one transaction,
+    /// a log row per post changed, the card updated).
+    async fn reschedule(&self, change: &ScheduleChange) -> Result<ScheduleOutcome, StoreError>;
+    /// Queues the publication of every approved post whose time is at or before `now` and that
+    /// is not queued yet (one transaction); their ids, earliest first.
+    async fn release_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
+    /// Approved posts whose time is before `before` and that were not queued (their time
+    /// passed while nothing published), earliest first, with their times.
+    async fn overdue(&self, before: DateTime<Utc>) -> Result<Vec<(PostId, DateTime<Utc>)>, StoreError>;
     /// Claims a post for review by one moderator until the claim expires.
     async fn claim(&self, id: PostId, moderator: UserId, ttl_secs: i64) -> Result<ClaimOutcome, StoreError>;
     /// Releases a claim held by this moderator.

@@ -134,6 +134,8 @@ pub struct PostRecord {
     pub receipt_sent_at: Option<DateTime<Utc>>,
     /// What was sent again after an attempt that died mid-send, so may show twice.
     pub maybe_twice: MaybeTwice,
+    /// When an approved post is to be published (`None`: at once, or not scheduled).
+    pub scheduled_at: Option<DateTime<Utc>>,
     pub media: Vec<MediaRecord>,
 }
 

@@ -41,6 +41,7 @@ mod outbox;
 mod reads;
 mod recovery;
 mod refusals;
+mod schedule;
 mod search;
 mod submit;
 mod values;
@@ -131,6 +132,18 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, order { the_queue_lists_posts_in_arrival_order });
+        contract_area!(
+            $backend,
+            schedule {
+                an_approval_with_a_time_waits_for_it_and_tells_its_author,
+                two_approved_posts_never_hold_one_time,
+                a_move_applies_once_and_the_slower_console_is_told,
+                a_move_onto_a_taken_slot_is_refused_or_swaps,
+                park_publish_now_and_back_to_the_queue,
+                exactly_the_posts_that_fell_due_are_queued_once,
+                a_queued_publication_is_withdrawn_when_its_post_moves,
+            }
+        );
         contract_area!(
             $backend,
             reads {

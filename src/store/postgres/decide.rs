@@ -51,7 +51,11 @@ pub(super) async fn enqueue(conn: &mut PgConnection, post: PostId, kinds: &[Outb
 }
 
 #[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
-pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreError> {
+pub async fn decide(
+    pool: &PgPool,
+    d: &Decision,
+    publish_at: Option<DateTime<Utc>>,
+) -> Result<DecideOutcome, StoreError> {
     let mut tx = pool.begin().await?;
     let Some(row) = load_post(&mut *tx, d.post_id, true).await? else { return Ok(DecideOutcome::NotFound) };
     let current = row.into_record(load_media(&mut *tx, d.post_id).await?)?;
@@ -72,6 +76,7 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
          decided_at = CASE WHEN $6 THEN decided_at ELSE now() END, \
          reject_reason = $4, body = coalesce($5, body), \
          entities = CASE WHEN $5 IS NULL THEN entities ELSE '[]'::jsonb END, edited_by_moderator = edited_by_moderator OR $5 IS NOT NULL, \
+         scheduled_at = CASE WHEN $2 = 'approved' THEN $7 ELSE scheduled_at END, \
          publish_error = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = now() WHERE id = $1",
     )
     .bind(d.post_id.0)
@@ -80,13 +85,18 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
     .bind(reason.as_deref())
     .bind(edited_body.as_deref())
     .bind(is_retry)
+    .bind(publish_at)
     .execute(&mut *tx)
     .await?;
 
-    let details = match &edited_body {
+    let mut details = match &edited_body {
         Some(body) => serde_json::json!({ "previous_body": current.body, "new_body": body }),
         None => serde_json::json!({}),
     };
+    let publish_at = publish_at.filter(|_| target == PostStatus::Approved);
+    if let Some(at) = publish_at {
+        details["scheduled_at"] = serde_json::json!(at);
+    }
     log_action(
         &mut tx,
         Some(d.post_id),
@@ -113,6 +123,7 @@ pub async fn decide(pool: &PgPool, d: &Decision) -> Result<DecideOutcome, StoreE
         .await?;
     }
     let jobs: &[OutboxKind] = match target {
+        PostStatus::Approved if publish_at.is_some() => &[OutboxKind::UpdateCard, OutboxKind::NotifyAuthor],
         PostStatus::Approved => &[OutboxKind::Publish, OutboxKind::UpdateCard],
         _ => &[OutboxKind::NotifyAuthor, OutboxKind::UpdateCard],
     };

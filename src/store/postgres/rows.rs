@@ -12,7 +12,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -47,6 +47,7 @@ pub struct PostRow {
     receipt_sent_at: Option<DateTime<Utc>>,
     card_maybe_twice: bool,
     published_maybe_twice: bool,
+    scheduled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -81,7 +82,7 @@ pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
     raw.parse().map_err(StoreError::Corrupt)
 }
 
-fn kind(raw: &str) -> Result<MediaKind, StoreError> {
+pub fn kind(raw: &str) -> Result<MediaKind, StoreError> {
     raw.parse().map_err(|e: crate::domain::MediaKindError| StoreError::Corrupt(e.to_string()))
 }
 
@@ -138,6 +139,7 @@ impl PostRow {
             card_error: self.card_error,
             receipt_sent_at: self.receipt_sent_at,
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
+            scheduled_at: self.scheduled_at,
             media,
         })
     }

@@ -26,7 +26,7 @@ use crate::store::{
 const MAX_CLAIM_SECS: i64 = 3600;
 
 #[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
-pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> {
+pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) -> Result<DecideOutcome, StoreError> {
     let mut tx = db.writer.begin().await?;
     let Some(current) = load_record(&mut tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
     let (target, action) = match crate::store::decidable(&current, d) {
@@ -49,6 +49,7 @@ pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> 
          reject_reason = ?4, body = coalesce(?5, body), search_text = coalesce(?7, search_text), \
          entities = CASE WHEN ?5 IS NULL THEN entities ELSE '[]' END, \
          edited_by_moderator = edited_by_moderator OR ?5 IS NOT NULL, \
+         scheduled_at = CASE WHEN ?2 = 'approved' THEN ?8 ELSE scheduled_at END, \
          publish_error = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = {NOW} WHERE id = ?1"
     );
     sqlx::query(AssertSqlSafe(sql))
@@ -59,13 +60,18 @@ pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> 
         .bind(edited_body)
         .bind(is_retry)
         .bind(edited_body.map(rows::fold))
+        .bind(publish_at.map(rows::stamp))
         .execute(&mut *tx)
         .await?;
 
-    let details = match edited_body {
+    let mut details = match edited_body {
         Some(body) => serde_json::json!({ "previous_body": current.body, "new_body": body }),
         None => serde_json::json!({}),
     };
+    let publish_at = publish_at.filter(|_| target == PostStatus::Approved);
+    if let Some(at) = publish_at {
+        details["scheduled_at"] = serde_json::json!(at);
+    }
     let author = Some(current.author.id);
     let moderator = Some(d.moderator);
     log_action(&mut tx, Some(d.post_id), author, moderator, action, d.source, reason.as_deref(), &details).await?;
@@ -76,6 +82,7 @@ pub async fn decide(db: &Db, d: &Decision) -> Result<DecideOutcome, StoreError> 
         log_action(&mut tx, Some(d.post_id), author, moderator, ban, d.source, reason.as_deref(), &none).await?;
     }
     let jobs: &[OutboxKind] = match target {
+        PostStatus::Approved if publish_at.is_some() => &[OutboxKind::UpdateCard, OutboxKind::NotifyAuthor],
         PostStatus::Approved => &[OutboxKind::Publish, OutboxKind::UpdateCard],
         _ => &[OutboxKind::NotifyAuthor, OutboxKind::UpdateCard],
     };

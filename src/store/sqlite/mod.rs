@@ -10,6 +10,7 @@ mod outbox;
 mod reads;
 mod recovery;
 mod rows;
+mod schedule;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -28,8 +29,8 @@ use tracing::instrument;
 use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
     BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
-    NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, Store,
-    StoreError, SubmitOutcome,
+    NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats,
+    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -295,8 +296,32 @@ impl Store for SqliteStore {
         reads::stats(&self.db).await
     }
 
-    async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {
-        decide::decide(&self.db, decision).await
+    async fn decide_at(
+        &self,
+        decision: &Decision,
+        publish_at: Option<DateTime<Utc>>,
+    ) -> Result<DecideOutcome, StoreError> {
+        decide::decide(&self.db, decision, publish_at).await
+    }
+
+    async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError> {
+        schedule::scheduled(&self.db, from, to).await
+    }
+
+    async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        schedule::scheduled_times(&self.db, from).await
+    }
+
+    async fn reschedule(&self, change: &ScheduleChange) -> Result<ScheduleOutcome, StoreError> {
+        schedule::reschedule(&self.db, change).await
+    }
+
+    async fn release_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+        schedule::release_due(&self.db, now, limit).await
+    }
+
+    async fn overdue(&self, before: DateTime<Utc>) -> Result<Vec<(PostId, DateTime<Utc>)>, StoreError> {
+        schedule::overdue(&self.db, before).await
     }
 
     async fn claim(&self, id: PostId, moderator: UserId, ttl_secs: i64) -> Result<ClaimOutcome, StoreError> {

@@ -15,6 +15,11 @@ pub fn now_plus(param: &str) -> String {
     format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ({param}) || ' seconds')")
 }
 
+/// A time as every time column stores it (sorts as text, compares with [`NOW`]).
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 /// The text stored in `posts.search_text` for a body: Unicode lower case (SQLite's own
 /// `lower()` folds ASCII only), so a search for "ПРИВЕТ" finds "привет".
 pub fn fold(body: &str) -> String {
@@ -27,7 +32,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -62,6 +67,7 @@ pub struct PostRow {
     receipt_sent_at: Option<DateTime<Utc>>,
     card_maybe_twice: bool,
     published_maybe_twice: bool,
+    scheduled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -160,6 +166,7 @@ impl PostRow {
             card_error: self.card_error,
             receipt_sent_at: self.receipt_sent_at,
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
+            scheduled_at: self.scheduled_at,
             media,
         })
     }
