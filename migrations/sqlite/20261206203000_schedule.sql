@@ -1,5 +1,7 @@
 -- The publishing schedule: an approved post with a time (scheduled_at, RFC 3339 UTC with
 -- milliseconds like every time column) waits for it; its publication is queued when the time
 -- comes. Two approved posts never hold one time.
+-- A parked post is approved and waits for a moderator to give it a time.
+ALTER TABLE posts ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE posts ADD COLUMN scheduled_at TEXT;
 CREATE UNIQUE INDEX posts_scheduled_slot ON posts (scheduled_at) WHERE status = 'approved' AND scheduled_at IS NOT NULL;

@@ -62,6 +62,9 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     if let Err(e) = crate::moderation::intake::upsert_moderator(&services, &profile).await {
         tracing::warn!(error = %e, "could not record the moderator's name");
     }
+    if super::schedule::is_schedule_button(&action) {
+        return super::schedule::on_button(&bot, &q, &services, action, moderator).await;
+    }
     let reasons = matches!(action, Action::RejectMenu(..));
     let kind = match action {
         Action::RejectMenu(id, seen, view) | Action::Back(id, seen, view) => {
@@ -82,7 +85,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         }
         Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::rules(), ban_author: true },
         Action::RetryPublish(_) => DecisionKind::RetryPublish,
-        Action::Language(_) => return Ok(()),
+        Action::Language(_) | Action::PublishNow(..) | Action::Unschedule(..) | Action::NextSlot(_) => return Ok(()),
     };
     let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
     let (decided, answered_saving) = decide_saying_saving(&bot, &services, &q, &decision).await;

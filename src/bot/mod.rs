@@ -8,6 +8,7 @@ mod intake;
 pub(crate) mod locale;
 mod moderators;
 mod review;
+mod schedule;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
@@ -57,6 +58,13 @@ pub fn schema() -> UpdateHandler<BotError> {
         })
         .branch(Update::filter_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_message))
         .branch(Update::filter_edited_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_edit))
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message, services: crate::services::Services| {
+                    m.chat.id.0 == services.config.telegram.moderation_group_id
+                })
+                .endpoint(schedule::on_group_message),
+        )
         .branch(Update::filter_callback_query().endpoint(group::on_callback))
 }
 

@@ -13,8 +13,9 @@ use crate::store::{Reschedule, ScheduleChange, ScheduleOutcome, StoreError};
 
 /// Times are looked up from a little before `now`, so a slot being published is still taken.
 const LOOKBACK: Duration = Duration::minutes(1);
-/// Publications queued per round.
-const RELEASE_BATCH: i64 = 50;
+/// Publications queued per round: one, so that the channel gets scheduled posts one at a
+/// time, in time order (the outbox works on several posts at once).
+const RELEASE_BATCH: i64 = 1;
 
 /// Why a change to a post's time was refused.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,9 @@ pub async fn catch_up(services: &Services, now: DateTime<Utc>) -> Result<usize, 
     if overdue.is_empty() {
         return Ok(0);
     }
+    // From the next whole second: times are stored to the millisecond (PostgreSQL: the
+    // microsecond), and a time read back must equal the one given.
+    let now = DateTime::from_timestamp(now.timestamp() + i64::from(now.timestamp_subsec_nanos() > 0), 0).unwrap_or(now);
     let taken = services.store.scheduled_times(now).await?;
     let times = replan_overdue(&services.config.schedule, now, overdue.len(), &taken)?;
     let mut moved = 0;
@@ -111,7 +115,8 @@ pub async fn catch_up(services: &Services, now: DateTime<Utc>) -> Result<usize, 
     Ok(moved)
 }
 
-/// Queues the publication of every post whose time has come by `now`; their ids.
+/// Queues the publication of the earliest post whose time has come by `now`, once no other
+/// publication is queued; its id (none while one is).
 pub async fn release_due(services: &Services, now: DateTime<Utc>) -> Result<Vec<PostId>, StoreError> {
     let released = services.store.release_due(now, RELEASE_BATCH).await?;
     if !released.is_empty() {

@@ -28,6 +28,12 @@ pub enum Action {
     /// Back from the reasons to the main buttons.
     Back(PostId, ContentVersion, View),
     RetryPublish(PostId),
+    /// Publish a scheduled post now; the time (Unix seconds) its card showed.
+    PublishNow(PostId, i64),
+    /// Take a scheduled post's time away (it waits, approved); the time its card showed.
+    Unschedule(PostId, i64),
+    /// Give an approved post without a time the plan's next free slot.
+    NextSlot(PostId),
     /// A button of a card sent before buttons named a version ("a:", "rm:", "bk:" with a post
     /// id only): nothing is decided, the card is shown again with the current version.
     Stale(PostId),
@@ -49,6 +55,9 @@ impl Action {
             Self::Ban(p) => format!("b:{p}"),
             Self::Back(p, v, view) => format!("bk{}:{p}:{v}", w(view)),
             Self::RetryPublish(p) => format!("rp:{p}"),
+            Self::PublishNow(p, at) => format!("pn:{p}:{at}"),
+            Self::Unschedule(p, at) => format!("us:{p}:{at}"),
+            Self::NextSlot(p) => format!("ns:{p}"),
             Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
         }
@@ -83,6 +92,9 @@ impl Action {
             }
             ("b", None) => Self::Ban(post),
             ("rp", None) => Self::RetryPublish(post),
+            ("pn", Some(at)) => Self::PublishNow(post, at.parse().ok()?),
+            ("us", Some(at)) => Self::Unschedule(post, at.parse().ok()?),
+            ("ns", None) => Self::NextSlot(post),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
@@ -98,6 +110,9 @@ impl Action {
             | Self::Ban(p)
             | Self::Back(p, ..)
             | Self::RetryPublish(p)
+            | Self::PublishNow(p, _)
+            | Self::Unschedule(p, _)
+            | Self::NextSlot(p)
             | Self::Stale(p) => Some(*p),
             Self::Language(_) => None,
         }
@@ -126,6 +141,9 @@ mod tests {
             Action::Back(big, v(), View::Card),
             Action::Back(big, v(), View::Whole),
             Action::RetryPublish(big),
+            Action::PublishNow(big, i64::MAX),
+            Action::Unschedule(big, -1),
+            Action::NextSlot(big),
             Action::Stale(big),
             Action::Language("en".into()),
         ] {
@@ -158,6 +176,10 @@ mod tests {
             "a:1:ZZZZZZZZZZZZZZZZ",
             &format!("a:1:{good}:x"),
             "aw:1",
+            "pn:1",
+            "pn:1:x",
+            "us:1",
+            "ns:1:2",
             "sa:1",
             "b:1:2",
             "r:1",

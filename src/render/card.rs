@@ -93,6 +93,9 @@ pub fn card_text(
         let when = super::when_text(i18n, locale, plan, at);
         lines.push(i18n.t_args(locale, "card-scheduled", &[("when", text(when))]));
     }
+    if post.status == PostStatus::Approved && post.parked {
+        lines.push(i18n.t(locale, "card-parked"));
+    }
     if post.status == PostStatus::PublishFailed {
         let error = post.publish_error.clone().unwrap_or_default();
         lines.push(i18n.t_args(locale, "card-publish-failed", &[("error", text(error))]));
@@ -236,6 +239,17 @@ pub fn review_keyboard(i18n: &I18n, locale: &str, post: &PostRecord, view: View)
         PostStatus::PublishFailed => {
             InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-retry", &Action::RetryPublish(id))]])
         }
+        // Waiting for its time (once queued, the buttons only answer that it is too late).
+        PostStatus::Approved => match post.scheduled_at {
+            Some(at) => InlineKeyboardMarkup::new(vec![vec![
+                button(i18n, locale, "button-publish-now", &Action::PublishNow(id, at.timestamp())),
+                button(i18n, locale, "button-unschedule", &Action::Unschedule(id, at.timestamp())),
+            ]]),
+            None if post.parked => {
+                InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-next-slot", &Action::NextSlot(id))]])
+            }
+            None => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
+        },
         _ => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
     }
 }

@@ -42,6 +42,7 @@ fn post(body: &str, entities: Value) -> PostRecord {
         receipt_sent_at: None,
         maybe_twice: crate::store::MaybeTwice::default(),
         scheduled_at: None,
+        parked: false,
         media: Vec::new(),
     }
 }

@@ -147,13 +147,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Approved posts with a time in `[from, to)`, earliest first.
     async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError>;
+    /// Parked posts (approved, waiting to be given a time), oldest decision first.
+    async fn parked(&self, limit: i64) -> Result<Vec<ScheduledPost>, StoreError>;
     /// The times approved posts hold from `from` on, earliest first (for the next free slot).
     async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError>;
     /// Moves, parks, publishes now or returns to the queue one approved post (one transaction,
     /// a log row per post changed, the card updated).
     async fn reschedule(&self, change: &ScheduleChange) -> Result<ScheduleOutcome, StoreError>;
-    /// Queues the publication of every approved post whose time is at or before `now` and that
-    /// is not queued yet (one transaction); their ids, earliest first.
+    /// Queues the publication of approved posts whose time is at or before `now`, up to
+    /// `limit`, earliest first, when no publication is queued (one transaction): with a limit
+    /// of one the channel gets them one at a time, in time order. Their ids.
     async fn release_due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
     /// Approved posts whose time is before `before` and that were not queued (their time
     /// passed while nothing published), earliest first, with their times.

@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ActionSource, MediaKind, PostId, UserId};
 
-/// An approved post waiting for its time, as a calendar cell shows it.
+/// An approved post waiting for its time (or, parked, for one), as the calendar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduledPost {
     pub id: PostId,
-    pub scheduled_at: DateTime<Utc>,
+    /// `None` for a parked post.
+    pub scheduled_at: Option<DateTime<Utc>>,
     pub author_id: UserId,
     pub author_name: String,
     pub excerpt: String,

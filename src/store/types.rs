@@ -136,6 +136,8 @@ pub struct PostRecord {
     pub maybe_twice: MaybeTwice,
     /// When an approved post is to be published (`None`: at once, or not scheduled).
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Approved and waiting for a moderator to give it a time (unscheduled).
+    pub parked: bool,
     pub media: Vec<MediaRecord>,
 }
 

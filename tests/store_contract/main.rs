@@ -140,7 +140,7 @@ macro_rules! contract_suite {
                 a_move_applies_once_and_the_slower_console_is_told,
                 a_move_onto_a_taken_slot_is_refused_or_swaps,
                 park_publish_now_and_back_to_the_queue,
-                exactly_the_posts_that_fell_due_are_queued_once,
+                the_posts_that_fell_due_are_queued_once_and_only_between_publications,
                 a_queued_publication_is_withdrawn_when_its_post_moves,
             }
         );

@@ -218,6 +218,10 @@ impl Store for PgStore {
         schedule::scheduled(&self.pool, from, to).await
     }
 
+    async fn parked(&self, limit: i64) -> Result<Vec<ScheduledPost>, StoreError> {
+        schedule::parked(&self.pool, limit).await
+    }
+
     async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
         schedule::scheduled_times(&self.pool, from).await
     }

@@ -18,7 +18,7 @@ const WAITING: &str = "p.status = 'approved' AND p.scheduled_at IS NOT NULL AND 
 #[derive(FromRow)]
 struct ScheduledRow {
     id: i64,
-    scheduled_at: DateTime<Utc>,
+    scheduled_at: Option<DateTime<Utc>>,
     author_id: i64,
     author_name: String,
     excerpt: String,
@@ -26,38 +26,47 @@ struct ScheduledRow {
     first_media_kind: Option<String>,
 }
 
+/// The calendar's columns (posts `p` joined with authors `a`).
+const CALENDAR_COLUMNS: &str = "SELECT p.id, p.scheduled_at, p.author_id, \
+     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, left(p.body, 160) AS excerpt, \
+     (SELECT count(*)::bigint FROM media m WHERE m.post_id = p.id) AS media_count, \
+     (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind \
+     FROM posts p JOIN authors a ON a.id = p.author_id";
+
 #[instrument(skip_all, err)]
 pub async fn scheduled(
     pool: &PgPool,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<ScheduledPost>, StoreError> {
-    let rows: Vec<ScheduledRow> = sqlx::query_as(
-        "SELECT p.id, p.scheduled_at, p.author_id, \
-         trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, left(p.body, 160) AS excerpt, \
-         (SELECT count(*)::bigint FROM media m WHERE m.post_id = p.id) AS media_count, \
-         (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind \
-         FROM posts p JOIN authors a ON a.id = p.author_id \
-         WHERE p.status = 'approved' AND p.scheduled_at >= $1 AND p.scheduled_at < $2 \
-         ORDER BY p.scheduled_at LIMIT 2000",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(ScheduledPost {
-                id: PostId(r.id),
-                scheduled_at: r.scheduled_at,
-                author_id: UserId(r.author_id),
-                author_name: r.author_name,
-                excerpt: r.excerpt,
-                media_count: r.media_count,
-                first_media_kind: r.first_media_kind.as_deref().map(kind).transpose()?,
-            })
+    let sql = format!(
+        "{CALENDAR_COLUMNS} WHERE p.status = 'approved' AND p.scheduled_at >= $1 AND p.scheduled_at < $2 \
+         ORDER BY p.scheduled_at LIMIT 2000"
+    );
+    let rows: Vec<ScheduledRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await?;
+    rows.into_iter().map(ScheduledRow::into_post).collect()
+}
+
+#[instrument(skip_all, err)]
+pub async fn parked(pool: &PgPool, limit: i64) -> Result<Vec<ScheduledPost>, StoreError> {
+    let sql =
+        format!("{CALENDAR_COLUMNS} WHERE p.status = 'approved' AND p.parked ORDER BY p.decided_at, p.id LIMIT $1");
+    let rows: Vec<ScheduledRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(limit).fetch_all(pool).await?;
+    rows.into_iter().map(ScheduledRow::into_post).collect()
+}
+
+impl ScheduledRow {
+    fn into_post(self) -> Result<ScheduledPost, StoreError> {
+        Ok(ScheduledPost {
+            id: PostId(self.id),
+            scheduled_at: self.scheduled_at,
+            author_id: UserId(self.author_id),
+            author_name: self.author_name,
+            excerpt: self.excerpt,
+            media_count: self.media_count,
+            first_media_kind: self.first_media_kind.as_deref().map(kind).transpose()?,
         })
-        .collect()
+    }
 }
 
 #[instrument(skip_all, err)]
@@ -74,7 +83,9 @@ pub async fn scheduled_times(pool: &PgPool, from: DateTime<Utc>) -> Result<Vec<D
 pub async fn release_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
     let mut tx = pool.begin().await?;
     let sql = format!(
-        "SELECT p.id FROM posts p WHERE {WAITING} AND p.scheduled_at <= $1 ORDER BY p.scheduled_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED"
+        "SELECT p.id FROM posts p WHERE {WAITING} AND p.scheduled_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'publish' AND o.done_at IS NULL) \
+         ORDER BY p.scheduled_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED"
     );
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(&mut *tx).await?;
     for id in &ids {
@@ -120,8 +131,8 @@ pub async fn reschedule(pool: &PgPool, c: &ScheduleChange) -> Result<ScheduleOut
                     .await?;
             let swapped = match (holder, current) {
                 (Some(other), Some(old)) if swap => {
-                    set_time(&mut tx, c.post_id, None).await?;
-                    set_time(&mut tx, PostId(other), Some(old)).await?;
+                    set_time(&mut tx, c.post_id, None, false).await?;
+                    set_time(&mut tx, PostId(other), Some(old), false).await?;
                     let details = serde_json::json!({ "from": at, "to": old, "swapped_with": c.post_id.0 });
                     let other_author = author_of(&mut tx, PostId(other)).await?;
                     let (m, s) = (c.moderator, c.source);
@@ -133,22 +144,22 @@ pub async fn reschedule(pool: &PgPool, c: &ScheduleChange) -> Result<ScheduleOut
                 (Some(other), _) => return Ok(ScheduleOutcome::SlotTaken { by: PostId(other) }),
                 (None, _) => None,
             };
-            set_time(&mut tx, c.post_id, Some(at)).await?;
+            set_time(&mut tx, c.post_id, Some(at), false).await?;
             let details = serde_json::json!({ "from": current, "to": at, "swapped_with": swapped.map(|p| p.0) });
             (Some(at), swapped, log(ModerationAction::Reschedule, details))
         }
         Reschedule::Park => {
-            set_time(&mut tx, c.post_id, None).await?;
+            set_time(&mut tx, c.post_id, None, true).await?;
             (None, None, log(ModerationAction::Unschedule, serde_json::json!({ "from": current })))
         }
         Reschedule::Now => {
-            set_time(&mut tx, c.post_id, None).await?;
+            set_time(&mut tx, c.post_id, None, false).await?;
             enqueue(&mut tx, c.post_id, &[OutboxKind::Publish]).await?;
             (None, None, log(ModerationAction::PublishNow, serde_json::json!({ "from": current })))
         }
         Reschedule::ToQueue => {
             sqlx::query(
-                "UPDATE posts SET status = 'pending', decided_by = NULL, decided_at = NULL, scheduled_at = NULL, \
+                "UPDATE posts SET status = 'pending', decided_by = NULL, decided_at = NULL, scheduled_at = NULL, parked = FALSE, \
                  updated_at = now() WHERE id = $1",
             )
             .bind(c.post_id.0)
@@ -190,10 +201,17 @@ async fn being_sent(tx: &mut PgConnection, post: PostId) -> Result<bool, StoreEr
     Ok(false)
 }
 
-async fn set_time(tx: &mut PgConnection, post: PostId, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE posts SET scheduled_at = $2, updated_at = now() WHERE id = $1")
+/// Sets a post's time (`None` with `parked`: it waits for one).
+async fn set_time(
+    tx: &mut PgConnection,
+    post: PostId,
+    at: Option<DateTime<Utc>>,
+    parked: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE posts SET scheduled_at = $2, parked = $3, updated_at = now() WHERE id = $1")
         .bind(post.0)
         .bind(at)
+        .bind(parked)
         .execute(&mut *tx)
         .await?;
     Ok(())

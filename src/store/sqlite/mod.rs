@@ -308,6 +308,10 @@ impl Store for SqliteStore {
         schedule::scheduled(&self.db, from, to).await
     }
 
+    async fn parked(&self, limit: i64) -> Result<Vec<ScheduledPost>, StoreError> {
+        schedule::parked(&self.db, limit).await
+    }
+
     async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
         schedule::scheduled_times(&self.db, from).await
     }

@@ -32,7 +32,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -68,6 +68,7 @@ pub struct PostRow {
     card_maybe_twice: bool,
     published_maybe_twice: bool,
     scheduled_at: Option<DateTime<Utc>>,
+    parked: bool,
 }
 
 #[derive(FromRow)]
@@ -167,6 +168,7 @@ impl PostRow {
             receipt_sent_at: self.receipt_sent_at,
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             scheduled_at: self.scheduled_at,
+            parked: self.parked,
             media,
         })
     }

@@ -19,7 +19,7 @@ const WAITING: &str = "p.status = 'approved' AND p.scheduled_at IS NOT NULL AND 
 #[derive(FromRow)]
 struct ScheduledRow {
     id: i64,
-    scheduled_at: DateTime<Utc>,
+    scheduled_at: Option<DateTime<Utc>>,
     author_id: i64,
     author_name: String,
     excerpt: String,
@@ -27,34 +27,44 @@ struct ScheduledRow {
     first_media_kind: Option<String>,
 }
 
+/// The calendar's columns (posts `p` joined with authors `a`).
+const CALENDAR_COLUMNS: &str = "SELECT p.id, p.scheduled_at, p.author_id, \
+     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, substr(p.body, 1, 160) AS excerpt, \
+     (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
+     (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind \
+     FROM posts p JOIN authors a ON a.id = p.author_id";
+
 #[instrument(skip_all, err)]
 pub async fn scheduled(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError> {
-    let rows: Vec<ScheduledRow> = sqlx::query_as(
-        "SELECT p.id, p.scheduled_at, p.author_id, \
-         trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, substr(p.body, 1, 160) AS excerpt, \
-         (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
-         (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind \
-         FROM posts p JOIN authors a ON a.id = p.author_id \
-         WHERE p.status = 'approved' AND p.scheduled_at >= ?1 AND p.scheduled_at < ?2 \
-         ORDER BY p.scheduled_at LIMIT 2000",
-    )
-    .bind(stamp(from))
-    .bind(stamp(to))
-    .fetch_all(&db.reader)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(ScheduledPost {
-                id: PostId(r.id),
-                scheduled_at: r.scheduled_at,
-                author_id: UserId(r.author_id),
-                author_name: r.author_name,
-                excerpt: r.excerpt,
-                media_count: r.media_count,
-                first_media_kind: r.first_media_kind.as_deref().map(kind).transpose()?,
-            })
+    let sql = format!(
+        "{CALENDAR_COLUMNS} WHERE p.status = 'approved' AND p.scheduled_at >= ?1 AND p.scheduled_at < ?2 \
+         ORDER BY p.scheduled_at LIMIT 2000"
+    );
+    let rows: Vec<ScheduledRow> =
+        sqlx::query_as(AssertSqlSafe(sql)).bind(stamp(from)).bind(stamp(to)).fetch_all(&db.reader).await?;
+    rows.into_iter().map(ScheduledRow::into_post).collect()
+}
+
+#[instrument(skip_all, err)]
+pub async fn parked(db: &Db, limit: i64) -> Result<Vec<ScheduledPost>, StoreError> {
+    let sql =
+        format!("{CALENDAR_COLUMNS} WHERE p.status = 'approved' AND p.parked ORDER BY p.decided_at, p.id LIMIT ?1");
+    let rows: Vec<ScheduledRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(limit).fetch_all(&db.reader).await?;
+    rows.into_iter().map(ScheduledRow::into_post).collect()
+}
+
+impl ScheduledRow {
+    fn into_post(self) -> Result<ScheduledPost, StoreError> {
+        Ok(ScheduledPost {
+            id: PostId(self.id),
+            scheduled_at: self.scheduled_at,
+            author_id: UserId(self.author_id),
+            author_name: self.author_name,
+            excerpt: self.excerpt,
+            media_count: self.media_count,
+            first_media_kind: self.first_media_kind.as_deref().map(kind).transpose()?,
         })
-        .collect()
+    }
 }
 
 #[instrument(skip_all, err)]
@@ -81,8 +91,11 @@ pub async fn release_due(db: &Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<
         return Ok(Vec::new());
     }
     let mut tx = db.writer.begin().await?;
-    let sql =
-        format!("SELECT p.id FROM posts p WHERE {WAITING} AND p.scheduled_at <= ?1 ORDER BY p.scheduled_at LIMIT ?2");
+    let sql = format!(
+        "SELECT p.id FROM posts p WHERE {WAITING} AND p.scheduled_at <= ?1 \
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'publish' AND o.done_at IS NULL) \
+         ORDER BY p.scheduled_at LIMIT ?2"
+    );
     let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(sql)).bind(stamp(now)).bind(limit).fetch_all(&mut *tx).await?;
     for id in &ids {
         enqueue(&mut tx, PostId(*id), &[OutboxKind::Publish]).await?;
@@ -128,8 +141,8 @@ pub async fn reschedule(db: &Db, c: &ScheduleChange) -> Result<ScheduleOutcome, 
                     .await?;
             let swapped = match (holder, current) {
                 (Some(other), Some(old)) if swap => {
-                    set_time(&mut tx, c.post_id, None).await?;
-                    set_time(&mut tx, PostId(other), Some(old)).await?;
+                    set_time(&mut tx, c.post_id, None, false).await?;
+                    set_time(&mut tx, PostId(other), Some(old), false).await?;
                     let details = serde_json::json!({ "from": at, "to": old, "swapped_with": c.post_id.0 });
                     let other_author = author_of(&mut tx, PostId(other)).await?;
                     let (m, s) = (c.moderator, c.source);
@@ -141,22 +154,22 @@ pub async fn reschedule(db: &Db, c: &ScheduleChange) -> Result<ScheduleOutcome, 
                 (Some(other), _) => return Ok(ScheduleOutcome::SlotTaken { by: PostId(other) }),
                 (None, _) => None,
             };
-            set_time(&mut tx, c.post_id, Some(at)).await?;
+            set_time(&mut tx, c.post_id, Some(at), false).await?;
             let details = serde_json::json!({ "from": current, "to": at, "swapped_with": swapped.map(|p| p.0) });
             (Some(at), swapped, log(ModerationAction::Reschedule, details))
         }
         Reschedule::Park => {
-            set_time(&mut tx, c.post_id, None).await?;
+            set_time(&mut tx, c.post_id, None, true).await?;
             (None, None, log(ModerationAction::Unschedule, serde_json::json!({ "from": current })))
         }
         Reschedule::Now => {
-            set_time(&mut tx, c.post_id, None).await?;
+            set_time(&mut tx, c.post_id, None, false).await?;
             enqueue(&mut tx, c.post_id, &[OutboxKind::Publish]).await?;
             (None, None, log(ModerationAction::PublishNow, serde_json::json!({ "from": current })))
         }
         Reschedule::ToQueue => {
             let sql = format!(
-                "UPDATE posts SET status = 'pending', decided_by = NULL, decided_at = NULL, scheduled_at = NULL, \
+                "UPDATE posts SET status = 'pending', decided_by = NULL, decided_at = NULL, scheduled_at = NULL, parked = 0, \
                  updated_at = {NOW} WHERE id = ?1"
             );
             sqlx::query(AssertSqlSafe(sql)).bind(c.post_id.0).execute(&mut *tx).await?;
@@ -194,9 +207,15 @@ async fn being_sent(tx: &mut SqliteConnection, post: PostId) -> Result<bool, Sto
     Ok(false)
 }
 
-async fn set_time(tx: &mut SqliteConnection, post: PostId, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
-    let sql = format!("UPDATE posts SET scheduled_at = ?2, updated_at = {NOW} WHERE id = ?1");
-    sqlx::query(AssertSqlSafe(sql)).bind(post.0).bind(at.map(stamp)).execute(&mut *tx).await?;
+/// Sets a post's time (`None` with `parked`: it waits for one).
+async fn set_time(
+    tx: &mut SqliteConnection,
+    post: PostId,
+    at: Option<DateTime<Utc>>,
+    parked: bool,
+) -> Result<(), StoreError> {
+    let sql = format!("UPDATE posts SET scheduled_at = ?2, parked = ?3, updated_at = {NOW} WHERE id = ?1");
+    sqlx::query(AssertSqlSafe(sql)).bind(post.0).bind(at.map(stamp)).bind(parked).execute(&mut *tx).await?;
     Ok(())
 }
 
