@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "setup_cancel",
     "autostart_get",
     "autostart_set",
+    "schedule_calendar",
+    "schedule_move",
 ];
 
 fn main() {

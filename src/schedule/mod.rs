@@ -2,6 +2,7 @@
 //! out. Pure — every function takes `now` — so plans are tested with an injected clock; the
 //! store keeps the times and the [`crate::publisher`] releases posts as they fall due.
 
+pub mod calendar;
 mod parse;
 mod plan;
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod autostart;
 pub mod bot;
 pub mod moderation;
 pub mod queue;
+pub mod schedule;
 pub mod settings;
 pub mod setup;
 pub mod texts;
@@ -41,6 +42,8 @@ pub const ALL: &[&str] = &[
     "setup_cancel",
     "autostart_get",
     "autostart_set",
+    "schedule_calendar",
+    "schedule_move",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -75,6 +78,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         setup::setup_cancel,
         autostart::autostart_get,
         autostart::autostart_set,
+        schedule::schedule_calendar,
+        schedule::schedule_move,
     ]
 }
 

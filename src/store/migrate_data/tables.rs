@@ -92,6 +92,8 @@ pub(super) const TABLES: [Table; 7] = [
             ("created_at", Time),
             ("updated_at", Time),
             ("arrived_at", Time),
+            ("scheduled_at", Time),
+            ("parked", Bool),
         ],
     },
     Table {
