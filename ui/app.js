@@ -22,7 +22,10 @@
 //   [data-testid="bot-toggle"]       Start/Stop in the header
 //   [data-testid="db-health"]        "Database unreachable since HH:MM:SS …", hidden while the database answers
 //   [data-testid="search"]           the search box; filter-status / filter-media / filter-edited selects
-//   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings
+//   [data-testid="nav-<view>"]       navigation: queue, history, calendar, audit, bot, settings
+//   [data-testid="calendar"]        the calendar grid: day-<YYYY-MM-DD> columns of cell-<unix seconds> cells; cal-post-<id>
+//                                    a scheduled or parked post (drag it onto a cell, or click it then cal-here);
+//                                    cal-now-<id>, cal-park-<id>, cal-queue-<id>, cal-open-<id>; cal-parked the parked list
 //   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
 //   [data-testid="audit"], [data-testid="bot-panel"], [data-testid="settings"] (setting-<field>, setting-<field>-error)
 //   [data-testid="setup"]            the first-run setup screen: setup-token, setup-token-check, setup-token-error,
@@ -45,6 +48,7 @@ import { installKeys, openShortcuts } from './js/keys.js';
 import { openConfirm, closeModal } from './js/dialogs.js';
 import { createPostsView } from './js/views/posts.js';
 import { createAuditView } from './js/views/audit.js';
+import { createCalendarView } from './js/views/calendar.js';
 import { createBotView } from './js/views/bot.js';
 import { createSettingsView } from './js/views/settings.js';
 import { createSetupView } from './js/views/setup.js';
@@ -87,6 +91,7 @@ function buildViews() {
   return {
     queue: createPostsView({ mode: 'queue', onOpenLink: openLink, onCountsStale: refreshCounts }),
     history: createPostsView({ mode: 'history', onOpenLink: openLink, onCountsStale: refreshCounts }),
+    calendar: createCalendarView({ onOpenPost: (id) => { show('history'); app.views.history.openPost(id); } }),
     audit: createAuditView(),
     bot: createBotView({ bot, onOpenPost: (id) => { show('queue'); app.views.queue.openPost(id); } }),
     settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id), onSetupAgain: () => showSetup(true) }),

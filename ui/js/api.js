@@ -98,4 +98,6 @@ export const api = {
   setupCancel: () => call('setup_cancel'),
   autostartGet: () => call('autostart_get'),
   autostartSet: (enabled) => call('autostart_set', { enabled: Boolean(enabled) }),
+  scheduleCalendar: (start, days) => call('schedule_calendar', start ? { start, days } : { days }),
+  scheduleMove: (id, seen, to) => call('schedule_move', { id, seen, to }),
 };

@@ -1,0 +1,115 @@
+//! The calendar in the real window (`WebKitGTK` under Xvfb, `WebDriver`) on `PostgreSQL`, with a
+//! plan of three slots a day: three approvals fill the next slots and the calendar shows them;
+//! dragging the first post onto a later free slot moves its publication there (the store says
+//! so); then, with the clock injected into the release of due posts (by this process, which
+//! shares the database with the window), the window's bot publishes the posts on the fake Bot
+//! API in their new order — the moved one last, once. Screenshot `target/e2e/calendar.png`
+//! (the README's `docs/screenshots/calendar.png`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use postgate::domain::{ActionSource, PostId, UserId};
+use postgate::moderation::schedule::release_due;
+use postgate::services::Services;
+use postgate::store::{Decision, DecisionKind};
+use support::driver::{Window, css, until};
+use support::{CHANNEL, MODERATOR, delivered};
+
+async fn time_of(services: &Services, id: PostId) -> Option<DateTime<Utc>> {
+    services.store.post(id).await.unwrap().unwrap().scheduled_at
+}
+
+fn cell(at: DateTime<Utc>) -> String {
+    format!("[data-testid=\"cell-{}\"]", at.timestamp())
+}
+
+/// Presses the mouse on `from`, moves it in steps onto `to` and lets go there.
+async fn drag(window: &Window, from: &str, to: &str) {
+    let source = window.client.find(css(from)).await.unwrap();
+    let target = window.client.find(css(to)).await.unwrap();
+    let step = Some(Duration::from_millis(50));
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: source, duration: step, x: 0.0, y: -4.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveToElement { element: target.clone(), duration: step, x: 10.0, y: 10.0 })
+        .then(PointerAction::MoveToElement { element: target, duration: step, x: 0.0, y: 0.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    window.client.perform_actions(mouse).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dragging_a_post_to_another_slot_publishes_it_at_the_new_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = support::fake_api().await;
+    let (db_name, db_url) = support::fresh_database("e2e_calendar").await;
+    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "true".into());
+    env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    env.insert("PUBLISH_SLOTS".into(), "09:00,13:00,18:30".into());
+    env.insert("PUBLISH_TIMEZONE".into(), "Europe/Moscow".into());
+
+    // Three posts approved through the one write path take the plan's next three slots.
+    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
+    let mut ids = Vec::new();
+    for (author, message, body) in [(801, 10, "first in line"), (802, 20, "second in line"), (803, 30, "third in line")]
+    {
+        let post = support::text_post(author, message, body);
+        support::known_to(&fake, &post);
+        let id = other.store.submit(&post).await.unwrap().post_id().unwrap();
+        let approve = Decision {
+            post_id: id,
+            moderator: UserId(MODERATOR),
+            source: ActionSource::Console,
+            kind: DecisionKind::Approve { edited_body: None },
+        };
+        postgate::moderation::decide(&other, &approve).await.unwrap();
+        ids.push(id);
+    }
+    let mut slots = Vec::new();
+    for id in &ids {
+        slots.push(time_of(&other, *id).await.expect("scheduled"));
+    }
+    assert!(slots.windows(2).all(|w| w[0] < w[1]), "first come, first served: {slots:?}");
+    let later = other.config.schedule.next_free(Utc::now(), &slots).unwrap();
+
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+    window.wait_for("[data-testid=\"queue\"]").await;
+    window.click("[data-testid=\"nav-calendar\"]").await;
+    for (id, at) in ids.iter().zip(&slots) {
+        window.wait_for(&format!("{} [data-testid=\"cal-post-{}\"]", cell(*at), id.0)).await;
+    }
+    window.wait_for(&cell(later)).await;
+
+    drag(&window, &format!("[data-testid=\"cal-post-{}\"]", ids[0].0), &cell(later)).await;
+    until("the first post moved to the later slot", || async { time_of(&other, ids[0]).await == Some(later) }).await;
+    window.wait_for(&format!("{} [data-testid=\"cal-post-{}\"]", cell(later), ids[0].0)).await;
+    assert!(!window.present(&format!("{} [data-testid^=\"cal-post-\"]", cell(slots[0]))).await, "its old slot is free");
+    let log = other.store.moderation_log(Some(ids[0]), 5).await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].source.as_str()), ("reschedule", "console"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    window.screenshot("calendar").await;
+
+    // Its old time comes: nothing of it goes out. Then the clock passes the later slot: the
+    // window's bot publishes the other two and then the moved one, each once.
+    assert!(release_due(&other, slots[0]).await.unwrap().is_empty());
+    let channel_bodies =
+        || delivered(&fake, CHANNEL).iter().filter_map(|m| m["text"].as_str().map(str::to_owned)).collect::<Vec<_>>();
+    until("all three published", || async {
+        release_due(&other, later).await.unwrap();
+        channel_bodies().len() >= 3
+    })
+    .await;
+    assert_eq!(channel_bodies(), ["second in line", "third in line", "first in line"]);
+
+    window.close().await;
+    other.close().await;
+    fake.shutdown().await;
+    support::drop_database(&db_name).await;
+}
