@@ -96,6 +96,14 @@ impl DatabaseConfig {
         let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.to_owned()) } else { std::env::var(k).ok() };
         Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty())).database()
     }
+
+    /// The database alone, from the environment after `.env` (`DATABASE_URL` and the pool
+    /// settings, the embedded default when unset): for the commands that need no bot
+    /// (`export`, `backup`, `restore`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        dotenvy::dotenv().ok();
+        Reader(&|k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty())).database()
+    }
 }
 
 /// The cache (Redis, or in-process when `REDIS_URL` is unset) and the TTLs every key is
