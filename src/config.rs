@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod backup;
 mod endpoint;
 mod secret;
 
+pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
 
 pub use secret::{Secret, SecretUrl, mask_url};
@@ -185,6 +187,8 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub console: ConsoleConfig,
     pub media: MediaConfig,
+    /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
+    pub backup: Option<BackupSchedule>,
 }
 
 impl Config {
@@ -262,6 +266,7 @@ impl Config {
                 temp_dir: r.get("MEDIA_TEMP_DIR").map_or_else(|| r.default_media_dir(), PathBuf::from),
                 max_bytes: u64::from(r.int("MEDIA_MAX_MB", 20, 1..=2000, "megabytes from 1 to 2000")?) * 1024 * 1024,
             },
+            backup: r.backup()?,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod cli;
 pub mod csv;
 pub mod export;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,8 @@
 //! exported byte for byte (`exports.rs`), an installation backed up and restored whole, with the
 //! refusals that change nothing (`backups.rs`), a backup taken during a burst of submissions
 //! restoring exactly what was committed at that moment (`burst.rs`), and the command line's
-//! exit codes and messages (`commands.rs`). Each test runs once per backend (`on_both!`).
+//! exit codes and messages (`commands.rs`), scheduled backups on an injected clock
+//! (`schedule.rs`). Each test runs once per backend (`on_both!`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -14,6 +15,7 @@ mod backups;
 mod burst;
 mod commands;
 mod exports;
+mod schedule;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
