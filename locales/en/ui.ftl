@@ -338,3 +338,14 @@ ui-settings-autostart-hint = The console starts in the tray when you log in; the
 ui-settings-autostart-on = The console will start at login.
 ui-settings-autostart-off = The console will not start at login.
 ui-settings-autostart-unavailable = Starting at login is not available here.
+
+## Scheduled backups (issue 19: header warning, Settings status line)
+ui-backup-title = Backups
+ui-backup-failed = Backup failed at { $time }
+ui-backup-stale = Last backup { $time } — older than two days
+ui-backup-none = No backup yet
+ui-backup-last = Last backup { $time }, { $size }
+ui-backup-next = next { $time }
+ui-backup-off = Scheduled backups are off.
+ui-backup-where = Every day at { $time }, the newest { $keep } kept in { $folder }.
+ui-backup-how = Set BACKUP_TIME (HH:MM), BACKUP_KEEP and BACKUP_DIR in .env or the settings file to back up every day; `postgate backup` takes one now.

@@ -339,3 +339,14 @@ ui-settings-autostart-hint = Консоль запускается в трее �
 ui-settings-autostart-on = Консоль будет запускаться при входе в систему.
 ui-settings-autostart-off = Консоль не будет запускаться при входе в систему.
 ui-settings-autostart-unavailable = Запуск при входе в систему здесь недоступен.
+
+## Scheduled backups (issue 19: header warning, Settings status line)
+ui-backup-title = Резервные копии
+ui-backup-failed = Резервная копия не создана в { $time }
+ui-backup-stale = Последняя копия { $time } — старше двух дней
+ui-backup-none = Резервных копий ещё нет
+ui-backup-last = Последняя копия { $time }, { $size }
+ui-backup-next = следующая { $time }
+ui-backup-off = Резервное копирование по расписанию выключено.
+ui-backup-where = Каждый день в { $time }, хранятся { $keep } последних, в { $folder }.
+ui-backup-how = Чтобы копировать каждый день, задайте BACKUP_TIME (ЧЧ:ММ), BACKUP_KEEP и BACKUP_DIR в .env или в файле настроек; `postgate backup` делает копию сейчас.

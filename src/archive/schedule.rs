@@ -71,6 +71,40 @@ impl BackupStatus {
     }
 }
 
+/// What the console's `backup_status` answers. Times are RFC 3339 UTC.
+#[derive(Debug, Serialize)]
+pub struct BackupView {
+    /// Whether `BACKUP_TIME` is set (nothing to warn about otherwise).
+    pub scheduled: bool,
+    /// The time of day (`HH:MM`, local) and the folder, when scheduled.
+    pub at: Option<String>,
+    pub folder: Option<String>,
+    pub keep: Option<u32>,
+    pub last: Option<Done>,
+    pub failed: Option<Failed>,
+    pub next: Option<DateTime<Utc>>,
+    /// Warn in the header: scheduled, and the last attempt failed or the last backup is older
+    /// than two days (or there is none yet).
+    pub warn: bool,
+}
+
+impl BackupView {
+    /// The view of `status` now, under `schedule` (`None`: `BACKUP_TIME` unset).
+    pub fn now(schedule: Option<&BackupSchedule>, status: BackupStatus) -> Self {
+        let now = Utc::now();
+        Self {
+            scheduled: schedule.is_some(),
+            at: schedule.map(|s| s.at.format("%H:%M").to_string()),
+            folder: schedule.map(|s| s.folder.display().to_string()),
+            keep: schedule.map(|s| s.keep),
+            warn: schedule.is_some() && status.needs_attention(now),
+            last: status.last,
+            failed: status.failed,
+            next: status.next,
+        }
+    }
+}
+
 /// The first time after `after` at which the local clock (`tz`) shows `at`. On a day the clock
 /// skips that time (daylight saving), an hour later.
 pub fn next_run<Tz: TimeZone>(after: DateTime<Utc>, at: NaiveTime, tz: &Tz) -> DateTime<Utc> {

@@ -2,6 +2,7 @@
 //! returns `Result<T, CommandError>` (see `docs/console-commands.md`).
 
 pub mod autostart;
+pub mod backups;
 pub mod bot;
 pub mod moderation;
 pub mod queue;
@@ -41,6 +42,7 @@ pub const ALL: &[&str] = &[
     "setup_cancel",
     "autostart_get",
     "autostart_set",
+    "backup_status",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -75,6 +77,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         setup::setup_cancel,
         autostart::autostart_get,
         autostart::autostart_set,
+        backups::backup_status,
     ]
 }
 

@@ -4,6 +4,7 @@ import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { toast, errorText } from '../toast.js';
+import { backupSummary } from '../backups.js';
 
 /** Field, environment variable, input kind, client-side check (returns an error key or null). */
 const FIELDS = [
@@ -50,9 +51,11 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
     results);
   const body = h('div', { class: 'panel' }, h('p', { class: 'state' }, t('ui-loading')));
   const login = createLoginSwitch();
+  const backups = createBackupLine();
   const el = h('section', { class: 'page', 'aria-label': t('ui-nav-settings') },
     h('header', { class: 'page-head' }, h('h2', {}, t('ui-nav-settings'))),
     login.el,
+    backups.el,
     h('p', { class: 'muted small' }, t('ui-settings-intro')),
     body);
 
@@ -157,11 +160,33 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
 
   return {
     el,
-    mount: () => { load(); login.load(); },
+    mount: () => { load(); login.load(); backups.load(); },
     unmount() {},
     onChanged() {},
     tick() {},
     keys: {},
+  };
+}
+
+/** The scheduled backups: the last one's time and size, a failure, the next one (read-only;
+ * `BACKUP_TIME`, `BACKUP_KEEP` and `BACKUP_DIR` are set in `.env` or the settings file). */
+function createBackupLine() {
+  const line = h('p', { 'data-testid': 'backup-status' }, '—');
+  const where = h('p', { class: 'field-hint muted small' });
+  const el = h('div', { class: 'field panel' }, h('span', { class: 'field-label' }, t('ui-backup-title')), line, where);
+  return {
+    el,
+    async load() {
+      try {
+        const status = await api.backupStatus();
+        line.textContent = backupSummary(status, t);
+        where.textContent = status.scheduled
+          ? t('ui-backup-where', { time: status.at, keep: status.keep, folder: status.folder })
+          : t('ui-backup-how');
+      } catch (err) {
+        line.textContent = errorText(err);
+      }
+    },
   };
 }
 
