@@ -16,6 +16,9 @@ const FIELDS = [
   ['database_url', 'DATABASE_URL', 'secret', (v) => (/^postgres(ql)?:\/\//.test(v) ? null : 'ui-settings-err-database')],
   ['redis_url', 'REDIS_URL', 'secret', (v) => (/^rediss?:\/\//.test(v) ? null : 'ui-settings-err-redis')],
   ['default_locale', 'DEFAULT_LOCALE', 'locale', (v) => (['ru', 'en'].includes(v) ? null : 'ui-settings-err-locale')],
+  ['backup_time', 'BACKUP_TIME', 'text', (v) => (/^(([01]\d|2[0-3]):[0-5]\d)?$/.test(v) ? null : 'ui-settings-err-backup-time')],
+  ['backup_keep', 'BACKUP_KEEP', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-backup-keep')],
+  ['backup_dir', 'BACKUP_DIR', 'text', () => null],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
