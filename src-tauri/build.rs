@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "autostart_set",
     "schedule_calendar",
     "schedule_move",
+    "backup_status",
 ];
 
 fn main() {

@@ -1,5 +1,6 @@
 //! The `postgate` command line: `serve`, `setup`, `migrate`, `check-config`, `import bans FILE`,
-//! `migrate-data --from sqlite://PATH --to postgres://…`.
+//! `migrate-data --from sqlite://PATH --to postgres://…`, `export`, `backup`, `restore`
+//! (the last three in [`crate::archive::cli`]).
 //!
 //! Exit codes: 0 success, 1 a failure while running, 2 bad configuration or a dependency that
 //! cannot be reached at start (the message names the variable to fix).
@@ -50,6 +51,27 @@ enum Command {
         #[arg(long, value_name = "postgres://…")]
         to: String,
     },
+    /// Write the posts or the decision log of a range of days (UTC) as CSV (UTF-8 with BOM).
+    Export {
+        what: crate::archive::cli::ExportWhat,
+        /// The first day, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: String,
+        /// The last day (included), YYYY-MM-DD; at most a year after --from.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: String,
+        /// The file to write (replaced only once the new one is whole).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Take a consistent backup of the database (also while the bot runs) and verify it.
+    Backup {
+        /// A file, or a folder to put `postgate-YYYYMMDD-HHMMSS.*` in (default: this folder).
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into the configured database, which must be empty.
+    Restore { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +88,12 @@ pub fn main() -> ExitCode {
     }
     if let Command::Setup { out } = &cli.command {
         return setup(out);
+    }
+    match &cli.command {
+        Command::Export { what, from, to, out } => return crate::archive::cli::export(*what, from, to, out),
+        Command::Backup { out } => return crate::archive::cli::backup(out.as_deref()),
+        Command::Restore { path } => return crate::archive::cli::restore(path),
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -102,7 +130,7 @@ pub fn main() -> ExitCode {
     code
 }
 
-fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("postgate: {error}");
     tracing::error!(error = %error, "postgate stopped");
     ExitCode::from(code)
@@ -125,7 +153,12 @@ async fn run(command: Command, config: Config) -> ExitCode {
         }
         Command::Serve => serve(&services, &mut signals).await,
         Command::Import { what: ImportWhat::Bans { file } } => import_bans(&services, &file).await,
-        Command::CheckConfig | Command::MigrateData { .. } | Command::Setup { .. } => ExitCode::SUCCESS,
+        Command::CheckConfig
+        | Command::MigrateData { .. }
+        | Command::Setup { .. }
+        | Command::Export { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => ExitCode::SUCCESS,
     };
     services.close().await;
     code
@@ -238,7 +271,7 @@ fn migrate_data(from: &str, to: &str) -> ExitCode {
 }
 
 /// A bar on stderr while rows are copied; nothing when stderr is not a terminal (logs, pipes).
-fn progress_bar() -> indicatif::ProgressBar {
+pub(crate) fn progress_bar() -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+mod backup;
 mod endpoint;
 mod secret;
 
+pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
 
 pub use secret::{Secret, SecretUrl, mask_url};
@@ -95,6 +97,14 @@ impl DatabaseConfig {
     pub fn from_url(url: &str) -> Result<Self, ConfigError> {
         let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.to_owned()) } else { std::env::var(k).ok() };
         Reader(&move |k: &str| lookup(k).filter(|v| !v.trim().is_empty())).database()
+    }
+
+    /// The database alone, from the environment after `.env` (`DATABASE_URL` and the pool
+    /// settings, the embedded default when unset): for the commands that need no bot
+    /// (`export`, `backup`, `restore`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        dotenvy::dotenv().ok();
+        Reader(&|k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty())).database()
     }
 }
 
@@ -179,6 +189,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// When approved posts are published (`PUBLISH_*`; at once by default).
     pub schedule: crate::schedule::Plan,
+    /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
+    pub backup: Option<BackupSchedule>,
 }
 
 impl Config {
@@ -257,6 +269,7 @@ impl Config {
                 max_bytes: u64::from(r.int("MEDIA_MAX_MB", 20, 1..=2000, "megabytes from 1 to 2000")?) * 1024 * 1024,
             },
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
+            backup: r.backup()?,
         })
     }
 }

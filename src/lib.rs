@@ -7,6 +7,7 @@
 //! - [`cache`]: cache behind a trait, Redis or in process, TTL on every write
 //! - [`i18n`]: Fluent locales, Russian by default
 //! - [`import`]: bulk import of ban lists
+//! - [`archive`]: CSV exports, backups and restores (`postgate export | backup | restore`)
 //! - [`media`]: media downloads to temporary files and SHA-256 fingerprints
 //! - [`media_cache`]: bounded on-disk cache of media for previews
 //! - [`private_fs`]: folders (0700, ours, no symlinks) and files (0600) other local users cannot touch
@@ -21,6 +22,7 @@
 //! - [`runtime`]: starts/stops the bot, one poller per token, graceful shutdown
 //! - [`setup`]: first-run setup: token check, `/setup CODE` from the moderation group, channel pick
 
+pub mod archive;
 pub mod bot;
 pub mod cache;
 pub mod cli;

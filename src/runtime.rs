@@ -1,6 +1,6 @@
-//! The bot runtime: owns the dispatcher and the outbox worker, starts and stops them (from
-//! the tray, a command or a signal), and makes sure only one process polls a bot token by
-//! holding the store's polling lock while running.
+//! The bot runtime: owns the dispatcher, the outbox worker and the scheduled backups, starts
+//! and stops them (from the tray, a command or a signal), and makes sure only one process polls
+//! a bot token by holding the store's polling lock while running.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::archive::schedule::{self, BackupStatus, Clock, SystemClock};
 use crate::bot::{self, BotError};
 
 mod handled;
@@ -65,6 +66,8 @@ struct Running {
     dispatcher: JoinHandle<()>,
     worker: JoinHandle<()>,
     receipts: JoinHandle<()>,
+    /// The scheduled backups, when `BACKUP_TIME` is set.
+    backups: Option<JoinHandle<()>>,
     lock: Box<dyn PollLockGuard>,
 }
 
@@ -73,6 +76,8 @@ struct Inner {
     http: reqwest::Client,
     slot: Mutex<Option<Running>>,
     state: watch::Sender<BotState>,
+    /// Kept across stops and starts: the last backup stays known while the bot is stopped.
+    backups: watch::Sender<BackupStatus>,
 }
 
 /// Cheap to clone; all clones drive the same bot.
@@ -95,7 +100,8 @@ impl Runtime {
     pub fn new(services: Services) -> Result<Self, RuntimeError> {
         let http = telegram::http_client(&services.config.telegram)?;
         let (state, _) = watch::channel(BotState::Stopped);
-        Ok(Self { inner: Arc::new(Inner { services, http, slot: Mutex::new(None), state }) })
+        let backups = watch::Sender::new(BackupStatus::default());
+        Ok(Self { inner: Arc::new(Inner { services, http, slot: Mutex::new(None), state, backups }) })
     }
 
     /// A bot on the shared HTTP client, for calls outside polling (media previews), whether or
@@ -111,6 +117,11 @@ impl Runtime {
     /// Follows state changes (tray icon, console panel).
     pub fn subscribe(&self) -> watch::Receiver<BotState> {
         self.inner.state.subscribe()
+    }
+
+    /// Follows the scheduled backups (the last one, a failure, the next one).
+    pub fn backups(&self) -> watch::Receiver<BackupStatus> {
+        self.inner.backups.subscribe()
     }
 
     fn bot_key(&self) -> String {
@@ -185,8 +196,13 @@ impl Runtime {
         });
         let cancel = CancellationToken::new();
         let receipts = tokio::spawn(crate::receipts::run(bot.clone(), services.clone(), cancel.clone()));
+        let backups = services.config.backup.clone().map(|schedule| {
+            let (db, status) = (services.config.database.clone(), self.inner.backups.clone());
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            tokio::spawn(schedule::run(db, schedule, clock, chrono::Local, status, cancel.clone()))
+        });
         let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
-        Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, receipts, lock })
+        Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, receipts, backups, lock })
     }
 
     /// Stops taking updates, lets in-flight handlers and the outbox worker finish (bounded by
@@ -202,7 +218,8 @@ impl Runtime {
 
     async fn finish(services: &Services, running: Running, bound: Duration) {
         let deadline = tokio::time::Instant::now() + bound;
-        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut receipts, lock } = running;
+        let Running { shutdown, stop_polling, cancel, mut dispatcher, mut worker, mut receipts, mut backups, lock } =
+            running;
         let mut dispatcher_done = false;
         // Right after start the dispatcher may still be initialising: retry until it listens.
         loop {
@@ -250,6 +267,9 @@ impl Runtime {
         let mut tasks = vec![("outbox worker", &mut worker), ("receipts", &mut receipts)];
         if !dispatcher_done {
             tasks.push(("dispatcher", &mut dispatcher));
+        }
+        if let Some(backups) = backups.as_mut() {
+            tasks.push(("scheduled backups", backups));
         }
         for (name, handle) in tasks {
             if tokio::time::timeout_at(deadline, &mut *handle).await.is_err() {

@@ -10,12 +10,12 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 14] = [
+const NUMERIC: [&str; 15] = [
     "count", "seconds", "id", "approved", "rejected", "user_id", "shown", "total", "length", "limit", "minutes",
-    "from", "to", "day",
+    "from", "to", "day", "keep",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 15] = [
+const TEXTUAL: [&str; 17] = [
     "name",
     "username",
     "date",
@@ -31,6 +31,8 @@ const TEXTUAL: [&str; 15] = [
     "month",
     "author",
     "excerpt",
+    "size",
+    "folder",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -55,7 +55,7 @@ import { createSetupView } from './js/views/setup.js';
 
 const root = document.getElementById('app');
 const bot = createBotState();
-const app = { header: null, views: {}, current: null, name: null, database: null };
+const app = { header: null, views: {}, current: null, name: null, database: null, backups: null };
 
 /** Shows the database's health in the header (kept across header rebuilds). */
 function setDatabase(health) {
@@ -131,6 +131,7 @@ function buildShell() {
   });
   app.header.helpButton.addEventListener('click', openShortcuts);
   app.header.setDatabase(app.database);
+  app.header.setBackups(app.backups);
   replace(root, app.header.el, h('main', { id: 'main', class: 'main' }));
   mountToasts(root);
   refreshCounts();
@@ -199,6 +200,14 @@ async function start() {
   }
   // Read after listening, so no change falls between the two.
   api.databaseHealth().then(setDatabase, () => { /* the next event brings it */ });
+  refreshBackups();
+  setInterval(refreshBackups, 60000);
+}
+
+/** The scheduled backups' warning in the header, read now and every minute. */
+async function refreshBackups() {
+  try { app.backups = await api.backupStatus(); } catch { return; /* the next minute retries */ }
+  if (app.header) app.header.setBackups(app.backups);
 }
 
 start();

@@ -320,6 +320,13 @@ async fn toggle_start_at_login(world: &World) {
     })
     .await;
     assert!(!entry.exists());
+    // The scheduled backups' line beside it (issue 19): off without BACKUP_TIME.
+    until("the backups' line says they are off", || async {
+        let line = window.text_of("[data-testid=\"backup-status\"]").await.unwrap_or_default();
+        line.contains("по расписанию выключено") || line.contains("Scheduled backups are off")
+    })
+    .await;
+    assert!(!window.present("[data-testid=\"backup-warning\"]:not([hidden])").await, "nothing to warn about");
 
     window.click(switch).await;
     until("the login entry is written", || async { entry.exists() }).await;

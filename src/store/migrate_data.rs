@@ -2,8 +2,8 @@
 //! database — every table, ids kept, sequences set past them — streamed in chunks with COPY,
 //! in one `PostgreSQL` transaction, so a failure leaves the target as empty as it was.
 
-mod tables;
-mod target;
+pub(in crate::store) mod tables;
+pub(in crate::store) mod target;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;

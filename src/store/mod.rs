@@ -2,6 +2,7 @@
 //! scheme ([`open`]): [`sqlite`] (embedded, the default) or [`postgres`] (shared). Nothing
 //! above this module names a backend.
 
+pub mod archive;
 mod arrival;
 mod backend;
 mod error;

@@ -86,6 +86,7 @@ export const api = {
   botStart: () => call('bot_start'),
   botStop: () => call('bot_stop'),
   databaseHealth: () => call('database_health'),
+  backupStatus: () => call('backup_status'),
   uiTexts: (locale) => call('ui_texts', locale ? { locale } : {}),
   settingsGet: () => call('settings_get'),
   settingsSave: (settings) => call('settings_save', { settings }),

@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
 import { toastError } from './toast.js';
 import { dbHealthText } from './dbhealth.js';
+import { backupWarning } from './backups.js';
 
 export const VIEWS = ['queue', 'history', 'calendar', 'audit', 'bot', 'settings'];
 const THEMES = ['auto', 'dark', 'light'];
@@ -61,7 +62,7 @@ export function applyTheme(theme) {
 
 /**
  * `onNavigate(view)`, `onLocale(locale)`; `bot` from createBotState. Returns
- * `{ el, setView(view), setCounts(stats), setDatabase(health) }`.
+ * `{ el, setView(view), setCounts(stats), setDatabase(health), setBackups(status) }`.
  */
 export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
   const tabs = {};
@@ -86,6 +87,8 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
 
   // Shown only while the database is unreachable; text only (never markup).
   const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });
+  // Shown only when the scheduled backup failed or is older than two days.
+  const backups = h('span', { class: 'pill pill-error backup-warning', 'data-testid': 'backup-warning', role: 'status', hidden: true });
 
   const pill = h('span', { class: 'pill', 'data-testid': 'bot-state', role: 'status' });
   const toggle = h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'bot-toggle' });
@@ -130,6 +133,7 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     h('div', { class: 'spacer' }),
     counts,
     database,
+    backups,
     h('div', { class: 'botbox' }, pill, toggle),
     lang,
     themeBtn,
@@ -150,6 +154,13 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
       database.hidden = line === null;
       database.textContent = line || '';
       database.title = line && health.error ? String(health.error) : '';
+    },
+    /** `backup_status`'s answer: a warning when it says to warn. */
+    setBackups(status) {
+      const line = backupWarning(status, t);
+      backups.hidden = line === null;
+      backups.textContent = line || '';
+      backups.title = line && status.failed ? String(status.failed.error || '') : '';
     },
     setCounts(stats) {
       if (!stats) return;

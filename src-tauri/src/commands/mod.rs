@@ -2,6 +2,7 @@
 //! returns `Result<T, CommandError>` (see `docs/console-commands.md`).
 
 pub mod autostart;
+pub mod backups;
 pub mod bot;
 pub mod moderation;
 pub mod queue;
@@ -44,6 +45,7 @@ pub const ALL: &[&str] = &[
     "autostart_set",
     "schedule_calendar",
     "schedule_move",
+    "backup_status",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -80,6 +82,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         autostart::autostart_set,
         schedule::schedule_calendar,
         schedule::schedule_move,
+        backups::backup_status,
     ]
 }
 

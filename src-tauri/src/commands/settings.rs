@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 8] = [
+const FIELDS: [(&str, &str); 11] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -27,6 +27,9 @@ const FIELDS: [(&str, &str); 8] = [
     ("database_url", "DATABASE_URL"),
     ("redis_url", "REDIS_URL"),
     ("default_locale", "DEFAULT_LOCALE"),
+    ("backup_time", "BACKUP_TIME"),
+    ("backup_keep", "BACKUP_KEEP"),
+    ("backup_dir", "BACKUP_DIR"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -49,6 +52,13 @@ pub struct Settings {
     pub redis_url: String,
     #[serde(deserialize_with = "text")]
     pub default_locale: String,
+    /// Scheduled backups: `HH:MM` (empty: none), how many to keep, the folder.
+    #[serde(deserialize_with = "text")]
+    pub backup_time: String,
+    #[serde(deserialize_with = "text")]
+    pub backup_keep: String,
+    #[serde(deserialize_with = "text")]
+    pub backup_dir: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -69,6 +79,9 @@ impl Settings {
             "console_moderator_id" => &self.console_moderator_id,
             "database_url" => &self.database_url,
             "redis_url" => &self.redis_url,
+            "backup_time" => &self.backup_time,
+            "backup_keep" => &self.backup_keep,
+            "backup_dir" => &self.backup_dir,
             _ => &self.default_locale,
         }
     }
@@ -86,6 +99,9 @@ impl Settings {
             database_url: mask_url(&v("DATABASE_URL")),
             redis_url: mask_url(&v("REDIS_URL")),
             default_locale: v("DEFAULT_LOCALE"),
+            backup_time: v("BACKUP_TIME"),
+            backup_keep: v("BACKUP_KEEP"),
+            backup_dir: v("BACKUP_DIR"),
         }
     }
 
@@ -136,6 +152,9 @@ fn running(config: &Config) -> Overlay {
         ("DATABASE_URL", config.database.url.expose().to_owned()),
         ("REDIS_URL", config.cache.url.as_ref().map(|u| u.expose().to_owned()).unwrap_or_default()),
         ("DEFAULT_LOCALE", config.default_locale.clone()),
+        ("BACKUP_TIME", config.backup.as_ref().map(|b| b.at.format("%H:%M").to_string()).unwrap_or_default()),
+        ("BACKUP_KEEP", config.backup.as_ref().map(|b| b.keep.to_string()).unwrap_or_default()),
+        ("BACKUP_DIR", config.backup.as_ref().map(|b| b.folder.display().to_string()).unwrap_or_default()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

@@ -4,7 +4,7 @@
 /// How a column is read from SQLite and written for `PostgreSQL`. JSON columns are `Text`:
 /// COPY parses them into `jsonb` (an invalid one fails the copy, and the copy rolls back).
 #[derive(Clone, Copy)]
-pub(super) enum Kind {
+pub(in crate::store) enum Kind {
     Int,
     Text,
     /// RFC 3339 text in SQLite, `timestamptz` in `PostgreSQL`.
@@ -15,7 +15,7 @@ pub(super) enum Kind {
 
 use Kind::{Bool, Int, Text, Time};
 
-pub(super) struct Table {
+pub(in crate::store) struct Table {
     pub name: &'static str,
     /// The order rows are read in (the primary key).
     pub key: &'static str,
@@ -25,7 +25,7 @@ pub(super) struct Table {
 }
 
 /// Every table, parents before children.
-pub(super) const TABLES: [Table; 7] = [
+pub(in crate::store) const TABLES: [Table; 7] = [
     Table {
         name: "authors",
         key: "id",
@@ -152,4 +152,4 @@ pub(super) const TABLES: [Table; 7] = [
 
 /// SQLite columns deliberately not copied: `posts.search_text` is SQLite's folded copy of the
 /// body for its FTS5 index; `PostgreSQL` searches `body` through its trigram index.
-pub(super) const SQLITE_ONLY: [(&str, &str); 1] = [("posts", "search_text")];
+pub(in crate::store) const SQLITE_ONLY: [(&str, &str); 1] = [("posts", "search_text")];

@@ -13,7 +13,7 @@ use crate::store::StoreError;
 const LOCK_TIMEOUT: &str = "10s";
 
 /// Locks every table against writers until the commit, then refuses a target holding any row.
-pub(super) async fn lock_empty(write: &mut PgConnection) -> Result<(), MigrateDataError> {
+pub(in crate::store) async fn lock_empty(write: &mut PgConnection) -> Result<(), MigrateDataError> {
     let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
     sqlx::query(AssertSqlSafe(format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")))
         .execute(&mut *write)
@@ -39,7 +39,7 @@ pub(super) async fn lock_empty(write: &mut PgConnection) -> Result<(), MigrateDa
 /// `PostgreSQL`'s advice for bulk loads ("Populating a Database"): an index built once and a
 /// foreign key checked once in one join beat one update and one lookup per row: 100 000 posts
 /// built through the store (411 000 rows in all, debug build) moved in 21 s before, 12 s now.
-pub(super) struct Deferred {
+pub(in crate::store) struct Deferred {
     restore: Vec<String>,
 }
 
@@ -47,7 +47,7 @@ impl Deferred {
     /// Drops the copied tables' foreign keys and their indexes that back no constraint (primary
     /// keys and unique constraints stay, so duplicates still fail as they arrive). All of it
     /// inside the copy's transaction: a failure rolls the schema back too.
-    pub(super) async fn take_off(write: &mut PgConnection) -> Result<Self, StoreError> {
+    pub(in crate::store) async fn take_off(write: &mut PgConnection) -> Result<Self, StoreError> {
         let tables: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
         let foreign_keys: Vec<(String, String)> = sqlx::query_as(
             "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname), \
@@ -75,7 +75,7 @@ impl Deferred {
     }
 
     /// Builds the indexes and checks the foreign keys over the copied rows.
-    pub(super) async fn put_back(self, write: &mut PgConnection) -> Result<(), StoreError> {
+    pub(in crate::store) async fn put_back(self, write: &mut PgConnection) -> Result<(), StoreError> {
         for statement in self.restore {
             sqlx::query(AssertSqlSafe(statement)).execute(&mut *write).await?;
         }

@@ -5,7 +5,7 @@
 
 mod decide;
 mod intake;
-mod lock;
+pub(in crate::store) mod lock;
 mod outbox;
 mod reads;
 mod recovery;

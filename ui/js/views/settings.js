@@ -4,6 +4,7 @@ import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { toast, errorText } from '../toast.js';
+import { backupSummary } from '../backups.js';
 
 /** Field, environment variable, input kind, client-side check (returns an error key or null). */
 const FIELDS = [
@@ -15,6 +16,9 @@ const FIELDS = [
   ['database_url', 'DATABASE_URL', 'secret', (v) => (/^postgres(ql)?:\/\//.test(v) ? null : 'ui-settings-err-database')],
   ['redis_url', 'REDIS_URL', 'secret', (v) => (/^rediss?:\/\//.test(v) ? null : 'ui-settings-err-redis')],
   ['default_locale', 'DEFAULT_LOCALE', 'locale', (v) => (['ru', 'en'].includes(v) ? null : 'ui-settings-err-locale')],
+  ['backup_time', 'BACKUP_TIME', 'text', (v) => (/^(([01]\d|2[0-3]):[0-5]\d)?$/.test(v) ? null : 'ui-settings-err-backup-time')],
+  ['backup_keep', 'BACKUP_KEEP', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-backup-keep')],
+  ['backup_dir', 'BACKUP_DIR', 'text', () => null],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
@@ -50,9 +54,11 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
     results);
   const body = h('div', { class: 'panel' }, h('p', { class: 'state' }, t('ui-loading')));
   const login = createLoginSwitch();
+  const backups = createBackupLine();
   const el = h('section', { class: 'page', 'aria-label': t('ui-nav-settings') },
     h('header', { class: 'page-head' }, h('h2', {}, t('ui-nav-settings'))),
     login.el,
+    backups.el,
     h('p', { class: 'muted small' }, t('ui-settings-intro')),
     body);
 
@@ -157,11 +163,33 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
 
   return {
     el,
-    mount: () => { load(); login.load(); },
+    mount: () => { load(); login.load(); backups.load(); },
     unmount() {},
     onChanged() {},
     tick() {},
     keys: {},
+  };
+}
+
+/** The scheduled backups: the last one's time and size, a failure, the next one (read-only;
+ * `BACKUP_TIME`, `BACKUP_KEEP` and `BACKUP_DIR` are set in `.env` or the settings file). */
+function createBackupLine() {
+  const line = h('p', { 'data-testid': 'backup-status' }, '—');
+  const where = h('p', { class: 'field-hint muted small' });
+  const el = h('div', { class: 'field panel' }, h('span', { class: 'field-label' }, t('ui-backup-title')), line, where);
+  return {
+    el,
+    async load() {
+      try {
+        const status = await api.backupStatus();
+        line.textContent = backupSummary(status, t);
+        where.textContent = status.scheduled
+          ? t('ui-backup-where', { time: status.at, keep: status.keep, folder: status.folder })
+          : t('ui-backup-how');
+      } catch (err) {
+        line.textContent = errorText(err);
+      }
+    },
   };
 }
 
