@@ -13,7 +13,7 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// The plan's settings as written (`None` = not set); what the console's form and the
 /// settings file hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PlanSettings {
     pub mode: Option<String>,
     pub slots: Option<String>,
@@ -83,7 +83,7 @@ pub fn parse_plan(s: &PlanSettings) -> Result<Plan, ConfigError> {
         }
         other => return Err(invalid("PUBLISH_MODE", "immediate, slots or interval", other)),
     };
-    Ok(Plan { mode, zone, missed, catch_up_gap })
+    Ok(Plan { mode, zone, missed, catch_up_gap, settings: s.clone() })
 }
 
 /// The machine's time zone, UTC when it cannot be told.

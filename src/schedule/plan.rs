@@ -62,12 +62,21 @@ pub struct Plan {
     /// Spacing of caught-up posts in slot mode (the interval's own in interval mode).
     #[serde(with = "minutes")]
     pub catch_up_gap: Duration,
+    /// The settings as written (what the console's form shows again).
+    #[serde(skip)]
+    pub settings: super::PlanSettings,
 }
 
 impl Plan {
     /// Today's behaviour: every approval published at once.
     pub fn immediate(zone: Tz) -> Self {
-        Self { mode: Mode::Immediate, zone, missed: Missed::CatchUp, catch_up_gap: Duration::minutes(10) }
+        Self {
+            mode: Mode::Immediate,
+            zone,
+            missed: Missed::CatchUp,
+            catch_up_gap: Duration::minutes(10),
+            settings: super::PlanSettings::default(),
+        }
     }
 
     pub fn is_immediate(&self) -> bool {

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 11] = [
+const FIELDS: [(&str, &str); 16] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -30,6 +30,11 @@ const FIELDS: [(&str, &str); 11] = [
     ("backup_time", "BACKUP_TIME"),
     ("backup_keep", "BACKUP_KEEP"),
     ("backup_dir", "BACKUP_DIR"),
+    ("publish_slots", "PUBLISH_SLOTS"),
+    ("publish_interval_minutes", "PUBLISH_INTERVAL_MINUTES"),
+    ("publish_quiet_hours", "PUBLISH_QUIET_HOURS"),
+    ("publish_timezone", "PUBLISH_TIMEZONE"),
+    ("publish_missed", "PUBLISH_MISSED"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -59,6 +64,17 @@ pub struct Settings {
     pub backup_keep: String,
     #[serde(deserialize_with = "text")]
     pub backup_dir: String,
+    /// The publishing plan: slots, or an interval with quiet hours; the zone; missed posts.
+    #[serde(deserialize_with = "text")]
+    pub publish_slots: String,
+    #[serde(deserialize_with = "text")]
+    pub publish_interval_minutes: String,
+    #[serde(deserialize_with = "text")]
+    pub publish_quiet_hours: String,
+    #[serde(deserialize_with = "text")]
+    pub publish_timezone: String,
+    #[serde(deserialize_with = "text")]
+    pub publish_missed: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -82,6 +98,11 @@ impl Settings {
             "backup_time" => &self.backup_time,
             "backup_keep" => &self.backup_keep,
             "backup_dir" => &self.backup_dir,
+            "publish_slots" => &self.publish_slots,
+            "publish_interval_minutes" => &self.publish_interval_minutes,
+            "publish_quiet_hours" => &self.publish_quiet_hours,
+            "publish_timezone" => &self.publish_timezone,
+            "publish_missed" => &self.publish_missed,
             _ => &self.default_locale,
         }
     }
@@ -102,6 +123,11 @@ impl Settings {
             backup_time: v("BACKUP_TIME"),
             backup_keep: v("BACKUP_KEEP"),
             backup_dir: v("BACKUP_DIR"),
+            publish_slots: v("PUBLISH_SLOTS"),
+            publish_interval_minutes: v("PUBLISH_INTERVAL_MINUTES"),
+            publish_quiet_hours: v("PUBLISH_QUIET_HOURS"),
+            publish_timezone: v("PUBLISH_TIMEZONE"),
+            publish_missed: v("PUBLISH_MISSED"),
         }
     }
 
@@ -143,6 +169,7 @@ fn running(config: &Config) -> Overlay {
         ChannelRef::Username(name) => name.clone(),
     };
     let moderators: Vec<String> = t.moderator_ids.iter().map(ToString::to_string).collect();
+    let plan = &config.schedule.settings;
     [
         ("BOT_TOKEN", t.bot_token.expose().to_owned()),
         ("MODERATION_GROUP_ID", t.moderation_group_id.to_string()),
@@ -155,6 +182,11 @@ fn running(config: &Config) -> Overlay {
         ("BACKUP_TIME", config.backup.as_ref().map(|b| b.at.format("%H:%M").to_string()).unwrap_or_default()),
         ("BACKUP_KEEP", config.backup.as_ref().map(|b| b.keep.to_string()).unwrap_or_default()),
         ("BACKUP_DIR", config.backup.as_ref().map(|b| b.folder.display().to_string()).unwrap_or_default()),
+        ("PUBLISH_SLOTS", plan.slots.clone().unwrap_or_default()),
+        ("PUBLISH_INTERVAL_MINUTES", plan.interval_minutes.clone().unwrap_or_default()),
+        ("PUBLISH_QUIET_HOURS", plan.quiet_hours.clone().unwrap_or_default()),
+        ("PUBLISH_TIMEZONE", config.schedule.zone.name().to_owned()),
+        ("PUBLISH_MISSED", plan.missed.clone().unwrap_or_else(|| "catch_up".to_owned())),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

@@ -19,6 +19,12 @@ const FIELDS = [
   ['backup_time', 'BACKUP_TIME', 'text', (v) => (/^(([01]\d|2[0-3]):[0-5]\d)?$/.test(v) ? null : 'ui-settings-err-backup-time')],
   ['backup_keep', 'BACKUP_KEEP', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-backup-keep')],
   ['backup_dir', 'BACKUP_DIR', 'text', () => null],
+  // The publishing plan: checked by the core (each fault names its field).
+  ['publish_slots', 'PUBLISH_SLOTS', 'text', () => null],
+  ['publish_interval_minutes', 'PUBLISH_INTERVAL_MINUTES', 'text', (v) => (/^\d*$/.test(v) ? null : 'ui-settings-err-publish-interval')],
+  ['publish_quiet_hours', 'PUBLISH_QUIET_HOURS', 'text', () => null],
+  ['publish_timezone', 'PUBLISH_TIMEZONE', 'text', () => null],
+  ['publish_missed', 'PUBLISH_MISSED', 'missed', () => null],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
@@ -34,7 +40,9 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
     const id = `setting-${name}`;
     const input = kind === 'locale'
       ? h('select', { class: 'input', id, name }, ['ru', 'en'].map((l) => h('option', { value: l }, t(`ui-lang-${l}`))))
-      : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
+      : kind === 'missed'
+        ? h('select', { class: 'input', id, name }, ['catch_up', 'next_slots'].map((m) => h('option', { value: m }, t(`ui-settings-missed-${m.replace(/_/g, '-')}`))))
+        : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
     input.setAttribute('data-testid', id);
     inputs[name] = input;
     errors[name] = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error` });

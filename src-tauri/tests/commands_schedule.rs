@@ -1,0 +1,108 @@
+//! The schedule's commands through Tauri IPC (mock runtime) against a real `PostgreSQL`, with a
+//! plan of three slots a day: an approval from the console takes the next slot and the
+//! calendar shows it there; moves (to a free time, with a stale `seen`, into the past, onto a
+//! taken time), parking and the parked list; the plan on the Settings form, each bad value
+//! refused naming its field.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use support::{Console, text_post};
+
+const PLAN: [(&str, &str); 2] = [("PUBLISH_SLOTS", "09:00,13:00,18:30"), ("PUBLISH_TIMEZONE", "Europe/Moscow")];
+
+fn time(v: &Value) -> DateTime<Utc> {
+    v.as_str().unwrap_or_else(|| panic!("a time: {v}")).parse().unwrap()
+}
+
+/// Every post the calendar shows, with the time of the cell it is in.
+fn placed(calendar: &Value) -> Vec<(i64, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    for day in calendar["days"].as_array().unwrap() {
+        for cell in day["cells"].as_array().unwrap() {
+            if let Some(id) = cell["post"]["id"].as_i64() {
+                assert_eq!(cell["post"]["scheduled_at"], cell["at"], "{cell}");
+                out.push((id, time(&cell["at"])));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_calendar_shows_approvals_in_their_slots_and_moves_are_checked() {
+    let console = Console::start("schedule_cmds", &PLAN);
+    let first = console.seed(&text_post(901, 10, "first"));
+    let second = console.seed(&text_post(902, 20, "second"));
+    for id in [first, second] {
+        let out = console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
+        assert_eq!(out["outcome"], "decided", "{out}");
+    }
+    let (t1, t2) = (console.post(first).scheduled_at.unwrap(), console.post(second).scheduled_at.unwrap());
+    assert!(t1 < t2);
+    let calendar = console.ok("schedule_calendar", json!({}));
+    assert_eq!(calendar["zone"], "Europe/Moscow");
+    assert_eq!(calendar["mode"], "slots");
+    assert_eq!(placed(&calendar), [(first.0, t1), (second.0, t2)]);
+
+    // A free slot later in the week: the first post moves there.
+    let free = calendar["days"].as_array().unwrap()[3]["cells"][1]["at"].clone();
+    let to = json!({ "to": "at", "at": free, "swap": false });
+    let moved = console.ok("schedule_move", json!({ "id": first.0, "seen": t1, "to": to }));
+    assert_eq!((&moved["outcome"], &moved["scheduled_at"]), (&json!("changed"), &free), "{moved}");
+    // A console that still shows the old time is told what it is now; nothing changes.
+    let stale = console.ok("schedule_move", json!({ "id": first.0, "seen": t1, "to": { "to": "park" } }));
+    assert_eq!((&stale["outcome"], &stale["scheduled_at"]), (&json!("stale"), &free), "{stale}");
+    // Onto the other post's time: refused without a swap, swapped with one.
+    let onto = json!({ "to": "at", "at": t2, "swap": false });
+    let err = console.invoke("schedule_move", json!({ "id": first.0, "seen": free, "to": onto })).unwrap_err();
+    assert_eq!(err["code"], "conflict", "{err}");
+    let swap = json!({ "to": "at", "at": t2, "swap": true });
+    let swapped = console.ok("schedule_move", json!({ "id": first.0, "seen": free, "to": swap }));
+    assert_eq!(swapped["swapped"], second.0, "{swapped}");
+    assert_eq!(console.post(second).scheduled_at, Some(time(&free)));
+    // Into the past: refused, named.
+    let past = json!({ "to": "at", "at": Utc::now() - Duration::hours(1), "swap": false });
+    let err = console.invoke("schedule_move", json!({ "id": first.0, "seen": t2, "to": past })).unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("in the past"), "{err}");
+    // Parked: off the calendar, in the parked list.
+    let parked = console.ok("schedule_move", json!({ "id": first.0, "seen": t2, "to": { "to": "park" } }));
+    assert_eq!(parked["outcome"], "changed");
+    let calendar = console.ok("schedule_calendar", json!({ "start": calendar["days"][0]["date"], "days": 7 }));
+    assert_eq!(placed(&calendar), [(second.0, time(&free))]);
+    assert_eq!(calendar["parked"][0]["id"], first.0);
+    let log = console.log(Some(first));
+    assert_eq!(log[0].action, "unschedule");
+    assert_eq!(log[0].source, "console");
+    console.stop();
+}
+
+#[test]
+fn the_plan_is_on_the_settings_form_and_each_bad_value_names_its_field() {
+    let console = Console::start("schedule_settings", &PLAN);
+    let current = console.ok("settings_get", json!({}));
+    assert_eq!(
+        (&current["publish_slots"], &current["publish_timezone"]),
+        (&json!("09:00,13:00,18:30"), &json!("Europe/Moscow"))
+    );
+    for (field, value, names) in [
+        ("publish_slots", "13:00,09:00", "PUBLISH_SLOTS"),
+        ("publish_slots", "09:00,24:00", "PUBLISH_SLOTS"),
+        ("publish_timezone", "Mars/Olympus", "PUBLISH_TIMEZONE"),
+        ("publish_missed", "drop", "PUBLISH_MISSED"),
+    ] {
+        let mut bad = current.clone();
+        bad[field] = json!(value);
+        let err = console.invoke("settings_save", json!({ "settings": bad })).unwrap_err();
+        assert_eq!((&err["code"], &err["field"]), (&json!("invalid"), &json!(field)), "{err}");
+        assert!(err["message"].as_str().unwrap().contains(names), "{err}");
+    }
+    let mut good = current.clone();
+    good["publish_slots"] = json!("mon-fri 10:00,16:00; sat,sun 12:00");
+    assert_eq!(console.ok("settings_save", json!({ "settings": good })), Value::Null);
+    assert_eq!(console.ok("settings_get", json!({}))["publish_slots"], "mon-fri 10:00,16:00; sat,sun 12:00");
+    console.stop();
+}
