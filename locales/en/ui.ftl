@@ -405,3 +405,7 @@ ui-settings-missed-catch-up = Publish them on start, spaced out
 ui-settings-missed-next-slots = Move them to the next free slots
 ui-settings-publish-missed-hint = What happens to scheduled posts whose time passed while the bot was not running.
 ui-settings-err-publish-interval = Minutes, a whole number.
+ui-when = When to publish
+ui-when-plan = At the next free slot
+ui-when-now = Publish now
+ui-when-at = At a chosen time

@@ -406,3 +406,7 @@ ui-settings-missed-catch-up = Опубликовать при запуске, с
 ui-settings-missed-next-slots = Перенести на ближайшие свободные слоты
 ui-settings-publish-missed-hint = Что делать с запланированными публикациями, время которых прошло, пока бот был остановлен.
 ui-settings-err-publish-interval = Минуты, целое число.
+ui-when = Когда публиковать
+ui-when-plan = В ближайший свободный слот
+ui-when-now = Сразу
+ui-when-at = В выбранное время

@@ -84,6 +84,10 @@ impl From<postgate::moderation::ModerationError> for CommandError {
             // The console approves what it shows whole; a group card's approval is never sent from it.
             refused @ (postgate::moderation::ModerationError::TextTooLong(_)
             | postgate::moderation::ModerationError::NotShownWhole) => Self::invalid(refused.to_string()),
+            postgate::moderation::ModerationError::Time(e @ postgate::schedule::ScheduleError::SlotTaken { .. }) => {
+                Self::new(ErrorCode::Conflict, e.to_string())
+            }
+            postgate::moderation::ModerationError::Time(e) => Self::invalid(e.to_string()),
         }
     }
 }

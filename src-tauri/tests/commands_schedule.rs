@@ -106,3 +106,32 @@ fn the_plan_is_on_the_settings_form_and_each_bad_value_names_its_field() {
     assert_eq!(console.ok("settings_get", json!({}))["publish_slots"], "mon-fri 10:00,16:00; sat,sun 12:00");
     console.stop();
 }
+
+#[test]
+fn an_approval_can_publish_now_or_at_a_chosen_time_instead_of_the_next_slot() {
+    let console = Console::start("schedule_timing", &PLAN);
+    let (now_post, at_post, past_post) = (
+        console.seed(&text_post(911, 10, "now")),
+        console.seed(&text_post(912, 20, "at a time")),
+        console.seed(&text_post(913, 30, "in the past")),
+    );
+    let approve = |id: postgate::domain::PostId, timing: Value| {
+        console.invoke("post_approve", json!({ "id": id.0, "version": console.version_of(id), "timing": timing }))
+    };
+    let out = approve(now_post, json!({ "when": "now" })).unwrap();
+    assert_eq!(out["outcome"], "decided", "{out}");
+    assert_eq!(console.post(now_post).scheduled_at, None);
+    assert!(console.outbox_of(now_post).iter().any(|k| k == "publish"), "{:?}", console.outbox_of(now_post));
+
+    let chosen = (Utc::now() + Duration::days(2)).date_naive().and_hms_opt(15, 45, 0).unwrap().and_utc();
+    approve(at_post, json!({ "when": "at", "at": chosen })).unwrap();
+    assert_eq!(console.post(at_post).scheduled_at, Some(chosen));
+    assert!(!console.outbox_of(at_post).iter().any(|k| k == "publish"), "waits for its time");
+
+    let err = approve(past_post, json!({ "when": "at", "at": Utc::now() - Duration::minutes(5) })).unwrap_err();
+    assert_eq!(err["code"], "invalid", "{err}");
+    let err = approve(past_post, json!({ "when": "at", "at": chosen })).unwrap_err();
+    assert_eq!(err["code"], "conflict", "another post's time: {err}");
+    assert_eq!(console.status_of(past_post), "pending", "nothing decided");
+    console.stop();
+}

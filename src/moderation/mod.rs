@@ -32,12 +32,29 @@ pub enum ModerationError {
     /// ([`Seen::Card`]): the whole text must be shown first.
     #[error("approved from a card that does not show the whole post; show it all first")]
     NotShownWhole,
+    /// The publication time asked for cannot be used (in the past, taken, or none free).
+    #[error("{0}")]
+    Time(#[from] crate::schedule::ScheduleError),
+}
+
+/// When an approved post is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "when")]
+pub enum Timing {
+    /// The plan's next free slot (at once without a plan).
+    #[default]
+    Plan,
+    /// At once, whatever the plan.
+    Now,
+    /// At this time (not in the past, not another post's).
+    At { at: chrono::DateTime<chrono::Utc> },
 }
 
 /// Why a decision was refused before the store was asked.
 enum Refused {
     TextTooLong(TextTooLong),
     NotShownWhole,
+    Time(crate::schedule::ScheduleError),
 }
 
 /// Decides a post (one transaction: status, log row, outbox) and wakes the outbox worker.
@@ -50,12 +67,30 @@ pub async fn decide(services: &Services, decision: &Decision) -> Result<DecideOu
     decide_waiting(services, decision, Waiting::default()).await
 }
 
+/// [`decide`], an approval published at the time `timing` says instead of the plan's next slot.
+pub async fn decide_when(
+    services: &Services,
+    decision: &Decision,
+    timing: Timing,
+) -> Result<DecideOutcome, ModerationError> {
+    decide_timing(services, decision, Waiting::default(), timing).await
+}
+
 /// [`decide`], telling `waiting.started` when it begins to wait out an outage.
 #[instrument(name = "decide", skip_all, fields(post_id = decision.post_id.0, moderator_id = decision.moderator.0, source = decision.source.as_str()))]
 pub async fn decide_waiting(
     services: &Services,
     decision: &Decision,
     waiting: Waiting,
+) -> Result<DecideOutcome, ModerationError> {
+    decide_timing(services, decision, waiting, Timing::Plan).await
+}
+
+async fn decide_timing(
+    services: &Services,
+    decision: &Decision,
+    waiting: Waiting,
+    timing: Timing,
 ) -> Result<DecideOutcome, ModerationError> {
     let from_card = match &decision.kind {
         DecisionKind::ApproveSeen { seen: Seen::Card(version), .. } => Some(version),
@@ -80,7 +115,7 @@ pub async fn decide_waiting(
                 return Ok(Err(Refused::NotShownWhole));
             }
         }
-        decide_timed(services, decision).await.map(Ok)
+        decide_timed(services, decision, timing).await
     };
     let outcome = match wait_out(services, waiting, attempt).await {
         Ok(done) => done.value,
@@ -97,6 +132,10 @@ pub async fn decide_waiting(
             tracing::info!("approved from a cut card before its whole text was shown; refused");
             return Err(ModerationError::NotShownWhole);
         }
+        Err(Refused::Time(e)) => {
+            tracing::info!(error = %e, "publication time refused");
+            return Err(e.into());
+        }
     };
     match &outcome {
         DecideOutcome::Decided { post } => {
@@ -108,27 +147,42 @@ pub async fn decide_waiting(
     Ok(outcome)
 }
 
-/// Approvals take the plan's next free slot (at once without a plan); another decision, or
-/// a retried publication, is applied as is. A slot taken meanwhile by another console's
-/// approval is looked up again, a few times.
-async fn decide_timed(services: &Services, decision: &Decision) -> Result<DecideOutcome, StoreError> {
+/// Approvals take the plan's next free slot (at once without a plan), or the time `timing`
+/// names; another decision, or a retried publication, is applied as is. A slot taken meanwhile
+/// by another console's approval is looked up again, a few times.
+async fn decide_timed(
+    services: &Services,
+    decision: &Decision,
+    timing: Timing,
+) -> Result<Result<DecideOutcome, Refused>, StoreError> {
     let approves = matches!(decision.kind, DecisionKind::Approve { .. } | DecisionKind::ApproveSeen { .. });
     if !approves {
-        return services.store.decide(decision).await;
+        return services.store.decide(decision).await.map(Ok);
     }
     let mut tries = 0;
     loop {
-        let slot = match schedule::slot_for_approval(services, chrono::Utc::now()).await {
-            Ok(slot) => slot,
-            Err(schedule::ScheduleRefused::Store(e)) => return Err(e),
-            Err(schedule::ScheduleRefused::Time(e)) => {
-                tracing::warn!(error = %e, "no slot for the approval; publishing at once");
-                None
+        let now = chrono::Utc::now();
+        let slot = match timing {
+            Timing::Now => None,
+            Timing::At { at } => {
+                let taken = services.store.scheduled_times(now - chrono::Duration::minutes(1)).await?;
+                if let Err(e) = crate::schedule::check_chosen(at, now, &taken) {
+                    return Ok(Err(Refused::Time(e)));
+                }
+                Some(at)
             }
+            Timing::Plan => match schedule::slot_for_approval(services, now).await {
+                Ok(slot) => slot,
+                Err(schedule::ScheduleRefused::Store(e)) => return Err(e),
+                Err(schedule::ScheduleRefused::Time(e)) => return Ok(Err(Refused::Time(e))),
+            },
         };
         match services.store.decide_at(decision, slot).await {
-            Err(e) if schedule::is_slot_taken(&e) && tries < 5 => tries += 1,
-            other => return other,
+            Err(e) if schedule::is_slot_taken(&e) && timing == Timing::Plan && tries < 5 => tries += 1,
+            Err(e) if schedule::is_slot_taken(&e) => {
+                return Ok(Err(Refused::Time(crate::schedule::ScheduleError::SlotTaken { at: slot.unwrap_or(now) })));
+            }
+            other => return other.map(Ok),
         }
     }
 }

@@ -9,9 +9,9 @@ import { textLimit } from './textlimits.js';
 /**
  * `current()` gives the open `{ post, version, author, log }` (an approval names `version`); `setBusy(name|null)` disables the buttons;
  * `onDecided(id)` after a decision went through; `onStale(id)` when the server said no;
- * `onChanged()` after a ban/unban.
+ * `onChanged()` after a ban/unban; `timing()` when an approval is published (`undefined`: the plan's next slot).
  */
-export function createActions({ current, setBusy, onDecided, onStale, onChanged }) {
+export function createActions({ current, setBusy, onDecided, onStale, onChanged, timing = () => undefined }) {
   /** Reports a DecideOutcome; the caller has already cleared busy. */
   function report(id, outcome, successKey) {
     const d = describeDecide(outcome, id, successKey);
@@ -47,7 +47,7 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
   const approve = () => {
     if (!pending()) return;
     const { version } = pending();
-    decide('approve', (id) => api.postApprove(id, version), 'ui-outcome-approved');
+    decide('approve', (id) => api.postApprove(id, version, undefined, timing()), 'ui-outcome-approved');
   };
 
   const edit = () => {
@@ -62,7 +62,7 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged 
       onConfirm: async (text) => {
         setBusy('edit');
         try {
-          const outcome = await api.postApprove(id, version, text === body ? undefined : text);
+          const outcome = await api.postApprove(id, version, text === body ? undefined : text, timing());
           setBusy(null);
           report(id, outcome, text === body ? 'ui-outcome-approved' : 'ui-outcome-edited');
         } catch (err) {

@@ -67,8 +67,10 @@ export const api = {
   postRelease: (id) => call('post_release', { id }),
   // `version` is the open post's (`post_detail`): the server refuses it ("changed") once the
   // author edited the post since.
-  postApprove: (id, version, editedBody) =>
-    call('post_approve', editedBody === undefined ? { id, version } : { id, version, editedBody }),
+  postApprove: (id, version, editedBody, timing) => {
+    const args = editedBody === undefined ? { id, version } : { id, version, editedBody };
+    return call('post_approve', timing ? { ...args, timing } : args);
+  },
   postReject: (id, reason, banAuthor) => call('post_reject', { id, reason, banAuthor: Boolean(banAuthor) }),
   postRetry: (id) => call('post_retry', { id }),
   postRetryCard: (id) => call('post_retry_card', { id }),

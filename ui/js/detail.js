@@ -15,6 +15,17 @@ const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '�
  */
 export function createDetail({ onDecided, onStale, onOpenLink }) {
   const s = { id: null, data: null, loading: false, error: null, claim: null, busy: null };
+  // When an approval is published: the plan's next slot (default), now, or a chosen time. Kept
+  // across posts and re-renders; the inputs are built once.
+  const when = h('select', { class: 'input select select-sm', 'data-testid': 'approve-when', 'aria-label': t('ui-when') },
+    ['plan', 'now', 'at'].map((v) => h('option', { value: v }, t(`ui-when-${v}`))));
+  const whenAt = h('input', { class: 'input input-sm', type: 'datetime-local', 'data-testid': 'approve-at', 'aria-label': t('ui-when-at'), hidden: true });
+  when.addEventListener('change', () => { whenAt.hidden = when.value !== 'at'; });
+  function timing() {
+    if (when.value === 'now') return { when: 'now' };
+    if (when.value === 'at' && whenAt.value) return { when: 'at', at: new Date(whenAt.value).toISOString() };
+    return undefined;
+  }
   let token = 0;
   let renewTimer = null;
   // A claim is renewed only while the moderator is actually here; left alone, it goes stale
@@ -30,6 +41,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     onDecided: (id) => { s.claim = null; onDecided(id); },
     onStale: (id) => { refresh(); onStale(id); },
     onChanged: () => refresh(),
+    timing,
   });
 
   function clearRenew() {
@@ -172,6 +184,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       btn('approve', 'a', 'btn-primary', t('ui-approve'), pending, actions.approve),
       btn('edit', 'e', '', t('ui-edit-approve'), pending, actions.edit),
       btn('reject', 'r', 'btn-danger-soft', t('ui-reject'), pending, actions.reject),
+      pending ? h('span', { class: 'when' }, when, whenAt) : null,
       post.status === 'publish_failed' ? btn('retry', null, 'btn-primary', t('ui-retry-publish'), true, actions.retry) : null,
       post.card_error ? btn('retry-card', null, '', t('ui-retry-card'), true, actions.retryCard) : null,
       s.busy ? h('span', { class: 'muted small spinner-text' }, t('ui-working')) : null);

@@ -4,6 +4,7 @@
 //! in bulk from the list, posts their authors never edited.
 
 use postgate::domain::{ActionSource, ContentVersion, PostId, RejectReason, Seen, UserId};
+use postgate::moderation::Timing;
 use postgate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -46,8 +47,18 @@ fn reason_arg(value: serde_json::Value) -> Result<RejectReason, CommandError> {
 
 /// Runs one console decision through the core.
 pub async fn decide(state: &AppState, id: i64, kind: DecisionKind) -> Result<DecideOutcome, CommandError> {
+    decide_when(state, id, kind, Timing::Plan).await
+}
+
+/// [`decide`], an approval published when `timing` says.
+async fn decide_when(
+    state: &AppState,
+    id: i64,
+    kind: DecisionKind,
+    timing: Timing,
+) -> Result<DecideOutcome, CommandError> {
     let decision = Decision { post_id: PostId(id), moderator: state.moderator()?, source: ActionSource::Console, kind };
-    Ok(postgate::moderation::decide(&state.services, &decision).await?)
+    Ok(postgate::moderation::decide_when(&state.services, &decision, timing).await?)
 }
 
 #[tauri::command]
@@ -70,12 +81,14 @@ pub async fn post_approve(
     id: i64,
     version: Option<String>,
     edited_body: Option<String>,
+    timing: Option<Timing>,
 ) -> Result<DecideOutcome, CommandError> {
     // Optional in the signature only so that a missing one is an `invalid` error of the contract.
     let version = version.ok_or_else(|| CommandError::invalid("version: required to approve"))?;
     let version = ContentVersion::parse(&version).map_err(|e| CommandError::invalid(format!("version: {e}")))?;
     let edited_body = edited_body.filter(|b| !b.trim().is_empty());
-    decide(&state, id, DecisionKind::ApproveSeen { seen: Seen::Version(version), edited_body }).await
+    let kind = DecisionKind::ApproveSeen { seen: Seen::Version(version), edited_body };
+    decide_when(&state, id, kind, timing.unwrap_or_default()).await
 }
 
 #[tauri::command]
