@@ -17,7 +17,10 @@ use crate::support::fake_telegram::{FakeTelegram, updates};
 
 const USERS: i64 = 2_000;
 const BURST_WAIT: Duration = Duration::from_mins(5);
-const TARGET_RATE: f64 = 2_000.0;
+/// The burst's target is its ratio to the same-run INSERT loop (issue #18): submissions are
+/// committed in batches, so the whole pipeline, receipts included, should keep up with one
+/// autocommit INSERT per row on the same store, however busy the machine is.
+const TARGET_RATIO: f64 = 1.0;
 
 pub fn submission(i: i64) -> serde_json::Value {
     let user = 10_000 + i % USERS;
@@ -270,8 +273,8 @@ fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64,
         value: if done { format!("{:.2} s, {rate:.0} submissions/s", took.as_secs_f64()) } else { "timed out".into() },
         baseline: format!("autocommit INSERT loop: {insert_rate:.0} rows/s"),
         ratio: format!("{:.2}×", rate / insert_rate),
-        target: "≥ 2 000/s".into(),
-        met: Some(done && rate >= TARGET_RATE),
+        target: format!("≥ {TARGET_RATIO:.0}× the INSERT loop (was ≥ 2 000/s)"),
+        met: Some(done && rate >= insert_rate * TARGET_RATIO),
     });
     table.push(match b.latency {
         Some(l) => Row {
