@@ -2,7 +2,9 @@
 # `make bench`: builds and runs the benchmark suite (benches/postgate, release-like `bench`
 # profile) and prints one table in which every figure stands beside a baseline measured in the
 # same run. Knobs: BENCH_ITERS (>= 200), BENCH_SOAK_SECS (default 600, ten minutes; 0
-# skips the soak), BENCH_ONLY=queue,import,intake,soak,limited,desktop,migrate. The table is also written to
+# skips the soak), BENCH_ONLY=queue,import,intake,soak,statements,publish,limited,desktop,migrate,
+# BENCH_API_RTT_MS (the fake Bot API's round trip for intake, publish and limited, which run at
+# 0 and at it; default 80), BENCH_SUBMISSIONS (default 10 000), BENCH_APPROVALS (default 1 000). The table is also written to
 # $BENCH_OUT (default bench-results.md in the target dir) for pasting into BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -146,9 +146,55 @@ pub fn iterations() -> usize {
     std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200).max(200)
 }
 
+/// The fake Bot API's round trips the Telegram-facing rows (intake, publish, limited) run at:
+/// none, and `BENCH_API_RTT_MS` (default 80, what Telegram answers in from a typical server).
+pub fn round_trips() -> Vec<Duration> {
+    let rtt = std::env::var("BENCH_API_RTT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(80);
+    let mut trips = vec![Duration::ZERO];
+    if rtt > 0 {
+        trips.push(Duration::from_millis(rtt));
+    }
+    trips
+}
+
+/// A row's section with the round trip it ran at, e.g. "3 intake (PostgreSQL, RTT 80 ms)".
+/// Leaked: a bench builds a few dozen of them once.
+pub fn section_at(row: &str, store: Option<&str>, rtt: Duration) -> &'static str {
+    let what = match store {
+        Some(store) => format!("{row} ({store}, RTT {} ms)", rtt.as_millis()),
+        None => format!("{row} (RTT {} ms)", rtt.as_millis()),
+    };
+    Box::leak(what.into_boxed_str())
+}
+
+/// Submissions in a burst (`BENCH_SUBMISSIONS`, default 10 000; smaller while developing).
+pub fn submissions() -> i64 {
+    std::env::var("BENCH_SUBMISSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000).max(100)
+}
+
+/// The `pct` percentile of `samples` (sorted here), in milliseconds.
+pub fn percentile_ms(samples: &mut [Duration], pct: usize) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_unstable();
+    let last = samples.len() - 1;
+    ms(samples[(last * pct + 50) / 100])
+}
+
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
+/// Another server for the rows that follow (`None`: `DATABASE_URL`'s again); see `pgstat`.
+static SERVER: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+pub fn set_server(url: Option<String>) {
+    *SERVER.lock().unwrap() = url;
+}
+
 fn database_url() -> String {
+    if let Some(url) = SERVER.lock().unwrap().clone() {
+        return url;
+    }
     std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgate".into())
 }
 

@@ -10,15 +10,17 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgPool};
 
 use crate::common::{self, Row, Table, mib};
+use crate::pgcpu::{self, PgCpu};
 use crate::serve::{HandlerLatency, RssSampler, Serve, process_start_baseline};
 use crate::sqlite::{self, Backend};
 use crate::support::fake_telegram::{FakeTelegram, updates};
 
-pub const SUBMISSIONS: i64 = 10_000;
 const USERS: i64 = 2_000;
 const BURST_WAIT: Duration = Duration::from_mins(5);
-const SOAK_PER_SEC: i64 = 20;
-const TARGET_RATE: f64 = 2_000.0;
+/// The burst's target is its ratio to the same-run INSERT loop (issue #18): submissions are
+/// committed in batches, so the whole pipeline, receipts included, should keep up with one
+/// autocommit INSERT per row on the same store, however busy the machine is.
+const TARGET_RATIO: f64 = 1.0;
 
 pub fn submission(i: i64) -> serde_json::Value {
     let user = 10_000 + i % USERS;
@@ -72,7 +74,7 @@ async fn wait_announced(fake: &FakeTelegram, expect: i64, start: Instant, deadli
 /// Waits until `expect` posts are stored and as many receipts were sent. Without a pool (a
 /// SQLite file, which only `serve` opens while it runs) the receipts stand for the posts: one is
 /// sent only after its post committed; the posts are counted once `serve` has stopped.
-async fn wait_stored(fake: &FakeTelegram, pool: Option<&PgPool>, expect: i64, deadline: Instant) -> bool {
+pub async fn wait_stored(fake: &FakeTelegram, pool: Option<&PgPool>, expect: i64, deadline: Instant) -> bool {
     loop {
         let stored = match pool {
             Some(pool) => count(pool, "SELECT count(*) FROM posts").await,
@@ -89,29 +91,29 @@ async fn wait_stored(fake: &FakeTelegram, pool: Option<&PgPool>, expect: i64, de
     }
 }
 
-fn section(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => "3 intake (PostgreSQL)",
-        Backend::Sqlite => "3 intake (SQLite)",
-    }
-}
-
 /// Rows 3 and 4 on `PostgreSQL`, then row 3's burst on a SQLite file (no Redis), each figure
-/// beside its `PostgreSQL` counterpart. The soak runs on `PostgreSQL` only.
+/// beside its `PostgreSQL` counterpart; the burst at each of [`common::round_trips`]. The soak
+/// runs on `PostgreSQL` only, at the first (no round trip).
 pub async fn run(table: &mut Table, burst: bool, soak: bool) {
-    let first = table.len();
-    run_on(table, Backend::Postgres, burst, soak).await;
-    if burst {
-        let second = table.len();
-        run_on(table, Backend::Sqlite, true, false).await;
-        table.interleave(first, second);
+    for (i, rtt) in common::round_trips().into_iter().enumerate() {
+        if i > 0 && !burst {
+            break;
+        }
+        let first = table.len();
+        run_on(table, Backend::Postgres, rtt, burst, soak && i == 0).await;
+        if burst {
+            let second = table.len();
+            run_on(table, Backend::Sqlite, rtt, true, false).await;
+            table.interleave(first, second);
+        }
     }
 }
 
-async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
-    let section = section(backend);
+pub async fn run_on(table: &mut Table, backend: Backend, rtt: Duration, burst: bool, soak: bool) {
+    let section = common::section_at("3 intake", Some(backend.label()), rtt);
     let fake = FakeTelegram::start().await;
     fake.add_chats(&[common::GROUP, common::CHANNEL]);
+    fake.set_round_trip(rtt);
     let logs = tempfile::tempdir().unwrap();
     let (pg, file, mut env) = match backend {
         Backend::Postgres => {
@@ -141,31 +143,18 @@ async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
 
     let spawn_baseline = process_start_baseline();
     let serve = Serve::start(&env);
-    table.push(Row {
-        section,
-        name: "serve start-up until \"ready\" (migrated db)".into(),
-        value: format!("{:.0} ms", common::ms(serve.ready_after)),
-        baseline: format!("`postgate --version` spawn-to-exit: {:.1} ms", common::ms(spawn_baseline)),
-        ratio: format!("{:.0}×", serve.ready_after.as_secs_f64() / spawn_baseline.as_secs_f64()),
-        target: "< 0.5 s".into(),
-        met: Some(serve.ready_after < Duration::from_millis(500)),
-    });
+    // Start-up and idle memory do not depend on the round trip: measured at the first only.
+    let startup_rows = rtt.is_zero();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = serve.rss_kib();
-    table.push(Row {
-        section,
-        name: "serve RSS, idle (2 s after ready)".into(),
-        value: mib(idle),
-        baseline: "- (absolute)".into(),
-        ratio: "-".into(),
-        target: "< 30 MB".into(),
-        met: Some(idle * 1024 < 30_000_000),
-    });
+    if startup_rows {
+        push_startup(table, section, &serve, spawn_baseline, idle);
+    }
 
     let mut pushed = 0;
     let mut measured = None;
     if burst {
-        let b = run_burst(&fake, pool.as_ref(), &serve).await;
+        let b = run_burst(&fake, pg.as_ref().map(|(name, _)| name.as_str()), &serve).await;
         if let Some(pool) = &pool {
             let counts = (
                 count(pool, "SELECT count(*) FROM posts").await,
@@ -176,10 +165,10 @@ async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
         } else {
             measured = Some(b);
         }
-        pushed = SUBMISSIONS;
+        pushed = common::submissions();
     }
     if let Some(pool) = pool.as_ref().filter(|_| soak) {
-        run_soak(table, &fake, pool, &serve, pushed).await;
+        crate::soak::run(table, &fake, pool, &serve, pushed).await;
     }
     let clean = serve.stop();
     println!("intake ({}): serve stopped {}", backend.label(), if clean { "cleanly (exit 0)" } else { "NOT cleanly" });
@@ -195,7 +184,7 @@ async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
             .await,
         );
         conn.close().await.unwrap();
-        let insert_rate = sqlite::autocommit_insert_loop(&logs.path().join("baseline.db"), SUBMISSIONS).await;
+        let insert_rate = sqlite::autocommit_insert_loop(&logs.path().join("baseline.db"), common::submissions()).await;
         push_burst(table, section, &b, counts, insert_rate, idle);
     }
     if let Some(pool) = pool {
@@ -207,6 +196,28 @@ async fn run_on(table: &mut Table, backend: Backend, burst: bool, soak: bool) {
     }
 }
 
+/// Start-up time and idle memory.
+fn push_startup(table: &mut Table, section: &'static str, serve: &Serve, spawn_baseline: Duration, idle: u64) {
+    table.push(Row {
+        section,
+        name: "serve start-up until \"ready\" (migrated db)".into(),
+        value: format!("{:.0} ms", common::ms(serve.ready_after)),
+        baseline: format!("`postgate --version` spawn-to-exit: {:.1} ms", common::ms(spawn_baseline)),
+        ratio: format!("{:.0}×", serve.ready_after.as_secs_f64() / spawn_baseline.as_secs_f64()),
+        target: "< 0.5 s".into(),
+        met: Some(serve.ready_after < Duration::from_millis(500)),
+    });
+    table.push(Row {
+        section,
+        name: "serve RSS, idle (2 s after ready)".into(),
+        value: mib(idle),
+        baseline: "- (absolute)".into(),
+        ratio: "-".into(),
+        target: "< 30 MB".into(),
+        met: Some(idle * 1024 < 30_000_000),
+    });
+}
+
 /// What row 3's burst measured while `serve` ran.
 struct Burst {
     done: bool,
@@ -216,40 +227,54 @@ struct Burst {
     announced: Option<Duration>,
     peak: u64,
     sent: Vec<(i64, String)>,
+    /// CPU from the push until every card went out: `PostgreSQL`'s (and over how many server
+    /// processes), `postgate serve`'s.
+    pg_cpu: Option<(Duration, usize)>,
+    serve_cpu: Duration,
 }
 
 /// Row 3's burst: 10 000 submissions at once; rate, latency, cards and peak RSS.
-async fn run_burst(fake: &FakeTelegram, pool: Option<&PgPool>, serve: &Serve) -> Burst {
+async fn run_burst(fake: &FakeTelegram, database: Option<&str>, serve: &Serve) -> Burst {
     let sampler = RssSampler::start(serve.pid);
+    let pg_cpu = database.map(PgCpu::start);
+    let serve_ticks = pgcpu::cpu_ticks(serve.pid).unwrap_or(0);
     let start = Instant::now();
-    for i in 0..SUBMISSIONS {
+    for i in 0..common::submissions() {
         fake.push_update(submission(i));
     }
-    let done = wait_stored(fake, pool, SUBMISSIONS, start + BURST_WAIT).await;
+    // Receipts only: each goes out after its post committed, and the bench's own queries would
+    // count as the server's CPU (the posts are counted after).
+    let done = wait_stored(fake, None, common::submissions(), start + BURST_WAIT).await;
     let took = start.elapsed();
     let cards_by_then = card_count(fake);
     let latency = serve.handler_latency();
-    let announced = wait_announced(fake, SUBMISSIONS, start, start + BURST_WAIT).await;
+    let announced = wait_announced(fake, common::submissions(), start, start + BURST_WAIT).await;
+    let serve_cpu = pgcpu::ticks_to_time(pgcpu::cpu_ticks(serve.pid).unwrap_or(0).saturating_sub(serve_ticks));
+    let pg_cpu = match pg_cpu {
+        Some(cpu) => Some(cpu.finish().await),
+        None => None,
+    };
     let peak = sampler.finish().await;
     tokio::time::sleep(Duration::from_secs(1)).await; // anything extra would show up now
-    Burst { done, took, cards_by_then, latency, announced, peak, sent: receipts(fake) }
+    Burst { done, took, cards_by_then, latency, announced, peak, sent: receipts(fake), pg_cpu, serve_cpu }
 }
 
 /// Rows for rate, latency, exactness (posts and distinct source messages in `counts`), cards
 /// and peak RSS.
 fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64, i64), insert_rate: f64, idle: u64) {
     let (posts, distinct) = counts;
+    let n = common::submissions();
     let (done, took, sent) = (b.done, b.took, &b.sent);
     let unique: HashSet<&(i64, String)> = sent.iter().collect();
-    let rate = SUBMISSIONS as f64 / took.as_secs_f64();
+    let rate = n as f64 / took.as_secs_f64();
     table.push(Row {
         section,
-        name: "burst: 10 000 submissions / 2 000 users, stored + receipted".into(),
+        name: format!("burst: {n} submissions / 2 000 users, stored + receipted"),
         value: if done { format!("{:.2} s, {rate:.0} submissions/s", took.as_secs_f64()) } else { "timed out".into() },
         baseline: format!("autocommit INSERT loop: {insert_rate:.0} rows/s"),
         ratio: format!("{:.2}×", rate / insert_rate),
-        target: "≥ 2 000/s".into(),
-        met: Some(done && rate >= TARGET_RATE),
+        target: format!("≥ {TARGET_RATIO:.0}× the INSERT loop (was ≥ 2 000/s)"),
+        met: Some(done && rate >= insert_rate * TARGET_RATIO),
     });
     table.push(match b.latency {
         Some(l) => Row {
@@ -271,14 +296,15 @@ fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64,
             met: Some(false),
         },
     });
-    let exact = posts == SUBMISSIONS && distinct == SUBMISSIONS && sent.len() == unique.len() && unique.len() == 10_000;
+    let exact =
+        posts == n && distinct == n && sent.len() == unique.len() && unique.len() == usize::try_from(n).unwrap();
     table.push(Row {
         section,
         name: "burst: none lost or duplicated".into(),
         value: format!("posts {posts} ({distinct} distinct), receipts {} ({} distinct)", sent.len(), unique.len()),
-        baseline: "10 000 pushed".into(),
+        baseline: format!("{n} pushed"),
         ratio: "-".into(),
-        target: "exactly 10 000 each".into(),
+        target: format!("exactly {n} each"),
         met: Some(exact),
     });
     table.push(Row {
@@ -287,14 +313,13 @@ fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64,
             "burst: every post announced to the moderators ({} cards sent by the time all were receipted)",
             b.cards_by_then
         ),
-        value: b
-            .announced
-            .map_or_else(|| "timed out".into(), |t| format!("10 000 cards after {:.2} s", t.as_secs_f64())),
+        value: b.announced.map_or_else(|| "timed out".into(), |t| format!("{n} cards after {:.2} s", t.as_secs_f64())),
         baseline: format!("stored + receipted after {:.2} s", took.as_secs_f64()),
         ratio: b.announced.map_or_else(|| "-".into(), |t| format!("{:.2}×", t.as_secs_f64() / took.as_secs_f64())),
         target: "all announced".into(),
         met: Some(b.announced.is_some()),
     });
+    push_cpu(table, section, b, n);
     table.push(Row {
         section,
         name: "serve RSS, peak during the burst".into(),
@@ -306,12 +331,40 @@ fn push_burst(table: &mut Table, section: &'static str, b: &Burst, counts: (i64,
     });
 }
 
+/// CPU per submission from the push until every card went out: `PostgreSQL`'s (the target)
+/// beside `postgate serve`'s.
+fn push_cpu(table: &mut Table, section: &'static str, b: &Burst, n: i64) {
+    let per = |d: Duration| common::ms(d) / n as f64;
+    let serve = format!("postgate serve: {:.2} ms per submission", per(b.serve_cpu));
+    let Some((pg, processes)) = b.pg_cpu else {
+        table.push(Row {
+            section,
+            name: "CPU per submission until every card went out".into(),
+            value: serve,
+            baseline: "- (one process: no database server)".into(),
+            ratio: "-".into(),
+            target: "-".into(),
+            met: None,
+        });
+        return;
+    };
+    table.push(Row {
+        section,
+        name: format!("PostgreSQL CPU per submission until every card went out ({processes} server processes, /proc)"),
+        value: format!("{:.2} ms ({:.1} s in all)", per(pg), pg.as_secs_f64()),
+        baseline: serve,
+        ratio: format!("{:.2}×", pg.as_secs_f64() / b.serve_cpu.as_secs_f64().max(1e-9)),
+        target: "≤ 0.75 ms".into(),
+        met: Some(per(pg) <= 0.75),
+    });
+}
+
 /// 10 000 single-row autocommit INSERTs, one after another, on one connection.
 async fn insert_loop_baseline(pool: &PgPool) -> f64 {
     sqlx::query("CREATE TABLE insert_baseline (id BIGINT NOT NULL, body TEXT NOT NULL)").execute(pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     let start = Instant::now();
-    for i in 0..SUBMISSIONS {
+    for i in 0..common::submissions() {
         sqlx::query("INSERT INTO insert_baseline (id, body) VALUES ($1, $2)")
             .bind(i)
             .bind(format!("Submission {i}: a story about a cat"))
@@ -319,57 +372,5 @@ async fn insert_loop_baseline(pool: &PgPool) -> f64 {
             .await
             .unwrap();
     }
-    SUBMISSIONS as f64 / start.elapsed().as_secs_f64()
-}
-
-/// A steady trickle of submissions for `BENCH_SOAK_SECS` (default 600, the 10 minutes the issue asks for):
-/// RSS at start and end, and every minute in between (printed), to tell growth that levels
-/// off from growth that goes on.
-async fn run_soak(table: &mut Table, fake: &FakeTelegram, pool: &PgPool, serve: &Serve, already: i64) {
-    let secs: u64 = std::env::var("BENCH_SOAK_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
-    if secs == 0 {
-        table.skipped("4 soak", "RSS over a soak", "BENCH_SOAK_SECS=0");
-        return;
-    }
-    println!("intake: soak for {secs} s at {SOAK_PER_SEC} submissions/s");
-    let before = serve.rss_kib();
-    let sampler = RssSampler::start(serve.pid);
-    let start = Instant::now();
-    let mut next = already;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut ticks = 0u64;
-    let mut trend = Vec::new();
-    let mut middle = before;
-    while start.elapsed() < Duration::from_secs(secs) {
-        tick.tick().await;
-        if ticks == secs / 2 {
-            middle = serve.rss_kib();
-        }
-        if ticks.is_multiple_of(60) {
-            let now = serve.rss_kib();
-            trend.push(now / 1024);
-            println!("intake: soak at {ticks} s: RSS {}", mib(now));
-        }
-        ticks += 1;
-        for _ in 0..SOAK_PER_SEC {
-            fake.push_update(submission(next));
-            next += 1;
-        }
-    }
-    let done = wait_stored(fake, Some(pool), next, Instant::now() + Duration::from_mins(1)).await;
-    let peak = sampler.finish().await;
-    let after = serve.rss_kib();
-    trend.push(after / 1024);
-    println!("intake: soak RSS per minute (MiB): {trend:?}");
-    table.push(Row {
-        section: "4 soak",
-        name: format!("RSS after {secs} s at {SOAK_PER_SEC}/s ({} submissions, all stored: {done})", next - already),
-        value: format!("end {} (half-way {}, peak {})", mib(after), mib(middle), mib(peak)),
-        baseline: format!("start: {}", mib(before)),
-        ratio: format!("{:.2}×", after as f64 / before.max(1) as f64),
-        // Growth that levels off (allocator high-water marks) passes; growth still going on in
-        // the second half is what a leak looks like.
-        target: "no steady growth: end ≤ start + 20%, second half ≤ +2%".into(),
-        met: Some(done && after <= before + before / 5 && after <= middle + before / 50),
-    });
+    common::submissions() as f64 / start.elapsed().as_secs_f64()
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use crate::common::{self, Row, Table};
-use crate::intake::{SUBMISSIONS, submission};
+use crate::intake::submission;
 use crate::serve::Serve;
 use crate::support::fake_telegram::{FakeTelegram, SendLimits};
 
@@ -24,9 +24,44 @@ async fn scalar(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+/// The limited burst at each of [`common::round_trips`].
 pub async fn run(table: &mut Table) {
+    for rtt in common::round_trips() {
+        run_at(table, rtt).await;
+    }
+}
+
+/// Waits until every submission is stored, carded and receipted and the outbox is empty.
+async fn wait_drained(fake: &FakeTelegram, pool: &PgPool, deadline: Instant) -> bool {
+    let receipts_sent = || {
+        let private = |c: &crate::support::fake_telegram::Call| c.field_i64("chat_id").is_some_and(|id| id > 0);
+        i64::try_from(fake.count_calls("sendMessage", private)).unwrap()
+            - i64::try_from(fake.limit_stats().refused).unwrap()
+    };
+    loop {
+        let stored = scalar(pool, "SELECT count(*) FROM posts").await;
+        let carded = scalar(pool, "SELECT count(*) FROM posts WHERE moderation_message_id IS NOT NULL").await;
+        let backlog = scalar(pool, "SELECT count(*) FROM outbox WHERE done_at IS NULL").await;
+        if stored == common::submissions()
+            && carded == common::submissions()
+            && backlog == 0
+            && receipts_sent() >= common::submissions()
+        {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            println!("limited: timed out: {stored} stored, {carded} cards, {backlog} jobs left");
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn run_at(table: &mut Table, rtt: Duration) {
+    let section = common::section_at("3b limited", None, rtt);
     let fake = FakeTelegram::start().await;
     fake.add_chats(&[common::GROUP, common::CHANNEL]);
+    fake.set_round_trip(rtt);
     fake.enforce_limits(Some(LIMITS));
     let logs = tempfile::tempdir().unwrap();
     let (db_name, db_url) = common::fresh_database("limited").await;
@@ -44,30 +79,12 @@ pub async fn run(table: &mut Table) {
     }
     let serve = Serve::start(&env);
     let pool = PgPool::connect(&db_url).await.unwrap();
-    println!("limited: {SUBMISSIONS} submissions under {LIMITS:?}");
+    println!("limited: {} submissions under {LIMITS:?}, round trip {rtt:?}", common::submissions());
     let start = Instant::now();
-    for i in 0..SUBMISSIONS {
+    for i in 0..common::submissions() {
         fake.push_update(submission(i));
     }
-    let deadline = start + DRAIN_WAIT;
-    let receipts_sent = || {
-        let private = |c: &crate::support::fake_telegram::Call| c.field_i64("chat_id").is_some_and(|id| id > 0);
-        i64::try_from(fake.count_calls("sendMessage", private)).unwrap()
-            - i64::try_from(fake.limit_stats().refused).unwrap()
-    };
-    let drained = loop {
-        let stored = scalar(&pool, "SELECT count(*) FROM posts").await;
-        let carded = scalar(&pool, "SELECT count(*) FROM posts WHERE moderation_message_id IS NOT NULL").await;
-        let backlog = scalar(&pool, "SELECT count(*) FROM outbox WHERE done_at IS NULL").await;
-        if stored == SUBMISSIONS && carded == SUBMISSIONS && backlog == 0 && receipts_sent() >= SUBMISSIONS {
-            break true;
-        }
-        if Instant::now() >= deadline {
-            println!("limited: timed out: {stored} stored, {carded} cards, {backlog} jobs left");
-            break false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let drained = wait_drained(&fake, &pool, start + DRAIN_WAIT).await;
     let took = start.elapsed();
     let stats = fake.limit_stats();
     let receipts: HashSet<(i64, String)> = fake
@@ -92,7 +109,7 @@ pub async fn run(table: &mut Table) {
     let rate = stats.accepted as f64 / span.as_secs_f64();
     let share = rate / f64::from(LIMITS.per_sec);
     table.push(Row {
-        section: "3b limited",
+        section,
         name: format!(
             "burst under limits: {} messages sent (receipts + cards), {} refused with 429",
             stats.accepted, stats.refused
@@ -104,7 +121,7 @@ pub async fn run(table: &mut Table) {
         met: Some(drained && share >= TARGET_SHARE),
     });
     table.push(Row {
-        section: "3b limited",
+        section,
         name: "burst under limits: queue drained".into(),
         value: format!(
             "{} in {:.1} s: {} distinct receipts",
@@ -112,10 +129,10 @@ pub async fn run(table: &mut Table) {
             took.as_secs_f64(),
             receipts.len()
         ),
-        baseline: "10 000 pushed".into(),
+        baseline: format!("{} pushed", common::submissions()),
         ratio: "-".into(),
         target: "all stored, receipted, announced".into(),
-        met: Some(drained && receipts.len() == 10_000),
+        met: Some(drained && receipts.len() == usize::try_from(common::submissions()).unwrap()),
     });
     let clean = serve.stop();
     println!("limited: serve stopped {}", if clean { "cleanly (exit 0)" } else { "NOT cleanly" });

@@ -1,13 +1,16 @@
 //! `make bench`: `PostGate`'s benchmark suite (not a test). Prints one table in which every figure
 //! stands beside a baseline measured in the same run, so ratios stay meaningful on a noisy
-//! machine. Rows: queue commands, bulk import, burst intake, soak, desktop footprint,
-//! migrate-data. Queue, import, the burst and the desktop run on both stores, `PostgreSQL` and
+//! machine. Rows: queue commands, bulk import, burst intake, soak, publishing, intake under
+//! limits, desktop footprint, migrate-data. Intake, publish and limited run against the fake
+//! Bot API at no round trip and at `BENCH_API_RTT_MS` (default 80 ms, Telegram from a server). Queue, import, the burst and the desktop run on both stores, `PostgreSQL` and
 //! an embedded SQLite file, side by side.
 //!
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
 //! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 600; 0 skips), `BENCH_ONLY`
-//! (comma-separated: queue,import,intake,soak,limited,desktop,migrate).
+//! (comma-separated: queue,import,intake,soak,statements,publish,limited,desktop,migrate),
+//! `BENCH_API_RTT_MS` (0: only the zero round trip), `BENCH_SUBMISSIONS` (default 10 000),
+//! `BENCH_APPROVALS` (default 1 000).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 #[path = "../../tests/support/mod.rs"]
@@ -19,8 +22,12 @@ mod import;
 mod intake;
 mod limited;
 mod migrate;
+mod pgcpu;
+mod pgstat;
+mod publish;
 mod queue;
 mod serve;
+mod soak;
 mod sqlite;
 
 use common::Table;
@@ -43,6 +50,12 @@ fn main() {
         }
         if wanted("intake") || wanted("soak") {
             intake::run(&mut table, wanted("intake"), wanted("soak")).await;
+        }
+        if wanted("statements") {
+            pgstat::run(&mut table).await;
+        }
+        if wanted("publish") {
+            publish::run(&mut table).await;
         }
         if wanted("limited") {
             limited::run(&mut table).await;

@@ -43,7 +43,16 @@ pub const DISPATCH_WORKERS: u64 = 128;
 #[allow(clippy::cast_sign_loss)] // the id's bits are hashed, not its value
 pub fn dispatch_key(update: &Update) -> Option<u64> {
     const SHIFT: u32 = 64 - DISPATCH_WORKERS.trailing_zeros();
-    let id = update.chat()?.id.0 as u64;
+    let mut id = update.chat()?.id.0 as u64;
+    // Presses on different cards are independent (each decision locks its post), so they are
+    // spread by card: a moderator's backlog of presses in the group is answered in parallel,
+    // each within a second instead of one round trip after another (1 000 presses at 80 ms
+    // were 85 s on one worker). Presses on one card stay on one worker, in order.
+    if let teloxide::types::UpdateKind::CallbackQuery(q) = &update.kind
+        && let Some(card) = &q.message
+    {
+        id ^= u64::from(card.id().0.unsigned_abs()).rotate_left(29);
+    }
     Some(id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> SHIFT)
 }
 
@@ -106,6 +115,29 @@ mod tests {
         let busiest = u64::from(*load.values().max().unwrap());
         assert!(busiest <= fair * 2, "no worker takes more than twice its share: {busiest} vs {fair}");
         assert!(dispatch_key(&message_from(-1_001_234_567_890)).is_some_and(|k| k < DISPATCH_WORKERS));
+    }
+
+    fn press(chat: i64, card: i32) -> Update {
+        let message = serde_json::json!({
+            "message_id": card, "date": 1_700_000_000, "text": "card",
+            "chat": {"id": chat, "type": "supergroup", "title": "Mods"},
+            "from": {"id": 1, "is_bot": true, "first_name": "Bot"}
+        });
+        let query = serde_json::json!({
+            "id": format!("q{card}"), "from": {"id": 77, "is_bot": false, "first_name": "M"},
+            "chat_instance": "ci", "data": "a:1:x", "message": message
+        });
+        serde_json::from_str(&serde_json::json!({"update_id": 3, "callback_query": query}).to_string()).unwrap()
+    }
+
+    #[test]
+    fn presses_on_different_cards_spread_and_presses_on_one_card_keep_a_worker() {
+        let group = -1_001_234_567_890;
+        let keys: std::collections::HashSet<u64> =
+            (1..=1_000).map(|card| dispatch_key(&press(group, card)).unwrap()).collect();
+        assert!(keys.iter().all(|k| *k < DISPATCH_WORKERS));
+        assert!(keys.len() as u64 > DISPATCH_WORKERS / 2, "1 000 cards use most workers: {}", keys.len());
+        assert_eq!(dispatch_key(&press(group, 42)), dispatch_key(&press(group, 42)), "one card, one worker");
     }
 
     #[test]

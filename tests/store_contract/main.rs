@@ -255,6 +255,7 @@ macro_rules! contract_suite {
                 receipts_recorded_in_one_call_leave_the_others_listed,
                 unreceipted_skips_decided_posts_and_albums_not_yet_announced,
                 a_card_sent_again_after_a_send_that_never_ended_is_flagged,
+                send_intents_begun_together_are_each_answered_and_flagged_on_their_own,
                 only_a_failure_that_may_have_delivered_keeps_the_send_intent,
                 reclaim_hands_back_leased_jobs_and_leaves_scheduled_retries,
             }

@@ -67,6 +67,32 @@ pub async fn a_card_sent_again_after_a_send_that_never_ended_is_flagged(store: A
     assert!(post(&*store, id).await.maybe_twice.card, "the flag stays for the moderators to see");
 }
 
+/// Sends that begin at the same moment (marked together on `PostgreSQL`) each get their own
+/// answer, and only the posts whose earlier send never ended are flagged.
+pub async fn send_intents_begun_together_are_each_answered_and_flagged_on_their_own(store: Arc<dyn Store>) {
+    let ids = [
+        submit(&*store, &text_post(1, 1, "a")).await,
+        submit(&*store, &text_post(2, 2, "b")).await,
+        submit(&*store, &text_post(3, 3, "c")).await,
+    ];
+    let first = lease_all(&*store).await;
+    for id in &ids[..2] {
+        assert!(!store.begin_outbox_send(&job_of(&first, *id, OutboxKind::Announce)).await.unwrap());
+    }
+    assert!(store.reclaim_outbox_leases().await.unwrap() >= 3);
+    let again = lease_all(&*store).await;
+    let jobs = ids.map(|id| job_of(&again, id, OutboxKind::Announce));
+    let (a, b, c) = futures::join!(
+        store.begin_outbox_send(&jobs[0]),
+        store.begin_outbox_send(&jobs[1]),
+        store.begin_outbox_send(&jobs[2]),
+    );
+    assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (true, true, false), "each job its own answer");
+    for (id, twice) in ids.iter().zip([true, true, false]) {
+        assert_eq!(post(&*store, *id).await.maybe_twice, MaybeTwice { card: twice, publication: false }, "post {id:?}");
+    }
+}
+
 pub async fn only_a_failure_that_may_have_delivered_keeps_the_send_intent(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(1, 1, "publish me")).await;
     lease_all(&*store).await;

@@ -44,6 +44,7 @@ pub struct PgStore {
     album_debounce: Duration,
     batcher: intake::IntakeBatcher,
     completer: outbox::Completer,
+    send_marker: recovery::SendMarker,
 }
 
 /// How long an album waits for more parts before it is announced, unless configured.
@@ -57,6 +58,7 @@ impl PgStore {
             album_debounce: DEFAULT_ALBUM_DEBOUNCE,
             batcher: intake::IntakeBatcher::default(),
             completer: outbox::Completer::default(),
+            send_marker: recovery::SendMarker::default(),
         }
     }
 
@@ -301,7 +303,7 @@ impl Store for PgStore {
     }
 
     async fn begin_outbox_send(&self, job: &OutboxJob) -> Result<bool, StoreError> {
-        recovery::begin_send(&self.pool, job).await
+        recovery::begin_send(&self.pool, &self.send_marker, job).await
     }
 
     async fn reclaim_outbox_leases(&self) -> Result<u64, StoreError> {

@@ -53,7 +53,7 @@ fn bot_id(token: &str) -> i64 {
 }
 
 async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
-    let at = Instant::now();
+    let mut at = Instant::now();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
     let content_type =
@@ -99,6 +99,14 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         return error(StatusCode::BAD_REQUEST, "Bad Request: could not read the request body");
     };
     let (body, files) = decode_body(&content_type, query.as_deref(), &bytes);
+    // Half the simulated round trip on the way in (getUpdates, a long poll, is never delayed).
+    let half_trip = half_round_trip(&inner, &method);
+    if !half_trip.is_zero() {
+        if !wait_or_cancel(&inner, half_trip).await {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        }
+        at = Instant::now();
+    }
 
     let fault = {
         let mut state = inner.lock();
@@ -141,9 +149,31 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
             () = inner.cancel.cancelled() => {}
         }
     }
+    // And the other half on the way back.
+    wait_or_cancel(&inner, half_trip).await;
     match result {
         Some(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found: method not found"),
+    }
+}
+
+/// Half of the configured round trip for `method` (zero for `getUpdates`).
+fn half_round_trip(inner: &Inner, method: &str) -> std::time::Duration {
+    let rtt = inner.rtt_us.load(std::sync::atomic::Ordering::Relaxed);
+    if rtt == 0 || method == "getupdates" {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::from_micros(rtt / 2)
+}
+
+/// Sleeps `wait` unless the server shuts down first; whether the whole wait passed.
+async fn wait_or_cancel(inner: &Inner, wait: std::time::Duration) -> bool {
+    if wait.is_zero() {
+        return true;
+    }
+    tokio::select! {
+        () = tokio::time::sleep(wait) => true,
+        () = inner.cancel.cancelled() => false,
     }
 }
 

@@ -109,6 +109,12 @@ impl FakeTelegram {
         self.inner.lock().limits.set(limits);
     }
 
+    /// Every call but `getUpdates` takes `rtt` longer, half before Telegram carries it out (and
+    /// records it) and half after, as a server that far away would (default: none).
+    pub fn set_round_trip(&self, rtt: Duration) {
+        self.inner.rtt_us.store(u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
     /// Messages accepted and refused under [`FakeTelegram::enforce_limits`].
     pub fn limit_stats(&self) -> LimitStats {
         self.inner.lock().limits.stats

@@ -248,6 +248,8 @@ pub struct Inner {
     pub cancel: CancellationToken,
     pub open: AtomicUsize,
     pub accepted: AtomicU64,
+    /// Simulated network round trip in microseconds (see `FakeTelegram::set_round_trip`).
+    pub rtt_us: AtomicU64,
 }
 
 impl Inner {
@@ -258,6 +260,7 @@ impl Inner {
             cancel: CancellationToken::new(),
             open: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
+            rtt_us: AtomicU64::new(0),
         }
     }
 
