@@ -22,6 +22,7 @@ mod migrate;
 mod queue;
 mod serve;
 mod sqlite;
+mod stats;
 
 use common::Table;
 
@@ -52,6 +53,9 @@ fn main() {
         }
         if wanted("migrate") {
             migrate::run(&mut table).await;
+        }
+        if wanted("stats") {
+            stats::run(&mut table).await;
         }
     });
     println!();
