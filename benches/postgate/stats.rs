@@ -161,7 +161,8 @@ async fn embedded(table: &mut Table) {
 }
 
 async fn measure(table: &mut Table, backend: Backend, store: &dyn Store) {
-    let iters = common::iterations();
+    // A quarter of `BENCH_ITERS` (at least 50): a chart takes tens of milliseconds, not one.
+    let iters = (common::iterations() / 4).max(50);
     let range = StatsRange::last_days(chrono::Utc::now(), 90, "Europe/Berlin").unwrap();
     let baseline = common::sample(iters, |_| async { store.ping().await.unwrap() }).await;
     let all = statistics(store, &range).await.unwrap();
