@@ -10,13 +10,45 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 13] = [
-    "count", "seconds", "id", "approved", "rejected", "user_id", "shown", "total", "length", "limit", "minutes",
-    "from", "to",
+const NUMERIC: [&str; 19] = [
+    "count",
+    "seconds",
+    "id",
+    "approved",
+    "rejected",
+    "user_id",
+    "shown",
+    "total",
+    "length",
+    "limit",
+    "minutes",
+    "from",
+    "to", // statistics (/stats):
+    "days",
+    "submitted",
+    "published",
+    "pending",
+    "decided",
+    "rate",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 11] =
-    ["name", "username", "date", "status", "link", "reason", "moderator", "time", "error", "chat", "title"];
+const TEXTUAL: [&str; 14] = [
+    "name",
+    "username",
+    "date",
+    "status",
+    "link",
+    "reason",
+    "moderator",
+    "time",
+    "error",
+    "chat",
+    "title",
+    // statistics (the view's caption and heat-map cells):
+    "tz",
+    "day",
+    "hour",
+];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.
 fn messages_with_vars(locale: &str) -> Vec<(String, BTreeSet<String>)> {

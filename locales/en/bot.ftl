@@ -87,3 +87,12 @@ setup-code-wrong = ❌ Wrong code. Check the six digits on the setup screen and 
 setup-code-expired = ⌛ This code has expired. The setup screen shows a new one: send /setup with it.
 setup-code-missing = Send /setup followed by the six-digit code the setup screen shows, e.g. /setup 123456.
 setup-in-private-chat = Send /setup CODE in the moderation group, not here: add me to the group first.
+
+## Statistics: /stats in the moderation group
+stats-summary =
+    📊 Last { $days } days ({ $from }–{ $to }, { $tz })
+    Submitted: { $submitted } — published { $published }, approved and waiting { $approved }, pending { $pending }, rejected { $rejected }
+    Decisions: { $decided }, { $rate }% approved
+    Most decisions: { $moderator }
+stats-nobody = nobody yet
+stats-unavailable = Statistics are unavailable right now (the database did not answer). Try again later.

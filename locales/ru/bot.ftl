@@ -91,3 +91,12 @@ setup-code-wrong = ❌ Неверный код. Проверьте шесть ц
 setup-code-expired = ⌛ Срок действия кода истёк. На экране настройки — новый код: отправьте /setup с ним.
 setup-code-missing = Отправьте /setup и шестизначный код с экрана настройки, например: /setup 123456.
 setup-in-private-chat = Отправьте /setup КОД в группе модерации, а не здесь: сначала добавьте меня в группу.
+
+## Statistics: /stats in the moderation group
+stats-summary =
+    📊 Последние { $days } дней ({ $from }–{ $to }, { $tz })
+    Прислано: { $submitted } — опубликовано { $published }, одобрено и ждёт публикации { $approved }, на модерации { $pending }, отклонено { $rejected }
+    Решений: { $decided }, одобрено { $rate }%
+    Больше всех решений: { $moderator }
+stats-nobody = пока никто
+stats-unavailable = Статистика сейчас недоступна (база данных не ответила). Попробуйте позже.
