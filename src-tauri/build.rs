@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "setup_cancel",
     "autostart_get",
     "autostart_set",
+    "stats_view",
 ];
 
 fn main() {

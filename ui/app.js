@@ -22,7 +22,7 @@
 //   [data-testid="bot-toggle"]       Start/Stop in the header
 //   [data-testid="db-health"]        "Database unreachable since HH:MM:SS …", hidden while the database answers
 //   [data-testid="search"]           the search box; filter-status / filter-media / filter-edited selects
-//   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings
+//   [data-testid="nav-<view>"]       navigation: queue, history, audit, bot, settings, stats
 //   [data-testid="shortcuts"]        the `?` overlay; [data-testid="locale"] language; [data-testid="theme"] theme
 //   [data-testid="audit"], [data-testid="bot-panel"], [data-testid="settings"] (setting-<field>, setting-<field>-error)
 //   [data-testid="setup"]            the first-run setup screen: setup-token, setup-token-check, setup-token-error,
@@ -48,6 +48,7 @@ import { createAuditView } from './js/views/audit.js';
 import { createBotView } from './js/views/bot.js';
 import { createSettingsView } from './js/views/settings.js';
 import { createSetupView } from './js/views/setup.js';
+import { createStatsView } from './js/views/stats.js';
 
 const root = document.getElementById('app');
 const bot = createBotState();
@@ -90,6 +91,7 @@ function buildViews() {
     audit: createAuditView(),
     bot: createBotView({ bot, onOpenPost: (id) => { show('queue'); app.views.queue.openPost(id); } }),
     settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id), onSetupAgain: () => showSetup(true) }),
+    stats: createStatsView(),
   };
 }
 

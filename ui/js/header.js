@@ -6,7 +6,7 @@ import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
 import { toastError } from './toast.js';
 import { dbHealthText } from './dbhealth.js';
 
-export const VIEWS = ['queue', 'history', 'audit', 'bot', 'settings'];
+export const VIEWS = ['queue', 'history', 'audit', 'bot', 'settings', 'stats'];
 const THEMES = ['auto', 'dark', 'light'];
 const THEME_KEY = 'postgate.theme';
 const THEME_GLYPH = { auto: '◐', dark: '☾', light: '☀' };

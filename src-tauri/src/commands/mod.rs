@@ -7,6 +7,7 @@ pub mod moderation;
 pub mod queue;
 pub mod settings;
 pub mod setup;
+pub mod stats;
 pub mod texts;
 
 /// Every command the UI may call, in the order of the contract. `build.rs` generates one
@@ -41,6 +42,7 @@ pub const ALL: &[&str] = &[
     "setup_cancel",
     "autostart_get",
     "autostart_set",
+    "stats_view",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -75,6 +77,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         setup::setup_cancel,
         autostart::autostart_get,
         autostart::autostart_set,
+        stats::stats_view,
     ]
 }
 
