@@ -116,12 +116,14 @@ pub async fn chart(db: &Db, range: &StatsRange, chart: Chart) -> Result<ChartDat
             Ok(charts::moderators(rows!(sql)))
         }
         Chart::MediaMix => {
+            // From `media` alone, for the posts in range (their ids from the arrival index): the
+            // posts without media are the rest, rather than every post grouped with its media.
             let rows: Vec<(String, i64)> = rows!(
-                "SELECT kind, count(*) FROM (SELECT CASE WHEN count(m.post_id) = 0 THEN 'text' \
-                   WHEN count(m.post_id) > 1 THEN 'album' ELSE min(m.kind) END AS kind \
-                   FROM posts p LEFT JOIN media m ON m.post_id = p.id \
-                   WHERE p.arrived_at >= ?2 AND p.arrived_at < ?3 AND ?1 IS NOT NULL GROUP BY p.id) k \
-                 GROUP BY kind"
+                "WITH ids AS (SELECT p.id FROM posts p WHERE p.arrived_at >= ?2 AND p.arrived_at < ?3 AND ?1 IS NOT NULL), \
+                 m AS (SELECT m.post_id, count(*) AS n, min(m.kind) AS kind FROM media m \
+                   WHERE m.post_id IN (SELECT id FROM ids) GROUP BY m.post_id) \
+                 SELECT CASE WHEN n > 1 THEN 'album' ELSE kind END, count(*) FROM m GROUP BY 1 \
+                 UNION ALL SELECT 'text', (SELECT count(*) FROM ids) - (SELECT count(*) FROM m)"
                     .to_owned()
             );
             Ok(charts::media_mix(&rows))
