@@ -272,6 +272,7 @@ macro_rules! contract_suite {
                 approval_and_waiting_times_per_day_of_the_decision,
                 moderators_media_hours_and_authors,
                 the_repeated_hour_of_an_autumn_night_counts_once_per_post,
+                the_p90_is_the_nearest_rank_for_any_count,
             }
         );
     };

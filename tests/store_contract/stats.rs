@@ -242,3 +242,20 @@ pub async fn the_repeated_hour_of_an_autumn_night_counts_once_per_post(store: Ar
     let ChartData::Hours(utc_hours) = store.chart(&utc_range, Chart::Hours).await.unwrap() else { panic!() };
     assert_eq!((utc_hours[6][0], utc_hours[6][1]), (1, 1));
 }
+
+pub async fn the_p90_is_the_nearest_rank_for_any_count(store: Arc<dyn Store>, back: Backdater) {
+    // 70 decisions taking 1 … 70 s on one day: nearest rank makes the median the 35th and the
+    // p90 the 63rd on both backends (PostgreSQL's percentile_disc, SQLite's row numbers).
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let posts = (1..=70)
+        .map(|k| {
+            let decided = leak(format!("2026-03-27T10:{:02}:{:02}Z", k / 60, k % 60));
+            Fx(2000 + k, &[], "2026-03-27T10:00:00Z", End::Approved(ANNA, decided))
+        })
+        .collect();
+    seed(&*store, &back, posts).await;
+    let ChartData::DecisionTime(days) = store.chart(&march(), Chart::DecisionTime).await.unwrap() else { panic!() };
+    assert_eq!((days[0].count, days[0].median_secs, days[0].p90_secs), (70, Some(35), Some(63)));
+    let anna = statistics(&*store, &march()).await.unwrap().moderators.into_iter().find(|m| m.moderator == ANNA);
+    assert_eq!(anna.map(|m| (m.decisions, m.median_secs)), Some((70, Some(35))));
+}
