@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "schedule_calendar",
     "schedule_move",
     "backup_status",
+    "stats_view",
 ];
 
 fn main() {

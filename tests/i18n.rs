@@ -10,12 +10,31 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 15] = [
-    "count", "seconds", "id", "approved", "rejected", "user_id", "shown", "total", "length", "limit", "minutes",
-    "from", "to", "day", "keep",
+const NUMERIC: [&str; 21] = [
+    "count",
+    "seconds",
+    "id",
+    "approved",
+    "rejected",
+    "user_id",
+    "shown",
+    "total",
+    "length",
+    "limit",
+    "minutes",
+    "from",
+    "to",
+    "day",
+    "keep", // statistics (/stats):
+    "days",
+    "submitted",
+    "published",
+    "pending",
+    "decided",
+    "rate",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 17] = [
+const TEXTUAL: [&str; 19] = [
     "name",
     "username",
     "date",
@@ -32,7 +51,9 @@ const TEXTUAL: [&str; 17] = [
     "author",
     "excerpt",
     "size",
-    "folder",
+    "folder", // statistics (the view's caption and heat-map cells):
+    "tz",
+    "hour",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -22,7 +22,7 @@
 //   [data-testid="bot-toggle"]       Start/Stop in the header
 //   [data-testid="db-health"]        "Database unreachable since HH:MM:SS …", hidden while the database answers
 //   [data-testid="search"]           the search box; filter-status / filter-media / filter-edited selects
-//   [data-testid="nav-<view>"]       navigation: queue, history, calendar, audit, bot, settings
+//   [data-testid="nav-<view>"]       navigation: queue, history, calendar, audit, bot, settings, stats
 //   [data-testid="calendar"]        the calendar grid: day-<YYYY-MM-DD> columns of cell-<unix seconds> cells; cal-post-<id>
 //                                    a scheduled or parked post (drag it onto a cell, or click it then cal-here);
 //                                    cal-now-<id>, cal-park-<id>, cal-queue-<id>, cal-open-<id>; cal-parked the parked list
@@ -52,6 +52,7 @@ import { createCalendarView } from './js/views/calendar.js';
 import { createBotView } from './js/views/bot.js';
 import { createSettingsView } from './js/views/settings.js';
 import { createSetupView } from './js/views/setup.js';
+import { createStatsView } from './js/views/stats.js';
 
 const root = document.getElementById('app');
 const bot = createBotState();
@@ -95,6 +96,7 @@ function buildViews() {
     audit: createAuditView(),
     bot: createBotView({ bot, onOpenPost: (id) => { show('queue'); app.views.queue.openPost(id); } }),
     settings: createSettingsView({ onSaved: (s) => setMe(s.console_moderator_id), onSetupAgain: () => showSetup(true) }),
+    stats: createStatsView(),
   };
 }
 

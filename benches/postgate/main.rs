@@ -29,6 +29,7 @@ mod queue;
 mod serve;
 mod soak;
 mod sqlite;
+mod stats;
 
 use common::Table;
 
@@ -65,6 +66,9 @@ fn main() {
         }
         if wanted("migrate") {
             migrate::run(&mut table).await;
+        }
+        if wanted("stats") {
+            stats::run(&mut table).await;
         }
     });
     println!();

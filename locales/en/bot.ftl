@@ -117,3 +117,11 @@ schedule-slot-taken = That time is taken by another post.
 schedule-list-empty = Nothing is scheduled.
 schedule-list-header = 🗓 Next scheduled posts:
 schedule-list-line = { $when } — #{ $id } { $author }: { $excerpt }
+## Statistics: /stats in the moderation group
+stats-summary =
+    📊 Last { $days } days ({ $from }–{ $to }, { $tz })
+    Submitted: { $submitted } — published { $published }, approved and waiting { $approved }, pending { $pending }, rejected { $rejected }
+    Decisions: { $decided }, { $rate }% approved
+    Most decisions: { $moderator }
+stats-nobody = nobody yet
+stats-unavailable = Statistics are unavailable right now (the database did not answer). Try again later.

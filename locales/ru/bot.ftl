@@ -121,3 +121,11 @@ schedule-slot-taken = Это время занято другой публика
 schedule-list-empty = В расписании ничего нет.
 schedule-list-header = 🗓 Ближайшие публикации:
 schedule-list-line = { $when } — №{ $id } { $author }: { $excerpt }
+## Statistics: /stats in the moderation group
+stats-summary =
+    📊 Последние { $days } дней ({ $from }–{ $to }, { $tz })
+    Прислано: { $submitted } — опубликовано { $published }, одобрено и ждёт публикации { $approved }, на модерации { $pending }, отклонено { $rejected }
+    Решений: { $decided }, одобрено { $rate }%
+    Больше всех решений: { $moderator }
+stats-nobody = пока никто
+stats-unavailable = Статистика сейчас недоступна (база данных не ответила). Попробуйте позже.

@@ -9,6 +9,7 @@ pub(crate) mod locale;
 mod moderators;
 mod review;
 mod schedule;
+mod stats;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
@@ -65,6 +66,11 @@ pub fn schema() -> UpdateHandler<BotError> {
         .inspect(|services: crate::services::Services| {
             services.metrics.updates_handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message, services: crate::services::Services| stats::is_stats_command(&m, &services))
+                .endpoint(stats::on_stats),
+        )
         .branch(Update::filter_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_message))
         .branch(Update::filter_edited_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_edit))
         .branch(

@@ -5,6 +5,7 @@ mod decision;
 mod ids;
 mod media;
 mod moderation;
+mod stats;
 mod status;
 pub mod text;
 mod version;
@@ -15,5 +16,6 @@ pub use decision::{
 pub use ids::{PostId, UserId};
 pub use media::{MediaKind, MediaKindError};
 pub use moderation::{ActionSource, ModerationAction, ReasonKind, RejectReason, RejectReasonError};
+pub use stats::{RangeLabel, Span, StatsRange, StatsRangeError, WeekHour};
 pub use status::{PostStatus, TransitionError};
 pub use version::{ContentVersion, ContentVersionError, Seen};

@@ -5,6 +5,7 @@
 pub mod archive;
 mod arrival;
 mod backend;
+pub mod charts;
 mod error;
 pub mod migrate_data;
 pub mod postgres;
@@ -129,6 +130,12 @@ pub trait Store: Send + Sync + 'static {
     async fn set_media_hash(&self, id: PostId, position: i16, sha256: &str) -> Result<Option<PostId>, StoreError>;
     /// Counts of posts by status.
     async fn stats(&self) -> Result<QueueStats, StoreError>;
+    /// One statistics chart over whole local days of `range`, computed by one query.
+    async fn chart(
+        &self,
+        range: &crate::domain::StatsRange,
+        chart: charts::Chart,
+    ) -> Result<charts::ChartData, StoreError>;
 
     /// Decides a post: status, moderation-log row and outbox rows in one transaction, after
     /// locking the row. A post that is no longer pending is not changed. An approval is

@@ -16,6 +16,8 @@ pub trait Backend: Sized {
     fn store(&self) -> Arc<dyn Store>;
     /// Closes the store and deletes what `fresh` created.
     fn dispose(self) -> impl Future<Output = ()>;
+    /// Writes fixture times into the store's database (the statistics fixtures only).
+    fn backdater(&self) -> crate::backdate::Backdater;
 }
 
 /// The longest a contract test may take; a test that hangs (a lock never granted) fails.
@@ -31,6 +33,25 @@ where
 {
     let backend = B::fresh().await;
     let outcome = AssertUnwindSafe(tokio::time::timeout(TEST_DEADLINE, test(backend.store()))).catch_unwind().await;
+    backend.dispose().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the test did not finish within {TEST_DEADLINE:?}"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// [`run`] for a test that also backdates its fixture ([`crate::backdate`]).
+pub async fn run_backdated<B, F, Fut>(test: F)
+where
+    B: Backend,
+    F: FnOnce(Arc<dyn Store>, crate::backdate::Backdater) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let backend = B::fresh().await;
+    let backdater = backend.backdater();
+    let outcome =
+        AssertUnwindSafe(tokio::time::timeout(TEST_DEADLINE, test(backend.store(), backdater))).catch_unwind().await;
     backend.dispose().await;
     match outcome {
         Ok(Ok(())) => {}

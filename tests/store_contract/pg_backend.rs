@@ -61,6 +61,10 @@ impl Backend for Postgres {
         Arc::new(self.store.clone())
     }
 
+    fn backdater(&self) -> crate::backdate::Backdater {
+        crate::backdate::Backdater::Postgres(self.store.pool().clone())
+    }
+
     async fn dispose(self) {
         self.store.close().await;
         admin(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;

@@ -41,6 +41,10 @@ impl Backend for Sqlite {
         Arc::new(self.store.clone())
     }
 
+    fn backdater(&self) -> crate::backdate::Backdater {
+        crate::backdate::Backdater::Sqlite(self.dir.path().join("contract.db"))
+    }
+
     async fn dispose(self) {
         Store::close(&self.store).await;
         drop(self.store);

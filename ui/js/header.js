@@ -7,7 +7,7 @@ import { toastError } from './toast.js';
 import { dbHealthText } from './dbhealth.js';
 import { backupWarning } from './backups.js';
 
-export const VIEWS = ['queue', 'history', 'calendar', 'audit', 'bot', 'settings'];
+export const VIEWS = ['queue', 'history', 'calendar', 'audit', 'bot', 'settings', 'stats'];
 const THEMES = ['auto', 'dark', 'light'];
 const THEME_KEY = 'postgate.theme';
 const THEME_GLYPH = { auto: '◐', dark: '☾', light: '☀' };

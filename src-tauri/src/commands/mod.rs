@@ -9,6 +9,7 @@ pub mod queue;
 pub mod schedule;
 pub mod settings;
 pub mod setup;
+pub mod stats;
 pub mod texts;
 
 /// Every command the UI may call, in the order of the contract. `build.rs` generates one
@@ -46,6 +47,7 @@ pub const ALL: &[&str] = &[
     "schedule_calendar",
     "schedule_move",
     "backup_status",
+    "stats_view",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -83,6 +85,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         schedule::schedule_calendar,
         schedule::schedule_move,
         backups::backup_status,
+        stats::stats_view,
     ]
 }
 

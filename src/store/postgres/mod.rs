@@ -1,6 +1,7 @@
 //! The `PostgreSQL` [`Store`]: one shared, bounded pool; embedded forward-only migrations.
 
 mod batch;
+mod charts;
 mod decide;
 mod events;
 mod import;
@@ -206,6 +207,14 @@ impl Store for PgStore {
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {
         stats::stats(&self.pool).await
+    }
+
+    async fn chart(
+        &self,
+        range: &crate::domain::StatsRange,
+        chart: crate::store::charts::Chart,
+    ) -> Result<crate::store::charts::ChartData, StoreError> {
+        charts::chart(&self.pool, range, chart).await
     }
 
     async fn decide_at(

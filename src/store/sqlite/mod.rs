@@ -3,6 +3,7 @@
 //! failing busy) and a small pool of readers. One process per file, held by an OS lock on a
 //! file beside it; changes reach consoles through an in-process broadcast.
 
+mod charts;
 mod decide;
 mod intake;
 pub(in crate::store) mod lock;
@@ -294,6 +295,14 @@ impl Store for SqliteStore {
 
     async fn stats(&self) -> Result<QueueStats, StoreError> {
         reads::stats(&self.db).await
+    }
+
+    async fn chart(
+        &self,
+        range: &crate::domain::StatsRange,
+        chart: crate::store::charts::Chart,
+    ) -> Result<crate::store::charts::ChartData, StoreError> {
+        charts::chart(&self.db, range, chart).await
     }
 
     async fn decide_at(

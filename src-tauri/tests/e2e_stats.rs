@@ -1,0 +1,140 @@
+//! The Statistics view end to end, in the real window under Xvfb on `PostgreSQL`: 140 posts
+//! seeded through the core over the last 35 days (their times then moved back in SQL), the
+//! view opened from the navigation, the charts drawn (uPlot canvases, the heat map), the range
+//! changed from 30 to 7 days (the figures follow), and the table view giving the same numbers.
+//! The window's zone is UTC (`TZ`), so the expected counts are worked out here in UTC days.
+//! Screenshot: `target/e2e/statistics.png` (copied to docs/screenshots/ for the README).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chrono::{Duration as Days, Utc};
+use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::services::Services;
+use postgate::store::{Decision, DecisionKind, ModeratorProfile};
+use support::driver::{LogsOnPanic, Window, until};
+
+const POSTS: i64 = 140;
+const SPREAD_DAYS: i64 = 35;
+
+/// Post `i` arrived `i % 35` days ago (UTC); a fifth wait, the others are approved (half of
+/// them published) or rejected (as spam or in own words) by one of two moderators.
+async fn seed(services: &Services, db_url: &str, fake: &support::fake_telegram::FakeTelegram) {
+    for (id, name) in [(support::MODERATOR, "Anna"), (support::MODERATOR + 1, "Boris")] {
+        let profile = ModeratorProfile { id: UserId(id), display_name: name.into(), username: None, source: "config" };
+        services.store.upsert_moderator(&profile).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for i in 0..POSTS {
+        let message = i32::try_from(i * 10 + 1).unwrap();
+        let author = 700 + i % 12;
+        let post = match i % 9 {
+            0 => support::album_post(author, message, "an album", 3),
+            1 | 5 => support::album_post(author, message, "a photo", 1),
+            _ => support::text_post(author, message, "a text post"),
+        };
+        support::known_to(fake, &post);
+        let id = services.store.submit(&post).await.unwrap().post_id().unwrap();
+        let moderator = UserId(support::MODERATOR + i % 2);
+        // The outcome turns over with each round of the 35 days, so every day has a mix.
+        let outcome = (i + i / SPREAD_DAYS) % 5;
+        let kind = match outcome {
+            0 => None,
+            1 | 2 => Some(DecisionKind::Approve { edited_body: None }),
+            3 => Some(DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: false }),
+            _ => Some(DecisionKind::Reject { reason: RejectReason::custom("not for us").unwrap(), ban_author: false }),
+        };
+        if let Some(kind) = kind {
+            let decision = Decision { post_id: id, moderator, source: ActionSource::Console, kind };
+            services.store.decide(&decision).await.unwrap();
+        }
+        ids.push((i, id, outcome == 1));
+    }
+    let pool = sqlx::PgPool::connect(db_url).await.unwrap();
+    let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    for (i, PostId(id), published) in ids {
+        let arrived = today - Days::days(i % SPREAD_DAYS) + Days::minutes(i * 37 % 600);
+        let decided = arrived + Days::minutes(5 + i * 13 % 240);
+        sqlx::query(
+            "UPDATE posts SET arrived_at = $2, created_at = $2, \
+               decided_at = CASE WHEN status = 'pending' THEN NULL ELSE $3 END, \
+               status = CASE WHEN $4 THEN 'published' ELSE status END, \
+               published_at = CASE WHEN $4 THEN $3 + interval '2 minutes' END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(arrived)
+        .bind(decided)
+        .bind(published)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+}
+
+/// Posts that arrived in the last `days` UTC days.
+fn expected(days: i64) -> i64 {
+    (0..POSTS).filter(|i| i % SPREAD_DAYS < days).count().try_into().unwrap()
+}
+
+/// What the view shows: its total, how many canvases and heat cells are drawn, and the sum
+/// and row count of the submissions table.
+const READ: &str = "
+  const caption = document.querySelector('[data-testid=\"stats-caption\"]');
+  const table = document.querySelector('[data-testid=\"stats-table-submissions\"] tbody');
+  const rows = table ? [...table.rows] : [];
+  const sum = rows.reduce((n, r) => n + [1, 2, 3, 4, 5].reduce((m, c) => m + Number(r.cells[c].textContent.replace(/\\D/g, '')), 0), 0);
+  return { total: caption ? Number(caption.dataset.total) : null, canvases: document.querySelectorAll('.stats-grid canvas').length,
+           cells: document.querySelectorAll('.heat-cell').length, rows: rows.length, sum };";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_draw_follow_the_range_and_match_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let _logs = LogsOnPanic(dir.path().to_owned());
+    let fake = support::fake_api().await;
+    let (db_name, db_url) = support::fresh_database("e2e_stats").await;
+    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "false".into());
+    env.insert("TZ".into(), "UTC".into());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
+    seed(&other, &db_url, &fake).await;
+
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+    window.wait_for("[data-testid=\"queue\"]").await;
+    window.click("[data-testid=\"nav-stats\"]").await;
+    let read = || async { window.client.execute(READ, vec![]).await.unwrap() };
+
+    // 30 days by default: five uPlot charts, 7 × 24 heat cells, the 30-day total.
+    until("the 30-day charts are drawn", || async {
+        let m = read().await;
+        m["total"] == expected(30) && m["canvases"].as_u64().unwrap_or(0) >= 5 && m["cells"] == 168
+    })
+    .await;
+    let m = read().await;
+    assert_eq!((m["rows"].as_i64(), m["sum"].as_i64()), (Some(30), Some(expected(30))), "the hidden tables agree: {m}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // one more frame before the picture
+    window.screenshot("statistics").await;
+
+    // 7 days: the figures follow.
+    window.click("[data-testid=\"stats-range-7\"]").await;
+    until("the 7-day figures", || async { read().await["total"] == expected(7) }).await;
+    let m = read().await;
+    assert!(m["canvases"].as_u64().unwrap_or(0) >= 5, "charts drawn again: {m}");
+    assert_eq!((m["rows"].as_i64(), m["sum"].as_i64()), (Some(7), Some(expected(7))), "{m}");
+
+    // The table view shows the same numbers, charts gone.
+    window.click("[data-testid=\"stats-tables\"]").await;
+    until("the table view", || async { read().await["canvases"] == 0 }).await;
+    let m = read().await;
+    assert_eq!((m["rows"].as_i64(), m["sum"].as_i64()), (Some(7), Some(expected(7))), "{m}");
+    // Rendered text: the table's headers and cells may be shown in capitals.
+    let moderators = window.text_of("[data-testid=\"stats-table-moderators\"]").await.unwrap().to_lowercase();
+    assert!(moderators.contains("anna") && moderators.contains("boris"), "{moderators}");
+
+    window.close().await;
+    other.close().await;
+    fake.shutdown().await;
+    support::drop_database(&db_name).await;
+}
