@@ -464,3 +464,6 @@ ui-stats-submitted = Submitted
 ui-stats-decided = Decided
 ui-stats-top-submissions = Top authors by submissions
 ui-stats-top-approval = Top authors by approval rate (3 decided posts or more)
+ui-undo = Undo
+ui-undone = Post #{ $id } is back in the queue.
+ui-undo-too-late = Post #{ $id } can no longer be undone: it is being published or was changed meanwhile.

@@ -4,7 +4,7 @@
 //! so); then, with the clock injected into the release of due posts (by this process, which
 //! shares the database with the window), the window's bot publishes the posts on the fake Bot
 //! API in their new order — the moved one last, once. Screenshot `target/e2e/calendar.png`
-//! (the README's `docs/screenshots/calendar.png`).
+//! (the README's `docs/screenshots/calendar.png`). And an approval undone from its toast.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -107,6 +107,43 @@ async fn dragging_a_post_to_another_slot_publishes_it_at_the_new_time() {
     })
     .await;
     assert_eq!(channel_bodies(), ["second in line", "third in line", "first in line"]);
+
+    window.close().await;
+    other.close().await;
+    fake.shutdown().await;
+    support::drop_database(&db_name).await;
+}
+
+/// An approval made in the console offers Undo for 10 s: the approved (scheduled) post goes
+/// back to the queue, logged, its slot free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_is_undone_from_its_toast() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = support::fake_api().await;
+    let (db_name, db_url) = support::fresh_database("e2e_undo").await;
+    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "false".into());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    env.insert("PUBLISH_SLOTS".into(), "09:00,13:00,18:30".into());
+    env.insert("PUBLISH_TIMEZONE".into(), "Europe/Moscow".into());
+    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
+    let post = support::text_post(811, 10, "approve me, then think again");
+    let id = other.store.submit(&post).await.unwrap().post_id().unwrap();
+
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+    window.click(&support::driver::row(id)).await;
+    window.click("[data-testid=\"approve\"]").await;
+    until("approved and scheduled", || async { time_of(&other, id).await.is_some() }).await;
+    window.click("[data-testid=\"undo\"]").await;
+    until("back in the queue", || async {
+        other.store.post(id).await.unwrap().unwrap().status == postgate::domain::PostStatus::Pending
+    })
+    .await;
+    assert_eq!(time_of(&other, id).await, None, "its slot is free");
+    let log = other.store.moderation_log(Some(id), 5).await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].source.as_str()), ("return_to_queue", "console"));
+    window.wait_for(&support::driver::row(id)).await;
 
     window.close().await;
     other.close().await;

@@ -12,12 +12,26 @@ import { textLimit } from './textlimits.js';
  * `onChanged()` after a ban/unban; `timing()` when an approval is published (`undefined`: the plan's next slot).
  */
 export function createActions({ current, setBusy, onDecided, onStale, onChanged, timing = () => undefined }) {
-  /** Reports a DecideOutcome; the caller has already cleared busy. */
+  /** Reports a DecideOutcome; the caller has already cleared busy. A plain approval's toast
+   * offers Undo for 10 s: the post goes back to the queue, as long as nothing was published. */
   function report(id, outcome, successKey) {
     const d = describeDecide(outcome, id, successKey);
-    toast(d.text, d.kind);
+    const post = outcome && outcome.post;
+    const undoable = d.ok && successKey === 'ui-outcome-approved' && post && post.status === 'approved';
+    toast(d.text, d.kind, undoable ? { label: t('ui-undo'), testid: 'undo', onClick: () => undo(post) } : null);
     if (d.ok) onDecided(id); else onStale(id);
     return d.ok;
+  }
+
+  async function undo(post) {
+    try {
+      const outcome = await api.scheduleMove(post.id, post.scheduled_at || null, { to: 'to_queue' });
+      const kind = outcome && outcome.outcome;
+      toast(kind === 'changed' ? t('ui-undone', { id: post.id }) : t('ui-undo-too-late', { id: post.id }), kind === 'changed' ? 'success' : 'warn');
+    } catch (err) {
+      toastError(err);
+    }
+    onStale(post.id);
   }
 
   /** Runs a decision request with the buttons disabled; errors become toasts and a refresh. */

@@ -12,8 +12,9 @@ export function mountToasts(parent) {
 
 /**
  * Shows a message. `kind`: info | success | warn | error. Errors stay longer; a click dismisses.
+ * `action` ({ label, onClick, testid }) adds a button and keeps the toast for `action.ms` (10 s).
  */
-export function toast(message, kind = 'info') {
+export function toast(message, kind = 'info', action = null) {
   if (!region) return;
   const el = h('div', {
     class: ['toast', `toast-${kind}`],
@@ -21,10 +22,13 @@ export function toast(message, kind = 'info') {
     dataset: { kind },
     role: kind === 'error' ? 'alert' : 'status',
     onClick: () => el.remove(),
-  }, message);
+  }, message, action ? h('button', {
+    class: 'btn btn-sm toast-action', type: 'button', 'data-testid': action.testid || 'toast-action',
+    onClick: (e) => { e.stopPropagation(); el.remove(); action.onClick(); },
+  }, action.label) : null);
   region.appendChild(el);
   while (region.children.length > 4) region.firstChild.remove();
-  setTimeout(() => el.remove(), kind === 'error' || kind === 'warn' ? 9000 : 5000);
+  setTimeout(() => el.remove(), action ? (action.ms || 10000) : (kind === 'error' || kind === 'warn' ? 9000 : 5000));
 }
 
 /** A moderator-readable sentence for an ApiError (code-specific prefix + the server's message). */
