@@ -226,7 +226,34 @@ async fn posts_missed_while_the_bot_was_off_catch_up_in_order_spaced(backend: Ba
     app.stop().await;
 }
 
+async fn only_the_approving_moderator_undoes_an_approval_from_the_card(backend: Backend) {
+    let other_moderator = MODERATOR + 1;
+    let ids = format!("{MODERATOR},{other_moderator}");
+    let extra = [SLOTS[0], SLOTS[1], ("MODERATOR_IDS", ids.as_str())];
+    let app = App::start_on(backend, "sched_undo", &extra).await;
+    let (post, card) = submit_and_approve(&app, 5001, "en", "undo me").await;
+    let slot = time_of(&app, post).await.unwrap();
+
+    press(&app, other_moderator, &Action::Undo(PostId(post)), card).await;
+    assert!(answers(&app).iter().any(|a| a.contains("Отменить может только")), "{:?}", answers(&app));
+    assert_eq!((app.status_of(post).await, time_of(&app, post).await), ("approved".to_owned(), Some(slot)));
+
+    press(&app, MODERATOR, &Action::Undo(PostId(post)), card).await;
+    assert_eq!((app.status_of(post).await, time_of(&app, post).await), ("pending".to_owned(), None));
+    wait_until("the card offers the decision again", || {
+        app.card_edits(card)
+            .iter()
+            .any(|c| c.field_json("reply_markup").is_some_and(|m| m.to_string().contains("\"a:")))
+    })
+    .await;
+    let log = app.services.store.moderation_log(Some(PostId(post)), 5).await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].source.as_str()), ("return_to_queue", "telegram"));
+    assert!(app.services.store.scheduled_times(Utc::now()).await.unwrap().is_empty(), "its slot is free");
+    app.stop().await;
+}
+
 on_both_backends!(
+    only_the_approving_moderator_undoes_an_approval_from_the_card,
     ten_approvals_fill_the_next_slots_and_each_goes_out_once_at_its_time,
     the_cards_buttons_publish_now_unschedule_and_reslot_and_schedule_lists,
     a_restart_with_100_scheduled_posts_publishes_each_exactly_once_at_its_time,

@@ -125,3 +125,6 @@ stats-summary =
     Most decisions: { $moderator }
 stats-nobody = nobody yet
 stats-unavailable = Statistics are unavailable right now (the database did not answer). Try again later.
+button-undo = ↩️ Undo
+schedule-undone = Undone: the post is back in the queue.
+schedule-undo-not-yours = Only the moderator who approved this post can undo it.

@@ -1,5 +1,5 @@
-//! The schedule in the moderation group: "publish now", "unschedule" and "next free slot"
-//! under an approved post's card (moderators only, through the one write path), and
+//! The schedule in the moderation group: "publish now", "unschedule", "next free slot" and
+//! "undo" (for the moderator who approved) under an approved post's card (moderators only, through the one write path), and
 //! `/schedule`, the next ten scheduled posts.
 
 use chrono::{DateTime, Duration, Utc};
@@ -46,6 +46,16 @@ pub async fn on_button(
             // Without a plan, a post without a time is published now.
             Ok(None) => (id, None, Reschedule::Now),
             Err(e) => return refused(bot, q, services, &e).await,
+        },
+        Action::Undo(id) => match services.store.post(id).await {
+            // Only the moderator who approved takes it back.
+            Ok(Some(post)) if post.decided_by == Some(moderator) => (id, post.scheduled_at, Reschedule::ToQueue),
+            Ok(Some(_)) => {
+                let message = services.i18n.t(locale, "schedule-undo-not-yours");
+                return answer(bot, services, q, message, true).await;
+            }
+            Ok(None) => return answer(bot, services, q, services.i18n.t(locale, "schedule-not-waiting"), false).await,
+            Err(e) => return refused(bot, q, services, &ScheduleRefused::Store(e)).await,
         },
         _ => return Ok(()),
     };
@@ -141,5 +151,5 @@ async fn list(services: &Services, locale: &str) -> String {
 
 /// Whether a button is one of this module's.
 pub fn is_schedule_button(action: &Action) -> bool {
-    matches!(action, Action::PublishNow(..) | Action::Unschedule(..) | Action::NextSlot(_))
+    matches!(action, Action::PublishNow(..) | Action::Unschedule(..) | Action::NextSlot(_) | Action::Undo(_))
 }

@@ -34,6 +34,8 @@ pub enum Action {
     Unschedule(PostId, i64),
     /// Give an approved post without a time the plan's next free slot.
     NextSlot(PostId),
+    /// Take an approval back (the moderator who approved, while nothing was published).
+    Undo(PostId),
     /// A button of a card sent before buttons named a version ("a:", "rm:", "bk:" with a post
     /// id only): nothing is decided, the card is shown again with the current version.
     Stale(PostId),
@@ -58,6 +60,7 @@ impl Action {
             Self::PublishNow(p, at) => format!("pn:{p}:{at}"),
             Self::Unschedule(p, at) => format!("us:{p}:{at}"),
             Self::NextSlot(p) => format!("ns:{p}"),
+            Self::Undo(p) => format!("ud:{p}"),
             Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
         }
@@ -95,6 +98,7 @@ impl Action {
             ("pn", Some(at)) => Self::PublishNow(post, at.parse().ok()?),
             ("us", Some(at)) => Self::Unschedule(post, at.parse().ok()?),
             ("ns", None) => Self::NextSlot(post),
+            ("ud", None) => Self::Undo(post),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
@@ -113,6 +117,7 @@ impl Action {
             | Self::PublishNow(p, _)
             | Self::Unschedule(p, _)
             | Self::NextSlot(p)
+            | Self::Undo(p)
             | Self::Stale(p) => Some(*p),
             Self::Language(_) => None,
         }
@@ -144,6 +149,7 @@ mod tests {
             Action::PublishNow(big, i64::MAX),
             Action::Unschedule(big, -1),
             Action::NextSlot(big),
+            Action::Undo(big),
             Action::Stale(big),
             Action::Language("en".into()),
         ] {
@@ -180,6 +186,7 @@ mod tests {
             "pn:1:x",
             "us:1",
             "ns:1:2",
+            "ud:1:2",
             "sa:1",
             "b:1:2",
             "r:1",

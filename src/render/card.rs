@@ -240,16 +240,23 @@ pub fn review_keyboard(i18n: &I18n, locale: &str, post: &PostRecord, view: View)
             InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-retry", &Action::RetryPublish(id))]])
         }
         // Waiting for its time (once queued, the buttons only answer that it is too late).
-        PostStatus::Approved => match post.scheduled_at {
-            Some(at) => InlineKeyboardMarkup::new(vec![vec![
-                button(i18n, locale, "button-publish-now", &Action::PublishNow(id, at.timestamp())),
-                button(i18n, locale, "button-unschedule", &Action::Unschedule(id, at.timestamp())),
-            ]]),
-            None if post.parked => {
-                InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-next-slot", &Action::NextSlot(id))]])
+        PostStatus::Approved => {
+            let undo = vec![button(i18n, locale, "button-undo", &Action::Undo(id))];
+            match post.scheduled_at {
+                Some(at) => InlineKeyboardMarkup::new(vec![
+                    vec![
+                        button(i18n, locale, "button-publish-now", &Action::PublishNow(id, at.timestamp())),
+                        button(i18n, locale, "button-unschedule", &Action::Unschedule(id, at.timestamp())),
+                    ],
+                    undo,
+                ]),
+                None if post.parked => InlineKeyboardMarkup::new(vec![
+                    vec![button(i18n, locale, "button-next-slot", &Action::NextSlot(id))],
+                    undo,
+                ]),
+                None => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
             }
-            None => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
-        },
+        }
         _ => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
     }
 }
