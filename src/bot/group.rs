@@ -85,11 +85,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         }
         Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::rules(), ban_author: true },
         Action::RetryPublish(_) => DecisionKind::RetryPublish,
-        Action::Language(_)
-        | Action::PublishNow(..)
-        | Action::Unschedule(..)
-        | Action::NextSlot(_)
-        | Action::Undo(_) => return Ok(()),
+        _ => return Ok(()), // the language and the schedule's buttons are handled above
     };
     let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
     let (decided, answered_saving) = decide_saying_saving(&bot, &services, &q, &decision).await;
