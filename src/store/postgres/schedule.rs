@@ -81,6 +81,17 @@ pub async fn scheduled_times(pool: &PgPool, from: DateTime<Utc>) -> Result<Vec<D
 
 #[instrument(skip_all, err)]
 pub async fn release_due(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+    // Checked every second: one read on the slot index, a transaction only when something is due.
+    let due: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM posts WHERE status = 'approved' AND scheduled_at IS NOT NULL \
+         AND scheduled_at <= $1)",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    if !due {
+        return Ok(Vec::new());
+    }
     let mut tx = pool.begin().await?;
     let sql = format!(
         "SELECT p.id FROM posts p WHERE {WAITING} AND p.scheduled_at <= $1 \
