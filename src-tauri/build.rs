@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "post_detail",
     "post_claim",
     "post_release",
+    "post_undo",
     "post_approve",
     "post_reject",
     "post_retry",

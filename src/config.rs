@@ -191,6 +191,10 @@ pub struct Config {
     pub schedule: crate::schedule::Plan,
     /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
     pub backup: Option<BackupSchedule>,
+    /// How long a rejection's notice is held so the moderator can undo it unseen
+    /// (`UNDO_WINDOW_SECS`, 10 by default; 0: the author is told at once).
+    #[serde(with = "secs")]
+    pub undo_window: Duration,
 }
 
 impl Config {
@@ -270,6 +274,7 @@ impl Config {
             },
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
             backup: r.backup()?,
+            undo_window: r.secs("UNDO_WINDOW_SECS", 10, 0..=300)?,
         })
     }
 }

@@ -114,12 +114,12 @@ async fn group_ban_button_rejects_bans_tells_the_author_and_updates_the_card() {
     assert_eq!(kinds, ["announce", "notify_author", "update_card"], "{jobs:?}");
     assert!(jobs.iter().all(|(_, done)| *done), "every job done: {jobs:?}");
 
-    // The card: edited once to show the decision, with no buttons left.
+    // The card: edited once to show the decision, with only ↩️ Undo left (for who rejected).
     let edits = app.card_edits(card);
     assert_eq!(edits.len(), 1, "the card is updated once: {edits:?}");
     let text = edits[0].field_str("text").unwrap();
     assert!(text.contains("Отклонено") && text.contains("нарушает правила канала"), "card text: {text}");
-    assert!(buttons(&edits[0]).is_empty(), "no buttons on a decided card: {:?}", buttons(&edits[0]));
+    assert_eq!(buttons(&edits[0]), [format!("ud:{post}")], "only Undo on a rejected card");
     assert!(app.texts_to(CHANNEL).is_empty(), "nothing published");
     assert_eq!(app.texts_to(AUTHOR).iter().filter(|t| t.contains("отклонена")).count(), 1, "told once");
 
@@ -189,12 +189,12 @@ async fn reject_and_ban_with_a_chosen_reason_while_the_group_shows_the_reasons()
     assert_eq!(kinds, ["announce", "notify_author", "update_card"], "{jobs:?}");
     assert!(jobs.iter().all(|(_, done)| *done), "every job done: {jobs:?}");
 
-    // The group's card, still showing the reasons, now shows the decision and no buttons.
+    // The group's card, still showing the reasons, now shows the decision and only Undo.
     let edits = app.card_edits(card);
     assert_eq!(edits.len(), 1, "the card is updated once: {edits:?}");
     let text = edits[0].field_str("text").unwrap();
     assert!(text.contains("Отклонено") && text.contains("спам или реклама"), "card text: {text}");
-    assert!(buttons(&edits[0]).is_empty(), "the reasons are gone: {:?}", buttons(&edits[0]));
+    assert_eq!(buttons(&edits[0]), [format!("ud:{post}")], "the reasons are gone, Undo is offered");
 
     // A late press on the stale reasons menu changes nothing and says it was decided.
     app.fake.push_update(callback_query(MODERATOR, &format!("r:{post}:1"), GROUP, card));

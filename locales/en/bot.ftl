@@ -127,4 +127,6 @@ stats-nobody = nobody yet
 stats-unavailable = Statistics are unavailable right now (the database did not answer). Try again later.
 button-undo = ↩️ Undo
 schedule-undone = Undone: the post is back in the queue.
-schedule-undo-not-yours = Only the moderator who approved this post can undo it.
+schedule-undo-not-yours = Only the moderator who decided this post can undo it.
+## Undo of a rejection
+back-in-review = Your submission #{ $id } is back in review: its rejection was withdrawn.

@@ -466,4 +466,5 @@ ui-stats-top-submissions = Top authors by submissions
 ui-stats-top-approval = Top authors by approval rate (3 decided posts or more)
 ui-undo = Undo
 ui-undone = Post #{ $id } is back in the queue.
-ui-undo-too-late = Post #{ $id } can no longer be undone: it is being published or was changed meanwhile.
+ui-undo-too-late = Post #{ $id } can no longer be undone: it is being published or was decided again meanwhile.
+ui-undo-not-yours = Post #{ $id } was decided by another moderator: only they can undo it.

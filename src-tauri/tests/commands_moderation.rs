@@ -288,3 +288,39 @@ fn approving_a_version_the_author_changed_since_is_refused() {
     assert_eq!(approved["post"]["body"], "a scam offer", "what was read is what is approved");
     console.stop();
 }
+
+#[test]
+fn undo_takes_a_rejection_back_before_its_notice_and_only_for_its_moderator() {
+    let console = Console::start("undo_reject", &[]);
+    let mine = console.seed(&text_post(840, 40, "rejected by mistake"));
+    let theirs = console.seed(&text_post(841, 41, "rejected in the group"));
+    let reason = json!({ "kind": "template", "value": "spam" });
+    let out = console.ok("post_reject", json!({ "id": mine.0, "reason": reason, "banAuthor": true }));
+    assert_eq!(outcome(&out), "decided", "{out}");
+    let changes = console.changes();
+
+    // The notice waits out the undo window (10 s by default): undone now, it is withdrawn.
+    let out = console.ok("post_undo", json!({ "id": mine.0 }));
+    assert_eq!(out, json!({ "outcome": "undone", "author_told": false }));
+    let post = console.post(mine);
+    assert_eq!((post.status.to_string(), post.decided_by, post.reject_reason), ("pending".to_owned(), None, None));
+    assert_eq!(console.outbox_of(mine), ["announce", "update_card"], "the notice withdrawn, the card redrawn");
+    assert!(block_on(console.state.services.store.ban_of(UserId(840))).unwrap().is_none(), "its ban lifted");
+    let log = console.log(Some(mine));
+    assert_logged(&log[0], mine, "return_to_queue", None);
+    changes.expect("post_decided", Some(mine.0));
+    let again = console.ok("post_undo", json!({ "id": mine.0 }));
+    assert_eq!(outcome(&again), "too_late", "nothing left to undo: {again}");
+
+    let by_telegram = Decision {
+        post_id: theirs,
+        moderator: UserId(OTHER_MODERATOR),
+        source: ActionSource::Telegram,
+        kind: DecisionKind::Reject { reason: RejectReason::template("spam").unwrap(), ban_author: false },
+    };
+    block_on(postgate::moderation::decide(&console.state.services, &by_telegram)).unwrap();
+    let out = console.ok("post_undo", json!({ "id": theirs.0 }));
+    assert_eq!(outcome(&out), "not_yours", "{out}");
+    assert_eq!(console.status_of(theirs), "rejected");
+    console.stop();
+}

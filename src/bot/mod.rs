@@ -10,6 +10,7 @@ mod moderators;
 mod review;
 mod schedule;
 mod stats;
+mod undo;
 
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;

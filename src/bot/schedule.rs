@@ -1,5 +1,5 @@
-//! The schedule in the moderation group: "publish now", "unschedule", "next free slot" and
-//! "undo" (for the moderator who approved) under an approved post's card (moderators only, through the one write path), and
+//! The schedule in the moderation group: "publish now", "unschedule" and "next free slot"
+//! under an approved post's card (moderators only, through the one write path), and
 //! `/schedule`, the next ten scheduled posts.
 
 use chrono::{DateTime, Duration, Utc};
@@ -47,16 +47,7 @@ pub async fn on_button(
             Ok(None) => (id, None, Reschedule::Now),
             Err(e) => return refused(bot, q, services, &e).await,
         },
-        Action::Undo(id) => match services.store.post(id).await {
-            // Only the moderator who approved takes it back.
-            Ok(Some(post)) if post.decided_by == Some(moderator) => (id, post.scheduled_at, Reschedule::ToQueue),
-            Ok(Some(_)) => {
-                let message = services.i18n.t(locale, "schedule-undo-not-yours");
-                return answer(bot, services, q, message, true).await;
-            }
-            Ok(None) => return answer(bot, services, q, services.i18n.t(locale, "schedule-not-waiting"), false).await,
-            Err(e) => return refused(bot, q, services, &ScheduleRefused::Store(e)).await,
-        },
+        Action::Undo(id) => return super::undo::on_button(bot, q, services, id, moderator).await,
         _ => return Ok(()),
     };
     let change = ScheduleChange { post_id, moderator: Some(moderator), source: ActionSource::Telegram, seen, to };
@@ -149,7 +140,7 @@ async fn list(services: &Services, locale: &str) -> String {
     lines.join("\n")
 }
 
-/// Whether a button is one of this module's.
+/// Whether a button is one of this module's (undo is handed on to [`super::undo`]).
 pub fn is_schedule_button(action: &Action) -> bool {
     matches!(action, Action::PublishNow(..) | Action::Unschedule(..) | Action::NextSlot(_) | Action::Undo(_))
 }

@@ -7,6 +7,7 @@
 pub mod intake;
 pub mod outage;
 pub mod schedule;
+pub mod undo;
 
 use tracing::instrument;
 
@@ -157,7 +158,11 @@ async fn decide_timed(
 ) -> Result<Result<DecideOutcome, Refused>, StoreError> {
     let approves = matches!(decision.kind, DecisionKind::Approve { .. } | DecisionKind::ApproveSeen { .. });
     if !approves {
-        return services.store.decide(decision).await.map(Ok);
+        // A rejection's notice waits out the undo window, so an undo is never seen.
+        let window = chrono::Duration::from_std(services.config.undo_window).unwrap_or_default();
+        let hold = (matches!(decision.kind, DecisionKind::Reject { .. }) && window > chrono::Duration::zero())
+            .then(|| chrono::Utc::now() + window);
+        return services.store.decide_at(decision, hold).await.map(Ok);
     }
     let mut tries = 0;
     loop {

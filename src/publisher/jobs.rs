@@ -13,7 +13,7 @@ use crate::i18n::{num, text};
 use crate::media::MediaError;
 use crate::render::{Decider, card_keyboard, card_text, content_parts, reason_text, send_part, to_chat};
 use crate::services::Services;
-use crate::store::{AuthorRecord, OutboxJob, OutboxKind, OutboxResult, PostRecord};
+use crate::store::{AuthorRecord, BACK_IN_REVIEW, OutboxJob, OutboxKind, OutboxResult, PostRecord};
 use crate::telegram::{Failure, classify, send_limited};
 
 pub(super) async fn run_job(
@@ -36,7 +36,7 @@ pub(super) async fn run_job(
         OutboxKind::Fingerprint => fingerprint(bot, services, &post).await,
         OutboxKind::Publish => publish(bot, services, &post, job).await,
         OutboxKind::UpdateCard => update_card(bot, services, &post, author).await,
-        OutboxKind::NotifyAuthor => notify_author(bot, services, &post).await,
+        OutboxKind::NotifyAuthor => notify_author(bot, services, &post, job).await,
     }
 }
 
@@ -215,11 +215,20 @@ async fn author_locale(services: &Services, post: &PostRecord) -> &'static str {
     crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await
 }
 
-async fn notify_author(bot: &Bot, services: &Services, post: &PostRecord) -> Result<OutboxResult, JobError> {
+async fn notify_author(
+    bot: &Bot,
+    services: &Services,
+    post: &PostRecord,
+    job: &OutboxJob,
+) -> Result<OutboxResult, JobError> {
     let locale = author_locale(services, post).await;
     let i18n = &services.i18n;
     let id = ("id", num(post.id.0));
+    let back_in_review = job.payload.get("notice").and_then(serde_json::Value::as_str) == Some(BACK_IN_REVIEW);
     let message = match post.status {
+        // A rejection was undone after its notice went out (and nothing was decided since).
+        PostStatus::Pending if back_in_review => i18n.t_args(locale, "back-in-review", &[id]),
+        _ if back_in_review => return Ok(OutboxResult::Done),
         PostStatus::Published => match (services.config.telegram.channel.public_username(), post.channel_message_id) {
             (Some(name), Some(mid)) => {
                 i18n.t_args(locale, "published-link", &[id, ("link", text(format!("https://t.me/{name}/{mid}")))])

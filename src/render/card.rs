@@ -257,7 +257,11 @@ pub fn review_keyboard(i18n: &I18n, locale: &str, post: &PostRecord, view: View)
                 None => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
             }
         }
-        _ => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
+        // A rejection can be taken back by who made it (see `moderation::undo`).
+        PostStatus::Rejected => {
+            InlineKeyboardMarkup::new(vec![vec![button(i18n, locale, "button-undo", &Action::Undo(id))]])
+        }
+        PostStatus::Published => InlineKeyboardMarkup::new(Vec::<Vec<InlineKeyboardButton>>::new()),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
 mod types;
+mod undo_types;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name
 pub use error::StoreError;
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
 pub use types::*;
+pub use undo_types::{BACK_IN_REVIEW, UndoOutcome, UndoRejection};
 
 use crate::domain::{PostId, UserId};
 
@@ -143,15 +145,18 @@ pub trait Store: Send + Sync + 'static {
     async fn decide(&self, decision: &Decision) -> Result<DecideOutcome, StoreError> {
         self.decide_at(decision, None).await
     }
-    /// [`Store::decide`], an approval published at `publish_at` when given: the post keeps
-    /// that time (`scheduled_at`) and its author is told; [`Store::release_due`] queues it
-    /// when the time comes. A time another approved post holds is refused as a
-    /// [`StoreError::Constraint`] on `posts_scheduled_slot`, nothing changed.
-    async fn decide_at(
-        &self,
-        decision: &Decision,
-        publish_at: Option<DateTime<Utc>>,
-    ) -> Result<DecideOutcome, StoreError>;
+    /// [`Store::decide`] with a time `at`. An approval is published then: the post keeps that
+    /// time (`scheduled_at`) and its author is told; [`Store::release_due`] queues it when the
+    /// time comes. A time another approved post holds is refused as a
+    /// [`StoreError::Constraint`] on `posts_scheduled_slot`, nothing changed. A rejection's
+    /// author is told no earlier than `at`: until then [`Store::undo_rejection`] withdraws the
+    /// notice and the author never hears of it.
+    async fn decide_at(&self, decision: &Decision, at: Option<DateTime<Utc>>) -> Result<DecideOutcome, StoreError>;
+    /// Takes a rejection back (one transaction): the post is pending again, undecided, its card
+    /// updated, a `return_to_queue` log row written; the author's notice is withdrawn while
+    /// held, else a "back in review" notice is queued; a ban given with the rejection is lifted
+    /// (with an `unban` row). Who may undo is the caller's check.
+    async fn undo_rejection(&self, undo: &UndoRejection) -> Result<UndoOutcome, StoreError>;
 
     /// Approved posts with a time in `[from, to)`, earliest first.
     async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError>;

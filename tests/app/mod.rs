@@ -115,6 +115,8 @@ impl App {
             ("TELEGRAM_API_URL", fake.url().to_string()),
             // Thousands of messages in seconds: Telegram's sending limits are tested on their own.
             ("TELEGRAM_RATE_LIMIT", "off".to_owned()),
+            // Rejections are told at once; tests/bot_undo.rs holds them to undo unseen.
+            ("UNDO_WINDOW_SECS", "0".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

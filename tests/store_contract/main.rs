@@ -48,6 +48,7 @@ mod schedule;
 mod search;
 mod stats;
 mod submit;
+mod undo;
 mod values;
 mod versions;
 
@@ -150,6 +151,16 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, order { the_queue_lists_posts_in_arrival_order });
+        contract_area!(
+            $backend,
+            undo {
+                an_undo_inside_the_window_withdraws_the_notice_unsent,
+                an_undo_after_the_author_was_told_queues_back_in_review,
+                a_notice_being_sent_counts_as_told,
+                the_ban_given_with_the_rejection_is_lifted_an_older_one_is_not,
+                only_a_rejected_post_is_undone,
+            }
+        );
         contract_area!(
             $backend,
             schedule {

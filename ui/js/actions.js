@@ -11,13 +11,21 @@ import { textLimit } from './textlimits.js';
  * `onDecided(id)` after a decision went through; `onStale(id)` when the server said no;
  * `onChanged()` after a ban/unban; `timing()` when an approval is published (`undefined`: the plan's next slot).
  */
+/** The decisions a toast can undo: the success message → the status the post must have. */
+const UNDOABLE = {
+  'ui-outcome-approved': 'approved',
+  'ui-outcome-rejected': 'rejected',
+  'ui-outcome-rejected-banned': 'rejected',
+};
+
 export function createActions({ current, setBusy, onDecided, onStale, onChanged, timing = () => undefined }) {
-  /** Reports a DecideOutcome; the caller has already cleared busy. A plain approval's toast
-   * offers Undo for 10 s: the post goes back to the queue, as long as nothing was published. */
+  /** Reports a DecideOutcome; the caller has already cleared busy. An approval's or a
+   * rejection's toast offers Undo for 10 s (the rejection's notice waits that long): the post
+   * goes back to the queue, an approval as long as nothing was published. */
   function report(id, outcome, successKey) {
     const d = describeDecide(outcome, id, successKey);
     const post = outcome && outcome.post;
-    const undoable = d.ok && successKey === 'ui-outcome-approved' && post && post.status === 'approved';
+    const undoable = d.ok && post && UNDOABLE[successKey] === post.status;
     toast(d.text, d.kind, undoable ? { label: t('ui-undo'), testid: 'undo', onClick: () => undo(post) } : null);
     if (d.ok) onDecided(id); else onStale(id);
     return d.ok;
@@ -25,9 +33,10 @@ export function createActions({ current, setBusy, onDecided, onStale, onChanged,
 
   async function undo(post) {
     try {
-      const outcome = await api.scheduleMove(post.id, post.scheduled_at || null, { to: 'to_queue' });
+      const outcome = await api.postUndo(post.id);
       const kind = outcome && outcome.outcome;
-      toast(kind === 'changed' ? t('ui-undone', { id: post.id }) : t('ui-undo-too-late', { id: post.id }), kind === 'changed' ? 'success' : 'warn');
+      const key = kind === 'undone' ? 'ui-undone' : kind === 'not_yours' ? 'ui-undo-not-yours' : 'ui-undo-too-late';
+      toast(t(key, { id: post.id }), kind === 'undone' ? 'success' : 'warn');
     } catch (err) {
       toastError(err);
     }

@@ -65,6 +65,7 @@ export const api = {
   postDetail: (id) => call('post_detail', { id }),
   postClaim: (id) => call('post_claim', { id }),
   postRelease: (id) => call('post_release', { id }),
+  postUndo: (id) => call('post_undo', { id }),
   // `version` is the open post's (`post_detail`): the server refuses it ("changed") once the
   // author edited the post since.
   postApprove: (id, version, editedBody, timing) => {

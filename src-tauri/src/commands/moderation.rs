@@ -5,6 +5,7 @@
 
 use postgate::domain::{ActionSource, ContentVersion, PostId, RejectReason, Seen, UserId};
 use postgate::moderation::Timing;
+use postgate::moderation::undo::Undone;
 use postgate::store::{BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -100,6 +101,15 @@ pub async fn post_reject(
 ) -> Result<DecideOutcome, CommandError> {
     let kind = DecisionKind::Reject { reason: reason_arg(reason)?, ban_author: ban_author.unwrap_or(false) };
     decide(&state, id, kind).await
+}
+
+/// Undoes the console moderator's own decision on a post (its toast's Undo): an approval
+/// back to the queue while nothing was published, a rejection at any time (its author never
+/// told while the undo window held the notice).
+#[tauri::command]
+pub async fn post_undo(state: State<'_, AppState>, id: i64) -> Result<Undone, CommandError> {
+    let moderator = state.moderator()?;
+    Ok(postgate::moderation::undo::undo(&state.services, PostId(id), moderator, ActionSource::Console).await?)
 }
 
 #[tauri::command]

@@ -50,6 +50,24 @@ pub(super) async fn enqueue(conn: &mut PgConnection, post: PostId, kinds: &[Outb
     Ok(())
 }
 
+/// Queues one job for Telegram, due at `at`, with `payload`, in the caller's transaction.
+pub(super) async fn enqueue_at(
+    conn: &mut PgConnection,
+    post: PostId,
+    kind: OutboxKind,
+    at: DateTime<Utc>,
+    payload: serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO outbox (post_id, kind, next_attempt_at, payload) VALUES ($1, $2, $3, $4)")
+        .bind(post.0)
+        .bind(kind.as_str())
+        .bind(at)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
 pub async fn decide(
     pool: &PgPool,
@@ -93,6 +111,7 @@ pub async fn decide(
         Some(body) => serde_json::json!({ "previous_body": current.body, "new_body": body }),
         None => serde_json::json!({}),
     };
+    let notice_at = publish_at.filter(|_| target == PostStatus::Rejected);
     let publish_at = publish_at.filter(|_| target == PostStatus::Approved);
     if let Some(at) = publish_at {
         details["scheduled_at"] = serde_json::json!(at);
@@ -125,8 +144,13 @@ pub async fn decide(
     let jobs: &[OutboxKind] = match target {
         PostStatus::Approved if publish_at.is_some() => &[OutboxKind::UpdateCard, OutboxKind::NotifyAuthor],
         PostStatus::Approved => &[OutboxKind::Publish, OutboxKind::UpdateCard],
+        // Held until its undo window is over: an undo withdraws it unsent.
+        _ if notice_at.is_some() => &[OutboxKind::UpdateCard],
         _ => &[OutboxKind::NotifyAuthor, OutboxKind::UpdateCard],
     };
+    if let Some(at) = notice_at {
+        enqueue_at(&mut tx, d.post_id, OutboxKind::NotifyAuthor, at, serde_json::json!({})).await?;
+    }
     enqueue(&mut tx, d.post_id, jobs).await?;
     notify(&mut *tx, "post_decided", Some(d.post_id)).await?;
 

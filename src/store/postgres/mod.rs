@@ -13,6 +13,7 @@ mod recovery;
 mod rows;
 mod schedule;
 mod stats;
+mod undo;
 
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
     BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
     NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats,
-    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome,
+    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome, UndoOutcome, UndoRejection,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -217,12 +218,12 @@ impl Store for PgStore {
         charts::chart(&self.pool, range, chart).await
     }
 
-    async fn decide_at(
-        &self,
-        decision: &Decision,
-        publish_at: Option<DateTime<Utc>>,
-    ) -> Result<DecideOutcome, StoreError> {
-        decide::decide(&self.pool, decision, publish_at).await
+    async fn decide_at(&self, decision: &Decision, at: Option<DateTime<Utc>>) -> Result<DecideOutcome, StoreError> {
+        decide::decide(&self.pool, decision, at).await
+    }
+
+    async fn undo_rejection(&self, undo: &UndoRejection) -> Result<UndoOutcome, StoreError> {
+        undo::undo_rejection(&self.pool, undo).await
     }
 
     async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError> {

@@ -16,7 +16,7 @@ use tracing::instrument;
 pub use self::import::import_bans;
 use super::Db;
 use super::rows::{self, NOW, load_record, now_plus, status};
-use super::writes::{enqueue, log_action};
+use super::writes::{enqueue, enqueue_at, log_action};
 use crate::domain::{ActionSource, ModerationAction, PostId, PostStatus, UserId};
 use crate::store::{
     BanRecord, BanRequest, ClaimOutcome, DecideOutcome, Decision, DecisionKind, OutboxKind, StoreError,
@@ -68,6 +68,7 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
         Some(body) => serde_json::json!({ "previous_body": current.body, "new_body": body }),
         None => serde_json::json!({}),
     };
+    let notice_at = publish_at.filter(|_| target == PostStatus::Rejected);
     let publish_at = publish_at.filter(|_| target == PostStatus::Approved);
     if let Some(at) = publish_at {
         details["scheduled_at"] = serde_json::json!(at);
@@ -84,8 +85,13 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
     let jobs: &[OutboxKind] = match target {
         PostStatus::Approved if publish_at.is_some() => &[OutboxKind::UpdateCard, OutboxKind::NotifyAuthor],
         PostStatus::Approved => &[OutboxKind::Publish, OutboxKind::UpdateCard],
+        // Held until its undo window is over: an undo withdraws it unsent.
+        _ if notice_at.is_some() => &[OutboxKind::UpdateCard],
         _ => &[OutboxKind::NotifyAuthor, OutboxKind::UpdateCard],
     };
+    if let Some(at) = notice_at {
+        enqueue_at(&mut tx, d.post_id, OutboxKind::NotifyAuthor, at, &serde_json::json!({})).await?;
+    }
     enqueue(&mut tx, d.post_id, jobs).await?;
 
     let Some(post) = load_record(&mut tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };

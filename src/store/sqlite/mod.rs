@@ -12,6 +12,7 @@ mod reads;
 mod recovery;
 mod rows;
 mod schedule;
+mod undo;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
     BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
     NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats,
-    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome,
+    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome, UndoOutcome, UndoRejection,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -305,12 +306,12 @@ impl Store for SqliteStore {
         charts::chart(&self.db, range, chart).await
     }
 
-    async fn decide_at(
-        &self,
-        decision: &Decision,
-        publish_at: Option<DateTime<Utc>>,
-    ) -> Result<DecideOutcome, StoreError> {
-        decide::decide(&self.db, decision, publish_at).await
+    async fn decide_at(&self, decision: &Decision, at: Option<DateTime<Utc>>) -> Result<DecideOutcome, StoreError> {
+        decide::decide(&self.db, decision, at).await
+    }
+
+    async fn undo_rejection(&self, undo: &UndoRejection) -> Result<UndoOutcome, StoreError> {
+        undo::undo_rejection(&self.db, undo).await
     }
 
     async fn scheduled(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScheduledPost>, StoreError> {

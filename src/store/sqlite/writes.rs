@@ -1,6 +1,7 @@
 //! Writes several areas share, always inside the caller's transaction on the writer: a
 //! moderation-log row, outbox jobs.
 
+use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use crate::domain::{ActionSource, ModerationAction, PostId, UserId};
@@ -31,6 +32,24 @@ pub async fn log_action(
     .bind(details.to_string())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Queues one job for Telegram, due at `at`, with `payload`.
+pub async fn enqueue_at(
+    conn: &mut SqliteConnection,
+    post: PostId,
+    kind: OutboxKind,
+    at: DateTime<Utc>,
+    payload: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO outbox (post_id, kind, next_attempt_at, payload) VALUES (?1, ?2, ?3, ?4)")
+        .bind(post.0)
+        .bind(kind.as_str())
+        .bind(super::rows::stamp(at))
+        .bind(payload.to_string())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
