@@ -191,6 +191,8 @@ pub struct Config {
     pub schedule: crate::schedule::Plan,
     /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
     pub backup: Option<BackupSchedule>,
+    /// Signed or anonymous by default, the signature line and the footer (`SIGNATURE_*`, `POST_FOOTER`).
+    pub options: crate::options::PostOptions,
 }
 
 impl Config {
@@ -270,6 +272,7 @@ impl Config {
             },
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
             backup: r.backup()?,
+            options: crate::options::parse(r.0)?,
         })
     }
 }

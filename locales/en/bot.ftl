@@ -128,3 +128,10 @@ stats-unavailable = Statistics are unavailable right now (the database did not a
 button-undo = ↩️ Undo
 schedule-undone = Undone: the post is back in the queue.
 schedule-undo-not-yours = Only the moderator who approved this post can undo it.
+## Author options: signed or anonymous (the toggle under the receipt)
+signed-toggle-signed = ✍️ Signed
+signed-toggle-anonymous = 🙈 Anonymous
+signed-now-signed = Submission #{ $id } will be published with your name.
+signed-now-anonymous = Submission #{ $id } will be published anonymously.
+signed-not-yours = Only the author of this submission can change this.
+signed-too-late = Submission #{ $id } is already published or closed: this can no longer be changed.

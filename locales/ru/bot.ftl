@@ -132,3 +132,10 @@ stats-unavailable = Статистика сейчас недоступна (ба
 button-undo = ↩️ Отменить
 schedule-undone = Отменено: публикация вернулась в очередь.
 schedule-undo-not-yours = Отменить может только модератор, который одобрил эту публикацию.
+## Author options: signed or anonymous (the toggle under the receipt)
+signed-toggle-signed = ✍️ С подписью
+signed-toggle-anonymous = 🙈 Анонимно
+signed-now-signed = Заявка №{ $id } будет опубликована с вашим именем.
+signed-now-anonymous = Заявка №{ $id } будет опубликована анонимно.
+signed-not-yours = Изменить это может только автор заявки.
+signed-too-late = Заявка №{ $id } уже опубликована или закрыта: изменить это больше нельзя.

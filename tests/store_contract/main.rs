@@ -39,6 +39,7 @@ mod edits;
 mod errors;
 mod lifecycle;
 mod log;
+mod options;
 mod order;
 mod outbox;
 mod reads;
@@ -150,6 +151,15 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, order { the_queue_lists_posts_in_arrival_order });
+        contract_area!(
+            $backend,
+            options {
+                the_author_flips_the_choice_with_a_log_row_and_an_event,
+                only_the_author_or_a_moderator_may_change_it,
+                an_approved_post_may_change_until_its_publication_is_sent,
+                a_rejected_post_is_too_late,
+            }
+        );
         contract_area!(
             $backend,
             schedule {
