@@ -10,6 +10,17 @@ mod support;
 use postgate::services::Services;
 use support::driver::{Window, until};
 
+/// The preview's text now (the pane re-renders on change events: looked up again until found).
+async fn preview_text(window: &Window) -> String {
+    for _ in 0..200 {
+        if let Some(text) = window.text_of("[data-testid=\"preview-body\"]").await {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the preview never showed")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_preview_shows_the_footer_and_the_signature_after_toggling_signed() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,12 +39,12 @@ async fn the_preview_shows_the_footer_and_the_signature_after_toggling_signed() 
     let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
     window.click(&support::driver::row(id)).await;
     window.until_text("[data-testid=\"preview-body\"]", "#footer_tag").await;
-    let before = window.text_of("[data-testid=\"preview-body\"]").await.unwrap();
+    let before = preview_text(&window).await;
     assert!(before.starts_with("preview me 😀") && !before.contains("— Анна"), "anonymous: {before:?}");
 
     window.click("[data-testid=\"toggle-signed\"]").await;
     window.until_text("[data-testid=\"preview-body\"]", "— Анна").await;
-    let after = window.text_of("[data-testid=\"preview-body\"]").await.unwrap();
+    let after = preview_text(&window).await;
     let (signature, footer) = (after.find("— Анна").unwrap(), after.find("#footer_tag").unwrap());
     assert!(signature < footer, "the signature, then the footer: {after:?}");
     until("stored signed", || async { other.store.post(id).await.unwrap().unwrap().signed == Some(true) }).await;
