@@ -14,7 +14,7 @@ use app::{App, Backend, CHANNEL, GROUP, MODERATOR, on_both_backends, wait_until}
 use postgate::domain::PostId;
 use postgate::render::callback::Action;
 use serde_json::{Value, json};
-use support::fake_telegram::updates::{callback_query, text_message};
+use support::fake_telegram::updates::{callback_query, photo_message, text_message};
 
 const FOOTER: &str = "#новости https://t.me/postgate_bot";
 const OPTIONS: [(&str, &str); 2] = [("SIGNATURE_TEMPLATE", "✍️ {full_name} ({name})"), ("POST_FOOTER", FOOTER)];
@@ -145,7 +145,51 @@ async fn the_toggle_after_publication_is_refused_politely(backend: Backend) {
     app.stop().await;
 }
 
+async fn an_albums_caption_on_its_first_item_is_signed_and_leaves_out_the_footer_that_would_not_fit(backend: Backend) {
+    const AUTHOR: i64 = 6301;
+    let app = App::start_on(backend, "opt_album", &OPTIONS).await;
+    // 990 units of caption: the signature (25 with its gap) fits 1,024, the footer (36) does not.
+    let caption = "я".repeat(990);
+    for (mid, file) in [(12, "p2"), (11, "p1"), (13, "p3")] {
+        let text = (mid == 11).then_some(caption.as_str());
+        app.fake.push_update(photo_message(AUTHOR, AUTHOR, mid, file, &format!("u{file}"), text, Some("alb-opt")));
+    }
+    wait_until("the album's receipt", || !receipts(&app, AUTHOR).is_empty()).await;
+    let (post, _) = app.card_of_latest().await;
+    let receipt = receipts(&app, AUTHOR).pop().unwrap();
+    assert_eq!(
+        button(&receipt.field_json("reply_markup").unwrap()),
+        ("🙈 Anonymous".to_owned(), format!("sg:{post}:1"))
+    );
+    press(&app, AUTHOR, "en", &Action::Signed(PostId(post), true)).await;
+    assert_eq!(signed_of(&app, post).await, Some(true));
+
+    let card = app.services.store.post(PostId(post)).await.unwrap().unwrap().moderation_message_id.unwrap();
+    app.fake.push_update(callback_query(MODERATOR, &app.approve_data(post).await, GROUP, card));
+    wait_until("the album in the channel", || {
+        app.fake.calls_to("sendMediaGroup").iter().any(|c| c.field_i64("chat_id") == Some(CHANNEL))
+    })
+    .await;
+    let album =
+        app.fake.calls_to("sendMediaGroup").into_iter().find(|c| c.field_i64("chat_id") == Some(CHANNEL)).unwrap();
+    let media = app::json_field(&album, "media");
+    let items = media.as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["caption"], json!(format!("{caption}\n\n✍️ User6301 (@user6301)")), "the footer left out");
+    // 990 units, the gap 2, "✍️ " 3: the name at 995.
+    assert_eq!(
+        items[0]["caption_entities"],
+        json!([
+            { "type": "text_link", "offset": 995, "length": 8, "url": "tg://user?id=6301" },
+            { "type": "mention", "offset": 1005, "length": 9 },
+        ])
+    );
+    assert!(items[1..].iter().all(|i| i.get("caption").is_none()), "the caption on the first item only: {items:?}");
+    app.stop().await;
+}
+
 on_both_backends!(
+    an_albums_caption_on_its_first_item_is_signed_and_leaves_out_the_footer_that_would_not_fit,
     the_author_flips_the_toggle_under_the_receipt_and_a_stranger_cannot,
     a_signed_post_carries_its_signature_and_the_footer_an_anonymous_one_the_footer,
     the_toggle_after_publication_is_refused_politely,
