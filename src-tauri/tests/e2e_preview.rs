@@ -2,7 +2,7 @@
 //! `PostgreSQL`: the detail pane shows the post as the channel will — the footer under the
 //! text, anonymous by default — and after "Publish signed" in the console the signature line
 //! too (the choice stored through the one write path, logged as the console's). Screenshot
-//! `target/e2e/preview.png`.
+//! `target/e2e/preview.png` (the README's `docs/screenshots/preview.png`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
