@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "schedule_move",
     "backup_status",
     "stats_view",
+    "post_preview",
+    "post_set_signed",
 ];
 
 fn main() {

@@ -195,6 +195,8 @@ pub struct Config {
     /// (`UNDO_WINDOW_SECS`, 10 by default; 0: the author is told at once).
     #[serde(with = "secs")]
     pub undo_window: Duration,
+    /// Signed or anonymous by default, the signature line and the footer (`SIGNATURE_*`, `POST_FOOTER`).
+    pub options: crate::options::PostOptions,
 }
 
 impl Config {
@@ -275,6 +277,7 @@ impl Config {
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
             backup: r.backup()?,
             undo_window: r.secs("UNDO_WINDOW_SECS", 10, 0..=300)?,
+            options: crate::options::parse(r.0)?,
         })
     }
 }

@@ -15,6 +15,7 @@
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications for consoles, from the store
 //! - [`moderation`]: the write path both faces (Telegram group, console) go through
+//! - [`options`]: author options (signed or anonymous), the signature template and the channel footer
 //! - [`render`]: what Telegram shows — cards, buttons, post content (bot and publisher)
 //! - [`telegram`]: the one HTTP client, timeouts and flood-limit retries
 //! - [`bot`]: the handler tree: intake, commands, moderation buttons
@@ -37,6 +38,7 @@ pub mod media;
 pub mod media_cache;
 pub mod metrics;
 pub mod moderation;
+pub mod options;
 pub mod private_fs;
 pub mod publisher;
 pub mod receipts;

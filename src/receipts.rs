@@ -106,13 +106,21 @@ impl Receipts {
 
 /// Tells the author of stored submission `id` that it is in, unless its receipt is already on
 /// its way, and has it recorded. A refusal for good (the author blocked the bot) is recorded
-/// too: there is nothing more to send.
+/// too: there is nothing more to send. `choice` is the post's signed/anonymous choice so far,
+/// which the toggle under the receipt shows.
 #[instrument(skip_all, fields(post_id = id.0, chat_id = chat.0))]
-pub async fn send(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> Result<(), RequestError> {
+pub async fn send(
+    bot: &Bot,
+    services: &Services,
+    chat: ChatId,
+    locale: &str,
+    id: PostId,
+    choice: Option<bool>,
+) -> Result<(), RequestError> {
     if !services.receipts.begin(id) {
         return Ok(());
     }
-    deliver(bot, services, chat, locale, id).await
+    deliver(bot, services, chat, locale, id, choice).await
 }
 
 /// [`send`] from an update handler: the receipt waits for its chat's sending limit in the
@@ -125,7 +133,7 @@ pub fn queue(bot: &Bot, services: &Services, chat: ChatId, locale: &'static str,
     let (bot, sender) = (bot.clone(), services.clone());
     let send = async move {
         // Failures are logged, and the receipt recorded or left to the sweep, by `deliver`.
-        let _ = deliver(&bot, &sender, chat, locale, id).await;
+        let _ = deliver(&bot, &sender, chat, locale, id, None).await;
     };
     if services.replies.queue(chat.0, send).is_err() {
         services.receipts.abandon(id);
@@ -155,7 +163,7 @@ pub async fn make_good(bot: &Bot, services: &Services, id: PostId) -> Result<(),
     };
     tracing::info!("sending a receipt a crash left unsent");
     let locale = crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await;
-    deliver(bot, services, ChatId(post.source_chat_id), locale, id).await
+    deliver(bot, services, ChatId(post.source_chat_id), locale, id, post.signed).await
 }
 
 /// Whether a stored post is owed a receipt now: none recorded, still pending, and (an album)
@@ -166,12 +174,22 @@ fn due(post: &PostRecord) -> bool {
         && (post.media_group_id.is_none() || post.moderation_message_id.is_some() || post.card_error.is_some())
 }
 
-/// Sends a receipt claimed by the caller and has it recorded (or forgotten, to try again).
-async fn deliver(bot: &Bot, services: &Services, chat: ChatId, locale: &str, id: PostId) -> Result<(), RequestError> {
+/// Sends a receipt claimed by the caller, with the signed/anonymous toggle under it, and has
+/// it recorded (or forgotten, to try again).
+async fn deliver(
+    bot: &Bot,
+    services: &Services,
+    chat: ChatId,
+    locale: &str,
+    id: PostId,
+    choice: Option<bool>,
+) -> Result<(), RequestError> {
     let receipts = &services.receipts;
     let body = services.i18n.t_args(locale, "receipt", &[("id", num(id.0))]);
+    let signed = services.config.options.is_signed(choice);
+    let toggle = crate::bot::options::signed_keyboard(&services.i18n, locale, id, signed);
     match send_limited(&services.limiter, &chat.into(), 1, "sendMessage", || {
-        bot.send_message(chat, body.clone()).send()
+        bot.send_message(chat, body.clone()).reply_markup(toggle.clone()).send()
     })
     .await
     {

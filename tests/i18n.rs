@@ -34,7 +34,7 @@ const NUMERIC: [&str; 21] = [
     "rate",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 19] = [
+const TEXTUAL: [&str; 20] = [
     "name",
     "username",
     "date",
@@ -54,6 +54,7 @@ const TEXTUAL: [&str; 19] = [
     "folder", // statistics (the view's caption and heat-map cells):
     "tz",
     "hour",
+    "slot", // author options: the preview's length line (message or caption)
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -130,3 +130,10 @@ schedule-undone = Undone: the post is back in the queue.
 schedule-undo-not-yours = Only the moderator who decided this post can undo it.
 ## Undo of a rejection
 back-in-review = Your submission #{ $id } is back in review: its rejection was withdrawn.
+## Author options: signed or anonymous (the toggle under the receipt)
+signed-toggle-signed = ✍️ Signed
+signed-toggle-anonymous = 🙈 Anonymous
+signed-now-signed = Submission #{ $id } will be published with your name.
+signed-now-anonymous = Submission #{ $id } will be published anonymously.
+signed-not-yours = Only the author of this submission can change this.
+signed-too-late = Submission #{ $id } is already published or closed: this can no longer be changed.

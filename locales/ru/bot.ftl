@@ -134,3 +134,10 @@ schedule-undone = Отменено: публикация вернулась в �
 schedule-undo-not-yours = Отменить может только модератор, который принял это решение.
 ## Отмена отклонения
 back-in-review = Ваша заявка №{ $id } снова на рассмотрении: её отклонение отменено.
+## Author options: signed or anonymous (the toggle under the receipt)
+signed-toggle-signed = ✍️ С подписью
+signed-toggle-anonymous = 🙈 Анонимно
+signed-now-signed = Заявка №{ $id } будет опубликована с вашим именем.
+signed-now-anonymous = Заявка №{ $id } будет опубликована анонимно.
+signed-not-yours = Изменить это может только автор заявки.
+signed-too-late = Заявка №{ $id } уже опубликована или закрыта: изменить это больше нельзя.

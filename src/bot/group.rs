@@ -1,5 +1,6 @@
 //! Button presses: moderation actions on cards in the moderation group (moderators only),
-//! and the language choice in the presser's own private chat (nowhere else).
+//! and in the presser's own private chat the language choice (nowhere else) and the
+//! signed/anonymous toggle under a receipt (`options.rs`).
 
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ReplyParameters};
@@ -40,8 +41,8 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         tracing::warn!("unknown or malformed callback data");
         return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
-    if let Action::Language(locale) = action {
-        return choose_language(&bot, &q, &services, &locale).await;
+    if let Some(done) = private_button(&bot, &q, &services, &action).await {
+        return done;
     }
     let Some(post_id) = action.post() else { return Ok(()) };
     let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
@@ -85,7 +86,7 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         }
         Action::Ban(_) => DecisionKind::Reject { reason: RejectReason::rules(), ban_author: true },
         Action::RetryPublish(_) => DecisionKind::RetryPublish,
-        _ => return Ok(()), // the language and the schedule's buttons are handled above
+        _ => return Ok(()), // the language, signed and schedule buttons are handled above
     };
     let decision = Decision { post_id, moderator, source: ActionSource::Telegram, kind };
     let (decided, answered_saving) = decide_saying_saving(&bot, &services, &q, &decision).await;
@@ -136,6 +137,16 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     })
     .await?;
     Ok(())
+}
+
+/// The buttons of a private chat — the language, the receipt's signed/anonymous toggle —
+/// handled; `None` for the moderation buttons.
+async fn private_button(bot: &Bot, q: &CallbackQuery, services: &Services, action: &Action) -> Option<HandlerResult> {
+    match action {
+        Action::Language(locale) => Some(choose_language(bot, q, services, locale).await),
+        Action::Signed(post, signed) => Some(super::options::on_toggle(bot, q, services, *post, *signed).await),
+        _ => None,
+    }
 }
 
 /// Telegram shows an answer to a press only for a few seconds after it: a decision not done by

@@ -7,6 +7,7 @@ mod group;
 mod intake;
 pub(crate) mod locale;
 mod moderators;
+pub mod options;
 mod review;
 mod schedule;
 mod stats;

@@ -28,6 +28,8 @@ pub enum ModerationAction {
     PublishNow,
     /// An approved post went back to the queue, undecided.
     ReturnToQueue,
+    /// A post's author or a moderator chose to publish it signed or anonymous.
+    SetSigned,
 }
 
 impl ModerationAction {
@@ -47,6 +49,7 @@ impl ModerationAction {
             Self::Unschedule => "unschedule",
             Self::PublishNow => "publish_now",
             Self::ReturnToQueue => "return_to_queue",
+            Self::SetSigned => "set_signed",
         }
     }
 }

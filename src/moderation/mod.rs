@@ -5,6 +5,7 @@
 //! out a database outage for a bound ([`outage`]) before they are refused.
 
 pub mod intake;
+pub mod options;
 pub mod outage;
 pub mod schedule;
 pub mod undo;

@@ -11,7 +11,10 @@ use crate::config::ChannelRef;
 use crate::domain::{PostStatus, UserId};
 use crate::i18n::{num, text};
 use crate::media::MediaError;
-use crate::render::{Decider, card_keyboard, card_text, content_parts, reason_text, send_part, to_chat};
+use crate::render::{
+    ContentPart, Decider, card_keyboard, card_text, compose_post, content_parts, published_parts, reason_text,
+    send_part, to_chat,
+};
 use crate::services::Services;
 use crate::store::{AuthorRecord, BACK_IN_REVIEW, OutboxJob, OutboxKind, OutboxResult, PostRecord};
 use crate::telegram::{Failure, classify, send_limited};
@@ -79,10 +82,9 @@ async fn send_content_resuming(
     services: &Services,
     job: &OutboxJob,
     chat: &Recipient,
-    post: &PostRecord,
+    parts: &[ContentPart<'_>],
     more_after: bool,
 ) -> Result<Vec<i32>, JobError> {
-    let parts = content_parts(post);
     let mut sent = job.sent_parts();
     if !sent.is_empty() {
         tracing::info!(already_sent = sent.len(), parts = parts.len(), "resuming after the parts already sent");
@@ -129,7 +131,8 @@ async fn announce(
     begin_send(services, job).await?;
     if !post.media.is_empty() {
         // Media Telegram refuses for good must not keep the card from the moderators.
-        match send_content_resuming(bot, services, job, &to_chat(group), post, true).await {
+        let parts = content_parts(post);
+        match send_content_resuming(bot, services, job, &to_chat(group), &parts, true).await {
             Err(JobError::Telegram(e)) if classify(&e) == Failure::Permanent => {
                 tracing::warn!(error = %e, "media refused by Telegram; sending the card alone");
             }
@@ -152,7 +155,7 @@ async fn announce(
     if job.payload.get("receipt").and_then(serde_json::Value::as_bool) == Some(true) && post.receipt_sent_at.is_none() {
         let locale = author_locale(services, post).await;
         // Logged there; a receipt that did not go out is sent by the receipts' sweep.
-        let _ = crate::receipts::send(bot, services, ChatId(post.source_chat_id), locale, post.id).await;
+        let _ = crate::receipts::send(bot, services, ChatId(post.source_chat_id), locale, post.id, post.signed).await;
     }
     Ok(result)
 }
@@ -186,7 +189,13 @@ async fn publish(bot: &Bot, services: &Services, post: &PostRecord, job: &Outbox
     // Every part is recorded as it goes out, the last one too: a run after a crash or a lost
     // completion finds the post already in the channel and only records it.
     begin_send(services, job).await?;
-    let ids = send_content_resuming(bot, services, job, &channel(services), post, true).await?;
+    // The text as the console's preview showed it: the signature and footer added.
+    let composed = compose_post(post, &services.config.options);
+    if !composed.left_out.is_empty() {
+        tracing::warn!(left_out = ?composed.left_out, limit = composed.limit, "published without what would not fit");
+    }
+    let parts = published_parts(post, &composed);
+    let ids = send_content_resuming(bot, services, job, &channel(services), &parts, true).await?;
     let first = ids.first().copied().unwrap_or(0);
     tracing::info!(channel_message_id = first, "published");
     Ok(OutboxResult::Published { channel_message_id: first })

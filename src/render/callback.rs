@@ -41,6 +41,9 @@ pub enum Action {
     Stale(PostId),
     /// A user picks a language (private chat).
     Language(String),
+    /// The author of a post chooses to publish it signed (`true`) or anonymous: the toggle
+    /// under their receipt, which carries the choice it makes.
+    Signed(PostId, bool),
 }
 
 /// Telegram's limit for `callback_data`.
@@ -63,6 +66,7 @@ impl Action {
             Self::Undo(p) => format!("ud:{p}"),
             Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
+            Self::Signed(p, signed) => format!("sg:{p}:{}", u8::from(*signed)),
         }
     }
 
@@ -99,6 +103,8 @@ impl Action {
             ("us", Some(at)) => Self::Unschedule(post, at.parse().ok()?),
             ("ns", None) => Self::NextSlot(post),
             ("ud", None) => Self::Undo(post),
+            ("sg", Some("1")) => Self::Signed(post, true),
+            ("sg", Some("0")) => Self::Signed(post, false),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
@@ -118,7 +124,8 @@ impl Action {
             | Self::Unschedule(p, _)
             | Self::NextSlot(p)
             | Self::Undo(p)
-            | Self::Stale(p) => Some(*p),
+            | Self::Stale(p)
+            | Self::Signed(p, _) => Some(*p),
             Self::Language(_) => None,
         }
     }
@@ -152,6 +159,8 @@ mod tests {
             Action::Undo(big),
             Action::Stale(big),
             Action::Language("en".into()),
+            Action::Signed(big, true),
+            Action::Signed(big, false),
         ] {
             let data = action.encode();
             assert!(data.len() <= MAX_LEN, "{data}");
@@ -187,6 +196,9 @@ mod tests {
             "us:1",
             "ns:1:2",
             "ud:1:2",
+            "sg:1",
+            "sg:1:2",
+            "sg:1:1:1",
             "sa:1",
             "b:1:2",
             "r:1",

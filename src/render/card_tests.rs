@@ -43,6 +43,7 @@ fn post(body: &str, entities: Value) -> PostRecord {
         maybe_twice: crate::store::MaybeTwice::default(),
         scheduled_at: None,
         parked: false,
+        signed: None,
         media: Vec::new(),
     }
 }

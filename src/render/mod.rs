@@ -9,10 +9,14 @@ use teloxide::{Bot, RequestError};
 pub mod callback;
 mod card;
 mod links;
+mod published;
+#[cfg(test)]
+mod published_tests;
 mod when;
 
 pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
 pub use links::{HiddenLink, hidden_links};
+pub use published::{Composed, LeftOut, compose, compose_post, signature_line};
 pub use when::when_text;
 
 use crate::domain::{MediaKind, ReasonKind, RejectReason};
@@ -53,8 +57,16 @@ pub enum ContentPart<'a> {
 
 /// The messages that make up a post's content, in the order they are sent.
 pub fn content_parts(post: &PostRecord) -> Vec<ContentPart<'_>> {
-    let entities = Entities::from_stored(&post.entities);
-    let body = post.body.as_str();
+    content_parts_with(post, &post.body, Entities::from_stored(&post.entities))
+}
+
+/// The messages of a post as the channel gets them: its media with the text [`compose`]d for
+/// publication (signature and footer added) in place of the author's own.
+pub fn published_parts<'a>(post: &'a PostRecord, composed: &'a Composed) -> Vec<ContentPart<'a>> {
+    content_parts_with(post, &composed.text, composed.entities.clone())
+}
+
+fn content_parts_with<'a>(post: &'a PostRecord, body: &'a str, entities: Entities) -> Vec<ContentPart<'a>> {
     let kinds: Vec<MediaKind> = post.media.iter().map(|m| m.kind).collect();
     if MediaKind::valid_album(&kinds) {
         let items =

@@ -8,6 +8,7 @@ mod backend;
 pub mod charts;
 mod error;
 pub mod migrate_data;
+mod options_types;
 pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
@@ -23,6 +24,7 @@ use futures::stream::BoxStream;
 
 pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
 pub use error::StoreError;
+pub use options_types::{SignedBy, SignedChange, SignedOutcome};
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
 pub use types::*;
 pub use undo_types::{BACK_IN_REVIEW, UndoOutcome, UndoRejection};
@@ -243,4 +245,10 @@ pub trait Store: Send + Sync + 'static {
     async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
     /// Jobs not yet done.
     async fn outbox_backlog(&self) -> Result<i64, StoreError>;
+
+    // --- Author options (issue #16 item 8) ---
+    /// Sets whether a post is published signed or anonymous, in one transaction with a log
+    /// row and a change event: only by its author (or a moderator), and only while it is not
+    /// published, rejected or being sent.
+    async fn set_signed(&self, change: &SignedChange) -> Result<SignedOutcome, StoreError>;
 }

@@ -138,6 +138,9 @@ pub struct PostRecord {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Approved and waiting for a moderator to give it a time (unscheduled).
     pub parked: bool,
+    /// Published signed or anonymous, as its author (or a moderator) chose; `None`: not chosen,
+    /// the channel's default applies ([`crate::options::PostOptions::is_signed`]).
+    pub signed: Option<bool>,
     pub media: Vec<MediaRecord>,
 }
 

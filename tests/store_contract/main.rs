@@ -39,6 +39,7 @@ mod edits;
 mod errors;
 mod lifecycle;
 mod log;
+mod options;
 mod order;
 mod outbox;
 mod reads;
@@ -159,6 +160,15 @@ macro_rules! contract_suite {
                 a_notice_being_sent_counts_as_told,
                 the_ban_given_with_the_rejection_is_lifted_an_older_one_is_not,
                 only_a_rejected_post_is_undone,
+            }
+        );
+        contract_area!(
+            $backend,
+            options {
+                the_author_flips_the_choice_with_a_log_row_and_an_event,
+                only_the_author_or_a_moderator_may_change_it,
+                an_approved_post_may_change_until_its_publication_is_sent,
+                a_rejected_post_is_too_late,
             }
         );
         contract_area!(

@@ -104,4 +104,6 @@ export const api = {
   autostartSet: (enabled) => call('autostart_set', { enabled: Boolean(enabled) }),
   scheduleCalendar: (start, days) => call('schedule_calendar', start ? { start, days } : { days }),
   scheduleMove: (id, seen, to) => call('schedule_move', { id, seen, to }),
+  postPreview: (id) => call('post_preview', { id }),
+  postSetSigned: (id, signed) => call('post_set_signed', { id, signed }),
 };

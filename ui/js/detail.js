@@ -6,6 +6,7 @@ import { renderEntities } from './entities.js';
 import { who } from './outcome.js';
 import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
+import { previewPanel } from './preview.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -79,10 +80,30 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
 
   async function fetchDetail(id, mine) {
     const data = await api.postDetail(id);
+    // The post as the channel will show it, composed by the core; the raw post shows without it.
+    const preview = await api.postPreview(id).catch(() => null);
     if (mine !== token) return null;
     s.data = data;
+    s.preview = preview;
     s.error = null;
     return data;
+  }
+
+  /** Publishes the open post signed or anonymous (logged; other consoles follow live). */
+  async function setSigned(signed) {
+    const id = s.id;
+    s.busy = 'toggle-signed';
+    render();
+    try {
+      const outcome = await api.postSetSigned(id, signed);
+      if (outcome.outcome === 'changed') toast(t(outcome.signed ? 'ui-signed-set' : 'ui-anonymous-set', { id }), 'success');
+      else toast(t('ui-preview-too-late'), 'warn');
+    } catch (err) {
+      toast(errorText(err), 'error');
+    } finally {
+      s.busy = null;
+      refresh();
+    }
   }
 
   /** Opens post `id` (claims it when pending). */
@@ -280,8 +301,10 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       actionBar(post),
       s.error ? banner('error', errorText(s.error)) : null,
       banners(post),
-      h('article', { class: 'panel' }, body),
+      h('article', { class: 'panel' }, h('h3', { class: 'panel-title' }, t('ui-preview-raw')), body),
       mediaList(post.id, post.media),
+      s.preview && s.preview.post_id === post.id
+        ? previewPanel(s.preview, { onSetSigned: setSigned, onOpenLink, busy: s.busy !== null }) : null,
       authorPanel(post, author),
       logPanel(log));
   }

@@ -5,6 +5,7 @@ pub mod autostart;
 pub mod backups;
 pub mod bot;
 pub mod moderation;
+pub mod options;
 pub mod queue;
 pub mod schedule;
 pub mod settings;
@@ -49,6 +50,9 @@ pub const ALL: &[&str] = &[
     "schedule_move",
     "backup_status",
     "stats_view",
+    // Author options and the preview as published (issue #16 items 7–8).
+    "post_preview",
+    "post_set_signed",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -88,6 +92,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         schedule::schedule_move,
         backups::backup_status,
         stats::stats_view,
+        options::post_preview,
+        options::post_set_signed,
     ]
 }
 

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 16] = [
+const FIELDS: [(&str, &str); 19] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -35,6 +35,9 @@ const FIELDS: [(&str, &str); 16] = [
     ("publish_quiet_hours", "PUBLISH_QUIET_HOURS"),
     ("publish_timezone", "PUBLISH_TIMEZONE"),
     ("publish_missed", "PUBLISH_MISSED"),
+    ("signature_default", "SIGNATURE_DEFAULT"),
+    ("signature_template", "SIGNATURE_TEMPLATE"),
+    ("post_footer", "POST_FOOTER"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -75,6 +78,13 @@ pub struct Settings {
     pub publish_timezone: String,
     #[serde(deserialize_with = "text")]
     pub publish_missed: String,
+    /// Author options: `anonymous` or `signed` by default, the signature line, the footer.
+    #[serde(deserialize_with = "text")]
+    pub signature_default: String,
+    #[serde(deserialize_with = "text")]
+    pub signature_template: String,
+    #[serde(deserialize_with = "text")]
+    pub post_footer: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -103,6 +113,9 @@ impl Settings {
             "publish_quiet_hours" => &self.publish_quiet_hours,
             "publish_timezone" => &self.publish_timezone,
             "publish_missed" => &self.publish_missed,
+            "signature_default" => &self.signature_default,
+            "signature_template" => &self.signature_template,
+            "post_footer" => &self.post_footer,
             _ => &self.default_locale,
         }
     }
@@ -128,6 +141,9 @@ impl Settings {
             publish_quiet_hours: v("PUBLISH_QUIET_HOURS"),
             publish_timezone: v("PUBLISH_TIMEZONE"),
             publish_missed: v("PUBLISH_MISSED"),
+            signature_default: v("SIGNATURE_DEFAULT"),
+            signature_template: v("SIGNATURE_TEMPLATE"),
+            post_footer: v("POST_FOOTER"),
         }
     }
 
@@ -187,6 +203,9 @@ fn running(config: &Config) -> Overlay {
         ("PUBLISH_QUIET_HOURS", plan.quiet_hours.clone().unwrap_or_default()),
         ("PUBLISH_TIMEZONE", config.schedule.zone.name().to_owned()),
         ("PUBLISH_MISSED", plan.missed.clone().unwrap_or_else(|| "catch_up".to_owned())),
+        ("SIGNATURE_DEFAULT", (if config.options.default_signed { "signed" } else { "anonymous" }).to_owned()),
+        ("SIGNATURE_TEMPLATE", config.options.signature.as_str().to_owned()),
+        ("POST_FOOTER", config.options.footer.clone().unwrap_or_default()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

@@ -94,6 +94,7 @@ pub(in crate::store) const TABLES: [Table; 7] = [
             ("arrived_at", Time),
             ("scheduled_at", Time),
             ("parked", Bool),
+            ("signed", Bool),
         ],
     },
     Table {

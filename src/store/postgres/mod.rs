@@ -7,6 +7,7 @@ mod events;
 mod import;
 mod intake;
 mod lock;
+mod options;
 mod outbox;
 mod posts;
 mod recovery;
@@ -236,6 +237,10 @@ impl Store for PgStore {
 
     async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
         schedule::scheduled_times(&self.pool, from).await
+    }
+
+    async fn set_signed(&self, change: &super::SignedChange) -> Result<super::SignedOutcome, StoreError> {
+        options::set_signed(&self.pool, change).await
     }
 
     async fn reschedule(&self, change: &ScheduleChange) -> Result<ScheduleOutcome, StoreError> {

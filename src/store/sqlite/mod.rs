@@ -7,6 +7,7 @@ mod charts;
 mod decide;
 mod intake;
 pub(in crate::store) mod lock;
+mod options;
 mod outbox;
 mod reads;
 mod recovery;
@@ -324,6 +325,10 @@ impl Store for SqliteStore {
 
     async fn scheduled_times(&self, from: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
         schedule::scheduled_times(&self.db, from).await
+    }
+
+    async fn set_signed(&self, change: &super::SignedChange) -> Result<super::SignedOutcome, StoreError> {
+        options::set_signed(&self.db, change).await
     }
 
     async fn reschedule(&self, change: &ScheduleChange) -> Result<ScheduleOutcome, StoreError> {

@@ -32,7 +32,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.signed";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -69,6 +69,7 @@ pub struct PostRow {
     published_maybe_twice: bool,
     scheduled_at: Option<DateTime<Utc>>,
     parked: bool,
+    signed: Option<bool>,
 }
 
 #[derive(FromRow)]
@@ -169,6 +170,7 @@ impl PostRow {
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             scheduled_at: self.scheduled_at,
             parked: self.parked,
+            signed: self.signed,
             media,
         })
     }

@@ -25,6 +25,10 @@ const FIELDS = [
   ['publish_quiet_hours', 'PUBLISH_QUIET_HOURS', 'text', () => null],
   ['publish_timezone', 'PUBLISH_TIMEZONE', 'text', () => null],
   ['publish_missed', 'PUBLISH_MISSED', 'missed', () => null],
+  // Author options: checked by the core (an unknown placeholder is named).
+  ['signature_default', 'SIGNATURE_DEFAULT', 'signed', () => null],
+  ['signature_template', 'SIGNATURE_TEMPLATE', 'text', () => null],
+  ['post_footer', 'POST_FOOTER', 'multiline', () => null],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
@@ -42,7 +46,11 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
       ? h('select', { class: 'input', id, name }, ['ru', 'en'].map((l) => h('option', { value: l }, t(`ui-lang-${l}`))))
       : kind === 'missed'
         ? h('select', { class: 'input', id, name }, ['catch_up', 'next_slots'].map((m) => h('option', { value: m }, t(`ui-settings-missed-${m.replace(/_/g, '-')}`))))
-        : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
+        : kind === 'signed'
+          ? h('select', { class: 'input', id, name }, ['anonymous', 'signed'].map((m) => h('option', { value: m }, t(`ui-settings-signed-${m}`))))
+          : kind === 'multiline'
+            ? h('textarea', { class: 'input', id, name, rows: '3', spellcheck: 'false' })
+            : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
     input.setAttribute('data-testid', id);
     inputs[name] = input;
     errors[name] = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error` });
