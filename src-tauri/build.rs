@@ -37,6 +37,10 @@ const COMMANDS: &[&str] = &[
     "schedule_move",
     "backup_status",
     "stats_view",
+    // Conversation with the author (issue #17 part 1).
+    "post_request_changes",
+    "post_message_author",
+    "post_thread",
 ];
 
 fn main() {

@@ -34,7 +34,7 @@ const NUMERIC: [&str; 21] = [
     "rate",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 19] = [
+const TEXTUAL: [&str; 21] = [
     "name",
     "username",
     "date",
@@ -54,6 +54,8 @@ const TEXTUAL: [&str; 19] = [
     "folder", // statistics (the view's caption and heat-map cells):
     "tz",
     "hour",
+    "quote", // conversation with the author (issue #17 part 1):
+    "text",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -40,8 +40,10 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         tracing::warn!("unknown or malformed callback data");
         return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
-    if let Action::Language(locale) = action {
-        return choose_language(&bot, &q, &services, &locale).await;
+    match action {
+        Action::Language(locale) => return choose_language(&bot, &q, &services, &locale).await,
+        Action::Withdraw(post) => return super::conversation::on_withdraw_button(&bot, &q, &services, post).await,
+        _ => {}
     }
     let Some(post_id) = action.post() else { return Ok(()) };
     let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
@@ -64,6 +66,9 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     }
     if super::schedule::is_schedule_button(&action) {
         return super::schedule::on_button(&bot, &q, &services, action, moderator).await;
+    }
+    if let Action::AskChanges(post) = action {
+        return super::conversation::on_ask_button(&bot, &q, &services, card, post).await;
     }
     let reasons = matches!(action, Action::RejectMenu(..));
     let kind = match action {

@@ -41,6 +41,10 @@ pub enum Action {
     Stale(PostId),
     /// A user picks a language (private chat).
     Language(String),
+    /// The author withdraws their post (under a request for changes, in their private chat).
+    Withdraw(PostId),
+    /// A moderator asks the author for changes (the card's button: the text comes as a reply).
+    AskChanges(PostId),
 }
 
 /// Telegram's limit for `callback_data`.
@@ -63,6 +67,8 @@ impl Action {
             Self::Undo(p) => format!("ud:{p}"),
             Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
+            Self::Withdraw(p) => format!("wd:{p}"),
+            Self::AskChanges(p) => format!("ch:{p}"),
         }
     }
 
@@ -99,6 +105,8 @@ impl Action {
             ("us", Some(at)) => Self::Unschedule(post, at.parse().ok()?),
             ("ns", None) => Self::NextSlot(post),
             ("ud", None) => Self::Undo(post),
+            ("wd", None) => Self::Withdraw(post),
+            ("ch", None) => Self::AskChanges(post),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
@@ -118,6 +126,8 @@ impl Action {
             | Self::Unschedule(p, _)
             | Self::NextSlot(p)
             | Self::Undo(p)
+            | Self::Withdraw(p)
+            | Self::AskChanges(p)
             | Self::Stale(p) => Some(*p),
             Self::Language(_) => None,
         }
@@ -152,6 +162,8 @@ mod tests {
             Action::Undo(big),
             Action::Stale(big),
             Action::Language("en".into()),
+            Action::Withdraw(big),
+            Action::AskChanges(big),
         ] {
             let data = action.encode();
             assert!(data.len() <= MAX_LEN, "{data}");
@@ -187,6 +199,8 @@ mod tests {
             "us:1",
             "ns:1:2",
             "ud:1:2",
+            "wd:1:2",
+            "ch:x",
             "sa:1",
             "b:1:2",
             "r:1",

@@ -11,6 +11,7 @@ pub mod migrate_data;
 pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
+mod thread_types;
 mod types;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use futures::stream::BoxStream;
 pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
 pub use error::StoreError;
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
+pub use thread_types::*;
 pub use types::*;
 
 use crate::domain::{PostId, UserId};
@@ -238,4 +240,40 @@ pub trait Store: Send + Sync + 'static {
     async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
     /// Jobs not yet done.
     async fn outbox_backlog(&self) -> Result<i64, StoreError>;
+
+    // ── Conversation with the author (issue #17 part 1) ─────────────────────────────────
+    /// Stores a moderator's message to a post's author and queues it for the bot (thread row,
+    /// log row, outbox job, one transaction). A request for changes also makes the post
+    /// `changes_requested` and refreshes its card; it is refused unless the post waits for a
+    /// decision.
+    async fn send_to_author(&self, send: &ToAuthor) -> Result<ToAuthorOutcome, StoreError>;
+    /// Attaches an author's message to the post's thread (one transaction): a revision
+    /// replaces the content (the version changes, the post is marked edited by its author);
+    /// either closes an open request (the post is pending again); a log row and a card refresh.
+    /// Nothing is attached for a banned author or a decided post.
+    async fn author_message(&self, message: &FromAuthor) -> Result<FromAuthorOutcome, StoreError>;
+    /// The author withdraws a post that waits for a decision: rejected with the reason
+    /// `withdrawn`, logged, its card refreshed.
+    async fn withdraw(&self, post: PostId, author: UserId) -> Result<WithdrawOutcome, StoreError>;
+    /// Rejects with the reason `no-answer` the posts whose request for changes was made before
+    /// `requested_before` and never answered, up to `limit` (each logged, its author told, its
+    /// card refreshed). Their ids.
+    async fn expire_change_requests(
+        &self,
+        requested_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<PostId>, StoreError>;
+    /// A post's thread, oldest first.
+    async fn thread(&self, post: PostId) -> Result<Vec<ThreadMessage>, StoreError>;
+    /// Records how sending a thread message ended (a change event for consoles).
+    async fn thread_delivered(&self, message: i64, result: &DeliveryResult) -> Result<(), StoreError>;
+    /// The post an author's private message in `chat` belongs to: the post of the bot's
+    /// thread message it replies to (while the post waits for a decision), else the post of
+    /// the latest open request made at or after `requested_since`.
+    async fn thread_target(
+        &self,
+        chat: i64,
+        reply_to: Option<i32>,
+        requested_since: DateTime<Utc>,
+    ) -> Result<Option<PostId>, StoreError>;
 }

@@ -138,6 +138,8 @@ pub struct PostRecord {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Approved and waiting for a moderator to give it a time (unscheduled).
     pub parked: bool,
+    /// When the open request for changes was made (the status is then `changes_requested`).
+    pub changes_requested_at: Option<DateTime<Utc>>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -380,6 +382,8 @@ pub struct QueueStats {
     pub publish_failed: i64,
     pub rejected: i64,
     pub edited_pending: i64,
+    /// Posts whose author was asked for changes (not counted as pending).
+    pub changes_requested: i64,
 }
 
 /// A moderator's identity as shown to other moderators.

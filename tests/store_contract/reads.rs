@@ -112,7 +112,7 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
     store.complete_outbox(&failed, &OutboxResult::PublishFailed { error: "chat not found".into() }).await.unwrap();
 
     let expected =
-        QueueStats { pending: 3, approved: 1, published: 1, publish_failed: 1, rejected: 1, edited_pending: 1 };
+        QueueStats { pending: 3, approved: 1, published: 1, publish_failed: 1, rejected: 1, edited_pending: 1, changes_requested: 0 };
     assert_eq!(store.stats().await.unwrap(), expected);
 }
 

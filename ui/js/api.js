@@ -103,4 +103,8 @@ export const api = {
   autostartSet: (enabled) => call('autostart_set', { enabled: Boolean(enabled) }),
   scheduleCalendar: (start, days) => call('schedule_calendar', start ? { start, days } : { days }),
   scheduleMove: (id, seen, to) => call('schedule_move', { id, seen, to }),
+  // Conversation with the author (issue #17 part 1).
+  postRequestChanges: (id, text) => call('post_request_changes', { id, text }),
+  postMessageAuthor: (id, text) => call('post_message_author', { id, text }),
+  postThread: (id) => call('post_thread', { id }),
 };

@@ -6,6 +6,7 @@ import { renderEntities } from './entities.js';
 import { who } from './outcome.js';
 import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
+import { createThread } from './thread.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -43,6 +44,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     onChanged: () => refresh(),
     timing,
   });
+
+  // The conversation with the author: re-read with the post (live updates included).
+  const thread = createThread({ onSent: () => refresh() });
 
   function clearRenew() {
     clearTimeout(renewTimer);
@@ -82,6 +86,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (mine !== token) return null;
     s.data = data;
     s.error = null;
+    thread.load(id, data.post.status);
     return data;
   }
 
@@ -140,6 +145,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     release();
     token += 1;
     Object.assign(s, { id: null, data: null, error: null, loading: false, busy: null });
+    thread.clear();
     render();
   }
 
@@ -153,6 +159,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (claim && claim.outcome === 'held_by_other' && isFuture(claim.until)) {
       out.push(banner('warn', t('ui-claim-held', { id: post.id, moderator: who(claim.by), time: fmtTime(claim.until) }), 'claim-warning'));
     }
+    if (post.status === 'changes_requested') out.push(banner('info', t('ui-changes-requested-note'), 'changes-requested-note'));
     if (post.edited_by_author) out.push(banner('info', t('ui-edited-by-author-note'), 'edited-note'));
     if (post.edited_by_moderator) out.push(banner('info', t('ui-edited-by-moderator-note')));
     if (post.status === 'publish_failed') {
@@ -174,7 +181,8 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
   }
 
   function actionBar(post) {
-    const pending = post.status === 'pending';
+    // A post whose author was asked for changes can still be decided.
+    const pending = post.status === 'pending' || post.status === 'changes_requested';
     const dis = s.busy !== null;
     const btn = (testid, key, cls, text, enabled, onClick) => h('button', {
       class: ['btn', cls], type: 'button', 'data-testid': testid, disabled: dis || !enabled,
@@ -283,6 +291,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       h('article', { class: 'panel' }, body),
       mediaList(post.id, post.media),
       authorPanel(post, author),
+      thread.el,
       logPanel(log));
   }
 

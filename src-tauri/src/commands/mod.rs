@@ -4,6 +4,7 @@
 pub mod autostart;
 pub mod backups;
 pub mod bot;
+pub mod conversation;
 pub mod moderation;
 pub mod queue;
 pub mod schedule;
@@ -48,6 +49,10 @@ pub const ALL: &[&str] = &[
     "schedule_move",
     "backup_status",
     "stats_view",
+    // Conversation with the author (issue #17 part 1).
+    "post_request_changes",
+    "post_message_author",
+    "post_thread",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -86,6 +91,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         schedule::schedule_move,
         backups::backup_status,
         stats::stats_view,
+        conversation::post_request_changes,
+        conversation::post_message_author,
+        conversation::post_thread,
     ]
 }
 
