@@ -46,7 +46,12 @@ async fn delivered(app: &App, chat: i64, needle: &str) -> Value {
         app.fake.delivered_to(chat).iter().any(|m| m["text"].as_str().is_some_and(|t| t.contains(needle)))
     })
     .await;
-    app.fake.delivered_to(chat).into_iter().rev().find(|m| m["text"].as_str().is_some_and(|t| t.contains(needle))).unwrap()
+    app.fake
+        .delivered_to(chat)
+        .into_iter()
+        .rev()
+        .find(|m| m["text"].as_str().is_some_and(|t| t.contains(needle)))
+        .unwrap()
 }
 
 /// A private message of `author` replying to the bot's message `to`.
@@ -80,7 +85,10 @@ async fn ask_from_the_card_and_the_reply_is_the_new_version(backend: Backend) {
 
     let request = delivered(&app, author, "Moderators ask you to change submission").await;
     let text = request["text"].as_str().unwrap();
-    assert!(text.contains(&format!("#{post}")) && text.contains("first draft") && text.contains("Please add the source"), "{text}");
+    assert!(
+        text.contains(&format!("#{post}")) && text.contains("first draft") && text.contains("Please add the source"),
+        "{text}"
+    );
     assert!(!text.contains(&MODERATOR.to_string()), "the author never sees who wrote: {text}");
     assert!(request["reply_markup"].to_string().contains(&format!("wd:{post}")), "a Withdraw button");
     wait_status(&app, post, PostStatus::ChangesRequested).await;
@@ -93,7 +101,8 @@ async fn ask_from_the_card_and_the_reply_is_the_new_version(backend: Backend) {
     wait_status(&app, post, PostStatus::Pending).await;
     let stored = app.services.store.post(PostId(post)).await.unwrap().unwrap();
     assert_eq!((stored.body.as_str(), stored.edited_by_author), ("second draft, source: example.org", true));
-    wait_until("author told", || app.texts_to(author).iter().any(|t| t.contains("updated and back in the queue"))).await;
+    wait_until("author told", || app.texts_to(author).iter().any(|t| t.contains("updated and back in the queue")))
+        .await;
     wait_until("card shows the new version", || {
         app.card_edits(card).iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("second draft")))
     })
@@ -102,7 +111,10 @@ async fn ask_from_the_card_and_the_reply_is_the_new_version(backend: Backend) {
     assert_eq!(total, 1, "a reply is not a new submission");
     let thread = app.services.store.thread(PostId(post)).await.unwrap();
     let kinds: Vec<_> = thread.iter().map(|m| (m.direction, m.kind)).collect();
-    assert_eq!(kinds, [(ThreadDirection::ToAuthor, ThreadKind::Request), (ThreadDirection::FromAuthor, ThreadKind::Revision)]);
+    assert_eq!(
+        kinds,
+        [(ThreadDirection::ToAuthor, ThreadKind::Request), (ThreadDirection::FromAuthor, ThreadKind::Revision)]
+    );
     let log = app.services.store.moderation_log(Some(PostId(post)), 10).await.unwrap();
     let actions: Vec<&str> = log.iter().rev().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["request_changes", "revised"]);
@@ -167,7 +179,10 @@ async fn withdraw_by_command_and_by_button(backend: Backend) {
     app.fake.push_update(callback_query(ru, &Action::Withdraw(PostId(second)).encode(), ru, message));
     wait_status(&app, second, PostStatus::Rejected).await;
     wait_until("button answered", || {
-        app.fake.calls_to("answerCallbackQuery").iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("отозвана")))
+        app.fake
+            .calls_to("answerCallbackQuery")
+            .iter()
+            .any(|c| c.field_str("text").is_some_and(|t| t.contains("отозвана")))
     })
     .await;
     wait_until("card redrawn", || {
@@ -217,9 +232,8 @@ async fn a_blocked_bot_marks_the_message_undelivered_once(backend: Backend) {
     )
     .await;
     assert!(undelivered.unwrap().error.unwrap().contains("blocked"));
-    let attempts = || {
-        app.fake.calls_to("sendMessage").iter().filter(|c| c.field_i64("chat_id") == Some(author)).count()
-    };
+    let attempts =
+        || app.fake.calls_to("sendMessage").iter().filter(|c| c.field_i64("chat_id") == Some(author)).count();
     let after = attempts();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(attempts(), after, "not retried");
@@ -227,8 +241,17 @@ async fn a_blocked_bot_marks_the_message_undelivered_once(backend: Backend) {
 
     // Too long for one message with the frame: refused whole, nothing stored.
     let long = "я".repeat(4096);
-    let out = Outgoing { post: PostId(post), moderator: UserId(MODERATOR), source: ActionSource::Console, body: long, request: false };
-    assert!(matches!(conversation::send(&app.services, &out).await, Err(ConversationError::TooLong { length: 4096, .. })));
+    let out = Outgoing {
+        post: PostId(post),
+        moderator: UserId(MODERATOR),
+        source: ActionSource::Console,
+        body: long,
+        request: false,
+    };
+    assert!(matches!(
+        conversation::send(&app.services, &out).await,
+        Err(ConversationError::TooLong { length: 4096, .. })
+    ));
     assert_eq!(app.services.store.thread(PostId(post)).await.unwrap().len(), 1);
     app.stop().await;
 }
@@ -239,7 +262,13 @@ async fn a_banned_authors_reply_is_neither_attached_nor_submitted(backend: Backe
     let (post, _) = submit(&app, author, 1, "en", "spam").await;
     ask(&app, post, "Really?").await;
     let request = delivered(&app, author, "Moderators ask you").await;
-    let ban = BanRequest { user: UserId(author), moderator: UserId(MODERATOR), source: ActionSource::Console, reason: "spam".into(), post: None };
+    let ban = BanRequest {
+        user: UserId(author),
+        moderator: UserId(MODERATOR),
+        source: ActionSource::Console,
+        reason: "spam".into(),
+        post: None,
+    };
     postgate::moderation::ban(&app.services, &ban).await.unwrap();
     let photo = {
         let mut update = photo_message(author, author, 2, "ph-1", "uq-1", Some("new"), None);

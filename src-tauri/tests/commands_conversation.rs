@@ -39,7 +39,10 @@ fn asking_for_changes_and_messaging_the_author_from_the_console() {
 
     let thread = console.ok("post_thread", json!({ "id": post.0 }));
     let first = &thread["messages"][0];
-    assert_eq!((&first["direction"], &first["kind"], &first["delivery"]), (&json!("to_author"), &json!("request"), &json!("queued")));
+    assert_eq!(
+        (&first["direction"], &first["kind"], &first["delivery"]),
+        (&json!("to_author"), &json!("request"), &json!("queued"))
+    );
     assert_eq!(first["body"], "Укажите источник");
     assert!(first["created_at"].as_str().unwrap().ends_with('Z'), "RFC 3339 UTC: {first}");
     let log = console.log(Some(post));

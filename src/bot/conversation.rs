@@ -62,11 +62,14 @@ pub(super) async fn take_answer(
 
 /// `/withdraw N` in a private chat.
 pub(super) async fn on_withdraw_command(bot: &Bot, services: &Services, msg: &Message, author: UserId, locale: &str) {
-    let number = msg.text().and_then(|t| t.split_whitespace().nth(1)).and_then(|n| n.trim_start_matches(['#', '№']).parse::<i64>().ok());
-    let Some(id) = number.filter(|id| *id > 0) else {
-        return reply(bot, services, msg.chat.id, services.i18n.t(locale, "withdraw-usage"));
+    let number = msg
+        .text()
+        .and_then(|t| t.split_whitespace().nth(1))
+        .and_then(|n| n.trim_start_matches(['#', '№']).parse::<i64>().ok());
+    let body = match number.filter(|id| *id > 0) {
+        Some(id) => withdraw_answer(services, PostId(id), author, locale).await,
+        None => services.i18n.t(locale, "withdraw-usage"),
     };
-    let body = withdraw_answer(services, PostId(id), author, locale).await;
     reply(bot, services, msg.chat.id, body);
 }
 
@@ -86,7 +89,12 @@ async fn withdraw_answer(services: &Services, post: PostId, author: UserId, loca
 
 /// The Withdraw button under a request for changes, pressed in the author's own chat.
 #[instrument(skip_all, fields(post_id = post.0, user_id = q.from.id.0))]
-pub(super) async fn on_withdraw_button(bot: &Bot, q: &CallbackQuery, services: &Services, post: PostId) -> HandlerResult {
+pub(super) async fn on_withdraw_button(
+    bot: &Bot,
+    q: &CallbackQuery,
+    services: &Services,
+    post: PostId,
+) -> HandlerResult {
     let author = user_id(&q.from);
     let locale = locale_for(services, author, q.from.language_code.as_deref()).await;
     let own_chat = matches!(q.message.as_ref(), Some(MaybeInaccessibleMessage::Regular(m))
@@ -100,7 +108,13 @@ pub(super) async fn on_withdraw_button(bot: &Bot, q: &CallbackQuery, services: &
 
 /// "Ask for changes" on a card (a moderator, checked by the caller): the bot asks for the
 /// text as a reply to its prompt.
-pub(super) async fn on_ask_button(bot: &Bot, q: &CallbackQuery, services: &Services, card: &Message, post: PostId) -> HandlerResult {
+pub(super) async fn on_ask_button(
+    bot: &Bot,
+    q: &CallbackQuery,
+    services: &Services,
+    card: &Message,
+    post: PostId,
+) -> HandlerResult {
     let locale = services.i18n.default_locale();
     let prompt = services.i18n.t_args(locale, "ask-changes-prompt", &[("id", num(post.0))]);
     call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
@@ -134,7 +148,9 @@ pub(super) fn is_ask_reply(msg: &Message) -> bool {
 /// A moderator's reply to an "Ask for changes" prompt: the request goes to the author.
 #[instrument(skip_all, fields(chat_id = msg.chat.id.0, user_id = msg.from.as_ref().map(|u| u.id.0)))]
 pub(super) async fn on_ask_reply(bot: Bot, msg: Message, services: Services) -> HandlerResult {
-    let (Some(from), Some(post)) = (msg.from.as_ref(), msg.reply_to_message().and_then(prompted_post)) else { return Ok(()) };
+    let (Some(from), Some(post)) = (msg.from.as_ref(), msg.reply_to_message().and_then(prompted_post)) else {
+        return Ok(());
+    };
     let locale = services.i18n.default_locale();
     let moderator = user_id(from);
     let said = if is_moderator(&bot, &services, moderator).await {
@@ -146,8 +162,12 @@ pub(super) async fn on_ask_reply(bot: Bot, msg: Message, services: Services) -> 
             request: true,
         };
         match conversation::send(&services, &out).await {
-            Ok(ToAuthorOutcome::Queued { .. }) => services.i18n.t_args(locale, "ask-changes-sent", &[("id", num(post.0))]),
-            Ok(ToAuthorOutcome::NotOpen { .. } | ToAuthorOutcome::NotFound) => services.i18n.t(locale, "schedule-not-waiting"),
+            Ok(ToAuthorOutcome::Queued { .. }) => {
+                services.i18n.t_args(locale, "ask-changes-sent", &[("id", num(post.0))])
+            }
+            Ok(ToAuthorOutcome::NotOpen { .. } | ToAuthorOutcome::NotFound) => {
+                services.i18n.t(locale, "schedule-not-waiting")
+            }
             Err(ConversationError::Store(e)) => {
                 tracing::error!(error = %e, post_id = post.0, "request for changes not saved");
                 services.i18n.t(locale, "try-later")

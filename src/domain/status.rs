@@ -41,14 +41,8 @@ pub struct TransitionError {
 }
 
 impl PostStatus {
-    pub const ALL: [Self; 6] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Published,
-        Self::PublishFailed,
-        Self::Rejected,
-        Self::ChangesRequested,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Pending, Self::Approved, Self::Published, Self::PublishFailed, Self::Rejected, Self::ChangesRequested];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -11,9 +11,7 @@ use crate::domain::text::utf16_len;
 use crate::domain::{ActionSource, PostId, UserId};
 use crate::render::thread::{quote_of, text_limit};
 use crate::services::Services;
-use crate::store::{
-    FromAuthor, FromAuthorOutcome, StoreError, ThreadKind, ToAuthor, ToAuthorOutcome, WithdrawOutcome,
-};
+use crate::store::{FromAuthor, FromAuthorOutcome, StoreError, ThreadKind, ToAuthor, ToAuthorOutcome, WithdrawOutcome};
 
 /// Requests expired per round (the rest go in the next round, a second later).
 const EXPIRE_BATCH: i64 = 100;

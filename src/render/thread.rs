@@ -59,7 +59,9 @@ pub fn card_line(i18n: &I18n, locale: &str, post: &PostRecord, thread: &[ThreadM
             let args = [("moderator", text(name.unwrap_or_default())), ("time", time), ("text", text(&last.body))];
             Some(i18n.t_args(locale, "card-changes-requested", &args))
         }
-        ThreadKind::Answer => Some(i18n.t_args(locale, "card-author-answered", &[("time", time), ("text", text(&last.body))])),
+        ThreadKind::Answer => {
+            Some(i18n.t_args(locale, "card-author-answered", &[("time", time), ("text", text(&last.body))]))
+        }
         _ => None,
     }
 }

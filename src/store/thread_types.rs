@@ -102,9 +102,14 @@ pub struct ToAuthor {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ToAuthorOutcome {
     /// Stored and queued for the bot.
-    Queued { message_id: i64, post: Box<PostRecord> },
+    Queued {
+        message_id: i64,
+        post: Box<PostRecord>,
+    },
     /// Changes can be asked for only while the post waits for a decision.
-    NotOpen { status: PostStatus },
+    NotOpen {
+        status: PostStatus,
+    },
     NotFound,
 }
 
@@ -160,9 +165,13 @@ pub enum WithdrawOutcome {
 /// How sending a thread message to its author ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryResult {
-    Sent { telegram_message_id: i32 },
+    Sent {
+        telegram_message_id: i32,
+    },
     /// Refused for good (blocked the bot, deleted account, …): not tried again.
-    Undelivered { error: String },
+    Undelivered {
+        error: String,
+    },
 }
 
 /// A thread row as either backend returns it ([`THREAD_COLUMNS`]).
@@ -205,8 +214,3 @@ impl ThreadRow {
         })
     }
 }
-
-/// The status a post shows: `pending` with an open request reads as `changes_requested`
-/// (see migrations/*/20261207100000_conversation.sql for why it is stored that way).
-pub(in crate::store) const EFFECTIVE_STATUS: &str =
-    "CASE WHEN p.status = 'pending' AND p.changes_requested_at IS NOT NULL THEN 'changes_requested' ELSE p.status END";

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use postgate::domain::{ActionSource, MediaKind, PostId, PostStatus, RejectReason, UserId};
 use postgate::store::{
-    BanRequest, DeliveryResult, FromAuthor, FromAuthorOutcome, OutboxKind, PostQuery, Revision, Store,
-    ThreadDelivery, ThreadDirection, ThreadKind, ToAuthor, ToAuthorOutcome, WithdrawOutcome,
+    BanRequest, DeliveryResult, FromAuthor, FromAuthorOutcome, OutboxKind, PostQuery, Revision, Store, ThreadDelivery,
+    ThreadDirection, ThreadKind, ToAuthor, ToAuthorOutcome, WithdrawOutcome,
 };
 
 use crate::common::{CHAT, MOD_A, approve, media, text_post};
@@ -61,7 +61,10 @@ pub async fn a_request_for_changes_is_its_own_status_and_queues_the_message(stor
     let thread = store.thread(id).await.unwrap();
     assert_eq!(thread.len(), 1);
     let m = &thread[0];
-    assert_eq!((m.id, m.direction, m.kind, m.delivery), (message, ThreadDirection::ToAuthor, ThreadKind::Request, ThreadDelivery::Queued));
+    assert_eq!(
+        (m.id, m.direction, m.kind, m.delivery),
+        (message, ThreadDirection::ToAuthor, ThreadKind::Request, ThreadDelivery::Queued)
+    );
     assert_eq!((m.moderator_id, m.body.as_str()), (Some(MOD_A), "Укажите источник"));
     let log = store.moderation_log(Some(id), 10).await.unwrap();
     assert_eq!(actions(&log), ["request_changes"]);
@@ -87,7 +90,8 @@ pub async fn the_thread_keeps_both_sides_in_order_with_their_delivery(store: Arc
     let id = submit(&*store, &text_post(AUTHOR, 1, "x")).await;
     let asked = queued(store.send_to_author(&ask(id, "first")).await.unwrap());
     store.thread_delivered(asked, &DeliveryResult::Sent { telegram_message_id: 501 }).await.unwrap();
-    let FromAuthorOutcome::Attached { reopened, post: p } = store.author_message(&answer(id, 7, "ответ")).await.unwrap()
+    let FromAuthorOutcome::Attached { reopened, post: p } =
+        store.author_message(&answer(id, 7, "ответ")).await.unwrap()
     else {
         panic!("attached")
     };
@@ -168,7 +172,10 @@ pub async fn unanswered_requests_expire_and_answered_ones_do_not(store: Arc<dyn 
     let expired = store.expire_change_requests(Utc::now() + Duration::seconds(1), 10).await.unwrap();
     assert_eq!(expired, [silent]);
     let p = post(&*store, silent).await;
-    assert_eq!((p.status, p.reject_reason, p.decided_by), (PostStatus::Rejected, Some(RejectReason::no_answer()), Some(MOD_A)));
+    assert_eq!(
+        (p.status, p.reject_reason, p.decided_by),
+        (PostStatus::Rejected, Some(RejectReason::no_answer()), Some(MOD_A))
+    );
     assert_eq!(post(&*store, answered).await.status, PostStatus::Pending);
     let log = store.moderation_log(Some(silent), 1).await.unwrap();
     assert_eq!((actions(&log), log[0].source.as_str()), (vec!["changes_expired"], "system"));
@@ -182,7 +189,13 @@ pub async fn unanswered_requests_expire_and_answered_ones_do_not(store: Arc<dyn 
 pub async fn a_banned_authors_message_is_not_attached(store: Arc<dyn Store>) {
     let id = submit(&*store, &text_post(AUTHOR, 1, "x")).await;
     queued(store.send_to_author(&ask(id, "?")).await.unwrap());
-    let ban = BanRequest { user: UserId(AUTHOR), moderator: MOD_A, source: ActionSource::Console, reason: "spam".into(), post: None };
+    let ban = BanRequest {
+        user: UserId(AUTHOR),
+        moderator: MOD_A,
+        source: ActionSource::Console,
+        reason: "spam".into(),
+        post: None,
+    };
     store.ban(&ban).await.unwrap();
     assert!(matches!(store.author_message(&answer(id, 5, "hi")).await.unwrap(), FromAuthorOutcome::Banned));
     assert_eq!(store.thread(id).await.unwrap().len(), 1);
@@ -198,7 +211,11 @@ pub async fn a_message_finds_its_post_by_reply_or_by_the_open_request(store: Arc
     assert_eq!(store.thread_target(CHAT, Some(700), since).await.unwrap(), Some(first), "by reply");
     assert_eq!(store.thread_target(CHAT + 1, Some(700), since).await.unwrap(), None, "another chat");
     assert_eq!(store.thread_target(CHAT, None, since).await.unwrap(), Some(first), "the open request");
-    assert_eq!(store.thread_target(CHAT, None, Utc::now() + Duration::minutes(5)).await.unwrap(), None, "outside the window");
+    assert_eq!(
+        store.thread_target(CHAT, None, Utc::now() + Duration::minutes(5)).await.unwrap(),
+        None,
+        "outside the window"
+    );
     queued(store.send_to_author(&ask(second, "?")).await.unwrap());
     assert_eq!(store.thread_target(CHAT, None, since).await.unwrap(), Some(second), "the latest request");
     decided(store.decide(&approve(first, MOD_A)).await.unwrap());

@@ -26,13 +26,21 @@ impl From<ConversationError> for CommandError {
     fn from(e: ConversationError) -> Self {
         match e {
             ConversationError::Store(e) => e.into(),
-            refused @ (ConversationError::Empty | ConversationError::TooLong { .. }) => Self::invalid(refused.to_string()),
+            refused @ (ConversationError::Empty | ConversationError::TooLong { .. }) => {
+                Self::invalid(refused.to_string())
+            }
         }
     }
 }
 
 async fn send(state: &AppState, id: i64, text: String, request: bool) -> Result<ToAuthorOutcome, CommandError> {
-    let out = Outgoing { post: PostId(id), moderator: state.moderator()?, source: ActionSource::Console, body: text, request };
+    let out = Outgoing {
+        post: PostId(id),
+        moderator: state.moderator()?,
+        source: ActionSource::Console,
+        body: text,
+        request,
+    };
     match conversation::send(&state.services, &out).await? {
         ToAuthorOutcome::NotFound => Err(CommandError::not_found(format!("post {id} does not exist"))),
         ToAuthorOutcome::NotOpen { status } => Err(CommandError::new(

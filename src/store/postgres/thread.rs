@@ -275,7 +275,7 @@ pub async fn thread_delivered(pool: &PgPool, message: i64, result: &DeliveryResu
     Ok(())
 }
 
-#[instrument(skip_all, fields(chat_id = chat, reply_to), err)]
+#[instrument(skip_all, fields(chat_id = chat, reply_to = ?reply_to), err)]
 pub async fn thread_target(
     pool: &PgPool,
     chat: i64,

@@ -110,9 +110,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
         // conversation migration): each of the two is its own filter.
         match s {
             PostStatus::Pending => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NULL"),
-            PostStatus::ChangesRequested => {
-                qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NOT NULL")
-            }
+            PostStatus::ChangesRequested => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NOT NULL"),
             other => qb.push(" AND p.status = ").push_bind(other.as_str()),
         };
     }

@@ -271,7 +271,7 @@ pub async fn thread_delivered(db: &Db, message: i64, result: &DeliveryResult) ->
     Ok(())
 }
 
-#[instrument(skip_all, fields(chat_id = chat, reply_to), err)]
+#[instrument(skip_all, fields(chat_id = chat, reply_to = ?reply_to), err)]
 pub async fn thread_target(
     db: &Db,
     chat: i64,
