@@ -178,13 +178,15 @@ async fn withdraw_by_command_and_by_button(backend: Backend) {
     let message = i32::try_from(request["message_id"].as_i64().unwrap()).unwrap();
     app.fake.push_update(callback_query(ru, &Action::Withdraw(PostId(second)).encode(), ru, message));
     wait_status(&app, second, PostStatus::Rejected).await;
-    wait_until("button answered", || {
-        app.fake
-            .calls_to("answerCallbackQuery")
-            .iter()
-            .any(|c| c.field_str("text").is_some_and(|t| t.contains("отозвана")))
-    })
-    .await;
+    let answered = || -> Vec<String> {
+        app.fake.calls_to("answerCallbackQuery").iter().filter_map(|c| c.field_str("text")).collect()
+    };
+    let said = format!("#{second} is withdrawn");
+    let deadline = tokio::time::Instant::now() + app::WAIT;
+    while !answered().iter().any(|t| t.contains(&said) || t.contains(&format!("№{second} отозвана"))) {
+        assert!(tokio::time::Instant::now() < deadline, "the press is answered: {:?}", answered());
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     wait_until("card redrawn", || {
         app.card_edits(card).iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("отозвана автором")))
     })
@@ -205,8 +207,9 @@ async fn an_unanswered_request_expires_on_the_clock(backend: Backend) {
     assert_eq!(conversation::expire_due(&app.services, now + Duration::hours(49)).await.unwrap(), [PostId(post)]);
     wait_status(&app, post, PostStatus::Rejected).await;
     wait_until("author told", || app.texts_to(author).iter().any(|t| t.contains("no answer to the moderators"))).await;
+    // The group reads Russian (the default locale).
     wait_until("card redrawn", || {
-        app.card_edits(card).iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("Rejected")))
+        app.card_edits(card).iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("нет ответа на просьбу")))
     })
     .await;
     let log = app.services.store.moderation_log(Some(PostId(post)), 1).await.unwrap();

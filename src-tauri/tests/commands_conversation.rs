@@ -49,8 +49,8 @@ fn asking_for_changes_and_messaging_the_author_from_the_console() {
     assert_eq!((log[0].action.as_str(), log[0].source.as_str()), ("request_changes", "console"));
 
     // Too long with the frame: refused whole, with both numbers; nothing stored.
-    let long = "я".repeat(usize::try_from(limit).unwrap() + 1);
-    let err = console.invoke("post_request_changes", json!({ "id": post.0, "text": long })).unwrap_err();
+    let too_long = "я".repeat(usize::try_from(limit).unwrap() + 1);
+    let err = console.invoke("post_request_changes", json!({ "id": post.0, "text": too_long })).unwrap_err();
     assert_eq!(err["code"], "invalid", "{err}");
     assert!(err["message"].as_str().unwrap().contains(&limit.to_string()), "{err}");
     let err = console.invoke("post_message_author", json!({ "id": post.0, "text": "   " })).unwrap_err();

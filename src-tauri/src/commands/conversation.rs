@@ -47,7 +47,7 @@ async fn send(state: &AppState, id: i64, text: String, request: bool) -> Result<
             ErrorCode::Conflict,
             format!("post {id} is {status}: changes can be asked for only while it waits for a decision"),
         )),
-        queued => Ok(queued),
+        queued @ ToAuthorOutcome::Queued { .. } => Ok(queued),
     }
 }
 
