@@ -28,7 +28,8 @@ fn asking_for_changes_and_messaging_the_author_from_the_console() {
     assert_eq!(asked["outcome"], "queued", "{asked}");
     assert_eq!(asked["post"]["status"], "changes_requested", "{asked}");
     changes.expect("changes_requested", Some(post.0));
-    assert_eq!(console.outbox_of(post), ["notify_author", "update_card"]);
+    // The bot is not running here: the announcement waits too.
+    assert_eq!(console.outbox_of(post), ["announce", "notify_author", "update_card"]);
     let stats = console.ok("queue_stats", json!({}));
     assert_eq!((&stats["pending"], &stats["changes_requested"]), (&json!(1), &json!(1)), "{stats}");
     let listed = console.ok("queue_list", json!({ "query": { "status": "changes_requested" } }));
