@@ -121,7 +121,8 @@ pub(super) async fn on_ask_button(
     send_limited(&services.limiter, &card.chat.id.into(), 1, "sendMessage", || {
         bot.send_message(card.chat.id, prompt.clone())
             .reply_parameters(ReplyParameters::new(card.id).allow_sending_without_reply())
-            .reply_markup(ForceReply::new().selective())
+            // Not `selective`: it would single out the card's sender, the bot itself.
+            .reply_markup(ForceReply::new())
             .send()
     })
     .await?;

@@ -210,6 +210,17 @@ pub async fn expire_change_requests(
     requested_before: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<PostId>, StoreError> {
+    // Checked every second: a read on the partial index, the writer only when something is due.
+    let any: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM posts WHERE status = 'pending' AND changes_requested_at IS NOT NULL \
+           AND changes_requested_at < ?1)",
+    )
+    .bind(stamp(requested_before))
+    .fetch_one(&db.reader)
+    .await?;
+    if !any {
+        return Ok(Vec::new());
+    }
     let mut tx = db.writer.begin().await?;
     // The moderator who asked decides the expiry (a decided post names who decided it).
     let due: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
