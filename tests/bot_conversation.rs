@@ -289,7 +289,59 @@ async fn a_banned_authors_reply_is_neither_attached_nor_submitted(backend: Backe
     app.stop().await;
 }
 
+/// Sends a free message to the author of `post` through the write path.
+async fn write(app: &App, post: i64, body: &str) {
+    let out = Outgoing {
+        post: PostId(post),
+        moderator: UserId(MODERATOR),
+        source: ActionSource::Console,
+        body: body.into(),
+        request: false,
+    };
+    conversation::send(&app.services, &out).await.unwrap();
+}
+
+async fn a_reply_to_a_free_message_is_an_answer_also_after_the_decision(backend: Backend) {
+    let app = App::start_on(backend, "conv_free", &[]).await;
+    let author = 7108;
+    let (post, _) = submit(&app, author, 1, "en", "keep this text").await;
+    write(&app, post, "Nice one, one question").await;
+    let message = delivered(&app, author, "Moderators about submission").await;
+    assert!(message["reply_markup"].is_null(), "no Withdraw button under a free message: {message}");
+    app.fake.push_update(reply_to(author, 2, "ask away", "en", &message));
+    wait_until("answer taken", || app.texts_to(author).iter().any(|t| t.contains("was passed to the moderators")))
+        .await;
+    let stored = app.services.store.post(PostId(post)).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.body.as_str()), (PostStatus::Pending, "keep this text"), "not a new version");
+
+    let approve = postgate::store::Decision {
+        post_id: PostId(post),
+        moderator: UserId(MODERATOR),
+        source: ActionSource::Console,
+        kind: postgate::store::DecisionKind::Approve { edited_body: None },
+    };
+    postgate::moderation::decide(&app.services, &approve).await.unwrap();
+    write(&app, post, "Published, thanks!").await;
+    let thanks = delivered(&app, author, "Published, thanks!").await;
+    app.fake.push_update(reply_to(author, 3, "you're welcome", "en", &thanks));
+    let mut answered = None;
+    app::eventually(
+        "the answer joins the decided post's thread",
+        || async {
+            let thread = app.services.store.thread(PostId(post)).await.unwrap();
+            thread.iter().any(|m| m.body == "you're welcome").then_some(())
+        },
+        &mut answered,
+    )
+    .await;
+    assert_ne!(status(&app, post).await, PostStatus::Pending, "its status stays");
+    let total = app.services.store.list_posts(&postgate::store::PostQuery::default()).await.unwrap().total;
+    assert_eq!(total, 1, "no submission");
+    app.stop().await;
+}
+
 on_both_backends!(
+    a_reply_to_a_free_message_is_an_answer_also_after_the_decision,
     ask_from_the_card_and_the_reply_is_the_new_version,
     a_plain_answer_joins_the_thread_in_russian,
     withdraw_by_command_and_by_button,

@@ -1,6 +1,7 @@
 //! The conversation with authors in Telegram (issue #17 part 1): an author's message that
 //! answers the moderators joins the post's thread instead of becoming a submission (a reply
-//! to the bot's message, or media, is the new version; other text is an answer); `/withdraw N`
+//! to the bot's request for changes, or media, is the new version; other text, a reply to a
+//! free message included, is an answer); `/withdraw N`
 //! and the Withdraw button; and in the moderation group, "Ask for changes" on a card, whose
 //! text a moderator gives as a reply to the bot's prompt.
 
@@ -36,11 +37,12 @@ pub(super) async fn take_answer(
         return Ok(false);
     }
     let reply_to = msg.reply_to_message().map(|r| r.id.0);
-    let Some((post_id, by_reply)) = conversation::target(services, msg.chat.id.0, reply_to, chrono::Utc::now()).await?
+    let Some((post_id, to_request)) =
+        conversation::target(services, msg.chat.id.0, reply_to, chrono::Utc::now()).await?
     else {
         return Ok(false);
     };
-    let revision = (by_reply || !post.media.is_empty()).then(|| Revision {
+    let revision = (to_request || !post.media.is_empty()).then(|| Revision {
         body: post.body.clone(),
         entities: post.entities.clone(),
         media: post.media.clone(),

@@ -83,8 +83,8 @@ pub async fn send(services: &Services, out: &Outgoing) -> Result<ToAuthorOutcome
 }
 
 /// The post an author's private message belongs to, if any, and whether the message replies
-/// to one of the bot's messages about it (then it is the new version): a reply to the bot's
-/// thread message about a post waiting for a decision, or else any message within the reply
+/// to a request for changes (then it is the new version; a reply to a free message is an
+/// answer): a reply to one of the bot's thread messages, or else any message within the reply
 /// window (`CHANGES_REPLY_WINDOW_MINUTES`) of an open request.
 pub async fn target(
     services: &Services,
@@ -96,7 +96,11 @@ pub async fn target(
         // A time after every request: only the reply can match.
         let never = now + chrono::Duration::days(1);
         if let Some(post) = services.store.thread_target(chat, reply_to, never).await? {
-            return Ok(Some((post, true)));
+            let thread = services.store.thread(post).await?;
+            let to_request = thread.iter().any(|m| {
+                m.kind == ThreadKind::Request && m.telegram_message_id.is_some() && m.telegram_message_id == reply_to
+            });
+            return Ok(Some((post, to_request)));
         }
     }
     let window = chrono::Duration::from_std(services.config.conversation.reply_window).unwrap_or_default();

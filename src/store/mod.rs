@@ -250,7 +250,7 @@ pub trait Store: Send + Sync + 'static {
     /// Attaches an author's message to the post's thread (one transaction): a revision
     /// replaces the content (the version changes, the post is marked edited by its author);
     /// either closes an open request (the post is pending again); a log row and a card refresh.
-    /// Nothing is attached for a banned author or a decided post.
+    /// Nothing is attached for a banned author; a decided post takes answers, not revisions.
     async fn author_message(&self, message: &FromAuthor) -> Result<FromAuthorOutcome, StoreError>;
     /// The author withdraws a post that waits for a decision: rejected with the reason
     /// `withdrawn`, logged, its card refreshed.
@@ -268,8 +268,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records how sending a thread message ended (a change event for consoles).
     async fn thread_delivered(&self, message: i64, result: &DeliveryResult) -> Result<(), StoreError>;
     /// The post an author's private message in `chat` belongs to: the post of the bot's
-    /// thread message it replies to (while the post waits for a decision), else the post of
-    /// the latest open request made at or after `requested_since`.
+    /// thread message it replies to, else the post of the latest open request made at or
+    /// after `requested_since`.
     async fn thread_target(
         &self,
         chat: i64,

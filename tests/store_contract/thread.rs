@@ -157,7 +157,16 @@ pub async fn the_author_withdraws_a_post_waiting_for_a_decision(store: Arc<dyn S
     assert_eq!(p.changes_requested_at, None);
     assert!(matches!(store.withdraw(id, UserId(AUTHOR)).await.unwrap(), WithdrawOutcome::Closed { .. }));
     assert_eq!(actions(&store.moderation_log(Some(id), 1).await.unwrap()), ["withdraw"]);
-    assert!(matches!(store.author_message(&answer(id, 3, "late")).await.unwrap(), FromAuthorOutcome::Closed { .. }));
+    // A decided post takes answers into its thread, unchanged; never a new version.
+    let FromAuthorOutcome::Attached { post: p, reopened } = store.author_message(&answer(id, 3, "ok")).await.unwrap()
+    else {
+        panic!("an answer joins a decided post's thread")
+    };
+    assert_eq!((p.status, reopened), (PostStatus::Rejected, false));
+    let revision = Revision { body: "late".into(), entities: serde_json::json!([]), media: Vec::new() };
+    let late = FromAuthor { revision: Some(revision), ..answer(id, 4, "late") };
+    assert!(matches!(store.author_message(&late).await.unwrap(), FromAuthorOutcome::Closed { .. }));
+    assert_eq!(post(&*store, id).await.body, "x");
 }
 
 pub async fn unanswered_requests_expire_and_answered_ones_do_not(store: Arc<dyn Store>) {
@@ -220,5 +229,11 @@ pub async fn a_message_finds_its_post_by_reply_or_by_the_open_request(store: Arc
     assert_eq!(store.thread_target(CHAT, None, since).await.unwrap(), Some(second), "the latest request");
     decided(store.decide(&approve(first, MOD_A)).await.unwrap());
     assert_eq!(post(&*store, first).await.changes_requested_at, None, "a decision closes the request");
-    assert_eq!(store.thread_target(CHAT, Some(700), Utc::now() + Duration::minutes(5)).await.unwrap(), None, "decided");
+    let later = Utc::now() + Duration::minutes(5);
+    assert_eq!(
+        store.thread_target(CHAT, Some(700), later).await.unwrap(),
+        Some(first),
+        "a reply finds a decided post too"
+    );
+    assert_eq!(store.thread_target(CHAT, None, later).await.unwrap(), None, "no request open since");
 }

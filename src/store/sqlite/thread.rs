@@ -134,7 +134,9 @@ pub async fn author_message(db: &Db, m: &FromAuthor) -> Result<FromAuthorOutcome
         return Ok(FromAuthorOutcome::Banned);
     }
     let current = shown(&raw, open.as_ref())?;
-    if !current.accepts_author_edits() {
+    // A decided post keeps its content: only an answer (to a message about it) joins its thread.
+    let waiting = current.accepts_author_edits();
+    if !waiting && m.revision.is_some() {
         return Ok(FromAuthorOutcome::Closed { status: current });
     }
     let kind = if m.revision.is_some() { ThreadKind::Revision } else { ThreadKind::Answer };
@@ -152,13 +154,15 @@ pub async fn author_message(db: &Db, m: &FromAuthor) -> Result<FromAuthorOutcome
     if let Some(revision) = &m.revision {
         revise(&mut tx, m.post_id, revision).await?;
     }
-    let sql = format!("UPDATE posts SET changes_requested_at = NULL, updated_at = {NOW} WHERE id = ?1");
-    sqlx::query(AssertSqlSafe(sql)).bind(m.post_id.0).execute(&mut *tx).await?;
+    if waiting {
+        let sql = format!("UPDATE posts SET changes_requested_at = NULL, updated_at = {NOW} WHERE id = ?1");
+        sqlx::query(AssertSqlSafe(sql)).bind(m.post_id.0).execute(&mut *tx).await?;
+        enqueue_card_update(&mut tx, m.post_id).await?;
+    }
     let action = if m.revision.is_some() { ModerationAction::Revised } else { ModerationAction::AuthorReply };
     let details = serde_json::json!({ "thread_message": message, "text": m.body });
     let who = Some(m.author);
     log_action(&mut tx, Some(m.post_id), who, None, action, ActionSource::Telegram, None, &details).await?;
-    enqueue_card_update(&mut tx, m.post_id).await?;
     let Some(post) = load_record(&mut tx, m.post_id).await? else { return Ok(FromAuthorOutcome::NotFound) };
     tx.commit().await?;
     db.emit(if m.revision.is_some() { "post_edited" } else { "thread_message" }, Some(m.post_id));
@@ -293,7 +297,7 @@ pub async fn thread_target(
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT m.post_id FROM post_messages m JOIN posts p ON p.id = m.post_id \
              WHERE m.direction = 'to_author' AND m.telegram_message_id = ?1 AND p.source_chat_id = ?2 \
-               AND p.status = 'pending' ORDER BY m.id DESC LIMIT 1",
+             ORDER BY m.id DESC LIMIT 1",
         )
         .bind(reply_to)
         .bind(chat)
