@@ -6,7 +6,7 @@ import { renderEntities } from './entities.js';
 import { who } from './outcome.js';
 import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
-import { createThread } from './thread.js';
+import { createThread, logActor } from './thread.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -173,7 +173,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (twice.publication) out.push(banner('warn', t('ui-published-maybe-twice-note'), 'published-maybe-twice'));
     if (post.status !== 'pending' && post.decided_at) {
       out.push(banner('muted', t('ui-decided-note', {
-        status: label('status', post.status), moderator: who(post.decided_by), time: fmtDateTime(post.decided_at),
+        status: label('status', post.status),
+        moderator: post.reject_reason && post.reject_reason.value === 'withdrawn' ? t('ui-thread-author') : who(post.decided_by),
+        time: fmtDateTime(post.decided_at),
       })));
     }
     if (post.reject_reason) out.push(banner('muted', t('ui-reject-reason-note', { reason: reasonLabel(post.reject_reason) })));
@@ -256,7 +258,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
         : h('ol', { class: 'log', 'data-testid': 'post-log' }, items.map((e) => h('li', { class: 'log-item' },
           h('time', { class: 'muted small', datetime: e.created_at, title: fmtDateTime(e.created_at) }, fmtDateTime(e.created_at)),
           h('span', { class: 'log-action' }, label('action', e.action)),
-          h('span', {}, who(e.moderator_id)),
+          h('span', {}, logActor(e)),
           h('span', { class: 'muted small' }, label('source', e.source)),
           e.reason ? h('span', { class: 'log-reason' }, reasonLabel({ kind: 'template', value: e.reason })) : null))));
   }

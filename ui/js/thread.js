@@ -14,6 +14,14 @@ export function canAskChanges(status) {
   return status === 'pending' || status === 'changes_requested';
 }
 
+/** Log actions the author took (through the bot): shown as the author's, not a moderator's. */
+const AUTHOR_ACTIONS = new Set(['author_reply', 'revised', 'withdraw']);
+
+/** Who did a moderation-log entry: the author for their own actions, else the moderator. */
+export function logActor(entry) {
+  return AUTHOR_ACTIONS.has(entry.action) ? t('ui-thread-author') : who(entry.moderator_id);
+}
+
 /** One thread message as the lines the console shows: `{ who, kind, delivery, body, time }`, all text. */
 export function threadLine(m) {
   const fromAuthor = m.direction === 'from_author';

@@ -11,7 +11,7 @@ globalThis.window = {
 globalThis.document = { documentElement: {} };
 const { loadTexts } = await import('../js/i18n.js');
 await loadTexts('en');
-const { canAskChanges, threadLine } = await import('../js/thread.js');
+const { canAskChanges, threadLine, logActor } = await import('../js/thread.js');
 
 test('changes are asked only of posts waiting for a decision', () => {
   assert.equal(canAskChanges('pending'), true);
@@ -31,4 +31,10 @@ test('a thread line says who wrote, what and whether it was delivered, as plain 
   const answer = { ...request, direction: 'from_author', kind: 'answer', moderator_id: null, moderator_name: null, delivery: 'received' };
   assert.equal(threadLine(answer).who, 'Author');
   assert.equal(threadLine(answer).kind, 'answer');
+});
+
+test("the author's own actions in the log are the author's", () => {
+  assert.equal(logActor({ action: 'withdraw', moderator_id: null }), 'Author');
+  assert.equal(logActor({ action: 'revised', moderator_id: null }), 'Author');
+  assert.notEqual(logActor({ action: 'request_changes', moderator_id: 77 }), 'Author');
 });
