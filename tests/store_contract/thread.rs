@@ -142,6 +142,11 @@ pub async fn a_revision_replaces_the_content_and_its_version(store: Arc<dyn Stor
     assert_eq!(post(&*store, id).await.content_version(), p.content_version());
     assert_eq!(listed(&*store, PostStatus::Pending).await, [id]);
     assert_eq!(actions(&store.moderation_log(Some(id), 1).await.unwrap()), ["revised"]);
+    let jobs = lease_all(&*store).await;
+    assert!(
+        jobs.iter().any(|j| j.post_id == Some(id) && j.kind == OutboxKind::Fingerprint),
+        "new media are fingerprinted"
+    );
     let query = PostQuery { search: Some("NEW CAPTION".into()), ..PostQuery::default() };
     assert_eq!(store.list_posts(&query).await.unwrap().total, 1, "search reads the new text");
 }

@@ -101,6 +101,9 @@ async fn revise(conn: &mut PgConnection, id: PostId, r: &Revision) -> Result<(),
     if r.media.is_empty() {
         return Ok(());
     }
+    // New media: the re-post flag was about the old ones; the new ones are fingerprinted.
+    sqlx::query("UPDATE posts SET duplicate_of = NULL WHERE id = $1").bind(id.0).execute(&mut *conn).await?;
+    enqueue(&mut *conn, id, &[OutboxKind::Fingerprint]).await?;
     sqlx::query("DELETE FROM media WHERE post_id = $1").bind(id.0).execute(&mut *conn).await?;
     for (position, m) in r.media.iter().enumerate() {
         sqlx::query(
