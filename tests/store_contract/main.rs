@@ -291,6 +291,7 @@ macro_rules! contract_suite {
                 unanswered_requests_expire_and_answered_ones_do_not,
                 a_banned_authors_message_is_not_attached,
                 a_message_finds_its_post_by_reply_or_by_the_open_request,
+                an_edit_of_a_post_asked_for_changes_is_its_new_version,
             }
         );
         backdated_area!(

@@ -14,7 +14,7 @@ use postgate::store::{
 };
 
 use crate::common::{CHAT, MOD_A, approve, media, text_post};
-use crate::fixtures::{actions, decided, lease_all, post, submit};
+use crate::fixtures::{actions, decided, edit, lease_all, post, submit};
 
 const AUTHOR: i64 = 4242;
 
@@ -241,4 +241,23 @@ pub async fn a_message_finds_its_post_by_reply_or_by_the_open_request(store: Arc
         "a reply finds a decided post too"
     );
     assert_eq!(store.thread_target(CHAT, None, later).await.unwrap(), None, "no request open since");
+}
+
+pub async fn an_edit_of_a_post_asked_for_changes_is_its_new_version(store: Arc<dyn Store>) {
+    let id = submit(&*store, &text_post(AUTHOR, 1, "old")).await;
+    store.author_edit(&edit(1, "edited before any request")).await.unwrap();
+    assert!(store.thread(id).await.unwrap().is_empty(), "an edit alone is not a thread message");
+    queued(store.send_to_author(&ask(id, "shorter")).await.unwrap());
+    store.author_edit(&edit(1, "short")).await.unwrap();
+    let p = post(&*store, id).await;
+    assert_eq!((p.status, p.body.as_str(), p.changes_requested_at), (PostStatus::Pending, "short", None));
+    let thread = store.thread(id).await.unwrap();
+    assert_eq!(
+        (thread[1].direction, thread[1].kind, thread[1].body.as_str()),
+        (ThreadDirection::FromAuthor, ThreadKind::Revision, "short")
+    );
+    assert_eq!(actions(&store.moderation_log(Some(id), 1).await.unwrap()), ["revised"]);
+    // Edited again while pending: the content changes, the thread does not.
+    store.author_edit(&edit(1, "shorter")).await.unwrap();
+    assert_eq!(store.thread(id).await.unwrap().len(), 2);
 }

@@ -130,6 +130,7 @@ pub async fn author_edit(pool: &PgPool, edit: &AuthorEdit) -> Result<AuthorEditO
         .bind(&edit.entities)
         .execute(&mut *tx)
         .await?;
+    super::thread::edit_answers_request(&mut tx, PostId(id), edit).await?;
     super::outbox::enqueue_card_update(&mut tx, PostId(id)).await?;
     notify(&mut *tx, "post_edited", Some(PostId(id))).await?;
     tx.commit().await?;

@@ -13,8 +13,8 @@ use super::rows::{load_media, load_post, notify, status};
 use crate::domain::{ActionSource, ModerationAction, PostId, PostStatus, RejectReason, UserId};
 use crate::store::thread_types::{THREAD_COLUMNS, ThreadRow};
 use crate::store::{
-    DeliveryResult, FromAuthor, FromAuthorOutcome, OutboxKind, PostRecord, Revision, StoreError, ThreadKind,
-    ThreadMessage, ToAuthor, ToAuthorOutcome, WithdrawOutcome,
+    AuthorEdit, DeliveryResult, FromAuthor, FromAuthorOutcome, OutboxKind, PostRecord, Revision, StoreError,
+    ThreadKind, ThreadMessage, ToAuthor, ToAuthorOutcome, WithdrawOutcome,
 };
 
 /// The post's author, raw status and open request, its row locked for the transaction.
@@ -178,6 +178,37 @@ pub async fn author_message(pool: &PgPool, m: &FromAuthor) -> Result<FromAuthorO
     let Some(post) = load_record(&mut tx, m.post_id).await? else { return Ok(FromAuthorOutcome::NotFound) };
     tx.commit().await?;
     Ok(FromAuthorOutcome::Attached { post: Box::new(post), reopened: open.is_some() })
+}
+
+/// An author's edit of a post asked for changes is its new version (in the edit's
+/// transaction, after the content was replaced): the request is closed — the post is pending
+/// again — and the thread and the log say so. Nothing for a post without an open request.
+pub(super) async fn edit_answers_request(
+    conn: &mut PgConnection,
+    id: PostId,
+    edit: &AuthorEdit,
+) -> Result<(), StoreError> {
+    let author: Option<i64> = sqlx::query_scalar(
+        "UPDATE posts SET changes_requested_at = NULL WHERE id = $1 AND changes_requested_at IS NOT NULL \
+         RETURNING author_id",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(author) = author else { return Ok(()) };
+    // No message id: the edited message may already be in the thread, and may be edited again.
+    let message: i64 = sqlx::query_scalar(
+        "INSERT INTO post_messages (post_id, direction, kind, body, delivery) \
+         VALUES ($1, 'from_author', 'revision', $2, 'received') RETURNING id",
+    )
+    .bind(id.0)
+    .bind(&edit.body)
+    .fetch_one(&mut *conn)
+    .await?;
+    let details =
+        serde_json::json!({ "thread_message": message, "text": edit.body, "edited_message": edit.source_message_id });
+    let (action, source) = (ModerationAction::Revised, ActionSource::Telegram);
+    log_action(conn, Some(id), Some(UserId(author)), None, action, source, None, details).await
 }
 
 /// Rejects a post waiting for a decision with a system reason (the caller checked it waits).
