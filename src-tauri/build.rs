@@ -40,6 +40,10 @@ const COMMANDS: &[&str] = &[
     "stats_view",
     "post_preview",
     "post_set_signed",
+    // Conversation with the author (issue #17 part 1).
+    "post_request_changes",
+    "post_message_author",
+    "post_thread",
 ];
 
 fn main() {

@@ -177,6 +177,8 @@ pub struct ConsoleConfig {
 /// The whole effective configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
+    /// The conversation with authors (issue #17 part 1).
+    pub conversation: ConversationConfig,
     pub telegram: TelegramConfig,
     pub database: DatabaseConfig,
     pub cache: CacheConfig,
@@ -254,7 +256,16 @@ impl Config {
                 "milliseconds from 50 to 60000",
             )?)),
         };
+        let conversation = ConversationConfig {
+            reply_window: Duration::from_secs(
+                u64::from(r.int("CHANGES_REPLY_WINDOW_MINUTES", 60, 0..=10_080, "minutes from 0 to 10080")?) * 60,
+            ),
+            expire_after: Duration::from_secs(
+                u64::from(r.int("CHANGES_EXPIRE_HOURS", 72, 1..=8_760, "hours from 1 to 8760")?) * 3600,
+            ),
+        };
         Ok(Self {
+            conversation,
             telegram,
             database,
             cache,
@@ -280,6 +291,17 @@ impl Config {
             options: crate::options::parse(r.0)?,
         })
     }
+}
+
+/// The conversation with authors: how long after a request for changes any message of the
+/// author joins the post's thread (replies to the bot's message always do), and how long an
+/// unanswered request stays open before the post is rejected with the reason "no answer".
+#[derive(Debug, Clone, Serialize)]
+pub struct ConversationConfig {
+    #[serde(with = "secs")]
+    pub reply_window: Duration,
+    #[serde(with = "secs")]
+    pub expire_after: Duration,
 }
 
 /// Reads and validates single variables.

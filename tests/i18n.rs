@@ -34,7 +34,7 @@ const NUMERIC: [&str; 21] = [
     "rate",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 20] = [
+const TEXTUAL: [&str; 22] = [
     "name",
     "username",
     "date",
@@ -54,7 +54,9 @@ const TEXTUAL: [&str; 20] = [
     "folder", // statistics (the view's caption and heat-map cells):
     "tz",
     "hour",
-    "slot", // author options: the preview's length line (message or caption)
+    "slot",  // author options: the preview's length line (message or caption)
+    "quote", // conversation with the author (issue #17 part 1):
+    "text",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -137,3 +137,32 @@ signed-now-signed = Submission #{ $id } will be published with your name.
 signed-now-anonymous = Submission #{ $id } will be published anonymously.
 signed-not-yours = Only the author of this submission can change this.
 signed-too-late = Submission #{ $id } is already published or closed: this can no longer be changed.
+schedule-undo-not-yours = Only the moderator who approved this post can undo it.
+## Conversation with the author (issue #17 part 1): requests for changes, messages, withdrawal
+thread-request =
+    ✏️ Moderators ask you to change submission #{ $id }:
+    «{ $quote }»
+
+    { $text }
+
+    Reply to this message with the corrected post (text, or a photo or video with a caption): it replaces the submission. To answer without changing it, just write a message. /withdraw { $id } withdraws the submission.
+thread-message =
+    💬 Moderators about submission #{ $id }:
+    «{ $quote }»
+
+    { $text }
+button-withdraw = 🗑 Withdraw the submission
+button-ask-changes = ✏️ Ask for changes
+reject-reason-withdrawn = withdrawn by the author
+reject-reason-no-answer = no answer to the moderators' request for changes
+status-changes_requested = changes requested: see the moderators' message
+card-changes-requested = ✏️ Changes requested by { $moderator }, { $time }: { $text }
+card-author-answered = 💬 The author answered, { $time }: { $text }
+thread-answer-received = 💬 Your answer about submission #{ $id } was passed to the moderators.
+thread-revision-received = ✏️ Submission #{ $id } is updated and back in the queue.
+withdraw-done = 🗑 Submission #{ $id } is withdrawn.
+withdraw-not-found = You have no submission #{ $id } waiting for a decision.
+withdraw-usage = Send /withdraw with the submission's number, for example: /withdraw 12
+ask-changes-prompt = ✏️ #{ $id }: reply to this message with what to ask the author (they will not see who wrote).
+ask-changes-sent = ✏️ Sent to the author of #{ $id }.
+ask-changes-refused = Not sent: { $reason }

@@ -141,3 +141,32 @@ signed-now-signed = Заявка №{ $id } будет опубликована 
 signed-now-anonymous = Заявка №{ $id } будет опубликована анонимно.
 signed-not-yours = Изменить это может только автор заявки.
 signed-too-late = Заявка №{ $id } уже опубликована или закрыта: изменить это больше нельзя.
+schedule-undo-not-yours = Отменить может только модератор, который одобрил эту публикацию.
+## Conversation with the author (issue #17 part 1): requests for changes, messages, withdrawal
+thread-request =
+    ✏️ Модераторы просят изменить заявку №{ $id }:
+    «{ $quote }»
+
+    { $text }
+
+    Ответьте на это сообщение исправленным постом (текстом или фото/видео с подписью): он заменит заявку. Чтобы просто ответить, не меняя заявку, напишите сообщение. /withdraw { $id } — отозвать заявку.
+thread-message =
+    💬 Модераторы о заявке №{ $id }:
+    «{ $quote }»
+
+    { $text }
+button-withdraw = 🗑 Отозвать заявку
+button-ask-changes = ✏️ Попросить исправить
+reject-reason-withdrawn = отозвана автором
+reject-reason-no-answer = нет ответа на просьбу модераторов исправить заявку
+status-changes_requested = просим исправить: см. сообщение модераторов
+card-changes-requested = ✏️ { $moderator } попросил(а) исправить, { $time }: { $text }
+card-author-answered = 💬 Автор ответил, { $time }: { $text }
+thread-answer-received = 💬 Ваш ответ по заявке №{ $id } передан модераторам.
+thread-revision-received = ✏️ Заявка №{ $id } обновлена и снова в очереди.
+withdraw-done = 🗑 Заявка №{ $id } отозвана.
+withdraw-not-found = У вас нет заявки №{ $id }, ожидающей решения.
+withdraw-usage = Отправьте /withdraw и номер заявки, например: /withdraw 12
+ask-changes-prompt = ✏️ №{ $id }: ответьте на это сообщение тем, что попросить у автора (он не увидит, кто написал).
+ask-changes-sent = ✏️ Отправлено автору №{ $id }.
+ask-changes-refused = Не отправлено: { $reason }

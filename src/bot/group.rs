@@ -41,8 +41,8 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         tracing::warn!("unknown or malformed callback data");
         return answer(&bot, &services, &q, services.i18n.t(group_locale, "callback-invalid"), true).await;
     };
-    if let Some(done) = private_button(&bot, &q, &services, &action).await {
-        return done;
+    if let Some(handled) = private_button(&bot, &q, &services, &action).await {
+        return handled;
     }
     let Some(post_id) = action.post() else { return Ok(()) };
     let Some(MaybeInaccessibleMessage::Regular(card)) = q.message.as_ref() else {
@@ -53,17 +53,10 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
         tracing::warn!(in_group, "moderation button pressed by a non-moderator; nothing changed");
         return answer(&bot, &services, &q, services.i18n.t(group_locale, "not-a-moderator"), true).await;
     }
-    let moderator = user_id(&q.from);
-    let profile = ModeratorProfile {
-        id: moderator,
-        display_name: q.from.full_name(),
-        username: q.from.username.clone(),
-        source: if services.config.telegram.moderator_ids.contains(&moderator.0) { "config" } else { "group_admin" },
-    };
-    if let Err(e) = crate::moderation::intake::upsert_moderator(&services, &profile).await {
-        tracing::warn!(error = %e, "could not record the moderator's name");
-    }
-    if super::schedule::is_schedule_button(&action) {
+    let moderator = record_moderator(&services, &q.from).await;
+    if let Action::AskChanges(post) = action {
+        return super::conversation::on_ask_button(&bot, &q, &services, card, post).await;
+    } else if super::schedule::is_schedule_button(&action) {
         return super::schedule::on_button(&bot, &q, &services, action, moderator).await;
     }
     let reasons = matches!(action, Action::RejectMenu(..));
@@ -139,12 +132,29 @@ pub async fn on_callback(bot: Bot, q: CallbackQuery, services: Services) -> Hand
     Ok(())
 }
 
-/// The buttons of a private chat — the language, the receipt's signed/anonymous toggle —
-/// handled; `None` for the moderation buttons.
+/// Records who pressed (for "decided by" lines and the audit log); their id.
+async fn record_moderator(services: &Services, from: &teloxide::types::User) -> UserId {
+    let moderator = user_id(from);
+    let profile = ModeratorProfile {
+        id: moderator,
+        display_name: from.full_name(),
+        username: from.username.clone(),
+        source: if services.config.telegram.moderator_ids.contains(&moderator.0) { "config" } else { "group_admin" },
+    };
+    if let Err(e) = crate::moderation::intake::upsert_moderator(services, &profile).await {
+        tracing::warn!(error = %e, "could not record the moderator's name");
+    }
+    moderator
+}
+
+/// The buttons of private chats (a language, a withdrawal, the receipt's signed/anonymous toggle),
+/// pressed by their chat's user:
+/// handled here, or `None` for the moderation group's buttons.
 async fn private_button(bot: &Bot, q: &CallbackQuery, services: &Services, action: &Action) -> Option<HandlerResult> {
     match action {
         Action::Language(locale) => Some(choose_language(bot, q, services, locale).await),
         Action::Signed(post, signed) => Some(super::options::on_toggle(bot, q, services, *post, *signed).await),
+        Action::Withdraw(post) => Some(super::conversation::on_withdraw_button(bot, q, services, *post).await),
         _ => None,
     }
 }

@@ -96,6 +96,7 @@ async fn handle_message(
                 services.i18n.t_args(locale, "welcome", &[("name", text(user.first_name.clone()))]),
             ),
             "status" => status(&bot, &msg, &services, uid, locale).await,
+            "withdraw" => super::conversation::on_withdraw_command(&bot, &services, &msg, uid, locale).await,
             "language" => {
                 let keyboard = InlineKeyboardMarkup::new(vec![vec![
                     InlineKeyboardButton::callback("Русский", Action::Language("ru".into()).encode()),
@@ -118,6 +119,15 @@ async fn handle_message(
         }
         None => return Ok(()),
     };
+    // An answer to the moderators joins its post's thread: not a submission.
+    match super::conversation::take_answer(&bot, &services, &msg, &post, uid, locale).await {
+        Ok(false) => {}
+        Ok(true) => return Ok(()),
+        Err(e) => {
+            try_later(&bot, &msg, locale, &services, &e);
+            return Ok(());
+        }
+    }
     let (admission, retry_in) = admission(&services, &post, uid).await;
     let submitted = crate::moderation::intake::submit(&services, &post, admission, Waiting::holding(slot)).await;
     // Stored (or refused, or failed for good): a redelivery of this update is not needed any

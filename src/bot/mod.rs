@@ -2,6 +2,7 @@
 //! dependencies (`Services`, and the `Bot` the dispatcher adds), so tests can build it too.
 
 pub use crate::render::callback;
+mod conversation;
 pub mod extract;
 mod group;
 mod intake;
@@ -75,6 +76,13 @@ pub fn schema() -> UpdateHandler<BotError> {
         )
         .branch(Update::filter_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_message))
         .branch(Update::filter_edited_message().filter(|m: Message| m.chat.is_private()).endpoint(intake::on_edit))
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message, services: crate::services::Services| {
+                    m.chat.id.0 == services.config.telegram.moderation_group_id && conversation::is_ask_reply(&m)
+                })
+                .endpoint(conversation::on_ask_reply),
+        )
         .branch(
             Update::filter_message()
                 .filter(|m: Message, services: crate::services::Services| {

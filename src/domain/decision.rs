@@ -101,7 +101,7 @@ pub fn check_decision(
     let (target, action) = kind.effect();
     let allowed = match kind {
         DecisionKind::RetryPublish => state.status == PostStatus::PublishFailed,
-        _ => state.status == PostStatus::Pending && state.status.can_become(target),
+        _ => state.status.is_decidable() && state.status.can_become(target),
     };
     if !allowed {
         return Err(Undecidable::AlreadyDecided { status: state.status, by: state.decided_by });

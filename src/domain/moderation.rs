@@ -30,6 +30,19 @@ pub enum ModerationAction {
     ReturnToQueue,
     /// A post's author or a moderator chose to publish it signed or anonymous.
     SetSigned,
+    // Conversation with the author (issue #17 part 1).
+    /// A moderator asked the author for changes (the post became `changes_requested`).
+    RequestChanges,
+    /// A moderator wrote to the author through the bot.
+    MessageAuthor,
+    /// The author answered in the post's thread (the content unchanged).
+    AuthorReply,
+    /// The author sent a new version: it replaced the post's content.
+    Revised,
+    /// The author withdrew the post (rejected, reason `withdrawn`).
+    Withdraw,
+    /// A request for changes went unanswered for too long (rejected, reason `no-answer`).
+    ChangesExpired,
 }
 
 impl ModerationAction {
@@ -50,6 +63,12 @@ impl ModerationAction {
             Self::PublishNow => "publish_now",
             Self::ReturnToQueue => "return_to_queue",
             Self::SetSigned => "set_signed",
+            Self::RequestChanges => "request_changes",
+            Self::MessageAuthor => "message_author",
+            Self::AuthorReply => "author_reply",
+            Self::Revised => "revised",
+            Self::Withdraw => "withdraw",
+            Self::ChangesExpired => "changes_expired",
         }
     }
 }
@@ -145,10 +164,13 @@ impl RejectReason {
     pub const MAX_CUSTOM_CHARS: usize = 500;
     /// The templates every locale carries as `reject-reason-<name>`.
     pub const TEMPLATES: [&'static str; 5] = ["spam", "off-topic", "duplicate", "rules", "low-quality"];
+    /// Templates the system gives, never offered to moderators in the reasons menu: the author
+    /// withdrew the post, or never answered a request for changes.
+    pub const SYSTEM_TEMPLATES: [&'static str; 2] = ["withdrawn", "no-answer"];
 
     /// A validated template reason.
     pub fn template(name: &str) -> Result<Self, RejectReasonError> {
-        match Self::TEMPLATES.iter().find(|t| **t == name) {
+        match Self::TEMPLATES.iter().chain(Self::SYSTEM_TEMPLATES.iter()).find(|t| **t == name) {
             Some(known) => Ok(Self(Reason::Template(known))),
             None => Err(RejectReasonError::UnknownTemplate(name.to_owned())),
         }
@@ -157,6 +179,16 @@ impl RejectReason {
     /// "Against the rules": the reason of the card's Ban button.
     pub fn rules() -> Self {
         Self(Reason::Template("rules"))
+    }
+
+    /// "Withdrawn by the author".
+    pub fn withdrawn() -> Self {
+        Self(Reason::Template("withdrawn"))
+    }
+
+    /// "No answer to the moderators' request for changes".
+    pub fn no_answer() -> Self {
+        Self(Reason::Template("no-answer"))
     }
 
     /// The `index`-th template (the group's reason buttons carry the index).
@@ -212,6 +244,8 @@ mod tests {
     fn templates_are_validated() {
         assert_eq!(RejectReason::template("spam").unwrap().kind(), ReasonKind::Template("spam"));
         assert!(matches!(RejectReason::template("nope"), Err(RejectReasonError::UnknownTemplate(_))));
+        assert_eq!(RejectReason::template("withdrawn").unwrap(), RejectReason::withdrawn());
+        assert_eq!(RejectReason::decode(&RejectReason::no_answer().encode()), RejectReason::no_answer());
     }
 
     #[test]

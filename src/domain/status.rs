@@ -6,8 +6,13 @@
 //!    │                    │  └──retry── publish_failed ──reject──▶ rejected
 //!    └──────reject──────────────────────────────────────────────▶ rejected
 //!                         └──publish error──▶ publish_failed
+//! pending ──ask for changes──▶ changes_requested ──answer / revision──▶ pending
+//!                                 │  └──approve──▶ approved
+//!                                 └──reject / withdraw / no answer──▶ rejected
 //! ```
-//! Author edits are allowed only while pending. Published and rejected are final.
+//! Author edits are allowed while pending or while changes are requested. Published and
+//! rejected are final. A moderator may still approve or reject a post whose author was asked
+//! for changes (the answer may have come another way, or the moderator changed their mind).
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +28,8 @@ pub enum PostStatus {
     Published,
     PublishFailed,
     Rejected,
+    /// A moderator asked the author for changes; the post waits for the author's answer.
+    ChangesRequested,
 }
 
 /// A transition the state machine does not allow.
@@ -34,7 +41,8 @@ pub struct TransitionError {
 }
 
 impl PostStatus {
-    pub const ALL: [Self; 5] = [Self::Pending, Self::Approved, Self::Published, Self::PublishFailed, Self::Rejected];
+    pub const ALL: [Self; 6] =
+        [Self::Pending, Self::Approved, Self::Published, Self::PublishFailed, Self::Rejected, Self::ChangesRequested];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,13 +51,20 @@ impl PostStatus {
             Self::Published => "published",
             Self::PublishFailed => "publish_failed",
             Self::Rejected => "rejected",
+            Self::ChangesRequested => "changes_requested",
         }
     }
 
     /// Whether `self → to` is an allowed transition.
     pub fn can_become(self, to: Self) -> bool {
-        use PostStatus::{Approved, Pending, PublishFailed, Published, Rejected};
-        matches!((self, to), (Pending | PublishFailed, Approved | Rejected) | (Approved, Published | PublishFailed))
+        use PostStatus::{Approved, ChangesRequested, Pending, PublishFailed, Published, Rejected};
+        matches!(
+            (self, to),
+            (Pending | PublishFailed | ChangesRequested, Approved | Rejected)
+                | (Approved, Published | PublishFailed)
+                | (Pending, ChangesRequested)
+                | (ChangesRequested, Pending)
+        )
     }
 
     /// The checked transition.
@@ -69,7 +84,12 @@ impl PostStatus {
 
     /// The author may still change the text.
     pub fn accepts_author_edits(self) -> bool {
-        self == Self::Pending
+        matches!(self, Self::Pending | Self::ChangesRequested)
+    }
+
+    /// A moderator may approve or reject it now (a retry of a failed publication aside).
+    pub fn is_decidable(self) -> bool {
+        matches!(self, Self::Pending | Self::ChangesRequested)
     }
 }
 
@@ -121,10 +141,21 @@ mod tests {
     }
 
     #[test]
-    fn only_pending_posts_take_author_edits() {
+    fn only_undecided_posts_take_author_edits() {
         for s in PostStatus::ALL {
-            assert_eq!(s.accepts_author_edits(), s == Pending);
+            assert_eq!(s.accepts_author_edits(), s == Pending || s == ChangesRequested);
         }
+    }
+
+    #[test]
+    fn a_request_for_changes_goes_back_to_pending_or_ends_in_a_decision() {
+        assert_eq!(Pending.transition(ChangesRequested), Ok(ChangesRequested));
+        assert_eq!(ChangesRequested.transition(Pending), Ok(Pending));
+        assert_eq!(ChangesRequested.transition(Rejected), Ok(Rejected));
+        assert_eq!(ChangesRequested.transition(Approved), Ok(Approved));
+        assert!(!ChangesRequested.can_become(Published));
+        assert!(!Approved.can_become(ChangesRequested) && !Rejected.can_become(ChangesRequested));
+        assert!(!ChangesRequested.is_awaiting_decision() && ChangesRequested.is_decidable());
     }
 
     #[test]

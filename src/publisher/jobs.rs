@@ -69,6 +69,7 @@ async fn render_card(
     };
     let decided = decider(services, post).await;
     let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref(), &services.config.schedule);
+    let text = super::thread::with_conversation(services, locale, post, text).await;
     (text, card_keyboard(&services.i18n, locale, post))
 }
 
@@ -220,7 +221,7 @@ async fn update_card(
     }
 }
 
-async fn author_locale(services: &Services, post: &PostRecord) -> &'static str {
+pub(super) async fn author_locale(services: &Services, post: &PostRecord) -> &'static str {
     crate::bot::locale::locale_for(services, post.author.id, post.author.language_code.as_deref()).await
 }
 
@@ -230,6 +231,9 @@ async fn notify_author(
     post: &PostRecord,
     job: &OutboxJob,
 ) -> Result<OutboxResult, JobError> {
+    if let Some(message) = super::thread::thread_message_of(job) {
+        return super::thread::send_thread_message(bot, services, post, message).await;
+    }
     let locale = author_locale(services, post).await;
     let i18n = &services.i18n;
     let id = ("id", num(post.id.0));

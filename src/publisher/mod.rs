@@ -17,6 +17,7 @@ use crate::store::{AuthorRecord, Delivery, OutboxJob, OutboxKind, OutboxResult, 
 use crate::telegram::{Failure, classify};
 
 mod jobs;
+mod thread;
 
 use jobs::run_job;
 
@@ -95,6 +96,10 @@ impl ScheduleRounds {
         self.last = Some(tokio::time::Instant::now());
         if let Err(e) = crate::moderation::schedule::release_due(services, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "cannot queue scheduled posts now; trying again in a second");
+        }
+        // Requests for changes nobody answered in time (a read on a partial index per round).
+        if let Err(e) = crate::moderation::conversation::expire_due(services, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "cannot expire unanswered requests for changes now; trying again in a second");
         }
     }
 }
@@ -219,6 +224,8 @@ async fn process(bot: &Bot, services: &Services, job: &OutboxJob, loaded: Option
                 }
                 failure => {
                     tracing::error!(error = %e, ?failure, "Telegram refused the job; giving up on it");
+                    // A message to an author given up on shows as undelivered in the thread.
+                    thread::give_up(services, job, &e.to_string()).await;
                     // A publication or a card given up on is recorded on the post, for a
                     // moderator to see and send again; a notice or a card edit is not.
                     Record::Complete(match job.kind {

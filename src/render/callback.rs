@@ -44,6 +44,10 @@ pub enum Action {
     /// The author of a post chooses to publish it signed (`true`) or anonymous: the toggle
     /// under their receipt, which carries the choice it makes.
     Signed(PostId, bool),
+    /// The author withdraws their post (under a request for changes, in their private chat).
+    Withdraw(PostId),
+    /// A moderator asks the author for changes (the card's button: the text comes as a reply).
+    AskChanges(PostId),
 }
 
 /// Telegram's limit for `callback_data`.
@@ -67,6 +71,8 @@ impl Action {
             Self::Stale(p) => format!("a:{p}"),
             Self::Language(l) => format!("lang:{l}"),
             Self::Signed(p, signed) => format!("sg:{p}:{}", u8::from(*signed)),
+            Self::Withdraw(p) => format!("wd:{p}"),
+            Self::AskChanges(p) => format!("ch:{p}"),
         }
     }
 
@@ -105,6 +111,8 @@ impl Action {
             ("ud", None) => Self::Undo(post),
             ("sg", Some("1")) => Self::Signed(post, true),
             ("sg", Some("0")) => Self::Signed(post, false),
+            ("wd", None) => Self::Withdraw(post),
+            ("ch", None) => Self::AskChanges(post),
             _ => return None,
         };
         parts.next().is_none().then_some(action)
@@ -125,7 +133,9 @@ impl Action {
             | Self::NextSlot(p)
             | Self::Undo(p)
             | Self::Stale(p)
-            | Self::Signed(p, _) => Some(*p),
+            | Self::Signed(p, _)
+            | Self::Withdraw(p)
+            | Self::AskChanges(p) => Some(*p),
             Self::Language(_) => None,
         }
     }
@@ -161,6 +171,8 @@ mod tests {
             Action::Language("en".into()),
             Action::Signed(big, true),
             Action::Signed(big, false),
+            Action::Withdraw(big),
+            Action::AskChanges(big),
         ] {
             let data = action.encode();
             assert!(data.len() <= MAX_LEN, "{data}");
@@ -199,6 +211,8 @@ mod tests {
             "sg:1",
             "sg:1:2",
             "sg:1:1:1",
+            "wd:1:2",
+            "ch:x",
             "sa:1",
             "b:1:2",
             "r:1",

@@ -67,7 +67,7 @@ pub fn card_text(
     let moderator = text(decider_name(decider));
     let time = text(decided_time(post));
     let verdict = match post.status {
-        PostStatus::Pending => None,
+        PostStatus::Pending | PostStatus::ChangesRequested => None,
         PostStatus::Rejected => {
             let reason = post.reject_reason.as_ref().map(|r| reason_text(i18n, locale, r)).unwrap_or_default();
             Some(i18n.t_args(
@@ -224,7 +224,8 @@ pub fn card_keyboard(i18n: &I18n, locale: &str, post: &PostRecord) -> InlineKeyb
 pub fn review_keyboard(i18n: &I18n, locale: &str, post: &PostRecord, view: View) -> InlineKeyboardMarkup {
     let id = post.id;
     match post.status {
-        PostStatus::Pending => {
+        // Asked for changes, the post can still be decided (the answer may come another way).
+        PostStatus::Pending | PostStatus::ChangesRequested => {
             let version = post.content_version();
             let first = if view == View::Card && card_is_cut(i18n, locale, post) {
                 button(i18n, locale, "button-show-all", &Action::ShowAll(id, version.clone()))
@@ -233,7 +234,10 @@ pub fn review_keyboard(i18n: &I18n, locale: &str, post: &PostRecord, view: View)
             };
             InlineKeyboardMarkup::new(vec![
                 vec![first, button(i18n, locale, "button-reject", &Action::RejectMenu(id, version, view))],
-                vec![button(i18n, locale, "button-ban", &Action::Ban(id))],
+                vec![
+                    button(i18n, locale, "button-ban", &Action::Ban(id)),
+                    button(i18n, locale, "button-ask-changes", &Action::AskChanges(id)),
+                ],
             ])
         }
         PostStatus::PublishFailed => {

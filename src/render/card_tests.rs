@@ -44,6 +44,7 @@ fn post(body: &str, entities: Value) -> PostRecord {
         scheduled_at: None,
         parked: false,
         signed: None,
+        changes_requested_at: None,
         media: Vec::new(),
     }
 }
@@ -73,7 +74,7 @@ fn a_short_post_shows_its_link_targets_and_approve_names_its_version() {
     let version = p.content_version();
     assert_eq!(
         buttons(&card_keyboard(&i18n, "en", &p)),
-        [format!("a:42:{version}"), format!("rm:42:{version}"), "b:42".to_owned()]
+        [format!("a:42:{version}"), format!("rm:42:{version}"), "b:42".to_owned(), "ch:42".to_owned()]
     );
     assert!(buttons(&reasons_keyboard(&i18n, "en", &p, View::Card)).contains(&format!("bk:42:{version}")));
 }

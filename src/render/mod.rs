@@ -12,6 +12,7 @@ mod links;
 mod published;
 #[cfg(test)]
 mod published_tests;
+pub mod thread;
 mod when;
 
 pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};

@@ -12,6 +12,7 @@ mod options_types;
 pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
+mod thread_types;
 mod types;
 mod undo_types;
 
@@ -26,6 +27,7 @@ pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name
 pub use error::StoreError;
 pub use options_types::{SignedBy, SignedChange, SignedOutcome};
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
+pub use thread_types::*;
 pub use types::*;
 pub use undo_types::{BACK_IN_REVIEW, UndoOutcome, UndoRejection};
 
@@ -251,4 +253,39 @@ pub trait Store: Send + Sync + 'static {
     /// row and a change event: only by its author (or a moderator), and only while it is not
     /// published, rejected or being sent.
     async fn set_signed(&self, change: &SignedChange) -> Result<SignedOutcome, StoreError>;
+    // ── Conversation with the author (issue #17 part 1) ─────────────────────────────────
+    /// Stores a moderator's message to a post's author and queues it for the bot (thread row,
+    /// log row, outbox job, one transaction). A request for changes also makes the post
+    /// `changes_requested` and refreshes its card; it is refused unless the post waits for a
+    /// decision.
+    async fn send_to_author(&self, send: &ToAuthor) -> Result<ToAuthorOutcome, StoreError>;
+    /// Attaches an author's message to the post's thread (one transaction): a revision
+    /// replaces the content (the version changes, the post is marked edited by its author);
+    /// either closes an open request (the post is pending again); a log row and a card refresh.
+    /// Nothing is attached for a banned author; a decided post takes answers, not revisions.
+    async fn author_message(&self, message: &FromAuthor) -> Result<FromAuthorOutcome, StoreError>;
+    /// The author withdraws a post that waits for a decision: rejected with the reason
+    /// `withdrawn`, logged, its card refreshed.
+    async fn withdraw(&self, post: PostId, author: UserId) -> Result<WithdrawOutcome, StoreError>;
+    /// Rejects with the reason `no-answer` the posts whose request for changes was made before
+    /// `requested_before` and never answered, up to `limit` (each logged, its author told, its
+    /// card refreshed). Their ids.
+    async fn expire_change_requests(
+        &self,
+        requested_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<PostId>, StoreError>;
+    /// A post's thread, oldest first.
+    async fn thread(&self, post: PostId) -> Result<Vec<ThreadMessage>, StoreError>;
+    /// Records how sending a thread message ended (a change event for consoles).
+    async fn thread_delivered(&self, message: i64, result: &DeliveryResult) -> Result<(), StoreError>;
+    /// The post an author's private message in `chat` belongs to: the post of the bot's
+    /// thread message it replies to, else the post of the latest open request made at or
+    /// after `requested_since`.
+    async fn thread_target(
+        &self,
+        chat: i64,
+        reply_to: Option<i32>,
+        requested_since: DateTime<Utc>,
+    ) -> Result<Option<PostId>, StoreError>;
 }

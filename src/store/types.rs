@@ -141,6 +141,8 @@ pub struct PostRecord {
     /// Published signed or anonymous, as its author (or a moderator) chose; `None`: not chosen,
     /// the channel's default applies ([`crate::options::PostOptions::is_signed`]).
     pub signed: Option<bool>,
+    /// When the open request for changes was made (the status is then `changes_requested`).
+    pub changes_requested_at: Option<DateTime<Utc>>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -383,6 +385,8 @@ pub struct QueueStats {
     pub publish_failed: i64,
     pub rejected: i64,
     pub edited_pending: i64,
+    /// Posts whose author was asked for changes (not counted as pending).
+    pub changes_requested: i64,
 }
 
 /// A moderator's identity as shown to other moderators.

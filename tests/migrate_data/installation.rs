@@ -163,6 +163,29 @@ pub async fn build(store: &Arc<dyn Store>, n: usize) -> Vec<PostId> {
     // Two albums with the same first file: the later one is a duplicate of the earlier.
     store.set_media_hash(ids[0], 0, "abc123").await.unwrap();
     store.set_media_hash(ids[10], 0, "abc123").await.unwrap();
+    // The conversation with authors: a delivered message, an undelivered one, a request.
+    let write = |post_id, request| postgate::store::ToAuthor {
+        post_id,
+        moderator: MOD_A,
+        source: ActionSource::Console,
+        body: "Источник?".into(),
+        request,
+    };
+    for (post, result) in [
+        (ids[1], postgate::store::DeliveryResult::Sent { telegram_message_id: 4321 }),
+        (
+            ids[2],
+            postgate::store::DeliveryResult::Undelivered { error: "Forbidden: bot was blocked by the user".into() },
+        ),
+    ] {
+        let postgate::store::ToAuthorOutcome::Queued { message_id, .. } =
+            store.send_to_author(&write(post, false)).await.unwrap()
+        else {
+            panic!("queued")
+        };
+        store.thread_delivered(message_id, &result).await.unwrap();
+    }
+    store.send_to_author(&write(ids[11], true)).await.unwrap();
     ids
 }
 
@@ -184,6 +207,8 @@ pub async fn snapshot(store: &dyn Store, ids: &[PostId]) -> Vec<(String, Value)>
     for id in ids.iter().take(30) {
         let log = store.moderation_log(Some(*id), 50).await.unwrap();
         out.push((format!("log of {}", id.0), serde_json::to_value(log).unwrap()));
+        let thread = store.thread(*id).await.unwrap();
+        out.push((format!("thread of {}", id.0), serde_json::to_value(thread).unwrap()));
     }
     for user in [1004, 77_777, 88_881, 88_882] {
         out.push((format!("ban of {user}"), serde_json::to_value(store.ban_of(UserId(user)).await.unwrap()).unwrap()));

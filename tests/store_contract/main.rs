@@ -49,6 +49,7 @@ mod schedule;
 mod search;
 mod stats;
 mod submit;
+mod thread;
 mod undo;
 mod values;
 mod versions;
@@ -297,6 +298,21 @@ macro_rules! contract_suite {
                 send_intents_begun_together_are_each_answered_and_flagged_on_their_own,
                 only_a_failure_that_may_have_delivered_keeps_the_send_intent,
                 reclaim_hands_back_leased_jobs_and_leaves_scheduled_retries,
+            }
+        );
+        // Conversation with the author (issue #17 part 1).
+        contract_area!(
+            $backend,
+            thread {
+                a_request_for_changes_is_its_own_status_and_queues_the_message,
+                changes_are_asked_only_of_a_post_waiting_for_a_decision,
+                the_thread_keeps_both_sides_in_order_with_their_delivery,
+                a_revision_replaces_the_content_and_its_version,
+                the_author_withdraws_a_post_waiting_for_a_decision,
+                unanswered_requests_expire_and_answered_ones_do_not,
+                a_banned_authors_message_is_not_attached,
+                a_message_finds_its_post_by_reply_or_by_the_open_request,
+                an_edit_of_a_post_asked_for_changes_is_its_new_version,
             }
         );
         backdated_area!(

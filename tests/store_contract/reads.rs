@@ -111,8 +111,15 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
     let failed = job_of(&jobs, ids[2], OutboxKind::Publish);
     store.complete_outbox(&failed, &OutboxResult::PublishFailed { error: "chat not found".into() }).await.unwrap();
 
-    let expected =
-        QueueStats { pending: 3, approved: 1, published: 1, publish_failed: 1, rejected: 1, edited_pending: 1 };
+    let expected = QueueStats {
+        pending: 3,
+        approved: 1,
+        published: 1,
+        publish_failed: 1,
+        rejected: 1,
+        edited_pending: 1,
+        changes_requested: 0,
+    };
     assert_eq!(store.stats().await.unwrap(), expected);
 }
 

@@ -106,4 +106,8 @@ export const api = {
   scheduleMove: (id, seen, to) => call('schedule_move', { id, seen, to }),
   postPreview: (id) => call('post_preview', { id }),
   postSetSigned: (id, signed) => call('post_set_signed', { id, signed }),
+  // Conversation with the author (issue #17 part 1).
+  postRequestChanges: (id, text) => call('post_request_changes', { id, text }),
+  postMessageAuthor: (id, text) => call('post_message_author', { id, text }),
+  postThread: (id) => call('post_thread', { id }),
 };

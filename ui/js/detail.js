@@ -7,6 +7,7 @@ import { who } from './outcome.js';
 import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
 import { previewPanel } from './preview.js';
+import { createThread, logActor } from './thread.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -44,6 +45,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     onChanged: () => refresh(),
     timing,
   });
+
+  // The conversation with the author: re-read with the post (live updates included).
+  const thread = createThread({ onSent: () => refresh() });
 
   function clearRenew() {
     clearTimeout(renewTimer);
@@ -86,6 +90,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     s.data = data;
     s.preview = preview;
     s.error = null;
+    thread.load(id, data.post.status);
     return data;
   }
 
@@ -161,6 +166,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     release();
     token += 1;
     Object.assign(s, { id: null, data: null, error: null, loading: false, busy: null });
+    thread.clear();
     render();
   }
 
@@ -174,6 +180,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (claim && claim.outcome === 'held_by_other' && isFuture(claim.until)) {
       out.push(banner('warn', t('ui-claim-held', { id: post.id, moderator: who(claim.by), time: fmtTime(claim.until) }), 'claim-warning'));
     }
+    if (post.status === 'changes_requested') out.push(banner('info', t('ui-changes-requested-note'), 'changes-requested-note'));
     if (post.edited_by_author) out.push(banner('info', t('ui-edited-by-author-note'), 'edited-note'));
     if (post.edited_by_moderator) out.push(banner('info', t('ui-edited-by-moderator-note')));
     if (post.status === 'publish_failed') {
@@ -187,7 +194,9 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
     if (twice.publication) out.push(banner('warn', t('ui-published-maybe-twice-note'), 'published-maybe-twice'));
     if (post.status !== 'pending' && post.decided_at) {
       out.push(banner('muted', t('ui-decided-note', {
-        status: label('status', post.status), moderator: who(post.decided_by), time: fmtDateTime(post.decided_at),
+        status: label('status', post.status),
+        moderator: post.reject_reason && post.reject_reason.value === 'withdrawn' ? t('ui-thread-author') : who(post.decided_by),
+        time: fmtDateTime(post.decided_at),
       })));
     }
     if (post.reject_reason) out.push(banner('muted', t('ui-reject-reason-note', { reason: reasonLabel(post.reject_reason) })));
@@ -195,7 +204,8 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
   }
 
   function actionBar(post) {
-    const pending = post.status === 'pending';
+    // A post whose author was asked for changes can still be decided.
+    const pending = post.status === 'pending' || post.status === 'changes_requested';
     const dis = s.busy !== null;
     const btn = (testid, key, cls, text, enabled, onClick) => h('button', {
       class: ['btn', cls], type: 'button', 'data-testid': testid, disabled: dis || !enabled,
@@ -269,7 +279,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
         : h('ol', { class: 'log', 'data-testid': 'post-log' }, items.map((e) => h('li', { class: 'log-item' },
           h('time', { class: 'muted small', datetime: e.created_at, title: fmtDateTime(e.created_at) }, fmtDateTime(e.created_at)),
           h('span', { class: 'log-action' }, label('action', e.action)),
-          h('span', {}, who(e.moderator_id)),
+          h('span', {}, logActor(e)),
           h('span', { class: 'muted small' }, label('source', e.source)),
           e.reason ? h('span', { class: 'log-reason' }, reasonLabel({ kind: 'template', value: e.reason })) : null))));
   }
@@ -306,6 +316,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       s.preview && s.preview.post_id === post.id
         ? previewPanel(s.preview, { onSetSigned: setSigned, onOpenLink, busy: s.busy !== null }) : null,
       authorPanel(post, author),
+      thread.el,
       logPanel(log));
   }
 

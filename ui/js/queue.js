@@ -8,7 +8,7 @@ import { errorText } from './toast.js';
 const PAGE = 50;
 const MAX_LIMIT = 200;
 const MEDIA_KINDS = ['photo', 'video', 'animation', 'document', 'audio', 'voice'];
-const QUEUE_STATUSES = ['pending', 'approved', 'published', 'publish_failed', 'rejected'];
+const QUEUE_STATUSES = ['pending', 'changes_requested', 'approved', 'published', 'publish_failed', 'rejected'];
 const HISTORY_STATUSES = ['published', 'rejected', 'publish_failed', 'approved'];
 
 /** Glyphs beside the media kind label (decoration only; the label says it in words). */

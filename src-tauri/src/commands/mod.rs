@@ -4,6 +4,7 @@
 pub mod autostart;
 pub mod backups;
 pub mod bot;
+pub mod conversation;
 pub mod moderation;
 pub mod options;
 pub mod queue;
@@ -53,6 +54,10 @@ pub const ALL: &[&str] = &[
     // Author options and the preview as published (issue #16 items 7–8).
     "post_preview",
     "post_set_signed",
+    // Conversation with the author (issue #17 part 1).
+    "post_request_changes",
+    "post_message_author",
+    "post_thread",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -94,6 +99,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         stats::stats_view,
         options::post_preview,
         options::post_set_signed,
+        conversation::post_request_changes,
+        conversation::post_message_author,
+        conversation::post_thread,
     ]
 }
 

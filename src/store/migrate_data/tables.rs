@@ -25,7 +25,7 @@ pub(in crate::store) struct Table {
 }
 
 /// Every table, parents before children.
-pub(in crate::store) const TABLES: [Table; 7] = [
+pub(in crate::store) const TABLES: [Table; 8] = [
     Table {
         name: "authors",
         key: "id",
@@ -95,6 +95,7 @@ pub(in crate::store) const TABLES: [Table; 7] = [
             ("scheduled_at", Time),
             ("parked", Bool),
             ("signed", Bool),
+            ("changes_requested_at", Time),
         ],
     },
     Table {
@@ -147,6 +148,25 @@ pub(in crate::store) const TABLES: [Table; 7] = [
             ("leased_at", Time),
             ("sending_at", Time),
             ("created_at", Time),
+        ],
+    },
+    // Conversation with the author (issue #17 part 1): the post's thread.
+    Table {
+        name: "post_messages",
+        key: "id",
+        serial: true,
+        columns: &[
+            ("id", Int),
+            ("post_id", Int),
+            ("direction", Text),
+            ("kind", Text),
+            ("moderator_id", Int),
+            ("body", Text),
+            ("telegram_message_id", Int),
+            ("delivery", Text),
+            ("error", Text),
+            ("created_at", Time),
+            ("delivered_at", Time),
         ],
     },
 ];

@@ -95,7 +95,7 @@ pub async fn decide(
          reject_reason = $4, body = coalesce($5, body), \
          entities = CASE WHEN $5 IS NULL THEN entities ELSE '[]'::jsonb END, edited_by_moderator = edited_by_moderator OR $5 IS NOT NULL, \
          scheduled_at = CASE WHEN $2 = 'approved' THEN $7 ELSE scheduled_at END, parked = FALSE, \
-         publish_error = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = now() WHERE id = $1",
+         publish_error = NULL, changes_requested_at = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = now() WHERE id = $1",
     )
     .bind(d.post_id.0)
     .bind(target.as_str())

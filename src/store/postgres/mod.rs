@@ -14,6 +14,7 @@ mod recovery;
 mod rows;
 mod schedule;
 mod stats;
+mod thread;
 mod undo;
 
 use std::time::Duration;
@@ -335,5 +336,33 @@ impl Store for PgStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.pool).await
+    }
+
+    // Conversation with the author (issue #17 part 1): postgres/thread.rs.
+    async fn send_to_author(&self, send: &super::ToAuthor) -> Result<super::ToAuthorOutcome, StoreError> {
+        thread::send_to_author(&self.pool, send).await
+    }
+    async fn author_message(&self, message: &super::FromAuthor) -> Result<super::FromAuthorOutcome, StoreError> {
+        thread::author_message(&self.pool, message).await
+    }
+    async fn withdraw(&self, post: PostId, author: UserId) -> Result<super::WithdrawOutcome, StoreError> {
+        thread::withdraw(&self.pool, post, author).await
+    }
+    async fn expire_change_requests(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+        thread::expire_change_requests(&self.pool, before, limit).await
+    }
+    async fn thread(&self, post: PostId) -> Result<Vec<super::ThreadMessage>, StoreError> {
+        thread::thread(&self.pool, post).await
+    }
+    async fn thread_delivered(&self, message: i64, result: &super::DeliveryResult) -> Result<(), StoreError> {
+        thread::thread_delivered(&self.pool, message, result).await
+    }
+    async fn thread_target(
+        &self,
+        chat: i64,
+        reply_to: Option<i32>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<PostId>, StoreError> {
+        thread::thread_target(&self.pool, chat, reply_to, since).await
     }
 }

@@ -130,6 +130,7 @@ pub async fn author_edit(pool: &PgPool, edit: &AuthorEdit) -> Result<AuthorEditO
         .bind(&edit.entities)
         .execute(&mut *tx)
         .await?;
+    super::thread::edit_answers_request(&mut tx, PostId(id), edit).await?;
     super::outbox::enqueue_card_update(&mut tx, PostId(id)).await?;
     notify(&mut *tx, "post_edited", Some(PostId(id))).await?;
     tx.commit().await?;
@@ -158,7 +159,8 @@ pub async fn posts(pool: &PgPool, ids: &[PostId]) -> Result<Vec<PostRecord>, Sto
 }
 
 const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \
-     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, p.status, \
+     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, \
+     CASE WHEN p.status = 'pending' AND p.changes_requested_at IS NOT NULL THEN 'changes_requested' ELSE p.status END AS status, \
      left(p.body, 160) AS excerpt, \
      (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
      (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
@@ -168,7 +170,13 @@ const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \
 fn push_filters(qb: &mut QueryBuilder<Postgres>, q: &PostQuery) {
     qb.push(" WHERE true");
     if let Some(s) = q.status {
-        qb.push(" AND p.status = ").push_bind(s.as_str());
+        // A post asked for changes is stored pending with an open request (see the
+        // conversation migration): each of the two is its own filter.
+        match s {
+            PostStatus::Pending => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NULL"),
+            PostStatus::ChangesRequested => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NOT NULL"),
+            other => qb.push(" AND p.status = ").push_bind(other.as_str()),
+        };
     }
     if let Some(author) = q.author {
         qb.push(" AND p.author_id = ").push_bind(author.0);

@@ -8,11 +8,13 @@ use crate::store::{AuthorProfile, MaybeTwice, MediaRecord, PostRecord, PostSumma
 
 /// The columns every post query selects (posts `p` joined with authors `a`).
 pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.last_name, a.language_code, \
-     p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, p.status, \
+     p.source_chat_id, p.source_message_id, p.media_group_id, p.body, p.entities, \
+     CASE WHEN p.status = 'pending' AND p.changes_requested_at IS NOT NULL THEN 'changes_requested' ELSE p.status END AS status, \
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.signed";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.signed, \
+     p.changes_requested_at";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -50,6 +52,7 @@ pub struct PostRow {
     scheduled_at: Option<DateTime<Utc>>,
     parked: bool,
     signed: Option<bool>,
+    changes_requested_at: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -144,6 +147,7 @@ impl PostRow {
             scheduled_at: self.scheduled_at,
             parked: self.parked,
             signed: self.signed,
+            changes_requested_at: self.changes_requested_at,
             media,
         })
     }

@@ -9,10 +9,11 @@ use crate::store::{QueueStats, StoreError};
 
 #[instrument(skip_all, err)]
 pub async fn stats(pool: &PgPool) -> Result<QueueStats, StoreError> {
-    let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'approved'), \
+    let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL), count(*) FILTER (WHERE status = 'approved'), \
          count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publish_failed'), \
-         count(*) FILTER (WHERE status = 'rejected'), count(*) FILTER (WHERE status = 'pending' AND edited_by_author) \
+         count(*) FILTER (WHERE status = 'rejected'), count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL AND edited_by_author), \
+         count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NOT NULL) \
          FROM posts",
     )
     .fetch_one(pool)
@@ -24,6 +25,7 @@ pub async fn stats(pool: &PgPool) -> Result<QueueStats, StoreError> {
         publish_failed: row.3,
         rejected: row.4,
         edited_pending: row.5,
+        changes_requested: row.6,
     })
 }
 

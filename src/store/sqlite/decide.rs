@@ -50,7 +50,7 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
          entities = CASE WHEN ?5 IS NULL THEN entities ELSE '[]' END, \
          edited_by_moderator = edited_by_moderator OR ?5 IS NOT NULL, \
          scheduled_at = CASE WHEN ?2 = 'approved' THEN ?8 ELSE scheduled_at END, parked = 0, \
-         publish_error = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = {NOW} WHERE id = ?1"
+         publish_error = NULL, changes_requested_at = NULL, claimed_by = NULL, claim_expires_at = NULL, updated_at = {NOW} WHERE id = ?1"
     );
     sqlx::query(AssertSqlSafe(sql))
         .bind(d.post_id.0)

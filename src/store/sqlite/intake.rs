@@ -185,6 +185,7 @@ pub async fn author_edit(db: &Db, edit: &AuthorEdit) -> Result<AuthorEditOutcome
         .bind(edit.entities.to_string())
         .execute(&mut *tx)
         .await?;
+    super::thread::edit_answers_request(&mut tx, PostId(id), edit).await?;
     super::outbox::enqueue_card_update(&mut tx, PostId(id)).await?;
     tx.commit().await?;
     db.emit("post_edited", Some(PostId(id)));

@@ -13,6 +13,7 @@ mod reads;
 mod recovery;
 mod rows;
 mod schedule;
+mod thread;
 mod undo;
 mod writes;
 
@@ -423,5 +424,33 @@ impl Store for SqliteStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.db).await
+    }
+
+    // Conversation with the author (issue #17 part 1): sqlite/thread.rs.
+    async fn send_to_author(&self, send: &super::ToAuthor) -> Result<super::ToAuthorOutcome, StoreError> {
+        thread::send_to_author(&self.db, send).await
+    }
+    async fn author_message(&self, message: &super::FromAuthor) -> Result<super::FromAuthorOutcome, StoreError> {
+        thread::author_message(&self.db, message).await
+    }
+    async fn withdraw(&self, post: PostId, author: UserId) -> Result<super::WithdrawOutcome, StoreError> {
+        thread::withdraw(&self.db, post, author).await
+    }
+    async fn expire_change_requests(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError> {
+        thread::expire_change_requests(&self.db, before, limit).await
+    }
+    async fn thread(&self, post: PostId) -> Result<Vec<super::ThreadMessage>, StoreError> {
+        thread::thread(&self.db, post).await
+    }
+    async fn thread_delivered(&self, message: i64, result: &super::DeliveryResult) -> Result<(), StoreError> {
+        thread::thread_delivered(&self.db, message, result).await
+    }
+    async fn thread_target(
+        &self,
+        chat: i64,
+        reply_to: Option<i32>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<PostId>, StoreError> {
+        thread::thread_target(&self.db, chat, reply_to, since).await
     }
 }

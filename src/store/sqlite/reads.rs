@@ -8,7 +8,7 @@ use tracing::instrument;
 
 use super::Db;
 use super::rows::{NOW, POST_COLUMNS, PostRow, SummaryRow, fold, json};
-use crate::domain::{PostId, UserId};
+use crate::domain::{PostId, PostStatus, UserId};
 use crate::store::{LogEntry, ModeratorProfile, PostPage, PostQuery, PostRecord, PostSummary, QueueStats, StoreError};
 
 /// Search patterns shorter than a trigram cannot use the index; they scan `search_text`.
@@ -59,7 +59,8 @@ pub async fn posts(db: &Db, ids: &[PostId]) -> Result<Vec<PostRecord>, StoreErro
 
 /// The columns of a list line (posts `p`, authors `a`), without its `FROM`.
 const SUMMARY_COLUMNS: &str = "SELECT p.id, p.author_id, \
-     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, p.status, \
+     trim(a.first_name || ' ' || coalesce(a.last_name, '')) AS author_name, \
+     CASE WHEN p.status = 'pending' AND p.changes_requested_at IS NOT NULL THEN 'changes_requested' ELSE p.status END AS status, \
      substr(p.body, 1, 160) AS excerpt, \
      (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
      (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
@@ -105,7 +106,13 @@ fn phrase(text: &str) -> String {
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
     qb.push(" WHERE 1");
     if let Some(s) = q.status {
-        qb.push(" AND p.status = ").push_bind(s.as_str());
+        // A post asked for changes is stored pending with an open request (see the
+        // conversation migration): each of the two is its own filter.
+        match s {
+            PostStatus::Pending => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NULL"),
+            PostStatus::ChangesRequested => qb.push(" AND p.status = 'pending' AND p.changes_requested_at IS NOT NULL"),
+            other => qb.push(" AND p.status = ").push_bind(other.as_str()),
+        };
     }
     if let Some(author) = q.author {
         qb.push(" AND p.author_id = ").push_bind(author.0);
@@ -195,11 +202,12 @@ pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<
 
 #[instrument(skip_all, err)]
 pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
-    let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'approved'), \
+    let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL), count(*) FILTER (WHERE status = 'approved'), \
          count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publish_failed'), \
          count(*) FILTER (WHERE status = 'rejected'), \
-         count(*) FILTER (WHERE status = 'pending' AND edited_by_author) FROM posts",
+         count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL AND edited_by_author), \
+         count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NOT NULL) FROM posts",
     )
     .fetch_one(&db.reader)
     .await?;
@@ -210,6 +218,7 @@ pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
         publish_failed: row.3,
         rejected: row.4,
         edited_pending: row.5,
+        changes_requested: row.6,
     })
 }
 

@@ -2,8 +2,8 @@
 import { h, replace } from '../dom.js';
 import { api } from '../api.js';
 import { t, label, fmtDateTime, fmtRelative, reasonLabel } from '../i18n.js';
-import { who } from '../outcome.js';
 import { errorText } from '../toast.js';
+import { logActor } from '../thread.js';
 
 const STEP = 200;
 
@@ -61,7 +61,7 @@ export function createAuditView() {
         h('td', {}, h('span', { class: ['badge', `action-${e.action}`] }, label('action', e.action))),
         h('td', { class: 'mono' }, e.post_id !== null && e.post_id !== undefined ? `#${e.post_id}` : '—'),
         h('td', { class: 'mono' }, e.target_user_id !== null && e.target_user_id !== undefined ? String(e.target_user_id) : '—'),
-        h('td', {}, who(e.moderator_id)),
+        h('td', {}, logActor(e)),
         h('td', { class: 'muted' }, label('source', e.source)),
         h('td', { class: 'wrap' }, e.reason ? reasonLabel({ kind: 'template', value: e.reason }) : ''))))));
     replace(footer, s.entries.length >= s.limit

@@ -1,0 +1,71 @@
+//! The conversation with the author in the real window (`WebKitGTK` under Xvfb, `WebDriver`) on
+//! `PostgreSQL` (issue #17 part 1): the moderator asks for changes from the detail pane (the
+//! dialog counts the characters left); the window's bot sends the request to the author on the
+//! fake Bot API; the author's reply to it comes back through the bot as the new version, and
+//! the open thread shows it live, the post pending again. Screenshot `target/e2e/conversation.png`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use postgate::domain::PostStatus;
+use postgate::services::Services;
+use support::delivered;
+use support::driver::{Window, until};
+use support::fake_telegram::updates::text_message;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_changes_from_the_window_and_the_reply_appears_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = support::fake_api().await;
+    let (db_name, db_url) = support::fresh_database("e2e_conversation").await;
+    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
+    env.insert("AUTOSTART_BOT".into(), "true".into());
+    env.insert("MEDIA_TEMP_DIR".into(), dir.path().join("media").display().to_string());
+    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
+    let author = 821;
+    let post = support::text_post(author, 10, "первый вариант");
+    support::known_to(&fake, &post);
+    let id = other.store.submit(&post).await.unwrap().post_id().unwrap();
+
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+    window.click(&support::driver::row(id)).await;
+    window.wait_for("[data-testid=\"thread\"]").await;
+    window.click("[data-testid=\"ask-changes\"]").await;
+    let text = window.wait_for("[data-testid=\"ask-changes-text\"]").await;
+    text.send_keys("Добавьте источник").await.unwrap();
+    let count = window.text_of("[data-testid=\"ask-changes-count\"]").await.unwrap_or_default();
+    assert!(count.chars().any(|c| c.is_ascii_digit()), "the characters left are counted: {count:?}");
+    window.click("[data-testid=\"ask-changes-send\"]").await;
+    until("changes requested", || async {
+        other.store.post(id).await.unwrap().unwrap().status == PostStatus::ChangesRequested
+    })
+    .await;
+    window.until_text("[data-testid=\"detail-status\"]", "просим исправить").await;
+
+    // The window's bot sends the request; the author replies to it with the new version.
+    let request = || {
+        delivered(&fake, author)
+            .into_iter()
+            .find(|m| m["text"].as_str().is_some_and(|t| t.contains("Добавьте источник")))
+    };
+    until("the request reached the author", || async { request().is_some() }).await;
+    let request = request().unwrap();
+    assert!(request["text"].as_str().unwrap().contains("первый вариант"), "it quotes the submission: {request}");
+    let mut reply = text_message(author, author, 11, "второй вариант, источник: example.org", Some("ru"));
+    reply["message"]["reply_to_message"] = request;
+    fake.push_update(reply);
+
+    window.until_text("[data-testid=\"thread\"]", "второй вариант, источник: example.org").await;
+    window.until_text("[data-testid=\"detail-body\"]", "второй вариант").await;
+    window.until_text("[data-testid=\"detail-status\"]", "ожидает").await;
+    let stored = other.store.post(id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.body.as_str()), (PostStatus::Pending, "второй вариант, источник: example.org"));
+    window.screenshot("conversation").await;
+
+    window.close().await;
+    other.close().await;
+    fake.shutdown().await;
+    support::drop_database(&db_name).await;
+}
