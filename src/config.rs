@@ -13,11 +13,13 @@ use serde::Serialize;
 mod backup;
 mod endpoint;
 mod secret;
+mod stale;
 
 pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
 
 pub use secret::{Secret, SecretUrl, mask_url};
+pub use stale::StaleConfig;
 
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -191,6 +193,8 @@ pub struct Config {
     pub schedule: crate::schedule::Plan,
     /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
     pub backup: Option<BackupSchedule>,
+    /// The stale-queue reminder and expiry (`STALE_REMINDER_HOURS`, `PENDING_EXPIRE_DAYS`).
+    pub stale: StaleConfig,
 }
 
 impl Config {
@@ -270,6 +274,7 @@ impl Config {
             },
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
             backup: r.backup()?,
+            stale: r.stale()?,
         })
     }
 }

@@ -128,3 +128,13 @@ stats-unavailable = Statistics are unavailable right now (the database did not a
 button-undo = ↩️ Undo
 schedule-undone = Undone: the post is back in the queue.
 schedule-undo-not-yours = Only the moderator who approved this post can undo it.
+## The queue does not go stale (issue #17 part 3): the reminder in the group, the expiry
+reject-reason-expired = it waited too long for a decision
+stale-reminder = ⏳ { $count ->
+        [one] { $count } submission has
+       *[other] { $count } submissions have
+    } waited longer than { $hours } h; the oldest, #{ $id }, for { $age }.
+stale-fresh = ✅ The queue is fresh: no submission has waited longer than { $hours } h.
+stale-age-days = { $days } d { $hours } h
+stale-age-hours = { $hours } h
+moderator-system = system

@@ -467,3 +467,15 @@ ui-stats-top-approval = Top authors by approval rate (3 decided posts or more)
 ui-undo = Undo
 ui-undone = Post #{ $id } is back in the queue.
 ui-undo-too-late = Post #{ $id } can no longer be undone: it is being published or was changed meanwhile.
+## The queue does not go stale (issue #17 part 3): the header's oldest age, the settings
+ui-oldest-pending = oldest: { $age }
+ui-oldest-pending-stale = The oldest pending submission has waited longer than { $hours } h
+ui-age-days = { $days } d { $hours } h
+ui-age-hours = { $hours } h { $minutes } min
+ui-age-minutes = { $minutes } min
+ui-settings-stale-reminder-hours = Remind about waiting posts after (hours)
+ui-settings-stale-reminder-hours-hint = One message in the moderation group, kept up to date, when submissions wait longer than this; the header marks the oldest. Empty or 0: no reminder.
+ui-settings-pending-expire-days = Expire pending posts after (days)
+ui-settings-pending-expire-days-hint = Submissions still undecided after this many days are rejected ("it waited too long for a decision") and the author is told. Empty or 0: never.
+ui-settings-err-stale-reminder-hours = Hours, a whole number from 0 to 8760.
+ui-settings-err-pending-expire-days = Days, a whole number from 0 to 365.

@@ -132,3 +132,14 @@ stats-unavailable = Статистика сейчас недоступна (ба
 button-undo = ↩️ Отменить
 schedule-undone = Отменено: публикация вернулась в очередь.
 schedule-undo-not-yours = Отменить может только модератор, который одобрил эту публикацию.
+## The queue does not go stale (issue #17 part 3): the reminder in the group, the expiry
+reject-reason-expired = заявка слишком долго ждала решения
+stale-reminder = ⏳ { $count ->
+        [one] { $count } заявка ждёт
+        [few] { $count } заявки ждут
+       *[many] { $count } заявок ждут
+    } решения дольше { $hours } ч; самая старая, №{ $id }, ждёт { $age }.
+stale-fresh = ✅ Очередь в порядке: ни одна заявка не ждёт дольше { $hours } ч.
+stale-age-days = { $days } д { $hours } ч
+stale-age-hours = { $hours } ч
+moderator-system = система

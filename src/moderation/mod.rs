@@ -7,6 +7,7 @@
 pub mod intake;
 pub mod outage;
 pub mod schedule;
+pub mod stale;
 
 use tracing::instrument;
 

@@ -17,6 +17,7 @@ use crate::store::{AuthorRecord, Delivery, OutboxJob, OutboxKind, OutboxResult, 
 use crate::telegram::{Failure, classify};
 
 mod jobs;
+pub mod stale;
 
 use jobs::run_job;
 
@@ -47,8 +48,10 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
         Err(e) => tracing::warn!(error = %e, "cannot hand back earlier leases; they run when they expire"),
     }
     let mut schedule = ScheduleRounds::start(&services).await;
+    let mut stale = stale::StaleRounds::new();
     while !cancel.is_cancelled() {
         schedule.release(&services).await;
+        stale.run(&bot, &services).await;
         yield_to_intake(&services, &cancel).await;
         let leased = services.store.lease_outbox(BATCH, lease_secs).await;
         services.health.observe(&leased);

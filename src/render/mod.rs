@@ -9,6 +9,7 @@ use teloxide::{Bot, RequestError};
 pub mod callback;
 mod card;
 mod links;
+pub mod stale;
 mod when;
 
 pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};

@@ -11,6 +11,7 @@ pub mod migrate_data;
 pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
+mod stale_types;
 mod types;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use futures::stream::BoxStream;
 pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name};
 pub use error::StoreError;
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
+pub use stale_types::{PendingBefore, REMINDER_STATE_KEY};
 pub use types::*;
 
 use crate::domain::{PostId, UserId};
@@ -238,4 +240,13 @@ pub trait Store: Send + Sync + 'static {
     async fn unreceipted(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<PostId>, StoreError>;
     /// Jobs not yet done.
     async fn outbox_backlog(&self) -> Result<i64, StoreError>;
+
+    // --- The queue does not go stale (issue #17 part 3): the group reminder, the expiry ---
+    /// Pending posts that arrived before `before`: how many, and the oldest `limit` of them,
+    /// oldest first (read on the `posts_status_created` index).
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<PendingBefore, StoreError>;
+    /// A value of the bot's own state (`bot_state`) by key, such as [`REMINDER_STATE_KEY`].
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a value of the bot's own state, or removes it (`None`).
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError>;
 }

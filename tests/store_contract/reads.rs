@@ -111,8 +111,16 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
     let failed = job_of(&jobs, ids[2], OutboxKind::Publish);
     store.complete_outbox(&failed, &OutboxResult::PublishFailed { error: "chat not found".into() }).await.unwrap();
 
-    let expected =
-        QueueStats { pending: 3, approved: 1, published: 1, publish_failed: 1, rejected: 1, edited_pending: 1 };
+    let oldest_pending_at = Some(post(&*store, ids[4]).await.created_at);
+    let expected = QueueStats {
+        pending: 3,
+        approved: 1,
+        published: 1,
+        publish_failed: 1,
+        rejected: 1,
+        edited_pending: 1,
+        oldest_pending_at,
+    };
     assert_eq!(store.stats().await.unwrap(), expected);
 }
 

@@ -6,6 +6,7 @@ import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
 import { toastError } from './toast.js';
 import { dbHealthText } from './dbhealth.js';
 import { backupWarning } from './backups.js';
+import { oldestLine } from './stale.js';
 
 export const VIEWS = ['queue', 'history', 'calendar', 'audit', 'bot', 'settings', 'stats'];
 const THEMES = ['auto', 'dark', 'light'];
@@ -82,8 +83,20 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     class: ['count', 'count-failed', 'count-link'], type: 'button', title: t('ui-count-failed-open'), 'data-testid': 'open-failed',
     onClick: () => onShowFailed && onShowFailed(),
   }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
+  // The oldest pending post's age, marked past the reminder age; re-read every minute as it grows.
+  const oldest = h('span', { class: 'count oldest-pending', 'data-testid': 'oldest-pending', hidden: true });
+  let lastStats = null;
+  const renderOldest = () => {
+    const line = oldestLine(lastStats, Date.now(), t);
+    oldest.hidden = line === null;
+    oldest.textContent = line ? line.text : '';
+    oldest.title = line ? line.title : '';
+    oldest.classList.toggle('alert', Boolean(line && line.stale));
+    if (line && line.stale) oldest.dataset.stale = 'true'; else delete oldest.dataset.stale;
+  };
+  const ageTimer = setInterval(renderOldest, 60000);
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
-    stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
+    stat(pending, 'ui-count-pending', 'count-pending'), oldest, stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
 
   // Shown only while the database is unreachable; text only (never markup).
   const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });
@@ -141,7 +154,7 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
 
   return {
     el,
-    destroy: unsubscribe,
+    destroy() { unsubscribe(); clearInterval(ageTimer); },
     helpButton: el.lastChild,
     setView(view) {
       for (const v of VIEWS) {
@@ -170,6 +183,8 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
       published.textContent = fmtNumber(stats.published);
       failedStat.classList.toggle('alert', Number(stats.publish_failed) > 0);
       tabCount.textContent = stats.pending > 0 ? fmtNumber(stats.pending) : '';
+      lastStats = stats;
+      renderOldest();
     },
   };
 }

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 16] = [
+const FIELDS: [(&str, &str); 18] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -35,6 +35,8 @@ const FIELDS: [(&str, &str); 16] = [
     ("publish_quiet_hours", "PUBLISH_QUIET_HOURS"),
     ("publish_timezone", "PUBLISH_TIMEZONE"),
     ("publish_missed", "PUBLISH_MISSED"),
+    ("stale_reminder_hours", "STALE_REMINDER_HOURS"),
+    ("pending_expire_days", "PENDING_EXPIRE_DAYS"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -75,6 +77,12 @@ pub struct Settings {
     pub publish_timezone: String,
     #[serde(deserialize_with = "text")]
     pub publish_missed: String,
+    /// The stale queue: remind the group after this many hours; expire after this many days
+    /// (empty or 0: off).
+    #[serde(deserialize_with = "text")]
+    pub stale_reminder_hours: String,
+    #[serde(deserialize_with = "text")]
+    pub pending_expire_days: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -103,6 +111,8 @@ impl Settings {
             "publish_quiet_hours" => &self.publish_quiet_hours,
             "publish_timezone" => &self.publish_timezone,
             "publish_missed" => &self.publish_missed,
+            "stale_reminder_hours" => &self.stale_reminder_hours,
+            "pending_expire_days" => &self.pending_expire_days,
             _ => &self.default_locale,
         }
     }
@@ -128,6 +138,8 @@ impl Settings {
             publish_quiet_hours: v("PUBLISH_QUIET_HOURS"),
             publish_timezone: v("PUBLISH_TIMEZONE"),
             publish_missed: v("PUBLISH_MISSED"),
+            stale_reminder_hours: v("STALE_REMINDER_HOURS"),
+            pending_expire_days: v("PENDING_EXPIRE_DAYS"),
         }
     }
 
@@ -187,6 +199,8 @@ fn running(config: &Config) -> Overlay {
         ("PUBLISH_QUIET_HOURS", plan.quiet_hours.clone().unwrap_or_default()),
         ("PUBLISH_TIMEZONE", config.schedule.zone.name().to_owned()),
         ("PUBLISH_MISSED", plan.missed.clone().unwrap_or_else(|| "catch_up".to_owned())),
+        ("STALE_REMINDER_HOURS", config.stale.reminder_hours.map(|h| h.to_string()).unwrap_or_default()),
+        ("PENDING_EXPIRE_DAYS", config.stale.expire_days.map(|d| d.to_string()).unwrap_or_default()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

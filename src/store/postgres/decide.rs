@@ -101,7 +101,7 @@ pub async fn decide(
         &mut tx,
         Some(d.post_id),
         Some(current.author.id),
-        Some(d.moderator),
+        d.logged_moderator(),
         action,
         d.source,
         reason.as_deref(),

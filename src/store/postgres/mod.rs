@@ -12,6 +12,7 @@ mod posts;
 mod recovery;
 mod rows;
 mod schedule;
+mod stale;
 mod stats;
 
 use std::time::Duration;
@@ -329,5 +330,17 @@ impl Store for PgStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.pool).await
+    }
+
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<super::PendingBefore, StoreError> {
+        stale::pending_before(&self.pool, before, limit).await
+    }
+
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        stale::bot_state(&self.pool, key).await
+    }
+
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        stale::set_bot_state(&self.pool, key, value).await
     }
 }

@@ -73,7 +73,7 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
         details["scheduled_at"] = serde_json::json!(at);
     }
     let author = Some(current.author.id);
-    let moderator = Some(d.moderator);
+    let moderator = d.logged_moderator();
     log_action(&mut tx, Some(d.post_id), author, moderator, action, d.source, reason.as_deref(), &details).await?;
     if let DecisionKind::Reject { ban_author: true, .. } = d.kind {
         insert_ban(&mut tx, current.author.id, moderator, reason.as_deref().unwrap_or_default()).await?;

@@ -12,6 +12,7 @@ mod reads;
 mod recovery;
 mod rows;
 mod schedule;
+mod stale;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -417,5 +418,17 @@ impl Store for SqliteStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.db).await
+    }
+
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<super::PendingBefore, StoreError> {
+        stale::pending_before(&self.db, before, limit).await
+    }
+
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        stale::bot_state(&self.db, key).await
+    }
+
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        stale::set_bot_state(&self.db, key, value).await
     }
 }

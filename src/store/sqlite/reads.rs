@@ -195,11 +195,12 @@ pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<
 
 #[instrument(skip_all, err)]
 pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
-    let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: (i64, i64, i64, i64, i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'approved'), \
          count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publish_failed'), \
          count(*) FILTER (WHERE status = 'rejected'), \
-         count(*) FILTER (WHERE status = 'pending' AND edited_by_author) FROM posts",
+         count(*) FILTER (WHERE status = 'pending' AND edited_by_author), \
+         (SELECT min(created_at) FROM posts WHERE status = 'pending') FROM posts",
     )
     .fetch_one(&db.reader)
     .await?;
@@ -210,6 +211,7 @@ pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
         publish_failed: row.3,
         rejected: row.4,
         edited_pending: row.5,
+        oldest_pending_at: row.6,
     })
 }
 
