@@ -479,3 +479,5 @@ ui-settings-pending-expire-days = Expire pending posts after (days)
 ui-settings-pending-expire-days-hint = Submissions still undecided after this many days are rejected ("it waited too long for a decision") and the author is told. Empty or 0: never.
 ui-settings-err-stale-reminder-hours = Hours, a whole number from 0 to 8760.
 ui-settings-err-pending-expire-days = Days, a whole number from 0 to 365.
+## Top of the queue (issue #16)
+ui-when-top = Top of the queue (the others one slot later)

@@ -480,3 +480,5 @@ ui-settings-pending-expire-days = Отклонять заявки через (д
 ui-settings-pending-expire-days-hint = Заявки без решения дольше стольких дней отклоняются (причина — «заявка слишком долго ждала решения»), автору сообщается. Пусто или 0 — никогда.
 ui-settings-err-stale-reminder-hours = Часы, целое число от 0 до 8760.
 ui-settings-err-pending-expire-days = Дни, целое число от 0 до 365.
+## Top of the queue (issue #16)
+ui-when-top = В начало очереди (остальные на слот позже)

@@ -249,4 +249,17 @@ pub trait Store: Send + Sync + 'static {
     async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Sets a value of the bot's own state, or removes it (`None`).
     async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError>;
+
+    // --- Top of the queue (issue #16): an approval takes the earliest slot, the rest move on ---
+    /// [`Store::decide_at`] at `at`, approved posts first moved to make room (`moves`: a post,
+    /// its time now, its new time), in the decision's one transaction with a `reschedule` log
+    /// row and a card update each. A moved post no longer at its time refuses the whole as a
+    /// [`StoreError::Constraint`] on `posts_scheduled_slot`, nothing changed. Moves apply only
+    /// to an approval.
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError>;
 }

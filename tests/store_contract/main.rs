@@ -161,6 +161,7 @@ macro_rules! contract_suite {
                 park_publish_now_and_back_to_the_queue,
                 the_posts_that_fell_due_are_queued_once_and_only_between_publications,
                 a_queued_publication_is_withdrawn_when_its_post_moves,
+                the_top_of_the_queue_moves_the_others_one_slot_later,
             }
         );
         contract_area!(

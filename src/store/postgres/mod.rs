@@ -343,4 +343,13 @@ impl Store for PgStore {
     async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
         stale::set_bot_state(&self.pool, key, value).await
     }
+
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError> {
+        decide::decide_making_room(&self.pool, decision, Some(at), moves).await
+    }
 }

@@ -431,4 +431,13 @@ impl Store for SqliteStore {
     async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
         stale::set_bot_state(&self.db, key, value).await
     }
+
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError> {
+        decide::decide_making_room(&self.db, decision, Some(at), moves).await
+    }
 }
