@@ -473,6 +473,7 @@ ui-oldest-pending-stale = The oldest pending submission has waited longer than {
 ui-age-days = { $days } d { $hours } h
 ui-age-hours = { $hours } h { $minutes } min
 ui-age-minutes = { $minutes } min
+ui-oldest-label = oldest
 ui-settings-stale-reminder-hours = Remind about waiting posts after (hours)
 ui-settings-stale-reminder-hours-hint = One message in the moderation group, kept up to date, when submissions wait longer than this; the header marks the oldest. Empty or 0: no reminder.
 ui-settings-pending-expire-days = Expire pending posts after (days)

@@ -474,6 +474,7 @@ ui-oldest-pending-stale = Самая старая заявка ждёт реше
 ui-age-days = { $days } д { $hours } ч
 ui-age-hours = { $hours } ч { $minutes } мин
 ui-age-minutes = { $minutes } мин
+ui-oldest-label = старейшая
 ui-settings-stale-reminder-hours = Напоминать о заявках через (часов)
 ui-settings-stale-reminder-hours-hint = Одно сообщение в группе модерации, которое обновляется, когда заявки ждут дольше; в шапке старейшая выделяется. Пусто или 0 — без напоминаний.
 ui-settings-pending-expire-days = Отклонять заявки через (дней)

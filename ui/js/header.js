@@ -84,19 +84,22 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     onClick: () => onShowFailed && onShowFailed(),
   }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
   // The oldest pending post's age, marked past the reminder age; re-read every minute as it grows.
-  const oldest = h('span', { class: 'count oldest-pending', 'data-testid': 'oldest-pending', hidden: true });
+  // Last in the row: the narrow-window rules hide the 2nd and 4th counts, and below 900 px every label.
+  const oldestAge = h('span', { class: 'count-value', 'data-testid': 'oldest-pending-age' });
+  const oldest = h('span', { class: 'count oldest-pending', 'data-testid': 'oldest-pending', hidden: true },
+    h('span', { class: 'count-label' }, t('ui-oldest-label')), oldestAge);
   let lastStats = null;
   const renderOldest = () => {
     const line = oldestLine(lastStats, Date.now(), t);
     oldest.hidden = line === null;
-    oldest.textContent = line ? line.text : '';
-    oldest.title = line ? line.title : '';
+    oldestAge.textContent = line ? line.age : '';
+    oldest.title = line ? [line.text, line.title].filter(Boolean).join('. ') : '';
     oldest.classList.toggle('alert', Boolean(line && line.stale));
     if (line && line.stale) oldest.dataset.stale = 'true'; else delete oldest.dataset.stale;
   };
   const ageTimer = setInterval(renderOldest, 60000);
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
-    stat(pending, 'ui-count-pending', 'count-pending'), oldest, stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
+    stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'), oldest);
 
   // Shown only while the database is unreachable; text only (never markup).
   const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });

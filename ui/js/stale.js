@@ -20,13 +20,14 @@ export function isStale(since, now, hours) {
   return now - start > Number(hours) * 3600000;
 }
 
-/** The header's line for `stats` (queue_stats' answer) at `now`: `{ text, stale, title }`, or null with nothing pending. */
+/** The header's line for `stats` (queue_stats' answer) at `now`: `{ age, text, stale, title }`, or null with nothing pending. */
 export function oldestLine(stats, now, t) {
   if (!stats || !stats.oldest_pending_at) return null;
   const age = ageText(stats.oldest_pending_at, now, t);
   if (age === null) return null;
   const stale = isStale(stats.oldest_pending_at, now, stats.stale_after_hours);
   return {
+    age,
     text: t('ui-oldest-pending', { age }),
     stale,
     title: stale ? t('ui-oldest-pending-stale', { hours: stats.stale_after_hours }) : '',

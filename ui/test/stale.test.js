@@ -42,7 +42,7 @@ test('past the reminder age it is stale; without one never', () => {
 test('the header line: nothing pending shows nothing, a stale one is marked with why', () => {
   assert.equal(oldestLine({ pending: 0, oldest_pending_at: null }, NOW, tr(EN)), null);
   assert.deepEqual(oldestLine({ oldest_pending_at: ago(90), stale_after_hours: 24 }, NOW, tr(EN)),
-    { text: 'oldest: 1 h 30 min', stale: false, title: '' });
+    { age: '1 h 30 min', text: 'oldest: 1 h 30 min', stale: false, title: '' });
   assert.deepEqual(oldestLine({ oldest_pending_at: ago(3 * 1440), stale_after_hours: 24 }, NOW, tr(RU)),
-    { text: 'старейшая: 3 д 0 ч', stale: true, title: 'Ждёт дольше 24 ч' });
+    { age: '3 д 0 ч', text: 'старейшая: 3 д 0 ч', stale: true, title: 'Ждёт дольше 24 ч' });
 });
