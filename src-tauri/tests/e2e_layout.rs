@@ -93,7 +93,7 @@ async fn the_queue_fits_the_window_at_its_minimum_width() {
 
     // The oldest pending post's age sits in the header too (issue #17 part 3), and still fits.
     until("the oldest pending age is shown", || async {
-        window.text_of("[data-testid=\"oldest-pending-age\"]").await.is_some_and(|t| t.contains("мин"))
+        window.text_of("[data-testid=\"oldest-pending\"]").await.is_some_and(|t| t.contains("мин"))
     })
     .await;
 

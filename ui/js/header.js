@@ -83,23 +83,30 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     class: ['count', 'count-failed', 'count-link'], type: 'button', title: t('ui-count-failed-open'), 'data-testid': 'open-failed',
     onClick: () => onShowFailed && onShowFailed(),
   }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
-  // The oldest pending post's age, marked past the reminder age; re-read every minute as it grows.
-  // Last in the row: the narrow-window rules hide the 2nd and 4th counts, and below 900 px every label.
-  const oldestAge = h('span', { class: 'count-value', 'data-testid': 'oldest-pending-age' });
-  const oldest = h('span', { class: 'count oldest-pending', 'data-testid': 'oldest-pending', hidden: true },
-    h('span', { class: 'count-label' }, t('ui-oldest-label')), oldestAge);
+  // The oldest pending post's age, inside the pending count ("3 pending · oldest 2 d 4 h"),
+  // marked past the reminder age and re-read every minute as it grows. Below 1360 px the words
+  // and the smaller unit give way ("3 · 2 d", the whole line in its title), so the header stays
+  // about as wide as before.
+  const oldestAge = h('span', { class: 'count-value age-full' });
+  const oldestShort = h('span', { class: 'count-value age-short' });
+  const oldest = h('span', { class: 'oldest-pending', 'data-testid': 'oldest-pending', hidden: true },
+    h('span', { class: 'count-label oldest-word' }, t('ui-oldest-label')), oldestAge, oldestShort);
+  const pendingStat = h('span', { class: ['count', 'count-pending'] },
+    pending, h('span', { class: 'count-label pending-word' }, t('ui-count-pending')), oldest);
   let lastStats = null;
   const renderOldest = () => {
     const line = oldestLine(lastStats, Date.now(), t);
     oldest.hidden = line === null;
+    pendingStat.classList.toggle('has-age', line !== null);
     oldestAge.textContent = line ? line.age : '';
+    oldestShort.textContent = line ? line.short : '';
     oldest.title = line ? [line.text, line.title].filter(Boolean).join('. ') : '';
     oldest.classList.toggle('alert', Boolean(line && line.stale));
     if (line && line.stale) oldest.dataset.stale = 'true'; else delete oldest.dataset.stale;
   };
   const ageTimer = setInterval(renderOldest, 60000);
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
-    stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'), oldest);
+    pendingStat, stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
 
   // Shown only while the database is unreachable; text only (never markup).
   const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });

@@ -7,6 +7,8 @@ const EN = {
   'ui-age-days': '{ $days } d { $hours } h',
   'ui-age-hours': '{ $hours } h { $minutes } min',
   'ui-age-minutes': '{ $minutes } min',
+  'ui-age-days-short': '{ $days } d',
+  'ui-age-hours-short': '{ $hours } h',
   'ui-oldest-pending': 'oldest: { $age }',
   'ui-oldest-pending-stale': 'Waiting longer than { $hours } h',
 };
@@ -14,6 +16,8 @@ const RU = {
   'ui-age-days': '{ $days } д { $hours } ч',
   'ui-age-hours': '{ $hours } ч { $minutes } мин',
   'ui-age-minutes': '{ $minutes } мин',
+  'ui-age-days-short': '{ $days } д',
+  'ui-age-hours-short': '{ $hours } ч',
   'ui-oldest-pending': 'старейшая: { $age }',
   'ui-oldest-pending-stale': 'Ждёт дольше { $hours } ч',
 };
@@ -30,6 +34,9 @@ test('ages read as days and hours, hours and minutes, or minutes, in both langua
   assert.equal(ageText(ago(0), NOW, tr(RU)), '0 мин');
   assert.equal(ageText(new Date(NOW + 60000).toISOString(), NOW, tr(EN)), '0 min', 'a clock ahead is not negative');
   assert.equal(ageText('garbage', NOW, tr(EN)), null);
+  assert.equal(ageText(ago(33 * 1440 + 21 * 60), NOW, tr(RU), true), '33 д', 'short: the largest unit');
+  assert.equal(ageText(ago(3 * 60 + 5), NOW, tr(EN), true), '3 h');
+  assert.equal(ageText(ago(7), NOW, tr(EN), true), '7 min');
 });
 
 test('past the reminder age it is stale; without one never', () => {
@@ -42,7 +49,7 @@ test('past the reminder age it is stale; without one never', () => {
 test('the header line: nothing pending shows nothing, a stale one is marked with why', () => {
   assert.equal(oldestLine({ pending: 0, oldest_pending_at: null }, NOW, tr(EN)), null);
   assert.deepEqual(oldestLine({ oldest_pending_at: ago(90), stale_after_hours: 24 }, NOW, tr(EN)),
-    { age: '1 h 30 min', text: 'oldest: 1 h 30 min', stale: false, title: '' });
+    { age: '1 h 30 min', short: '1 h', text: 'oldest: 1 h 30 min', stale: false, title: '' });
   assert.deepEqual(oldestLine({ oldest_pending_at: ago(3 * 1440), stale_after_hours: 24 }, NOW, tr(RU)),
-    { age: '3 д 0 ч', text: 'старейшая: 3 д 0 ч', stale: true, title: 'Ждёт дольше 24 ч' });
+    { age: '3 д 0 ч', short: '3 д', text: 'старейшая: 3 д 0 ч', stale: true, title: 'Ждёт дольше 24 ч' });
 });
