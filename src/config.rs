@@ -13,11 +13,13 @@ use serde::Serialize;
 mod backup;
 mod endpoint;
 mod secret;
+mod stale;
 
 pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
 
 pub use secret::{Secret, SecretUrl, mask_url};
+pub use stale::StaleConfig;
 
 /// A configuration problem, naming the variable at fault.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -199,6 +201,8 @@ pub struct Config {
     pub undo_window: Duration,
     /// Signed or anonymous by default, the signature line and the footer (`SIGNATURE_*`, `POST_FOOTER`).
     pub options: crate::options::PostOptions,
+    /// The stale-queue reminder and expiry (`STALE_REMINDER_HOURS`, `PENDING_EXPIRE_DAYS`).
+    pub stale: StaleConfig,
 }
 
 impl Config {
@@ -289,6 +293,7 @@ impl Config {
             backup: r.backup()?,
             undo_window: r.secs("UNDO_WINDOW_SECS", 10, 0..=300)?,
             options: crate::options::parse(r.0)?,
+            stale: r.stale()?,
         })
     }
 }

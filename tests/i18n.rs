@@ -10,7 +10,7 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 21] = [
+const NUMERIC: [&str; 22] = [
     "count",
     "seconds",
     "id",
@@ -32,9 +32,10 @@ const NUMERIC: [&str; 21] = [
     "pending",
     "decided",
     "rate",
+    "hours", // the stale-queue reminder (issue #17 part 3):
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 22] = [
+const TEXTUAL: [&str; 23] = [
     "name",
     "username",
     "date",
@@ -57,6 +58,7 @@ const TEXTUAL: [&str; 22] = [
     "slot",  // author options: the preview's length line (message or caption)
     "quote", // conversation with the author (issue #17 part 1):
     "text",
+    "age", // the stale-queue reminder (issue #17 part 3):
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

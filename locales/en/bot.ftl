@@ -166,3 +166,13 @@ withdraw-usage = Send /withdraw with the submission's number, for example: /with
 ask-changes-prompt = ✏️ #{ $id }: reply to this message with what to ask the author (they will not see who wrote).
 ask-changes-sent = ✏️ Sent to the author of #{ $id }.
 ask-changes-refused = Not sent: { $reason }
+## The queue does not go stale (issue #17 part 3): the reminder in the group, the expiry
+reject-reason-expired = it waited too long for a decision
+stale-reminder = ⏳ { $count ->
+        [one] { $count } submission has
+       *[other] { $count } submissions have
+    } waited longer than { $hours } h; the oldest, #{ $id }, for { $age }.
+stale-fresh = ✅ The queue is fresh: no submission has waited longer than { $hours } h.
+stale-age-days = { $days } d { $hours } h
+stale-age-hours = { $hours } h
+moderator-system = system

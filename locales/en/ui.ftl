@@ -527,3 +527,20 @@ ui-message-send = Send
 ui-changes-requested = Changes to #{ $id } requested.
 ui-message-sent = Message about #{ $id } sent to the author.
 ui-changes-requested-note = Changes were requested: the post waits for the author's answer (it can still be decided).
+## The queue does not go stale (issue #17 part 3): the header's oldest age, the settings
+ui-oldest-pending = oldest: { $age }
+ui-oldest-pending-stale = The oldest pending submission has waited longer than { $hours } h
+ui-age-days = { $days } d { $hours } h
+ui-age-hours = { $hours } h { $minutes } min
+ui-age-minutes = { $minutes } min
+ui-age-days-short = { $days } d
+ui-age-hours-short = { $hours } h
+ui-oldest-label = oldest
+ui-settings-stale-reminder-hours = Remind about waiting posts after (hours)
+ui-settings-stale-reminder-hours-hint = One message in the moderation group, kept up to date, when submissions wait longer than this; the header marks the oldest. Empty or 0: no reminder.
+ui-settings-pending-expire-days = Expire pending posts after (days)
+ui-settings-pending-expire-days-hint = Submissions still undecided after this many days are rejected ("it waited too long for a decision") and the author is told. Empty or 0: never.
+ui-settings-err-stale-reminder-hours = Hours, a whole number from 0 to 8760.
+ui-settings-err-pending-expire-days = Days, a whole number from 0 to 365.
+## Top of the queue (issue #16)
+ui-when-top = Top of the queue (the others one slot later)

@@ -170,3 +170,14 @@ withdraw-usage = Отправьте /withdraw и номер заявки, нап
 ask-changes-prompt = ✏️ №{ $id }: ответьте на это сообщение тем, что попросить у автора (он не увидит, кто написал).
 ask-changes-sent = ✏️ Отправлено автору №{ $id }.
 ask-changes-refused = Не отправлено: { $reason }
+## The queue does not go stale (issue #17 part 3): the reminder in the group, the expiry
+reject-reason-expired = заявка слишком долго ждала решения
+stale-reminder = ⏳ { $count ->
+        [one] { $count } заявка ждёт
+        [few] { $count } заявки ждут
+       *[many] { $count } заявок ждут
+    } решения дольше { $hours } ч; самая старая, №{ $id }, ждёт { $age }.
+stale-fresh = ✅ Очередь в порядке: ни одна заявка не ждёт дольше { $hours } ч.
+stale-age-days = { $days } д { $hours } ч
+stale-age-hours = { $hours } ч
+moderator-system = система

@@ -527,3 +527,20 @@ ui-message-send = Отправить
 ui-changes-requested = Просьба исправить №{ $id } отправлена.
 ui-message-sent = Сообщение о №{ $id } отправлено автору.
 ui-changes-requested-note = Автора попросили исправить: пост ждёт ответа (решение можно принять и сейчас).
+## The queue does not go stale (issue #17 part 3): the header's oldest age, the settings
+ui-oldest-pending = старейшая: { $age }
+ui-oldest-pending-stale = Самая старая заявка ждёт решения дольше { $hours } ч
+ui-age-days = { $days } д { $hours } ч
+ui-age-hours = { $hours } ч { $minutes } мин
+ui-age-minutes = { $minutes } мин
+ui-age-days-short = { $days } д
+ui-age-hours-short = { $hours } ч
+ui-oldest-label = старейшая
+ui-settings-stale-reminder-hours = Напоминать о заявках через (часов)
+ui-settings-stale-reminder-hours-hint = Одно сообщение в группе модерации, которое обновляется, когда заявки ждут дольше; в шапке старейшая выделяется. Пусто или 0 — без напоминаний.
+ui-settings-pending-expire-days = Отклонять заявки через (дней)
+ui-settings-pending-expire-days-hint = Заявки без решения дольше стольких дней отклоняются (причина — «заявка слишком долго ждала решения»), автору сообщается. Пусто или 0 — никогда.
+ui-settings-err-stale-reminder-hours = Часы, целое число от 0 до 8760.
+ui-settings-err-pending-expire-days = Дни, целое число от 0 до 365.
+## Top of the queue (issue #16)
+ui-when-top = В начало очереди (остальные на слот позже)

@@ -110,7 +110,7 @@ fn only_the_granted_commands_are_reachable() {
     assert!(unknown.to_string().contains("not allowed"), "{unknown}");
     let texts = console.ok("ui_texts", json!({ "locale": "en" }));
     assert_eq!(texts["locale"], "en");
-    assert_eq!(texts["reject_templates"].as_array().unwrap().len(), 5);
+    assert_eq!(texts["reject_templates"].as_array().unwrap().len(), 6);
     assert_eq!(texts["reject_templates"][0], json!({ "name": "spam", "label": "spam or advertising" }));
     console.stop();
 }

@@ -2,7 +2,7 @@
 //! plan of three slots a day: an approval from the console takes the next slot and the
 //! calendar shows it there; moves (to a free time, with a stale `seen`, into the past, onto a
 //! taken time), parking and the parked list; the plan on the Settings form, each bad value
-//! refused naming its field.
+//! refused naming its field; "top of the queue": the earliest slot, the others one slot later.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -133,5 +133,34 @@ fn an_approval_can_publish_now_or_at_a_chosen_time_instead_of_the_next_slot() {
     let err = approve(past_post, json!({ "when": "at", "at": chosen })).unwrap_err();
     assert_eq!(err["code"], "conflict", "another post's time: {err}");
     assert_eq!(console.status_of(past_post), "pending", "nothing decided");
+    console.stop();
+}
+
+#[test]
+fn an_approval_to_the_top_of_the_queue_takes_the_first_slot_and_the_rest_move_one_slot_later() {
+    let console = Console::start("schedule_top", &PLAN);
+    let (first, second, urgent) = (
+        console.seed(&text_post(921, 10, "first")),
+        console.seed(&text_post(922, 20, "second")),
+        console.seed(&text_post(923, 30, "urgent")),
+    );
+    for id in [first, second] {
+        console.ok("post_approve", json!({ "id": id.0, "version": console.version_of(id) }));
+    }
+    let (t1, t2) = (console.post(first).scheduled_at.unwrap(), console.post(second).scheduled_at.unwrap());
+    let out = console.ok(
+        "post_approve",
+        json!({ "id": urgent.0, "version": console.version_of(urgent), "timing": { "when": "top" } }),
+    );
+    assert_eq!(out["outcome"], "decided", "{out}");
+    assert_eq!(console.post(urgent).scheduled_at, Some(t1), "the earliest slot");
+    assert_eq!(console.post(first).scheduled_at, Some(t2), "one slot later");
+    let t3 = console.post(second).scheduled_at.unwrap();
+    assert!(t3 > t2, "one slot later: {t3}");
+    let calendar = console.ok("schedule_calendar", json!({}));
+    let order: Vec<i64> = placed(&calendar).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(order, [urgent.0, first.0, second.0]);
+    let log = console.log(Some(first));
+    assert_eq!((log[0].action.as_str(), log[0].source.as_str()), ("reschedule", "console"), "{log:?}");
     console.stop();
 }

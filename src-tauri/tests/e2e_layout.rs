@@ -91,6 +91,12 @@ async fn the_queue_fits_the_window_at_its_minimum_width() {
     })
     .await;
 
+    // The oldest pending post's age sits in the header too (issue #17 part 3), and still fits.
+    until("the oldest pending age is shown", || async {
+        window.text_of("[data-testid=\"oldest-pending\"]").await.is_some_and(|t| t.contains("мин"))
+    })
+    .await;
+
     resize(&window, min_width, height).await;
     window.screenshot("layout-min-width").await;
     assert_fits(&window, min_width).await;

@@ -195,6 +195,9 @@ async fn decide_saying_saving(
 
 pub(super) async fn moderator_name(services: &Services, id: Option<UserId>) -> String {
     let Some(id) = id else { return "?".to_owned() };
+    if id == UserId::SYSTEM {
+        return services.i18n.t(services.i18n.default_locale(), "moderator-system");
+    }
     services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string())
 }
 

@@ -34,6 +34,14 @@ pub enum DecisionKind {
     RetryPublish,
 }
 
+impl Decision {
+    /// The moderator its log rows name: none for the system's own decisions (the expiry of old
+    /// pending posts, decided as [`UserId::SYSTEM`]), as for the schedule's catch-up.
+    pub fn logged_moderator(&self) -> Option<UserId> {
+        (self.source != ActionSource::System).then_some(self.moderator)
+    }
+}
+
 impl DecisionKind {
     /// The status the post takes and the action the log records.
     pub fn effect(&self) -> (PostStatus, ModerationAction) {

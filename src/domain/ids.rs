@@ -14,6 +14,12 @@ pub struct PostId(pub i64);
 #[serde(transparent)]
 pub struct UserId(pub i64);
 
+impl UserId {
+    /// Who the system's own decisions are recorded under (`posts.decided_by` must name
+    /// someone): Telegram never gives a user the id 0. Shown as "system" by both faces.
+    pub const SYSTEM: Self = Self(0);
+}
+
 impl fmt::Display for PostId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

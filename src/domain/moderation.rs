@@ -162,8 +162,9 @@ pub enum RejectReasonError {
 
 impl RejectReason {
     pub const MAX_CUSTOM_CHARS: usize = 500;
-    /// The templates every locale carries as `reject-reason-<name>`.
-    pub const TEMPLATES: [&'static str; 5] = ["spam", "off-topic", "duplicate", "rules", "low-quality"];
+    /// The templates every locale carries as `reject-reason-<name>`. `expired`: the system's
+    /// expiry of old pending posts (`PENDING_EXPIRE_DAYS`); moderators may pick it too.
+    pub const TEMPLATES: [&'static str; 6] = ["spam", "off-topic", "duplicate", "rules", "low-quality", "expired"];
     /// Templates the system gives, never offered to moderators in the reasons menu: the author
     /// withdrew the post, or never answered a request for changes.
     pub const SYSTEM_TEMPLATES: [&'static str; 2] = ["withdrawn", "no-answer"];
@@ -174,6 +175,11 @@ impl RejectReason {
             Some(known) => Ok(Self(Reason::Template(known))),
             None => Err(RejectReasonError::UnknownTemplate(name.to_owned())),
         }
+    }
+
+    /// "Expired": the reason the system rejects pending posts with once they are too old.
+    pub fn expired() -> Self {
+        Self(Reason::Template("expired"))
     }
 
     /// "Against the rules": the reason of the card's Ban button.

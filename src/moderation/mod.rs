@@ -10,6 +10,7 @@ pub mod options;
 pub mod outage;
 pub mod schedule;
 pub mod undo;
+pub mod stale;
 
 use tracing::instrument;
 
@@ -51,6 +52,9 @@ pub enum Timing {
     Now,
     /// At this time (not in the past, not another post's).
     At { at: chrono::DateTime<chrono::Utc> },
+    /// The plan's earliest upcoming slot, the posts holding the slots after it moved one slot
+    /// later each (at once without a plan).
+    Top,
 }
 
 /// Why a decision was refused before the store was asked.
@@ -169,8 +173,18 @@ async fn decide_timed(
     let mut tries = 0;
     loop {
         let now = chrono::Utc::now();
+        let mut moves = Vec::new();
         let slot = match timing {
             Timing::Now => None,
+            Timing::Top if services.config.schedule.is_immediate() => None,
+            Timing::Top => match schedule::room_at_top(services, now).await {
+                Ok((at, room)) => {
+                    moves = room;
+                    Some(at)
+                }
+                Err(schedule::ScheduleRefused::Store(e)) => return Err(e),
+                Err(schedule::ScheduleRefused::Time(e)) => return Ok(Err(Refused::Time(e))),
+            },
             Timing::At { at } => {
                 let taken = services.store.scheduled_times(now - chrono::Duration::minutes(1)).await?;
                 if let Err(e) = crate::schedule::check_chosen(at, now, &taken) {
@@ -184,8 +198,13 @@ async fn decide_timed(
                 Err(schedule::ScheduleRefused::Time(e)) => return Ok(Err(Refused::Time(e))),
             },
         };
-        match services.store.decide_at(decision, slot).await {
-            Err(e) if schedule::is_slot_taken(&e) && timing == Timing::Plan && tries < 5 => tries += 1,
+        let decided = match slot {
+            Some(at) if timing == Timing::Top => services.store.decide_top(decision, at, &moves).await,
+            _ => services.store.decide_at(decision, slot).await,
+        };
+        let retried = matches!(timing, Timing::Plan | Timing::Top);
+        match decided {
+            Err(e) if schedule::is_slot_taken(&e) && retried && tries < 5 => tries += 1,
             Err(e) if schedule::is_slot_taken(&e) => {
                 return Ok(Err(Refused::Time(crate::schedule::ScheduleError::SlotTaken { at: slot.unwrap_or(now) })));
             }

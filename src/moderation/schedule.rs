@@ -47,6 +47,41 @@ pub async fn slot_for_approval(
     Ok(Some(plan.next_free(now, &taken)?))
 }
 
+/// "Top of the queue" at `now`: the plan's earliest upcoming slot, and the moves that make room
+/// in it — the post holding it to the plan's next slot, the one holding that to the next, and
+/// so on up to the first free slot (each post one slot later; posts at times of their own stay).
+pub async fn room_at_top(
+    services: &Services,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, Vec<Move>), ScheduleRefused> {
+    let plan = &services.config.schedule;
+    let top = plan.next_free(now, &[])?;
+    let held: std::collections::HashMap<DateTime<Utc>, PostId> = services
+        .store
+        .scheduled(top, top + Duration::days(TOP_HORIZON_DAYS))
+        .await?
+        .into_iter()
+        .filter_map(|p| p.scheduled_at.map(|at| (at, p.id)))
+        .collect();
+    let mut moves = Vec::new();
+    let mut at = top;
+    while let Some(post) = held.get(&at) {
+        let next = plan.next_free(at, &[at])?;
+        if next <= at || moves.len() > held.len() {
+            return Err(ScheduleError::Full.into());
+        }
+        moves.push((*post, at, next));
+        at = next;
+    }
+    Ok((top, moves))
+}
+
+/// A post moved to make room at the top: the post, its time, its new time.
+pub type Move = (PostId, DateTime<Utc>, DateTime<Utc>);
+
+/// How far ahead the posts that may have to move are read (a year of the calendar and more).
+const TOP_HORIZON_DAYS: i64 = 400;
+
 /// A moderator's (or the system's) change to a post's time: a chosen time in the past or in
 /// another post's slot is refused before the store is asked (the store refuses the races).
 #[instrument(skip_all, fields(post_id = change.post_id.0, to = ?change.to, source = change.source.as_str()))]

@@ -52,6 +52,10 @@ fn channel(services: &Services) -> teloxide::types::Recipient {
 
 async fn decider(services: &Services, post: &PostRecord) -> Option<Decider> {
     let id: UserId = post.decided_by?;
+    if id == UserId::SYSTEM {
+        // The system's own decisions (the expiry of old pending posts).
+        return Some(Decider { name: services.i18n.t(services.i18n.default_locale(), "moderator-system") });
+    }
     let name = services.store.moderator_name(id).await.ok().flatten().unwrap_or_else(|| id.to_string());
     Some(Decider { name })
 }

@@ -18,6 +18,7 @@ use crate::telegram::{Failure, classify};
 
 mod jobs;
 mod thread;
+pub mod stale;
 
 use jobs::run_job;
 
@@ -48,8 +49,10 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
         Err(e) => tracing::warn!(error = %e, "cannot hand back earlier leases; they run when they expire"),
     }
     let mut schedule = ScheduleRounds::start(&services).await;
+    let mut stale = stale::StaleRounds::new();
     while !cancel.is_cancelled() {
         schedule.release(&services).await;
+        stale.run(&bot, &services).await;
         yield_to_intake(&services, &cancel).await;
         let leased = services.store.lease_outbox(BATCH, lease_secs).await;
         services.health.observe(&leased);

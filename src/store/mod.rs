@@ -13,6 +13,7 @@ pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
 mod thread_types;
+mod stale_types;
 mod types;
 mod undo_types;
 
@@ -28,6 +29,7 @@ pub use error::StoreError;
 pub use options_types::{SignedBy, SignedChange, SignedOutcome};
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
 pub use thread_types::*;
+pub use stale_types::{PendingBefore, REMINDER_STATE_KEY};
 pub use types::*;
 pub use undo_types::{BACK_IN_REVIEW, UndoOutcome, UndoRejection};
 
@@ -288,4 +290,27 @@ pub trait Store: Send + Sync + 'static {
         reply_to: Option<i32>,
         requested_since: DateTime<Utc>,
     ) -> Result<Option<PostId>, StoreError>;
+
+    // --- The queue does not go stale (issue #17 part 3): the group reminder, the expiry ---
+    /// Pending posts that arrived before `before`: how many, and the oldest `limit` of them,
+    /// oldest first (read on the `posts_status_created` index). Posts whose author was asked for
+    /// changes are left out: they wait for the author, and expire on their own clock.
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<PendingBefore, StoreError>;
+    /// A value of the bot's own state (`bot_state`) by key, such as [`REMINDER_STATE_KEY`].
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a value of the bot's own state, or removes it (`None`).
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError>;
+
+    // --- Top of the queue (issue #16): an approval takes the earliest slot, the rest move on ---
+    /// [`Store::decide_at`] at `at`, approved posts first moved to make room (`moves`: a post,
+    /// its time now, its new time), in the decision's one transaction with a `reschedule` log
+    /// row and a card update each. A moved post no longer at its time refuses the whole as a
+    /// [`StoreError::Constraint`] on `posts_scheduled_slot`, nothing changed. Moves apply only
+    /// to an approval.
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError>;
 }

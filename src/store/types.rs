@@ -387,6 +387,9 @@ pub struct QueueStats {
     pub edited_pending: i64,
     /// Posts whose author was asked for changes (not counted as pending).
     pub changes_requested: i64,
+    /// When the oldest pending post arrived (`None`: nothing pending); the console's header
+    /// shows its age (issue #17, the queue does not go stale).
+    pub oldest_pending_at: Option<DateTime<Utc>>,
 }
 
 /// A moderator's identity as shown to other moderators.

@@ -47,6 +47,7 @@ mod recovery;
 mod refusals;
 mod schedule;
 mod search;
+mod stale;
 mod stats;
 mod submit;
 mod thread;
@@ -182,6 +183,16 @@ macro_rules! contract_suite {
                 park_publish_now_and_back_to_the_queue,
                 the_posts_that_fell_due_are_queued_once_and_only_between_publications,
                 a_queued_publication_is_withdrawn_when_its_post_moves,
+                the_top_of_the_queue_moves_the_others_one_slot_later,
+            }
+        );
+        contract_area!(
+            $backend,
+            stale {
+                the_oldest_pending_arrival_follows_the_decisions,
+                pending_before_counts_only_pending_posts_older_than_the_time,
+                the_systems_expiry_is_a_rejection_logged_by_the_system,
+                the_bot_state_is_set_replaced_read_and_removed,
             }
         );
         contract_area!(

@@ -111,6 +111,7 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
     let failed = job_of(&jobs, ids[2], OutboxKind::Publish);
     store.complete_outbox(&failed, &OutboxResult::PublishFailed { error: "chat not found".into() }).await.unwrap();
 
+    let oldest_pending_at = Some(post(&*store, ids[4]).await.created_at);
     let expected = QueueStats {
         pending: 3,
         approved: 1,
@@ -119,6 +120,7 @@ pub async fn stats_counts_posts_by_status(store: Arc<dyn Store>) {
         rejected: 1,
         edited_pending: 1,
         changes_requested: 0,
+        oldest_pending_at,
     };
     assert_eq!(store.stats().await.unwrap(), expected);
 }

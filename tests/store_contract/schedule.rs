@@ -158,3 +158,55 @@ pub async fn a_queued_publication_is_withdrawn_when_its_post_moves(store: Arc<dy
     let late = store.reschedule(&change(id, Some(later), Reschedule::Park)).await.unwrap();
     assert_eq!(late, ScheduleOutcome::NotWaiting);
 }
+
+/// Top of the queue (issue #16): the approval takes the first time and the posts holding the
+/// next ones move one slot later each, in one transaction; moves the caller saw wrong (another
+/// console moved a post meanwhile) refuse the whole, and a taken time too.
+pub async fn the_top_of_the_queue_moves_the_others_one_slot_later(store: Arc<dyn Store>) {
+    let (t1, t2, t3, t4) = (in_minutes(60), in_minutes(120), in_minutes(180), in_minutes(240));
+    let a = scheduled_post(&*store, 1, t1).await;
+    let b = scheduled_post(&*store, 2, t2).await;
+    let c = scheduled_post(&*store, 3, t4).await;
+    let top = submit(&*store, &text_post(600, 10, "to the top")).await;
+    lease_all(&*store).await;
+    let approve = |id| decision(id, MOD_B, DecisionKind::Approve { edited_body: None });
+
+    let post_top = decided(store.decide_top(&approve(top), t1, &[(a, t1, t2), (b, t2, t3)]).await.unwrap());
+    assert_eq!((post_top.status, post_top.scheduled_at), (PostStatus::Approved, Some(t1)));
+    for (id, at) in [(a, t2), (b, t3), (c, t4)] {
+        assert_eq!(post(&*store, id).await.scheduled_at, Some(at), "{id:?}");
+    }
+    let listed = store.scheduled(t1, t4 + Duration::minutes(1)).await.unwrap();
+    assert_eq!(listed.iter().map(|p| p.id).collect::<Vec<_>>(), [top, a, b, c]);
+    for (id, from, to) in [(a, t1, t2), (b, t2, t3)] {
+        let log = store.moderation_log(Some(id), 5).await.unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].moderator_id), ("reschedule", Some(MOD_B)), "{id:?}");
+        assert_eq!(
+            (&log[0].details["from"], &log[0].details["to"]),
+            (&serde_json::json!(from), &serde_json::json!(to))
+        );
+    }
+    assert_eq!(actions(&store.moderation_log(Some(c), 5).await.unwrap()), ["approve"], "c was not in the way");
+    let jobs = lease_all(&*store).await;
+    assert_eq!(kinds_for(&jobs, a), [OutboxKind::UpdateCard]);
+    assert_eq!(kinds_for(&jobs, b), [OutboxKind::UpdateCard]);
+    assert_eq!(kinds_for(&jobs, top), [OutboxKind::NotifyAuthor, OutboxKind::UpdateCard], "told when, no publication");
+
+    // Another console saw the old times: nothing changes, the caller is told by the slot index.
+    let late = submit(&*store, &text_post(601, 11, "late")).await;
+    let err = store.decide_top(&approve(late), t1, &[(a, t1, t2), (top, t2, t3)]).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Constraint { constraint, .. } if constraint.contains("posts_scheduled_slot")),
+        "{err}"
+    );
+    let err = store.decide_top(&approve(late), t1, &[]).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Constraint { .. }), "a taken time: {err}");
+    assert_eq!(post(&*store, late).await.status, PostStatus::Pending);
+    for (id, at) in [(top, t1), (a, t2), (b, t3), (c, t4)] {
+        assert_eq!(post(&*store, id).await.scheduled_at, Some(at), "unchanged: {id:?}");
+    }
+    // A rejection moves nothing.
+    let reject = reject_for(late, MOD_B, "no", false);
+    decided(store.decide_top(&reject, t4, &[(c, t4, t4 + Duration::hours(1))]).await.unwrap());
+    assert_eq!(post(&*store, c).await.scheduled_at, Some(t4));
+}

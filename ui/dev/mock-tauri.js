@@ -127,7 +127,7 @@
     async ui_texts({ locale }) {
       const loc = locale === 'en' ? 'en' : 'ru';
       const messages = await loadFtl(loc);
-      const names = ['spam', 'off-topic', 'duplicate', 'rules', 'low-quality'];
+      const names = ['spam', 'off-topic', 'duplicate', 'rules', 'low-quality', 'expired'];
       return { locale: loc, messages, reject_templates: names.map((name) => ({ name, label: messages[`reject-reason-${name}`] || name })) };
     },
     queue_list({ query }) {

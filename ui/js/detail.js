@@ -17,14 +17,16 @@ const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '�
  */
 export function createDetail({ onDecided, onStale, onOpenLink }) {
   const s = { id: null, data: null, loading: false, error: null, claim: null, busy: null };
-  // When an approval is published: the plan's next slot (default), now, or a chosen time. Kept
-  // across posts and re-renders; the inputs are built once.
+  // When an approval is published: the plan's next slot (default), the top of the queue (the
+  // earliest slot, the others one slot later), now, or a chosen time. Kept across posts and
+  // re-renders; the inputs are built once.
   const when = h('select', { class: 'input select select-sm', 'data-testid': 'approve-when', 'aria-label': t('ui-when') },
-    ['plan', 'now', 'at'].map((v) => h('option', { value: v }, t(`ui-when-${v}`))));
+    ['plan', 'top', 'now', 'at'].map((v) => h('option', { value: v }, t(`ui-when-${v}`))));
   const whenAt = h('input', { class: 'input input-sm', type: 'datetime-local', 'data-testid': 'approve-at', 'aria-label': t('ui-when-at'), hidden: true });
   when.addEventListener('change', () => { whenAt.hidden = when.value !== 'at'; });
   function timing() {
     if (when.value === 'now') return { when: 'now' };
+    if (when.value === 'top') return { when: 'top' };
     if (when.value === 'at' && whenAt.value) return { when: 'at', at: new Date(whenAt.value).toISOString() };
     return undefined;
   }

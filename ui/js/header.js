@@ -6,6 +6,7 @@ import { t, label, locale, LOCALES, fmtNumber } from './i18n.js';
 import { toastError } from './toast.js';
 import { dbHealthText } from './dbhealth.js';
 import { backupWarning } from './backups.js';
+import { oldestLine } from './stale.js';
 
 export const VIEWS = ['queue', 'history', 'calendar', 'audit', 'bot', 'settings', 'stats'];
 const THEMES = ['auto', 'dark', 'light'];
@@ -82,8 +83,30 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
     class: ['count', 'count-failed', 'count-link'], type: 'button', title: t('ui-count-failed-open'), 'data-testid': 'open-failed',
     onClick: () => onShowFailed && onShowFailed(),
   }, failed, h('span', { class: 'count-label' }, t('ui-count-failed')));
+  // The oldest pending post's age, inside the pending count ("3 pending · oldest 2 d 4 h"),
+  // marked past the reminder age and re-read every minute as it grows. Below 1360 px the words
+  // and the smaller unit give way ("3 · 2 d", the whole line in its title), so the header stays
+  // about as wide as before.
+  const oldestAge = h('span', { class: 'count-value age-full' });
+  const oldestShort = h('span', { class: 'count-value age-short' });
+  const oldest = h('span', { class: 'oldest-pending', 'data-testid': 'oldest-pending', hidden: true },
+    h('span', { class: 'count-label oldest-word' }, t('ui-oldest-label')), oldestAge, oldestShort);
+  const pendingStat = h('span', { class: ['count', 'count-pending'] },
+    pending, h('span', { class: 'count-label pending-word' }, t('ui-count-pending')), oldest);
+  let lastStats = null;
+  const renderOldest = () => {
+    const line = oldestLine(lastStats, Date.now(), t);
+    oldest.hidden = line === null;
+    pendingStat.classList.toggle('has-age', line !== null);
+    oldestAge.textContent = line ? line.age : '';
+    oldestShort.textContent = line ? line.short : '';
+    oldest.title = line ? [line.text, line.title].filter(Boolean).join('. ') : '';
+    oldest.classList.toggle('alert', Boolean(line && line.stale));
+    if (line && line.stale) oldest.dataset.stale = 'true'; else delete oldest.dataset.stale;
+  };
+  const ageTimer = setInterval(renderOldest, 60000);
   const counts = h('div', { class: 'counts', 'aria-label': t('ui-counts') },
-    stat(pending, 'ui-count-pending', 'count-pending'), stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
+    pendingStat, stat(edited, 'ui-count-edited'), failedStat, stat(published, 'ui-count-published'));
 
   // Shown only while the database is unreachable; text only (never markup).
   const database = h('span', { class: 'pill pill-error db-health', 'data-testid': 'db-health', role: 'status', hidden: true });
@@ -141,7 +164,7 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
 
   return {
     el,
-    destroy: unsubscribe,
+    destroy() { unsubscribe(); clearInterval(ageTimer); },
     helpButton: el.lastChild,
     setView(view) {
       for (const v of VIEWS) {
@@ -170,6 +193,8 @@ export function createHeader({ bot, onNavigate, onLocale, onShowFailed }) {
       published.textContent = fmtNumber(stats.published);
       failedStat.classList.toggle('alert', Number(stats.publish_failed) > 0);
       tabCount.textContent = stats.pending > 0 ? fmtNumber(stats.pending) : '';
+      lastStats = stats;
+      renderOldest();
     },
   };
 }

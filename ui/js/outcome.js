@@ -14,7 +14,8 @@ export function isMe(id) {
 
 /** "you" or "moderator 123". */
 export function who(id) {
-  if (id === null || id === undefined) return t('ui-moderator-system');
+  // 0: the system's own decisions (old pending posts expired), recorded under id 0.
+  if (id === null || id === undefined || id === 0) return t('ui-moderator-system');
   return isMe(id) ? t('ui-moderator-you') : t('ui-moderator-id', { user_id: id });
 }
 

@@ -29,9 +29,19 @@ pub async fn queue_list(state: State<'_, AppState>, query: Option<PostQuery>) ->
     Ok(state.services.store.list_posts(&query.unwrap_or_default()).await?)
 }
 
+/// The header's counts, with the age past which a pending post counts as stale (the header
+/// marks the oldest pending age past it; `None`: no reminder age configured).
+#[derive(Debug, Serialize)]
+pub struct HeaderStats {
+    #[serde(flatten)]
+    pub stats: QueueStats,
+    pub stale_after_hours: Option<u32>,
+}
+
 #[tauri::command]
-pub async fn queue_stats(state: State<'_, AppState>) -> Result<QueueStats, CommandError> {
-    Ok(state.services.store.stats().await?)
+pub async fn queue_stats(state: State<'_, AppState>) -> Result<HeaderStats, CommandError> {
+    let counts = state.services.store.stats().await?;
+    Ok(HeaderStats { stats: counts, stale_after_hours: state.services.config.stale.reminder_hours })
 }
 
 #[tauri::command]

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 19] = [
+const FIELDS: [(&str, &str); 21] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -38,6 +38,8 @@ const FIELDS: [(&str, &str); 19] = [
     ("signature_default", "SIGNATURE_DEFAULT"),
     ("signature_template", "SIGNATURE_TEMPLATE"),
     ("post_footer", "POST_FOOTER"),
+    ("stale_reminder_hours", "STALE_REMINDER_HOURS"),
+    ("pending_expire_days", "PENDING_EXPIRE_DAYS"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -85,6 +87,12 @@ pub struct Settings {
     pub signature_template: String,
     #[serde(deserialize_with = "text")]
     pub post_footer: String,
+    /// The stale queue: remind the group after this many hours; expire after this many days
+    /// (empty or 0: off).
+    #[serde(deserialize_with = "text")]
+    pub stale_reminder_hours: String,
+    #[serde(deserialize_with = "text")]
+    pub pending_expire_days: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -116,6 +124,8 @@ impl Settings {
             "signature_default" => &self.signature_default,
             "signature_template" => &self.signature_template,
             "post_footer" => &self.post_footer,
+            "stale_reminder_hours" => &self.stale_reminder_hours,
+            "pending_expire_days" => &self.pending_expire_days,
             _ => &self.default_locale,
         }
     }
@@ -144,6 +154,8 @@ impl Settings {
             signature_default: v("SIGNATURE_DEFAULT"),
             signature_template: v("SIGNATURE_TEMPLATE"),
             post_footer: v("POST_FOOTER"),
+            stale_reminder_hours: v("STALE_REMINDER_HOURS"),
+            pending_expire_days: v("PENDING_EXPIRE_DAYS"),
         }
     }
 
@@ -206,6 +218,8 @@ fn running(config: &Config) -> Overlay {
         ("SIGNATURE_DEFAULT", (if config.options.default_signed { "signed" } else { "anonymous" }).to_owned()),
         ("SIGNATURE_TEMPLATE", config.options.signature.as_str().to_owned()),
         ("POST_FOOTER", config.options.footer.clone().unwrap_or_default()),
+        ("STALE_REMINDER_HOURS", config.stale.reminder_hours.map(|h| h.to_string()).unwrap_or_default()),
+        ("PENDING_EXPIRE_DAYS", config.stale.expire_days.map(|d| d.to_string()).unwrap_or_default()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

@@ -68,11 +68,23 @@ pub(super) async fn enqueue_at(
     Ok(())
 }
 
-#[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
 pub async fn decide(
     pool: &PgPool,
     d: &Decision,
     publish_at: Option<DateTime<Utc>>,
+) -> Result<DecideOutcome, StoreError> {
+    decide_making_room(pool, d, publish_at, &[]).await
+}
+
+/// [`decide`], an approval first moving other approved posts to make room (`moves`: post, its
+/// time now, its new time; applied last first, so each time is free when it is taken): "top of
+/// the queue". All in the decision's transaction.
+#[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
+pub async fn decide_making_room(
+    pool: &PgPool,
+    d: &Decision,
+    publish_at: Option<DateTime<Utc>>,
+    moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
 ) -> Result<DecideOutcome, StoreError> {
     let mut tx = pool.begin().await?;
     let Some(row) = load_post(&mut *tx, d.post_id, true).await? else { return Ok(DecideOutcome::NotFound) };
@@ -81,6 +93,9 @@ pub async fn decide(
         Ok(effect) => effect,
         Err(refused) => return Ok(refused),
     };
+    if target == PostStatus::Approved {
+        make_room(&mut tx, d, moves).await?;
+    }
 
     let reason = match &d.kind {
         DecisionKind::Reject { reason, .. } => Some(reason.encode()),
@@ -120,7 +135,7 @@ pub async fn decide(
         &mut tx,
         Some(d.post_id),
         Some(current.author.id),
-        Some(d.moderator),
+        d.logged_moderator(),
         action,
         d.source,
         reason.as_deref(),
@@ -159,6 +174,40 @@ pub async fn decide(
     let post = row.into_record(media)?;
     tx.commit().await?;
     Ok(DecideOutcome::Decided { post: Box::new(post) })
+}
+
+/// Moves approved posts one slot later each (last first), a log row, a card update and a change
+/// event per post; a post no longer at the time the caller saw refuses the whole as the slot
+/// index would.
+async fn make_room(
+    tx: &mut PgConnection,
+    d: &Decision,
+    moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+) -> Result<(), StoreError> {
+    for (post, from, to) in moves.iter().rev() {
+        let author: Option<i64> = sqlx::query_scalar(
+            "UPDATE posts SET scheduled_at = $3, updated_at = now() \
+             WHERE id = $1 AND status = 'approved' AND scheduled_at = $2 RETURNING author_id",
+        )
+        .bind(post.0)
+        .bind(from)
+        .bind(to)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(author) = author else {
+            return Err(StoreError::Constraint {
+                constraint: "posts_scheduled_slot".to_owned(),
+                message: format!("post {} is no longer at {from} (scheduled_at changed meanwhile)", post.0),
+            });
+        };
+        let details = serde_json::json!({ "from": from, "to": to, "top_of_queue": d.post_id.0 });
+        let action = ModerationAction::Reschedule;
+        log_action(tx, Some(*post), Some(UserId(author)), d.logged_moderator(), action, d.source, None, details)
+            .await?;
+        enqueue(tx, *post, &[OutboxKind::UpdateCard]).await?;
+        notify(&mut *tx, "post_scheduled", Some(*post)).await?;
+    }
+    Ok(())
 }
 
 #[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0), err)]

@@ -13,6 +13,7 @@ mod posts;
 mod recovery;
 mod rows;
 mod schedule;
+mod stale;
 mod stats;
 mod thread;
 mod undo;
@@ -364,5 +365,26 @@ impl Store for PgStore {
         since: DateTime<Utc>,
     ) -> Result<Option<PostId>, StoreError> {
         thread::thread_target(&self.pool, chat, reply_to, since).await
+    }
+
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<super::PendingBefore, StoreError> {
+        stale::pending_before(&self.pool, before, limit).await
+    }
+
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        stale::bot_state(&self.pool, key).await
+    }
+
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        stale::set_bot_state(&self.pool, key, value).await
+    }
+
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError> {
+        decide::decide_making_room(&self.pool, decision, Some(at), moves).await
     }
 }

@@ -25,14 +25,29 @@ use crate::store::{
 /// The longest claim a moderator can take, in seconds (as on `PostgreSQL`).
 const MAX_CLAIM_SECS: i64 = 3600;
 
-#[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
 pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) -> Result<DecideOutcome, StoreError> {
+    decide_making_room(db, d, publish_at, &[]).await
+}
+
+/// [`decide`], an approval first moving other approved posts to make room (`moves`: post, its
+/// time now, its new time; applied last first, so each time is free when it is taken): "top of
+/// the queue". All in the decision's transaction.
+#[instrument(skip_all, fields(post_id = d.post_id.0, moderator_id = d.moderator.0, source = d.source.as_str()), err)]
+pub async fn decide_making_room(
+    db: &Db,
+    d: &Decision,
+    publish_at: Option<DateTime<Utc>>,
+    moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+) -> Result<DecideOutcome, StoreError> {
     let mut tx = db.writer.begin().await?;
     let Some(current) = load_record(&mut tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
     let (target, action) = match crate::store::decidable(&current, d) {
         Ok(effect) => effect,
         Err(refused) => return Ok(refused),
     };
+    if target == PostStatus::Approved {
+        make_room(&mut tx, d, moves).await?;
+    }
 
     let reason = match &d.kind {
         DecisionKind::Reject { reason, .. } => Some(reason.encode()),
@@ -74,7 +89,7 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
         details["scheduled_at"] = serde_json::json!(at);
     }
     let author = Some(current.author.id);
-    let moderator = Some(d.moderator);
+    let moderator = d.logged_moderator();
     log_action(&mut tx, Some(d.post_id), author, moderator, action, d.source, reason.as_deref(), &details).await?;
     if let DecisionKind::Reject { ban_author: true, .. } = d.kind {
         insert_ban(&mut tx, current.author.id, moderator, reason.as_deref().unwrap_or_default()).await?;
@@ -97,7 +112,43 @@ pub async fn decide(db: &Db, d: &Decision, publish_at: Option<DateTime<Utc>>) ->
     let Some(post) = load_record(&mut tx, d.post_id).await? else { return Ok(DecideOutcome::NotFound) };
     tx.commit().await?;
     db.emit("post_decided", Some(d.post_id));
+    for (moved, ..) in moves.iter().filter(|_| target == PostStatus::Approved) {
+        db.emit("post_scheduled", Some(*moved));
+    }
     Ok(DecideOutcome::Decided { post: Box::new(post) })
+}
+
+/// Moves approved posts one slot later each (last first), a log row and a card update per post;
+/// a post no longer at the time the caller saw refuses the whole as the slot index would.
+async fn make_room(
+    tx: &mut SqliteConnection,
+    d: &Decision,
+    moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+) -> Result<(), StoreError> {
+    for (post, from, to) in moves.iter().rev() {
+        let sql = format!(
+            "UPDATE posts SET scheduled_at = ?3, updated_at = {NOW} \
+             WHERE id = ?1 AND status = 'approved' AND scheduled_at = ?2 RETURNING author_id"
+        );
+        let author: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(post.0)
+            .bind(rows::stamp(*from))
+            .bind(rows::stamp(*to))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(author) = author else {
+            return Err(StoreError::Constraint {
+                constraint: "posts_scheduled_slot".to_owned(),
+                message: format!("post {} is no longer at {from} (scheduled_at changed meanwhile)", post.0),
+            });
+        };
+        let details = serde_json::json!({ "from": from, "to": to, "top_of_queue": d.post_id.0 });
+        let action = ModerationAction::Reschedule;
+        log_action(tx, Some(*post), Some(UserId(author)), d.logged_moderator(), action, d.source, None, &details)
+            .await?;
+        enqueue(tx, *post, &[OutboxKind::UpdateCard]).await?;
+    }
+    Ok(())
 }
 
 #[instrument(skip_all, fields(post_id = id.0, moderator_id = moderator.0), err)]

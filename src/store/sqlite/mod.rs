@@ -15,6 +15,7 @@ mod rows;
 mod schedule;
 mod thread;
 mod undo;
+mod stale;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -452,5 +453,26 @@ impl Store for SqliteStore {
         since: DateTime<Utc>,
     ) -> Result<Option<PostId>, StoreError> {
         thread::thread_target(&self.db, chat, reply_to, since).await
+    }
+
+    async fn pending_before(&self, before: DateTime<Utc>, limit: i64) -> Result<super::PendingBefore, StoreError> {
+        stale::pending_before(&self.db, before, limit).await
+    }
+
+    async fn bot_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        stale::bot_state(&self.db, key).await
+    }
+
+    async fn set_bot_state(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        stale::set_bot_state(&self.db, key, value).await
+    }
+
+    async fn decide_top(
+        &self,
+        decision: &Decision,
+        at: DateTime<Utc>,
+        moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
+    ) -> Result<DecideOutcome, StoreError> {
+        decide::decide_making_room(&self.db, decision, Some(at), moves).await
     }
 }

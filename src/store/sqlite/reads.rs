@@ -202,12 +202,13 @@ pub async fn recent_posts_of(db: &Db, author: UserId, limit: i64) -> Result<Vec<
 
 #[instrument(skip_all, err)]
 pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
-    let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: (i64, i64, i64, i64, i64, i64, i64, Option<DateTime<Utc>>) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL), count(*) FILTER (WHERE status = 'approved'), \
          count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'publish_failed'), \
          count(*) FILTER (WHERE status = 'rejected'), \
          count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NULL AND edited_by_author), \
-         count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NOT NULL) FROM posts",
+         count(*) FILTER (WHERE status = 'pending' AND changes_requested_at IS NOT NULL), \
+         (SELECT min(created_at) FROM posts WHERE status = 'pending' AND changes_requested_at IS NULL) FROM posts",
     )
     .fetch_one(&db.reader)
     .await?;
@@ -219,6 +220,7 @@ pub async fn stats(db: &Db) -> Result<QueueStats, StoreError> {
         rejected: row.4,
         edited_pending: row.5,
         changes_requested: row.6,
+        oldest_pending_at: row.7,
     })
 }
 

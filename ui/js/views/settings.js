@@ -29,6 +29,9 @@ const FIELDS = [
   ['signature_default', 'SIGNATURE_DEFAULT', 'signed', () => null],
   ['signature_template', 'SIGNATURE_TEMPLATE', 'text', () => null],
   ['post_footer', 'POST_FOOTER', 'multiline', () => null],
+  // The stale queue: empty or 0 is off (the core checks the ranges too, naming the field).
+  ['stale_reminder_hours', 'STALE_REMINDER_HOURS', 'text', (v) => (/^\d*$/.test(v) && (v === '' || Number(v) <= 8760) ? null : 'ui-settings-err-stale-reminder-hours')],
+  ['pending_expire_days', 'PENDING_EXPIRE_DAYS', 'text', (v) => (/^\d*$/.test(v) && (v === '' || Number(v) <= 365) ? null : 'ui-settings-err-pending-expire-days')],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
