@@ -137,7 +137,6 @@ signed-now-signed = Submission #{ $id } will be published with your name.
 signed-now-anonymous = Submission #{ $id } will be published anonymously.
 signed-not-yours = Only the author of this submission can change this.
 signed-too-late = Submission #{ $id } is already published or closed: this can no longer be changed.
-schedule-undo-not-yours = Only the moderator who approved this post can undo it.
 ## Conversation with the author (issue #17 part 1): requests for changes, messages, withdrawal
 thread-request =
     ✏️ Moderators ask you to change submission #{ $id }:

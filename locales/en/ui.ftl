@@ -493,7 +493,6 @@ ui-settings-signature-template = Signature line
 ui-settings-signature-template-hint = Added to signed posts. Placeholders, written in curly braces: name (the author's @username, or their name linked to them) and full_name (their name linked to them). Default: — and name in braces.
 ui-settings-post-footer = Footer
 ui-settings-post-footer-hint = Added to every published post (hashtags, a link to the bot). Left out when a post would exceed Telegram's limit.
-ui-undo-too-late = Post #{ $id } can no longer be undone: it is being published or was changed meanwhile.
 ## Conversation with the author (issue #17 part 1)
 ui-status-changes-requested = changes requested
 ui-action-request-changes = changes requested

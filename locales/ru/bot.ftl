@@ -141,7 +141,6 @@ signed-now-signed = Заявка №{ $id } будет опубликована 
 signed-now-anonymous = Заявка №{ $id } будет опубликована анонимно.
 signed-not-yours = Изменить это может только автор заявки.
 signed-too-late = Заявка №{ $id } уже опубликована или закрыта: изменить это больше нельзя.
-schedule-undo-not-yours = Отменить может только модератор, который одобрил эту публикацию.
 ## Conversation with the author (issue #17 part 1): requests for changes, messages, withdrawal
 thread-request =
     ✏️ Модераторы просят изменить заявку №{ $id }:

@@ -9,8 +9,8 @@ pub mod intake;
 pub mod options;
 pub mod outage;
 pub mod schedule;
-pub mod undo;
 pub mod stale;
+pub mod undo;
 
 use tracing::instrument;
 

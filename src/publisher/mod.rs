@@ -17,8 +17,8 @@ use crate::store::{AuthorRecord, Delivery, OutboxJob, OutboxKind, OutboxResult, 
 use crate::telegram::{Failure, classify};
 
 mod jobs;
-mod thread;
 pub mod stale;
+mod thread;
 
 use jobs::run_job;
 

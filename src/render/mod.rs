@@ -12,8 +12,8 @@ mod links;
 mod published;
 #[cfg(test)]
 mod published_tests;
-pub mod thread;
 pub mod stale;
+pub mod thread;
 mod when;
 
 pub use card::{Decider, card_is_cut, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};

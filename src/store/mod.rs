@@ -12,8 +12,8 @@ mod options_types;
 pub mod postgres;
 mod schedule_types;
 pub mod sqlite;
-mod thread_types;
 mod stale_types;
+mod thread_types;
 mod types;
 mod undo_types;
 
@@ -28,8 +28,8 @@ pub use backend::{BackendKind, ChangeEvent, PollLock, PollLockGuard, holder_name
 pub use error::StoreError;
 pub use options_types::{SignedBy, SignedChange, SignedOutcome};
 pub use schedule_types::{Reschedule, ScheduleChange, ScheduleOutcome, ScheduledPost};
-pub use thread_types::*;
 pub use stale_types::{PendingBefore, REMINDER_STATE_KEY};
+pub use thread_types::*;
 pub use types::*;
 pub use undo_types::{BACK_IN_REVIEW, UndoOutcome, UndoRejection};
 

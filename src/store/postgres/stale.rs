@@ -10,10 +10,12 @@ use crate::store::{PendingBefore, StoreError};
 
 #[instrument(skip_all, err)]
 pub async fn pending_before(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> Result<PendingBefore, StoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM posts WHERE status = 'pending' AND changes_requested_at IS NULL AND created_at < $1")
-        .bind(before)
-        .fetch_one(pool)
-        .await?;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM posts WHERE status = 'pending' AND changes_requested_at IS NULL AND created_at < $1",
+    )
+    .bind(before)
+    .fetch_one(pool)
+    .await?;
     let oldest: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT id, created_at FROM posts WHERE status = 'pending' AND changes_requested_at IS NULL AND created_at < $1 \
          ORDER BY created_at, id LIMIT $2",

@@ -13,9 +13,9 @@ mod reads;
 mod recovery;
 mod rows;
 mod schedule;
+mod stale;
 mod thread;
 mod undo;
-mod stale;
 mod writes;
 
 use std::path::{Path, PathBuf};
