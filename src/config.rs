@@ -12,10 +12,12 @@ use serde::Serialize;
 
 mod backup;
 mod endpoint;
+mod flags;
 mod secret;
 
 pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
+pub use flags::FlagsConfig;
 
 pub use secret::{Secret, SecretUrl, mask_url};
 
@@ -191,6 +193,8 @@ pub struct Config {
     pub schedule: crate::schedule::Plan,
     /// Daily backups (`BACKUP_TIME`, `BACKUP_KEEP`, `BACKUP_DIR`); `None`: not scheduled.
     pub backup: Option<BackupSchedule>,
+    /// Flags for a second look (`FLAG_STOP_WORDS`, `FLAG_DUPLICATE_DAYS`, …).
+    pub flags: FlagsConfig,
 }
 
 impl Config {
@@ -270,6 +274,7 @@ impl Config {
             },
             schedule: crate::schedule::parse_plan(&crate::schedule::PlanSettings::from_lookup(r.0))?,
             backup: r.backup()?,
+            flags: r.flags()?,
         })
     }
 }

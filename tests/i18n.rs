@@ -10,7 +10,7 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 21] = [
+const NUMERIC: [&str; 22] = [
     "count",
     "seconds",
     "id",
@@ -32,9 +32,11 @@ const NUMERIC: [&str; 21] = [
     "pending",
     "decided",
     "rate",
+    // flags (issue #17 part 2):
+    "percent",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 19] = [
+const TEXTUAL: [&str; 21] = [
     "name",
     "username",
     "date",
@@ -54,6 +56,9 @@ const TEXTUAL: [&str; 19] = [
     "folder", // statistics (the view's caption and heat-map cells):
     "tz",
     "hour",
+    // flags (issue #17 part 2):
+    "list",
+    "origin",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -128,3 +128,14 @@ stats-unavailable = Statistics are unavailable right now (the database did not a
 button-undo = ↩️ Undo
 schedule-undone = Undone: the post is back in the queue.
 schedule-undo-not-yours = Only the moderator who approved this post can undo it.
+
+## Flags for a second look (issue #17 part 2): badges on the group card
+card-flag-duplicate = 🔁 Looks like #{ $id } ({ $percent } %)
+card-flag-stop-words = 🚫 Stop words: { $list }
+card-flag-links = 🔗 Links ({ $count }): { $list }
+card-flag-mentions = @ Mentions: { $list }
+card-flag-phones = ☎️ Phones: { $list }
+card-flag-forwarded = ↪️ Forwarded from { $origin }
+card-flag-new-author = 🆕 New author
+card-flag-rejections = ⛔ Rejected before: { $count }
+card-flag-not-checked = ❔ Flags not checked

@@ -132,3 +132,14 @@ stats-unavailable = Статистика сейчас недоступна (ба
 button-undo = ↩️ Отменить
 schedule-undone = Отменено: публикация вернулась в очередь.
 schedule-undo-not-yours = Отменить может только модератор, который одобрил эту публикацию.
+
+## Flags for a second look (issue #17 part 2): badges on the group card
+card-flag-duplicate = 🔁 Похоже на №{ $id } ({ $percent } %)
+card-flag-stop-words = 🚫 Стоп-слова: { $list }
+card-flag-links = 🔗 Ссылки ({ $count }): { $list }
+card-flag-mentions = @ Упоминания: { $list }
+card-flag-phones = ☎️ Телефоны: { $list }
+card-flag-forwarded = ↪️ Переслано от { $origin }
+card-flag-new-author = 🆕 Новый автор
+card-flag-rejections = ⛔ Ранее отклонено: { $count }
+card-flag-not-checked = ❔ Флаги не проверены

@@ -3,6 +3,7 @@
 
 pub use crate::render::callback;
 pub mod extract;
+mod forward;
 mod group;
 mod intake;
 pub(crate) mod locale;

@@ -4,6 +4,7 @@
 //! `bot/` nor the console writes to the store itself. Submissions, edits and decisions wait
 //! out a database outage for a bound ([`outage`]) before they are refused.
 
+pub mod flags;
 pub mod intake;
 pub mod outage;
 pub mod schedule;

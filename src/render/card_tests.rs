@@ -43,6 +43,8 @@ fn post(body: &str, entities: Value) -> PostRecord {
         maybe_twice: crate::store::MaybeTwice::default(),
         scheduled_at: None,
         parked: false,
+        // Every flag raised at its longest: the budgets below hold with them.
+        flags: Some(crate::render::flags::tests::worst_case()),
         media: Vec::new(),
     }
 }

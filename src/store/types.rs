@@ -138,6 +138,8 @@ pub struct PostRecord {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Approved and waiting for a moderator to give it a time (unscheduled).
     pub parked: bool,
+    /// Its flags for a second look (`None`: not computed yet).
+    pub flags: Option<crate::flags::PostFlags>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -165,6 +167,8 @@ pub struct PostSummary {
     pub claim_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The kinds of its flags as bits ([`crate::flags::FlagKind::bit`]); 0 when none.
+    pub flag_mask: i64,
 }
 
 /// Filters and paging for [`super::Store::list_posts`].
@@ -177,6 +181,8 @@ pub struct PostQuery {
     pub edited: Option<bool>,
     /// Case-insensitive text search in the body.
     pub search: Option<String>,
+    /// Only posts with at least one of these flag kinds (bits of [`crate::flags::FlagKind`]).
+    pub flags: Option<i64>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
     pub offset: i64,

@@ -6,6 +6,7 @@ import { renderEntities } from './entities.js';
 import { who } from './outcome.js';
 import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
+import { flagPanel } from './flags.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -280,6 +281,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       actionBar(post),
       s.error ? banner('error', errorText(s.error)) : null,
       banners(post),
+      flagPanel(post.flags, { onOpenPost: (id) => open(id) }),
       h('article', { class: 'panel' }, body),
       mediaList(post.id, post.media),
       authorPanel(post, author),

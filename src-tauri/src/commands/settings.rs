@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 16] = [
+const FIELDS: [(&str, &str); 19] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -35,6 +35,10 @@ const FIELDS: [(&str, &str); 16] = [
     ("publish_quiet_hours", "PUBLISH_QUIET_HOURS"),
     ("publish_timezone", "PUBLISH_TIMEZONE"),
     ("publish_missed", "PUBLISH_MISSED"),
+    // Flags for a second look (issue #17 part 2).
+    ("flag_stop_words", "FLAG_STOP_WORDS"),
+    ("flag_duplicate_days", "FLAG_DUPLICATE_DAYS"),
+    ("flag_duplicate_percent", "FLAG_DUPLICATE_PERCENT"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -75,6 +79,14 @@ pub struct Settings {
     pub publish_timezone: String,
     #[serde(deserialize_with = "text")]
     pub publish_missed: String,
+    /// Flags: the stop-word list (one entry per line; a bad regex is refused with its line and
+    /// column), how many days back and from what similarity a text is a near-duplicate.
+    #[serde(deserialize_with = "text")]
+    pub flag_stop_words: String,
+    #[serde(deserialize_with = "text")]
+    pub flag_duplicate_days: String,
+    #[serde(deserialize_with = "text")]
+    pub flag_duplicate_percent: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -103,6 +115,9 @@ impl Settings {
             "publish_quiet_hours" => &self.publish_quiet_hours,
             "publish_timezone" => &self.publish_timezone,
             "publish_missed" => &self.publish_missed,
+            "flag_stop_words" => &self.flag_stop_words,
+            "flag_duplicate_days" => &self.flag_duplicate_days,
+            "flag_duplicate_percent" => &self.flag_duplicate_percent,
             _ => &self.default_locale,
         }
     }
@@ -128,6 +143,9 @@ impl Settings {
             publish_quiet_hours: v("PUBLISH_QUIET_HOURS"),
             publish_timezone: v("PUBLISH_TIMEZONE"),
             publish_missed: v("PUBLISH_MISSED"),
+            flag_stop_words: v("FLAG_STOP_WORDS"),
+            flag_duplicate_days: v("FLAG_DUPLICATE_DAYS"),
+            flag_duplicate_percent: v("FLAG_DUPLICATE_PERCENT"),
         }
     }
 
@@ -187,6 +205,9 @@ fn running(config: &Config) -> Overlay {
         ("PUBLISH_QUIET_HOURS", plan.quiet_hours.clone().unwrap_or_default()),
         ("PUBLISH_TIMEZONE", config.schedule.zone.name().to_owned()),
         ("PUBLISH_MISSED", plan.missed.clone().unwrap_or_else(|| "catch_up".to_owned())),
+        ("FLAG_STOP_WORDS", config.flags.stop_words.clone()),
+        ("FLAG_DUPLICATE_DAYS", config.flags.duplicate_days.to_string()),
+        ("FLAG_DUPLICATE_PERCENT", config.flags.duplicate_percent.to_string()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

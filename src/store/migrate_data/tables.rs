@@ -25,7 +25,7 @@ pub(in crate::store) struct Table {
 }
 
 /// Every table, parents before children.
-pub(in crate::store) const TABLES: [Table; 7] = [
+pub(in crate::store) const TABLES: [Table; 8] = [
     Table {
         name: "authors",
         key: "id",
@@ -94,6 +94,8 @@ pub(in crate::store) const TABLES: [Table; 7] = [
             ("arrived_at", Time),
             ("scheduled_at", Time),
             ("parked", Bool),
+            ("flags", Text),
+            ("flag_mask", Int),
         ],
     },
     Table {
@@ -147,6 +149,12 @@ pub(in crate::store) const TABLES: [Table; 7] = [
             ("sending_at", Time),
             ("created_at", Time),
         ],
+    },
+    Table {
+        name: "post_fingerprints",
+        key: "post_id, band",
+        serial: false,
+        columns: &[("post_id", Int), ("band", Int), ("hash", Int)],
     },
 ];
 

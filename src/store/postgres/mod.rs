@@ -4,6 +4,7 @@ mod batch;
 mod charts;
 mod decide;
 mod events;
+mod flags;
 mod import;
 mod intake;
 mod lock;
@@ -329,5 +330,24 @@ impl Store for PgStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.pool).await
+    }
+
+    async fn set_flags(
+        &self,
+        id: PostId,
+        flags: &crate::flags::PostFlags,
+        bands: &[crate::flags::minhash::Band],
+    ) -> Result<bool, StoreError> {
+        flags::set_flags(&self.pool, id, flags, bands).await
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        bands: &[crate::flags::minhash::Band],
+        since: DateTime<Utc>,
+        except: PostId,
+        limit: i64,
+    ) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_candidates(&self.pool, bands, since, except, limit).await
     }
 }

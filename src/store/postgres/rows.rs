@@ -12,7 +12,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.flags";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -49,6 +49,7 @@ pub struct PostRow {
     published_maybe_twice: bool,
     scheduled_at: Option<DateTime<Utc>>,
     parked: bool,
+    flags: Option<sqlx::types::Json<crate::flags::PostFlags>>,
 }
 
 #[derive(FromRow)]
@@ -77,6 +78,7 @@ pub struct SummaryRow {
     claim_expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     decided_at: Option<DateTime<Utc>>,
+    flag_mask: i64,
 }
 
 pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
@@ -142,6 +144,7 @@ impl PostRow {
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             scheduled_at: self.scheduled_at,
             parked: self.parked,
+            flags: self.flags.map(|f| f.0),
             media,
         })
     }
@@ -162,6 +165,7 @@ impl SummaryRow {
             claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             decided_at: self.decided_at,
+            flag_mask: self.flag_mask,
         })
     }
 }

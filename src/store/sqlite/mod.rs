@@ -5,6 +5,7 @@
 
 mod charts;
 mod decide;
+mod flags;
 mod intake;
 pub(in crate::store) mod lock;
 mod outbox;
@@ -417,5 +418,24 @@ impl Store for SqliteStore {
 
     async fn outbox_backlog(&self) -> Result<i64, StoreError> {
         outbox::backlog(&self.db).await
+    }
+
+    async fn set_flags(
+        &self,
+        id: PostId,
+        flags: &crate::flags::PostFlags,
+        bands: &[crate::flags::minhash::Band],
+    ) -> Result<bool, StoreError> {
+        flags::set_flags(&self.db, id, flags, bands).await
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        bands: &[crate::flags::minhash::Band],
+        since: DateTime<Utc>,
+        except: PostId,
+        limit: i64,
+    ) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_candidates(&self.db, bands, since, except, limit).await
     }
 }

@@ -32,7 +32,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.edited_by_author, p.edited_by_moderator, p.reject_reason, p.decided_by, p.decided_at, \
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
-     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked";
+     p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.flags";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -69,6 +69,7 @@ pub struct PostRow {
     published_maybe_twice: bool,
     scheduled_at: Option<DateTime<Utc>>,
     parked: bool,
+    flags: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -99,6 +100,7 @@ pub struct SummaryRow {
     pub claim_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    pub flag_mask: i64,
 }
 
 pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
@@ -169,6 +171,12 @@ impl PostRow {
             maybe_twice: MaybeTwice { card: self.card_maybe_twice, publication: self.published_maybe_twice },
             scheduled_at: self.scheduled_at,
             parked: self.parked,
+            flags: self
+                .flags
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))?,
             media,
         })
     }
@@ -189,6 +197,7 @@ impl SummaryRow {
             claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             decided_at: self.decided_at,
+            flag_mask: self.flag_mask,
         })
     }
 }

@@ -25,6 +25,10 @@ const FIELDS = [
   ['publish_quiet_hours', 'PUBLISH_QUIET_HOURS', 'text', () => null],
   ['publish_timezone', 'PUBLISH_TIMEZONE', 'text', () => null],
   ['publish_missed', 'PUBLISH_MISSED', 'missed', () => null],
+  // Flags for a second look: the stop-word list is checked by the core (a bad regex names its line and column).
+  ['flag_stop_words', 'FLAG_STOP_WORDS', 'list', () => null],
+  ['flag_duplicate_days', 'FLAG_DUPLICATE_DAYS', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-flag-days')],
+  ['flag_duplicate_percent', 'FLAG_DUPLICATE_PERCENT', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 50 && Number(v) <= 100) ? null : 'ui-settings-err-flag-percent')],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
@@ -42,7 +46,9 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
       ? h('select', { class: 'input', id, name }, ['ru', 'en'].map((l) => h('option', { value: l }, t(`ui-lang-${l}`))))
       : kind === 'missed'
         ? h('select', { class: 'input', id, name }, ['catch_up', 'next_slots'].map((m) => h('option', { value: m }, t(`ui-settings-missed-${m.replace(/_/g, '-')}`))))
-        : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
+        : kind === 'list'
+          ? h('textarea', { class: 'input mono', id, name, rows: 6, autocomplete: 'off', spellcheck: 'false' })
+          : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
     input.setAttribute('data-testid', id);
     inputs[name] = input;
     errors[name] = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `${id}-error` });
