@@ -9,7 +9,7 @@ mod app;
 mod common;
 mod support;
 
-use app::{App, Backend, GROUP, on_both_backends, wait_until};
+use app::{App, Backend, GROUP, on_both_backends};
 use postgate::domain::PostId;
 use postgate::flags::minhash::{shingles, similarity};
 use serde_json::json;
@@ -28,8 +28,15 @@ fn group_texts(app: &App) -> Vec<String> {
 }
 
 async fn card_with(app: &App, what: &str, needles: &[&str]) -> String {
-    wait_until(what, || group_texts(app).iter().any(|t| needles.iter().all(|n| t.contains(n)))).await;
-    group_texts(app).into_iter().find(|t| needles.iter().all(|n| t.contains(n))).unwrap()
+    let deadline = tokio::time::Instant::now() + app::WAIT;
+    loop {
+        let texts = group_texts(app);
+        if let Some(card) = texts.iter().find(|t| needles.iter().all(|n| t.contains(n))) {
+            return card.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}: {needles:?} in {texts:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 async fn flags_on_the_card(backend: Backend, lang: &str) {

@@ -19,7 +19,7 @@ mod tests;
 
 /// What a card gives a post's text and its links together. The rest of Telegram's 4,096 units
 /// is its head — title, the author's name (≤ 2 × 64 + a 32-character username), history,
-/// flags (≤ 150, `render::flags`), media kinds: under 600 units — and a decided card's verdict lines.
+/// flags (≤ 200, `render::flags`), media kinds: under 650 units — and a decided card's verdict lines.
 const BODY_BUDGET: usize = 3_400;
 /// The most the list of links takes of [`BODY_BUDGET`] when text and links do not both fit.
 const LINKS_BUDGET: usize = 1_200;
