@@ -64,7 +64,11 @@ pub async fn duplicate_candidates(
         "SELECT p.id, p.body FROM (SELECT post_id, count(*) AS shared FROM post_fingerprints WHERE ",
     );
     push_bands(&mut qb, bands);
-    qb.push(" GROUP BY post_id) f JOIN posts p ON p.id = f.post_id WHERE p.id <> ")
+    // CROSS JOIN fixes the order (SQLite's rule): the few posts sharing a band first, then
+    // each post by its id. Left to itself, without statistics, SQLite walked every post of the
+    // statuses through `posts_status_arrived` and probed the bands for each (the bench's row
+    // 10: 100 ms at 100 000 posts instead of a few).
+    qb.push(" GROUP BY post_id) f CROSS JOIN posts p WHERE p.id = f.post_id AND p.id <> ")
         .push_bind(except.0)
         .push(" AND p.created_at >= ")
         .push_bind(stamp(since))
