@@ -122,3 +122,31 @@ pub async fn a_card_already_out_is_refreshed_with_its_flags(store: Arc<dyn Store
     assert!(store.set_flags(late, &PostFlags { checked: true, links: 1, ..PostFlags::default() }, &[]).await.unwrap());
     assert_eq!(kinds_for(&lease_all(&*store).await, late), [OutboxKind::UpdateCard]);
 }
+
+pub async fn flag_writes_arriving_together_are_each_stored_and_answered(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(
+            submit(&*store, &text_post(100 + i64::from(i), i + 1, &format!("текст номер {i} про котов и погоду")))
+                .await,
+        );
+    }
+    let writes = ids.iter().enumerate().map(|(i, id)| {
+        let store = store.clone();
+        let id = *id;
+        tokio::spawn(async move {
+            let flags = PostFlags { checked: true, rejections: i64::try_from(i).unwrap(), ..PostFlags::default() };
+            let b = bands(&shingles(&format!("текст номер {i} про котов и погоду")));
+            store.set_flags(id, &flags, &b).await.unwrap()
+        })
+    });
+    for done in futures::future::join_all(writes).await {
+        assert!(done.unwrap(), "every write answered as found");
+    }
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(post(&*store, *id).await.flags.unwrap().rejections, i64::try_from(i).unwrap());
+    }
+    let b = bands(&shingles("текст номер 7 про котов и погоду"));
+    let found = store.duplicate_candidates(&b, Utc::now() - Duration::days(1), PostId(0), 20).await.unwrap();
+    assert!(found.iter().any(|(id, _)| *id == ids[7]), "the bands were stored with the flags");
+}

@@ -140,6 +140,7 @@ macro_rules! contract_suite {
                 new_authors_and_earlier_rejections_are_flagged,
                 a_failed_computation_stores_the_post_as_not_checked,
                 a_card_already_out_is_refreshed_with_its_flags,
+                flag_writes_arriving_together_are_each_stored_and_answered,
             }
         );
         contract_area!($backend, values { big_ids_and_sizes_round_trip, texts_and_entities_round_trip_exactly });

@@ -82,6 +82,8 @@ pub(crate) struct Db {
     /// Connections that only read (WAL: they never wait for the writer).
     pub reader: SqlitePool,
     events: broadcast::Sender<ChangeEvent>,
+    /// Flag writes waiting for the writer, committed together (`flags.rs`).
+    pub flag_writes: flags::FlagWrites,
 }
 
 impl Db {
@@ -143,7 +145,7 @@ impl SqliteStore {
             .await?;
         let (events, _) = broadcast::channel(EVENTS_BUFFER);
         Ok(Self {
-            db: Arc::new(Db { writer, reader, events }),
+            db: Arc::new(Db { writer, reader, events, flag_writes: flags::FlagWrites::default() }),
             path,
             album_debounce: DEFAULT_ALBUM_DEBOUNCE,
             file_lock,
