@@ -10,7 +10,7 @@
 //! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 600; 0 skips), `BENCH_ONLY`
 //! (comma-separated: queue,import,intake,soak,statements,publish,limited,desktop,migrate,stats,flags),
 //! `BENCH_API_RTT_MS` (0: only the zero round trip), `BENCH_SUBMISSIONS` (default 10 000),
-//! `BENCH_APPROVALS` (default 1 000).
+//! `BENCH_APPROVALS` (default 1 000), `BENCH_FLAG_POSTS` (row 10, flags: default 100 000).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 #[path = "../../tests/support/mod.rs"]
