@@ -12,11 +12,13 @@ use serde::Serialize;
 
 mod backup;
 mod endpoint;
+mod flags;
 mod secret;
 mod stale;
 
 pub use backup::BackupSchedule;
 pub use endpoint::{Endpoint, check_bot_token, check_channel};
+pub use flags::FlagsConfig;
 
 pub use secret::{Secret, SecretUrl, mask_url};
 pub use stale::StaleConfig;
@@ -203,6 +205,8 @@ pub struct Config {
     pub options: crate::options::PostOptions,
     /// The stale-queue reminder and expiry (`STALE_REMINDER_HOURS`, `PENDING_EXPIRE_DAYS`).
     pub stale: StaleConfig,
+    /// Flags for a second look (`FLAG_STOP_WORDS`, `FLAG_DUPLICATE_DAYS`, …).
+    pub flags: FlagsConfig,
 }
 
 impl Config {
@@ -294,6 +298,7 @@ impl Config {
             undo_window: r.secs("UNDO_WINDOW_SECS", 10, 0..=300)?,
             options: crate::options::parse(r.0)?,
             stale: r.stale()?,
+            flags: r.flags()?,
         })
     }
 }

@@ -14,6 +14,7 @@
 //! - [`health`]: whether the database answers ("unreachable since …"), for waits and the console
 //! - [`services`]: the dependencies built once and injected everywhere
 //! - [`events`]: live change notifications for consoles, from the store
+//! - [`flags`]: flags for a second look (stop words, links, near-duplicates …), pure
 //! - [`moderation`]: the write path both faces (Telegram group, console) go through
 //! - [`options`]: author options (signed or anonymous), the signature template and the channel footer
 //! - [`render`]: what Telegram shows — cards, buttons, post content (bot and publisher)
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod flags;
 pub mod health;
 pub mod i18n;
 pub mod import;

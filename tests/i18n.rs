@@ -10,7 +10,7 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 22] = [
+const NUMERIC: [&str; 23] = [
     "count",
     "seconds",
     "id",
@@ -33,9 +33,11 @@ const NUMERIC: [&str; 22] = [
     "decided",
     "rate",
     "hours", // the stale-queue reminder (issue #17 part 3):
+    // flags (issue #17 part 2):
+    "percent",
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 23] = [
+const TEXTUAL: [&str; 25] = [
     "name",
     "username",
     "date",
@@ -59,6 +61,9 @@ const TEXTUAL: [&str; 23] = [
     "quote", // conversation with the author (issue #17 part 1):
     "text",
     "age", // the stale-queue reminder (issue #17 part 3):
+    // flags (issue #17 part 2):
+    "list",
+    "origin",
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

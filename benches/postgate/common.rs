@@ -242,6 +242,8 @@ pub fn bot_env(db_url: &str, api_url: &str, log_dir: &std::path::Path, tag: &str
         ("TELEGRAM_RATE_LIMIT", "off".to_owned()),
         ("LOG_DIR", log_dir.display().to_string()),
         ("LOG_LEVEL", "warn,postgate::cli=info,postgate::metrics=info".to_owned()),
+        // Flags for a second look are on in every row (intake computes them for each submission).
+        ("FLAG_STOP_WORDS", "казино*; ставк*; /bit\\.ly/".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -8,9 +8,9 @@
 //! Needs `PostgreSQL` and Redis as `make test` does (`DATABASE_URL`, `REDIS_URL`); everything
 //! else (fake Bot API, databases, files) is created here on loopback and removed afterwards.
 //! Knobs: `BENCH_ITERS` (≥ 200), `BENCH_SOAK_SECS` (default 600; 0 skips), `BENCH_ONLY`
-//! (comma-separated: queue,import,intake,soak,statements,publish,limited,desktop,migrate),
+//! (comma-separated: queue,import,intake,soak,statements,publish,limited,desktop,migrate,stats,flags),
 //! `BENCH_API_RTT_MS` (0: only the zero round trip), `BENCH_SUBMISSIONS` (default 10 000),
-//! `BENCH_APPROVALS` (default 1 000).
+//! `BENCH_APPROVALS` (default 1 000), `BENCH_FLAG_POSTS` (row 10, flags: default 100 000).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 #[path = "../../tests/support/mod.rs"]
@@ -18,6 +18,7 @@ mod support;
 
 mod common;
 mod desktop;
+mod flags;
 mod import;
 mod intake;
 mod limited;
@@ -69,6 +70,9 @@ fn main() {
         }
         if wanted("stats") {
             stats::run(&mut table).await;
+        }
+        if wanted("flags") {
+            flags::run(&mut table).await;
         }
     });
     println!();

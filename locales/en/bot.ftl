@@ -175,3 +175,14 @@ stale-fresh = ✅ The queue is fresh: no submission has waited longer than { $ho
 stale-age-days = { $days } d { $hours } h
 stale-age-hours = { $hours } h
 moderator-system = system
+
+## Flags for a second look (issue #17 part 2): badges on the group card
+card-flag-duplicate = 🔁 Looks like #{ $id } ({ $percent } %)
+card-flag-stop-words = 🚫 Stop words: { $list }
+card-flag-links = 🔗 Links ({ $count }): { $list }
+card-flag-mentions = @ Mentions: { $list }
+card-flag-phones = ☎️ Phones: { $list }
+card-flag-forwarded = ↪️ Forwarded from { $origin }
+card-flag-new-author = 🆕 New author
+card-flag-rejections = ⛔ Rejected before: { $count }
+card-flag-not-checked = ❔ Flags not checked

@@ -543,3 +543,29 @@ ui-settings-err-stale-reminder-hours = Hours, a whole number from 0 to 8760.
 ui-settings-err-pending-expire-days = Days, a whole number from 0 to 365.
 ## Top of the queue (issue #16)
 ui-when-top = Top of the queue (the others one slot later)
+
+## Flags for a second look (issue #17 part 2): the queue's filter and badges, the detail's panel
+ui-filter-flags = Flags
+ui-filter-flags-any = Flagged or not
+ui-filter-flagged = Any flag
+ui-flag-not-checked = Not checked
+ui-flag-duplicate = Near-duplicate
+ui-flag-stop-words = Stop words
+ui-flag-links = Links
+ui-flag-mentions = Mentions
+ui-flag-phones = Phones
+ui-flag-forwarded = Forwarded
+ui-flag-new-author = New author
+ui-flag-rejections = Rejected before
+ui-flags-title = Flags for a second look
+ui-flag-looks-like = Looks like #{ $id } ({ $percent } %)
+ui-flag-forwarded-from = Forwarded from { $origin }
+ui-flag-rejected-before = Rejected before: { $count }
+ui-settings-flag-stop-words = Stop words
+ui-settings-flag-stop-words-hint = One per line, whole words in any case: казино. A stem ending in * matches its inflections: ставк* (ставка, ставки, ставкой). /text/ is a regular expression. Lines starting with # are comments.
+ui-settings-flag-duplicate-days = Near-duplicates: days back
+ui-settings-flag-duplicate-days-hint = A submission is compared with published and pending posts of this many days (30 by default).
+ui-settings-flag-duplicate-percent = Near-duplicates: similarity, %
+ui-settings-flag-duplicate-percent-hint = From this similarity on (50–100, 75 by default), the card says "looks like #N".
+ui-settings-err-flag-days = A number of days from 1 to 365.
+ui-settings-err-flag-percent = A percentage from 50 to 100.

@@ -180,3 +180,14 @@ stale-fresh = ✅ Очередь в порядке: ни одна заявка �
 stale-age-days = { $days } д { $hours } ч
 stale-age-hours = { $hours } ч
 moderator-system = система
+
+## Flags for a second look (issue #17 part 2): badges on the group card
+card-flag-duplicate = 🔁 Похоже на №{ $id } ({ $percent } %)
+card-flag-stop-words = 🚫 Стоп-слова: { $list }
+card-flag-links = 🔗 Ссылки ({ $count }): { $list }
+card-flag-mentions = @ Упоминания: { $list }
+card-flag-phones = ☎️ Телефоны: { $list }
+card-flag-forwarded = ↪️ Переслано от { $origin }
+card-flag-new-author = 🆕 Новый автор
+card-flag-rejections = ⛔ Ранее отклонено: { $count }
+card-flag-not-checked = ❔ Флаги не проверены

@@ -544,3 +544,29 @@ ui-settings-err-stale-reminder-hours = Часы, целое число от 0 д
 ui-settings-err-pending-expire-days = Дни, целое число от 0 до 365.
 ## Top of the queue (issue #16)
 ui-when-top = В начало очереди (остальные на слот позже)
+
+## Flags for a second look (issue #17 part 2): the queue's filter and badges, the detail's panel
+ui-filter-flags = Флаги
+ui-filter-flags-any = С флагами и без
+ui-filter-flagged = Любой флаг
+ui-flag-not-checked = Не проверено
+ui-flag-duplicate = Похожий текст
+ui-flag-stop-words = Стоп-слова
+ui-flag-links = Ссылки
+ui-flag-mentions = Упоминания
+ui-flag-phones = Телефоны
+ui-flag-forwarded = Переслано
+ui-flag-new-author = Новый автор
+ui-flag-rejections = Отклонялись раньше
+ui-flags-title = Флаги для повторного просмотра
+ui-flag-looks-like = Похоже на №{ $id } ({ $percent } %)
+ui-flag-forwarded-from = Переслано от { $origin }
+ui-flag-rejected-before = Ранее отклонено: { $count }
+ui-settings-flag-stop-words = Стоп-слова
+ui-settings-flag-stop-words-hint = По одному в строке, целые слова в любом регистре: казино. Основа со * в конце находит словоформы: ставк* (ставка, ставки, ставкой). /текст/ — регулярное выражение. Строки с # в начале — комментарии.
+ui-settings-flag-duplicate-days = Похожие тексты: за сколько дней
+ui-settings-flag-duplicate-days-hint = Заявка сравнивается с опубликованными и ожидающими постами за столько дней (по умолчанию 30).
+ui-settings-flag-duplicate-percent = Похожие тексты: сходство, %
+ui-settings-flag-duplicate-percent-hint = Начиная с этого сходства (50–100, по умолчанию 75) карточка пишет «похоже на №N».
+ui-settings-err-flag-days = Число дней от 1 до 365.
+ui-settings-err-flag-percent = Процент от 50 до 100.

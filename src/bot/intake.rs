@@ -129,7 +129,10 @@ async fn handle_message(
         }
     }
     let (admission, retry_in) = admission(&services, &post, uid).await;
-    let submitted = crate::moderation::intake::submit(&services, &post, admission, Waiting::holding(slot)).await;
+    let forwarded = super::forward::forwarded_from(&msg);
+    let submitted =
+        crate::moderation::intake::submit_forwarded(&services, &post, admission, Waiting::holding(slot), forwarded)
+            .await;
     // Stored (or refused, or failed for good): a redelivery of this update is not needed any
     // more; a receipt that does not go out is made good by the receipts' sweep.
     update.release();

@@ -4,6 +4,7 @@
 pub use crate::render::callback;
 mod conversation;
 pub mod extract;
+mod forward;
 mod group;
 mod intake;
 pub(crate) mod locale;

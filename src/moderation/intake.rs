@@ -5,9 +5,10 @@
 
 use tracing::instrument;
 
+use super::flags::FlagInput;
 use super::outage::{Waiting, wait_out};
 use crate::cache::Ttl;
-use crate::domain::UserId;
+use crate::domain::{PostId, UserId};
 use crate::services::Services;
 use crate::store::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, ModeratorProfile, NewPost, StoreError, SubmitOutcome,
@@ -23,6 +24,19 @@ pub async fn submit(
     admission: Admission,
     waiting: Waiting,
 ) -> Result<SubmitOutcome, StoreError> {
+    submit_forwarded(services, post, admission, waiting, None).await
+}
+
+/// [`submit`] of a message forwarded from `forwarded` (a flag for a second look). The flags
+/// ([`super::flags`]) are computed once the post is stored and before the outbox worker is
+/// woken, so the card usually goes out with them (else it is refreshed).
+pub async fn submit_forwarded(
+    services: &Services,
+    post: &NewPost,
+    admission: Admission,
+    waiting: Waiting,
+    forwarded: Option<String>,
+) -> Result<SubmitOutcome, StoreError> {
     let done = wait_out(services, waiting, || services.store.submit_with(post, admission)).await?;
     let outcome = match done.value {
         // An earlier try committed, and its answer was lost with the connection: this message
@@ -33,6 +47,20 @@ pub async fn submit(
         }
         outcome => outcome,
     };
+    match outcome {
+        SubmitOutcome::Created(id) => {
+            let input = FlagInput {
+                author: post.author.id,
+                body: post.body.clone(),
+                entities: post.entities.clone(),
+                forwarded,
+            };
+            super::flags::check(services.store.as_ref(), &services.config.flags, id, &input).await;
+        }
+        // A later part with a caption: the album's text may have changed.
+        SubmitOutcome::AlbumPart(id) if !post.body.trim().is_empty() => recheck(services, id).await,
+        _ => {}
+    }
     if matches!(outcome, SubmitOutcome::Created(_) | SubmitOutcome::AlbumPart(_)) {
         services.outbox_wake.notify_one();
     }
@@ -44,10 +72,27 @@ pub async fn submit(
 #[instrument(skip_all, fields(chat_id = edit.source_chat_id, message_id = edit.source_message_id))]
 pub async fn author_edit(services: &Services, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
     let outcome = wait_out(services, Waiting::default(), || services.store.author_edit(edit)).await?.value;
-    if matches!(outcome, AuthorEditOutcome::Updated(_)) {
+    if let AuthorEditOutcome::Updated(id) = outcome {
+        recheck(services, id).await;
         services.outbox_wake.notify_one();
     }
     Ok(outcome)
+}
+
+/// Computes a stored post's flags again from its stored text (an edit, an album's caption),
+/// keeping the forwarded origin its first message had.
+async fn recheck(services: &Services, id: PostId) {
+    let post = match services.store.post(id).await {
+        Ok(Some(post)) => post,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(post_id = id.0, error = %e, "flags not rechecked");
+            return;
+        }
+    };
+    let forwarded = post.flags.and_then(|f| f.forwarded);
+    let input = FlagInput { author: post.author.id, body: post.body, entities: post.entities, forwarded };
+    super::flags::check(services.store.as_ref(), &services.config.flags, id, &input).await;
 }
 
 /// Records an author's profile as Telegram reports it.

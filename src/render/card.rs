@@ -19,7 +19,7 @@ mod tests;
 
 /// What a card gives a post's text and its links together. The rest of Telegram's 4,096 units
 /// is its head — title, the author's name (≤ 2 × 64 + a 32-character username), history,
-/// flags, media kinds: under 500 units — and a decided card's verdict lines.
+/// flags (≤ 200, `render::flags`), media kinds: under 650 units — and a decided card's verdict lines.
 const BODY_BUDGET: usize = 3_400;
 /// The most the list of links takes of [`BODY_BUDGET`] when text and links do not both fit.
 const LINKS_BUDGET: usize = 1_200;
@@ -58,6 +58,7 @@ pub fn card_text(
     if let Some(original) = post.duplicate_of {
         lines.push(i18n.t_args(locale, "card-duplicate", &[("id", num(original.0))]));
     }
+    lines.extend(super::flags::flag_lines(i18n, locale, post.flags.as_ref()));
     if !post.media.is_empty() {
         let kinds: Vec<&str> = post.media.iter().map(|m| m.kind.as_str()).collect();
         lines.push(format!("📎 {}", kinds.join(", ")));

@@ -8,6 +8,7 @@ use teloxide::{Bot, RequestError};
 
 pub mod callback;
 mod card;
+pub mod flags;
 mod links;
 mod published;
 #[cfg(test)]

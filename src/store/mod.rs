@@ -313,4 +313,25 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<DecideOutcome, StoreError>;
+
+    // --- Flags for a second look (issue #17 part 2; computed in `crate::moderation::flags`) ---
+    /// Stores a post's flags (`posts.flags`, `posts.flag_mask`) and the LSH bands of its text
+    /// (replacing earlier ones), in one transaction; its card is refreshed when it is already
+    /// out or being sent. `false` when the post does not exist.
+    async fn set_flags(
+        &self,
+        id: PostId,
+        flags: &crate::flags::PostFlags,
+        bands: &[crate::flags::minhash::Band],
+    ) -> Result<bool, StoreError>;
+    /// Near-duplicate candidates of a text with these bands: posts created at or after `since`,
+    /// pending, approved or published, other than `except`, sharing at least one band — most
+    /// bands shared first, at most `limit` — with their texts. One indexed query.
+    async fn duplicate_candidates(
+        &self,
+        bands: &[crate::flags::minhash::Band],
+        since: DateTime<Utc>,
+        except: PostId,
+        limit: i64,
+    ) -> Result<Vec<(PostId, String)>, StoreError>;
 }

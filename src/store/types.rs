@@ -143,6 +143,8 @@ pub struct PostRecord {
     pub signed: Option<bool>,
     /// When the open request for changes was made (the status is then `changes_requested`).
     pub changes_requested_at: Option<DateTime<Utc>>,
+    /// Its flags for a second look (`None`: not computed yet).
+    pub flags: Option<crate::flags::PostFlags>,
     pub media: Vec<MediaRecord>,
 }
 
@@ -170,6 +172,8 @@ pub struct PostSummary {
     pub claim_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The kinds of its flags as bits ([`crate::flags::FlagKind::bit`]); 0 when none.
+    pub flag_mask: i64,
 }
 
 /// Filters and paging for [`super::Store::list_posts`].
@@ -182,6 +186,8 @@ pub struct PostQuery {
     pub edited: Option<bool>,
     /// Case-insensitive text search in the body.
     pub search: Option<String>,
+    /// Only posts with at least one of these flag kinds (bits of [`crate::flags::FlagKind`]).
+    pub flags: Option<i64>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
     pub offset: i64,

@@ -37,6 +37,7 @@ mod claims;
 mod decide;
 mod edits;
 mod errors;
+mod flags;
 mod lifecycle;
 mod log;
 mod options;
@@ -135,6 +136,17 @@ macro_rules! contract_suite {
             }
         );
         contract_area!($backend, errors { a_failed_call_is_logged_once_with_its_ids });
+        contract_area!(
+            $backend,
+            flags {
+                flags_are_stored_with_the_post_and_filtered_by_kind,
+                near_duplicates_are_found_through_their_bands,
+                new_authors_and_earlier_rejections_are_flagged,
+                a_failed_computation_stores_the_post_as_not_checked,
+                a_card_already_out_is_refreshed_with_its_flags,
+                flag_writes_arriving_together_are_each_stored_and_answered,
+            }
+        );
         contract_area!($backend, values { big_ids_and_sizes_round_trip, texts_and_entities_round_trip_exactly });
         contract_area!(
             $backend,

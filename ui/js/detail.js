@@ -8,6 +8,7 @@ import { toast, errorText } from './toast.js';
 import { createActions } from './actions.js';
 import { previewPanel } from './preview.js';
 import { createThread, logActor } from './thread.js';
+import { flagPanel } from './flags.js';
 
 const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '▤', audio: '♪', voice: '◉' };
 
@@ -313,6 +314,7 @@ export function createDetail({ onDecided, onStale, onOpenLink }) {
       actionBar(post),
       s.error ? banner('error', errorText(s.error)) : null,
       banners(post),
+      flagPanel(post.flags, { onOpenPost: (id) => open(id) }),
       h('article', { class: 'panel' }, h('h3', { class: 'panel-title' }, t('ui-preview-raw')), body),
       mediaList(post.id, post.media),
       s.preview && s.preview.post_id === post.id

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { t, label, fmtNumber, fmtRelative, fmtDateTime, isFuture } from './i18n.js';
 import { who, isMe } from './outcome.js';
 import { errorText } from './toast.js';
+import { filterOptions as flagOptions, rowBadges as flagBadges } from './flags.js';
 
 const PAGE = 50;
 const MAX_LIMIT = 200;
@@ -21,7 +22,7 @@ const MEDIA_GLYPH = { photo: '▣', video: '▶', animation: '↻', document: '�
 export function createPostList({ mode, onOpen, bulkBar }) {
   const history = mode === 'history';
   const statuses = history ? HISTORY_STATUSES : QUEUE_STATUSES;
-  const filters = { status: statuses[0], media_kind: '', edited: '', search: '', author: '' };
+  const filters = { status: statuses[0], media_kind: '', edited: '', search: '', author: '', flags: '' };
   const s = { posts: [], total: 0, loading: false, error: null, loaded: false, selectedId: null, checked: new Set() };
   let token = 0;
 
@@ -53,6 +54,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
   }, 300);
   authorInput.addEventListener('input', runAuthor);
   const editedSel = select('edited', [['', t('ui-filter-edited-any')], ['true', t('ui-filter-edited-yes')], ['false', t('ui-filter-edited-no')]], '');
+  const flagsSel = select('flags', flagOptions(), '');
   const runSearch = debounce(() => { filters.search = search.value.trim(); reset(); }, 300);
   search.addEventListener('input', runSearch);
   search.addEventListener('keydown', (e) => {
@@ -74,7 +76,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
   const footer = h('div', { class: 'list-footer' });
   const toolbar = h('div', { class: 'toolbar toolbar-list' },
     h('div', { class: 'toolbar-row' }, search, totalEl),
-    h('div', { class: 'toolbar-row' }, statusSel, mediaSel, editedSel, authorInput));
+    h('div', { class: 'toolbar-row' }, statusSel, mediaSel, editedSel, flagsSel, authorInput));
   const bulkRow = history ? null : h('div', { class: 'bulkbar' },
     h('label', { class: 'check' }, selectAll, t('ui-select-page')), bulkBar ? bulkBar.el : null);
   const el = h('section', { class: 'list-pane', 'aria-label': t('ui-list') }, toolbar, bulkRow, h('div', { class: 'rows-scroll' }, listEl, footer));
@@ -86,6 +88,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
     if (filters.edited) q.edited = filters.edited === 'true';
     if (filters.search) q.search = filters.search;
     if (filters.author) q.author = Number(filters.author);
+    if (filters.flags) q.flags = Number(filters.flags);
     return q;
   }
 
@@ -164,6 +167,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
         p.media_count > 1 ? ` ×${p.media_count}` : ''));
     }
     if (p.edited_by_author) out.push(h('span', { class: ['badge', 'badge-edited'], 'data-testid': 'badge-edited' }, t('ui-badge-edited')));
+    out.push(...flagBadges(p.flag_mask));
     if (p.claimed_by !== null && p.claimed_by !== undefined && isFuture(p.claim_expires_at)) {
       out.push(h('span', { class: ['badge', isMe(p.claimed_by) ? 'badge-mine' : 'badge-claimed'], 'data-testid': 'badge-claimed' },
         isMe(p.claimed_by) ? t('ui-badge-mine') : t('ui-badge-claimed', { moderator: who(p.claimed_by) })));
@@ -212,7 +216,7 @@ export function createPostList({ mode, onOpen, bulkBar }) {
         h('p', {}, errorText(s.error)),
         h('button', { class: 'btn', type: 'button', onClick: reload }, t('ui-retry'))));
     } else if (s.posts.length === 0) {
-      const filtered = filters.search || filters.media_kind || filters.edited || filters.author;
+      const filtered = filters.search || filters.media_kind || filters.edited || filters.author || filters.flags;
       replace(listEl, h('li', { class: 'state' },
         h('p', { class: 'state-title' }, t(filtered ? 'ui-empty-filtered' : (filters.status === 'pending' ? 'ui-empty-queue' : 'ui-empty-list'))),
         filtered ? h('p', { class: 'muted' }, t('ui-empty-filtered-hint')) : null));

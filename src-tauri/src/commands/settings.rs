@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 21] = [
+const FIELDS: [(&str, &str); 24] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -40,6 +40,10 @@ const FIELDS: [(&str, &str); 21] = [
     ("post_footer", "POST_FOOTER"),
     ("stale_reminder_hours", "STALE_REMINDER_HOURS"),
     ("pending_expire_days", "PENDING_EXPIRE_DAYS"),
+    // Flags for a second look (issue #17 part 2).
+    ("flag_stop_words", "FLAG_STOP_WORDS"),
+    ("flag_duplicate_days", "FLAG_DUPLICATE_DAYS"),
+    ("flag_duplicate_percent", "FLAG_DUPLICATE_PERCENT"),
 ];
 
 /// The editable settings; every value as text (numbers are accepted on input too).
@@ -93,6 +97,14 @@ pub struct Settings {
     pub stale_reminder_hours: String,
     #[serde(deserialize_with = "text")]
     pub pending_expire_days: String,
+    /// Flags: the stop-word list (one entry per line; a bad regex is refused with its line and
+    /// column), how many days back and from what similarity a text is a near-duplicate.
+    #[serde(deserialize_with = "text")]
+    pub flag_stop_words: String,
+    #[serde(deserialize_with = "text")]
+    pub flag_duplicate_days: String,
+    #[serde(deserialize_with = "text")]
+    pub flag_duplicate_percent: String,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -126,6 +138,9 @@ impl Settings {
             "post_footer" => &self.post_footer,
             "stale_reminder_hours" => &self.stale_reminder_hours,
             "pending_expire_days" => &self.pending_expire_days,
+            "flag_stop_words" => &self.flag_stop_words,
+            "flag_duplicate_days" => &self.flag_duplicate_days,
+            "flag_duplicate_percent" => &self.flag_duplicate_percent,
             _ => &self.default_locale,
         }
     }
@@ -156,6 +171,9 @@ impl Settings {
             post_footer: v("POST_FOOTER"),
             stale_reminder_hours: v("STALE_REMINDER_HOURS"),
             pending_expire_days: v("PENDING_EXPIRE_DAYS"),
+            flag_stop_words: v("FLAG_STOP_WORDS"),
+            flag_duplicate_days: v("FLAG_DUPLICATE_DAYS"),
+            flag_duplicate_percent: v("FLAG_DUPLICATE_PERCENT"),
         }
     }
 
@@ -220,6 +238,9 @@ fn running(config: &Config) -> Overlay {
         ("POST_FOOTER", config.options.footer.clone().unwrap_or_default()),
         ("STALE_REMINDER_HOURS", config.stale.reminder_hours.map(|h| h.to_string()).unwrap_or_default()),
         ("PENDING_EXPIRE_DAYS", config.stale.expire_days.map(|d| d.to_string()).unwrap_or_default()),
+        ("FLAG_STOP_WORDS", config.flags.stop_words.clone()),
+        ("FLAG_DUPLICATE_DAYS", config.flags.duplicate_days.to_string()),
+        ("FLAG_DUPLICATE_PERCENT", config.flags.duplicate_percent.to_string()),
         // Not on the form, but part of what a connection test must use.
         ("TELEGRAM_API_URL", t.api_url.to_string()),
         ("HTTP_CONNECT_TIMEOUT_SECS", t.connect_timeout.as_secs().to_string()),

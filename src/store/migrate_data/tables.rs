@@ -25,7 +25,7 @@ pub(in crate::store) struct Table {
 }
 
 /// Every table, parents before children.
-pub(in crate::store) const TABLES: [Table; 8] = [
+pub(in crate::store) const TABLES: [Table; 9] = [
     Table {
         name: "authors",
         key: "id",
@@ -96,6 +96,8 @@ pub(in crate::store) const TABLES: [Table; 8] = [
             ("parked", Bool),
             ("signed", Bool),
             ("changes_requested_at", Time),
+            ("flags", Text),
+            ("flag_mask", Int),
         ],
     },
     Table {
@@ -168,6 +170,12 @@ pub(in crate::store) const TABLES: [Table; 8] = [
             ("created_at", Time),
             ("delivered_at", Time),
         ],
+    },
+    Table {
+        name: "post_fingerprints",
+        key: "post_id, band",
+        serial: false,
+        columns: &[("post_id", Int), ("band", Int), ("hash", Int)],
     },
 ];
 

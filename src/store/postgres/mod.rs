@@ -4,6 +4,7 @@ mod batch;
 mod charts;
 mod decide;
 mod events;
+mod flags;
 mod import;
 mod intake;
 mod lock;
@@ -386,5 +387,24 @@ impl Store for PgStore {
         moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<DecideOutcome, StoreError> {
         decide::decide_making_room(&self.pool, decision, Some(at), moves).await
+    }
+
+    async fn set_flags(
+        &self,
+        id: PostId,
+        flags: &crate::flags::PostFlags,
+        bands: &[crate::flags::minhash::Band],
+    ) -> Result<bool, StoreError> {
+        flags::set_flags(&self.pool, id, flags, bands).await
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        bands: &[crate::flags::minhash::Band],
+        since: DateTime<Utc>,
+        except: PostId,
+        limit: i64,
+    ) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_candidates(&self.pool, bands, since, except, limit).await
     }
 }

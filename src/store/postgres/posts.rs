@@ -164,7 +164,7 @@ const SUMMARY_SELECT: &str = "SELECT p.id, p.author_id, \
      left(p.body, 160) AS excerpt, \
      (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
      (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
-     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at \
+     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at, p.flag_mask \
      FROM posts p JOIN authors a ON a.id = p.author_id";
 
 fn push_filters(qb: &mut QueryBuilder<Postgres>, q: &PostQuery) {
@@ -183,6 +183,9 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, q: &PostQuery) {
     }
     if let Some(edited) = q.edited {
         qb.push(" AND p.edited_by_author = ").push_bind(edited);
+    }
+    if let Some(mask) = q.flags {
+        qb.push(" AND p.flag_mask <> 0 AND (p.flag_mask & ").push_bind(mask).push(") <> 0");
     }
     if let Some(kind) = q.media_kind {
         qb.push(" AND EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.kind = ")

@@ -14,7 +14,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
      p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.signed, \
-     p.changes_requested_at";
+     p.changes_requested_at, p.flags";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -53,6 +53,7 @@ pub struct PostRow {
     parked: bool,
     signed: Option<bool>,
     changes_requested_at: Option<DateTime<Utc>>,
+    flags: Option<sqlx::types::Json<crate::flags::PostFlags>>,
 }
 
 #[derive(FromRow)]
@@ -81,6 +82,7 @@ pub struct SummaryRow {
     claim_expires_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     decided_at: Option<DateTime<Utc>>,
+    flag_mask: i64,
 }
 
 pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
@@ -148,6 +150,7 @@ impl PostRow {
             parked: self.parked,
             signed: self.signed,
             changes_requested_at: self.changes_requested_at,
+            flags: self.flags.map(|f| f.0),
             media,
         })
     }
@@ -168,6 +171,7 @@ impl SummaryRow {
             claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             decided_at: self.decided_at,
+            flag_mask: self.flag_mask,
         })
     }
 }

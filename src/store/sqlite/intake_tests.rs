@@ -32,7 +32,10 @@ async fn open(dir: &tempfile::TempDir) -> Fixture {
     MIGRATOR.run(&writer).await.unwrap();
     let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await.unwrap();
     let (events, _) = tokio::sync::broadcast::channel(16);
-    Fixture { db: Db { writer, reader, events }, batcher: IntakeBatcher::default() }
+    Fixture {
+        db: Db { writer, reader, events, flag_writes: crate::store::sqlite::flags::FlagWrites::default() },
+        batcher: IntakeBatcher::default(),
+    }
 }
 
 impl Fixture {

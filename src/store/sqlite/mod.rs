@@ -5,6 +5,7 @@
 
 mod charts;
 mod decide;
+mod flags;
 mod intake;
 pub(in crate::store) mod lock;
 mod options;
@@ -85,6 +86,8 @@ pub(crate) struct Db {
     /// Connections that only read (WAL: they never wait for the writer).
     pub reader: SqlitePool,
     events: broadcast::Sender<ChangeEvent>,
+    /// Flag writes waiting for the writer, committed together (`flags.rs`).
+    pub flag_writes: flags::FlagWrites,
 }
 
 impl Db {
@@ -146,7 +149,7 @@ impl SqliteStore {
             .await?;
         let (events, _) = broadcast::channel(EVENTS_BUFFER);
         Ok(Self {
-            db: Arc::new(Db { writer, reader, events }),
+            db: Arc::new(Db { writer, reader, events, flag_writes: flags::FlagWrites::default() }),
             path,
             album_debounce: DEFAULT_ALBUM_DEBOUNCE,
             file_lock,
@@ -474,5 +477,24 @@ impl Store for SqliteStore {
         moves: &[(PostId, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<DecideOutcome, StoreError> {
         decide::decide_making_room(&self.db, decision, Some(at), moves).await
+    }
+
+    async fn set_flags(
+        &self,
+        id: PostId,
+        flags: &crate::flags::PostFlags,
+        bands: &[crate::flags::minhash::Band],
+    ) -> Result<bool, StoreError> {
+        flags::set_flags(&self.db, id, flags, bands).await
+    }
+
+    async fn duplicate_candidates(
+        &self,
+        bands: &[crate::flags::minhash::Band],
+        since: DateTime<Utc>,
+        except: PostId,
+        limit: i64,
+    ) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_candidates(&self.db, bands, since, except, limit).await
     }
 }

@@ -64,7 +64,7 @@ const SUMMARY_COLUMNS: &str = "SELECT p.id, p.author_id, \
      substr(p.body, 1, 160) AS excerpt, \
      (SELECT count(*) FROM media m WHERE m.post_id = p.id) AS media_count, \
      (SELECT m.kind FROM media m WHERE m.post_id = p.id ORDER BY m.position LIMIT 1) AS first_media_kind, \
-     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at";
+     p.edited_by_author, p.claimed_by, p.claim_expires_at, p.created_at, p.decided_at, p.flag_mask";
 
 const POSTS_AND_AUTHORS: &str = " FROM posts p JOIN authors a ON a.id = p.author_id";
 
@@ -120,6 +120,9 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, q: &PostQuery) {
     if let Some(edited) = q.edited {
         qb.push(" AND p.edited_by_author = ").push_bind(edited);
     }
+    if let Some(mask) = q.flags {
+        qb.push(" AND p.flag_mask <> 0 AND (p.flag_mask & ").push_bind(mask).push(") <> 0");
+    }
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let folded = fold(search);
         if folded.chars().count() >= TRIGRAM {
@@ -141,6 +144,7 @@ pub async fn list_posts(db: &Db, query: &PostQuery) -> Result<PostPage, StoreErr
     let only_kind = query.status.is_none()
         && query.author.is_none()
         && query.edited.is_none()
+        && query.flags.is_none()
         && query.search.as_deref().is_none_or(|s| s.trim().is_empty());
     if let (Some(kind), true) = (query.media_kind, only_kind) {
         // The total straight from the media index (no post read), and how common the kind

@@ -34,7 +34,7 @@ pub const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.first_name, a.l
      p.publish_error, p.published_at, p.channel_message_id, p.moderation_message_id, \
      p.claimed_by, p.claim_expires_at, p.created_at, p.updated_at, p.duplicate_of, p.card_error, \
      p.receipt_sent_at, p.card_maybe_twice, p.published_maybe_twice, p.scheduled_at, p.parked, p.signed, \
-     p.changes_requested_at";
+     p.changes_requested_at, p.flags";
 
 #[derive(FromRow)]
 #[allow(clippy::struct_excessive_bools, reason = "one field per column")]
@@ -73,6 +73,7 @@ pub struct PostRow {
     parked: bool,
     signed: Option<bool>,
     changes_requested_at: Option<DateTime<Utc>>,
+    flags: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -103,6 +104,7 @@ pub struct SummaryRow {
     pub claim_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    pub flag_mask: i64,
 }
 
 pub fn status(raw: &str) -> Result<PostStatus, StoreError> {
@@ -175,6 +177,12 @@ impl PostRow {
             parked: self.parked,
             signed: self.signed,
             changes_requested_at: self.changes_requested_at,
+            flags: self
+                .flags
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))?,
             media,
         })
     }
@@ -195,6 +203,7 @@ impl SummaryRow {
             claim_expires_at: self.claim_expires_at,
             created_at: self.created_at,
             decided_at: self.decided_at,
+            flag_mask: self.flag_mask,
         })
     }
 }

@@ -32,6 +32,10 @@ const FIELDS = [
   // The stale queue: empty or 0 is off (the core checks the ranges too, naming the field).
   ['stale_reminder_hours', 'STALE_REMINDER_HOURS', 'text', (v) => (/^\d*$/.test(v) && (v === '' || Number(v) <= 8760) ? null : 'ui-settings-err-stale-reminder-hours')],
   ['pending_expire_days', 'PENDING_EXPIRE_DAYS', 'text', (v) => (/^\d*$/.test(v) && (v === '' || Number(v) <= 365) ? null : 'ui-settings-err-pending-expire-days')],
+  // Flags for a second look: the stop-word list is checked by the core (a bad regex names its line and column).
+  ['flag_stop_words', 'FLAG_STOP_WORDS', 'list', () => null],
+  ['flag_duplicate_days', 'FLAG_DUPLICATE_DAYS', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-flag-days')],
+  ['flag_duplicate_percent', 'FLAG_DUPLICATE_PERCENT', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 50 && Number(v) <= 100) ? null : 'ui-settings-err-flag-percent')],
 ];
 
 export function createSettingsView({ onSaved, onSetupAgain }) {
@@ -53,6 +57,8 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
           ? h('select', { class: 'input', id, name }, ['anonymous', 'signed'].map((m) => h('option', { value: m }, t(`ui-settings-signed-${m}`))))
           : kind === 'multiline'
             ? h('textarea', { class: 'input', id, name, rows: '3', spellcheck: 'false' })
+            : kind === 'list'
+              ? h('textarea', { class: 'input mono', id, name, rows: 6, autocomplete: 'off', spellcheck: 'false' })
             : h('input', { class: ['input', kind === 'secret' && 'mono'], id, name, type: 'text', autocomplete: 'off', spellcheck: 'false' });
     input.setAttribute('data-testid', id);
     inputs[name] = input;

@@ -1,0 +1,183 @@
+//! Flags for a second look on SQLite: a post's flags and its text's LSH bands
+//! (`post_fingerprints`), and the near-duplicate candidates found through `(band, hash)`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite};
+use tokio::sync::oneshot;
+use tracing::instrument;
+
+use super::Db;
+use super::rows::stamp;
+use crate::domain::PostId;
+use crate::flags::PostFlags;
+use crate::flags::minhash::Band;
+use crate::store::StoreError;
+
+/// Whether a post's card is out, or its announcement is being sent (its flags may have come
+/// too late for it): then the card is refreshed to show them.
+const CARD_OUT: &str = "SELECT EXISTS (SELECT 1 FROM posts WHERE id = ?1 AND moderation_message_id IS NOT NULL) \
+     OR EXISTS (SELECT 1 FROM outbox WHERE post_id = ?1 AND kind = 'announce' AND leased_at IS NOT NULL \
+     AND done_at IS NULL)";
+
+/// One post's flags and bands, waiting to be written.
+struct FlagWrite {
+    id: PostId,
+    json: String,
+    mask: i64,
+    bands: Vec<Band>,
+    done: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Flag writes committed together: each one's own transaction would wait for its own fsync on
+/// the one writer (about 650 a second here), which intake would then wait for. Whoever finds
+/// the writer free writes everything queued so far in one transaction (group commit); the rest
+/// wait for their answer.
+#[derive(Debug, Default)]
+pub struct FlagWrites {
+    queue: std::sync::Mutex<Vec<FlagWriteSlot>>,
+    gate: tokio::sync::Mutex<()>,
+}
+
+/// [`FlagWrite`] behind a `Debug` the queue can derive.
+struct FlagWriteSlot(FlagWrite);
+
+impl std::fmt::Debug for FlagWriteSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlagWrite({})", self.0.id.0)
+    }
+}
+
+#[instrument(skip_all, fields(post_id = id.0), err)]
+pub async fn set_flags(db: &Db, id: PostId, flags: &PostFlags, bands: &[Band]) -> Result<bool, StoreError> {
+    let json = serde_json::to_string(flags).map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))?;
+    let (done, answer) = oneshot::channel();
+    let write = FlagWrite { id, json, mask: flags.mask(), bands: bands.to_vec(), done };
+    queued(db).push(FlagWriteSlot(write));
+    let mut answer = answer;
+    tokio::select! {
+        biased;
+        // Written by the batch in progress when this one was queued.
+        done = &mut answer => return answered(done),
+        _writer = db.flag_writes.gate.lock() => {
+            let batch = std::mem::take(&mut *queued(db));
+            if !batch.is_empty() {
+                write_batch(db, batch).await;
+            }
+        }
+    }
+    answered(answer.await)
+}
+
+fn queued(db: &Db) -> std::sync::MutexGuard<'_, Vec<FlagWriteSlot>> {
+    db.flag_writes.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn answered(done: Result<Result<bool, String>, oneshot::error::RecvError>) -> Result<bool, StoreError> {
+    match done {
+        Ok(Ok(found)) => Ok(found),
+        Ok(Err(e)) => Err(StoreError::Unavailable(e)),
+        Err(_) => Err(StoreError::Unavailable("the flag write was dropped".into())),
+    }
+}
+
+/// Writes a batch in one transaction and answers each write.
+async fn write_batch(db: &Db, batch: Vec<FlagWriteSlot>) {
+    let items: Vec<&FlagWrite> = batch.iter().map(|s| &s.0).collect();
+    match write_all(db, &items).await {
+        Ok(found) => {
+            for (slot, found) in batch.into_iter().zip(found) {
+                if found {
+                    db.emit("post_flagged", Some(slot.0.id));
+                }
+                let _ = slot.0.done.send(Ok(found));
+            }
+        }
+        Err(e) => {
+            tracing::error!(posts = items.len(), error = %e, "flags not written");
+            let message = e.to_string();
+            for slot in batch {
+                let _ = slot.0.done.send(Err(message.clone()));
+            }
+        }
+    }
+}
+
+async fn write_all(db: &Db, items: &[&FlagWrite]) -> Result<Vec<bool>, StoreError> {
+    let mut tx = db.writer.begin().await?;
+    let mut found = Vec::with_capacity(items.len());
+    for w in items {
+        let updated = sqlx::query("UPDATE posts SET flags = ?2, flag_mask = ?3 WHERE id = ?1")
+            .bind(w.id.0)
+            .bind(&w.json)
+            .bind(w.mask)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        found.push(updated > 0);
+        if updated == 0 {
+            continue;
+        }
+        sqlx::query("DELETE FROM post_fingerprints WHERE post_id = ?1").bind(w.id.0).execute(&mut *tx).await?;
+        if !w.bands.is_empty() {
+            let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO post_fingerprints (post_id, band, hash) ");
+            qb.push_values(&w.bands, |mut row, b| {
+                row.push_bind(w.id.0).push_bind(b.band).push_bind(b.hash);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        let card_out: bool = sqlx::query_scalar(CARD_OUT).bind(w.id.0).fetch_one(&mut *tx).await?;
+        if card_out {
+            super::outbox::enqueue_card_update(&mut tx, w.id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// The most posts taken from one band (the newest).
+const PER_BAND: i64 = 32;
+
+#[instrument(skip_all, fields(post_id = except.0, bands = bands.len()), err)]
+pub async fn duplicate_candidates(
+    db: &Db,
+    bands: &[Band],
+    since: DateTime<Utc>,
+    except: PostId,
+    limit: i64,
+) -> Result<Vec<(PostId, String)>, StoreError> {
+    if bands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<Sqlite>::new("SELECT p.id, p.body FROM (SELECT post_id, count(*) AS shared FROM (");
+    push_bands(&mut qb, bands);
+    // CROSS JOIN fixes the order (SQLite's rule): the few posts sharing a band first, then
+    // each post by its id. Left to itself, without statistics, SQLite walked every post of the
+    // statuses through `posts_status_arrived` and probed the bands for each (the bench's row
+    // 10: 100 ms at 100 000 posts instead of a few).
+    qb.push(") u GROUP BY post_id) f CROSS JOIN posts p WHERE p.id = f.post_id AND p.id <> ")
+        .push_bind(except.0)
+        .push(" AND p.created_at >= ")
+        .push_bind(stamp(since))
+        .push(" AND p.status IN ('pending', 'approved', 'published') ORDER BY f.shared DESC, p.id DESC LIMIT ")
+        .push_bind(limit.clamp(1, 100));
+    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&db.reader).await?;
+    Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
+}
+
+/// The newest posts of each band, [`PER_BAND`] at most: one backward range of the
+/// `(band, hash, post_id)` index each, so a band a flood of one text shares with thousands of
+/// posts costs no more than any other (the intake bench sends 10 000 near-identical texts).
+fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band]) {
+    for (i, b) in bands.iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("SELECT post_id FROM (SELECT post_id FROM post_fingerprints WHERE band = ")
+            .push_bind(b.band)
+            .push(" AND hash = ")
+            .push_bind(b.hash)
+            .push(" ORDER BY post_id DESC LIMIT ")
+            .push(PER_BAND)
+            .push(format!(") b{i}"));
+    }
+}

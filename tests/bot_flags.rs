@@ -1,0 +1,118 @@
+//! Flags for a second look end to end on the fake Bot API, on both backends and in both
+//! languages: a near-duplicate's card says "looks like #N (87 %)" with the similarity intake
+//! computed, and shows the badges of its stop word, link, phone, forwarded origin and new
+//! author; a text without any shows none; an author's edit recomputes them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+#[path = "common/mod.rs"]
+mod common;
+mod support;
+
+use app::{App, Backend, GROUP, on_both_backends};
+use postgate::domain::PostId;
+use postgate::flags::minhash::{shingles, similarity};
+use serde_json::json;
+use support::fake_telegram::updates::{edited_message, text_message};
+
+const ORIGINAL: &str = "Продаю велосипед Stels в хорошем состоянии. Пробег небольшой, все детали родные. \
+                        Забирать в центре города, торг уместен. Казино: www.bet-example.ru, +7 916 123-45-67";
+const COPY: &str = "Забирать в центре города, торг уместен. Продаю велосипед Stels в отличном состоянии. \
+                    Пробег небольшой, все детали родные. Казино: www.bet-example.ru, +7 916 123-45-67";
+
+/// Every text the bot sent to, or edited in, the moderation group.
+fn group_texts(app: &App) -> Vec<String> {
+    let mut calls = app.fake.calls_to("sendMessage");
+    calls.extend(app.fake.calls_to("editMessageText"));
+    calls.into_iter().filter(|c| c.field_i64("chat_id") == Some(GROUP)).filter_map(|c| c.field_str("text")).collect()
+}
+
+async fn card_with(app: &App, what: &str, needles: &[&str]) -> String {
+    let deadline = tokio::time::Instant::now() + app::WAIT;
+    loop {
+        let texts = group_texts(app);
+        if let Some(card) = texts.iter().find(|t| needles.iter().all(|n| t.contains(n))) {
+            return card.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}: {needles:?} in {texts:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+async fn flags_on_the_card(backend: Backend, lang: &str) {
+    let stop = [("FLAG_STOP_WORDS", "казино*; /bet-\\w+/"), ("DEFAULT_LOCALE", lang)];
+    let app = App::start_on(backend, &format!("flags_card_{lang}"), &stop).await;
+    app.fake.push_update(text_message(4101, 4101, 1, ORIGINAL, Some(lang)));
+    let (original, _) = app.card_of_latest().await;
+    // The copy: sentences reordered, one word changed, and forwarded from a channel.
+    let mut copy = text_message(4102, 4102, 1, COPY, Some(lang));
+    copy["message"]["forward_origin"] = json!({ "type": "channel", "date": 1_700_000_000, "message_id": 3,
+        "chat": { "id": -100_777, "type": "channel", "title": "Барахолка", "username": "baraholka_ch" } });
+    app.fake.push_update(copy);
+    let percent = similarity(&shingles(ORIGINAL), &shingles(COPY));
+    assert!((80..100).contains(&percent), "{percent}");
+    let (looks, badges): (String, Vec<&str>) = if lang == "en" {
+        (
+            format!("🔁 Looks like #{original} ({percent} %)"),
+            vec![
+                "🚫 Stop words: казино*, /bet-\\w+/",
+                "🔗 Links (1): bet-example.ru",
+                "☎️ Phones: +7 916 123-45-67",
+                "↪️ Forwarded from @baraholka_ch",
+                "🆕 New author",
+            ],
+        )
+    } else {
+        (
+            format!("🔁 Похоже на №{original} ({percent} %)"),
+            vec![
+                "🚫 Стоп-слова: казино*, /bet-\\w+/",
+                "🔗 Ссылки (1): bet-example.ru",
+                "☎️ Телефоны: +7 916 123-45-67",
+                "↪️ Переслано от @baraholka_ch",
+                "🆕 Новый автор",
+            ],
+        )
+    };
+    let mut needles = vec![looks.as_str()];
+    needles.extend(badges.iter().copied());
+    let card = card_with(&app, "the copy's card with its flags", &needles).await;
+    assert!(!card.contains("❔"), "computed: {card}");
+    // The flags are stored with the post too; the original's card looks like nothing before it.
+    let copy_id = app
+        .services
+        .store
+        .list_posts(&postgate::store::PostQuery { newest_first: true, limit: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .posts[0]
+        .id;
+    let stored = app.services.store.post(copy_id).await.unwrap().unwrap().flags.unwrap();
+    assert_eq!(stored.duplicate.map(|d| (d.post_id, d.percent)), Some((PostId(original), percent)));
+    let first = group_texts(&app)
+        .into_iter()
+        .find(|t| t.contains(&format!("#{original}\n")) || t.contains(&format!("№{original}\n")));
+    assert!(first.is_some_and(|t| !t.contains("🔁") && !t.contains("↪️")), "the original's card");
+    app.stop().await;
+}
+
+async fn an_edit_recomputes_the_flags(backend: Backend) {
+    let app = App::start_on(backend, "flags_edit", &[("FLAG_STOP_WORDS", "казино*"), ("DEFAULT_LOCALE", "en")]).await;
+    app.fake.push_update(text_message(4201, 4201, 7, "Продаю диван, самовывоз", Some("en")));
+    let (post, _) = app.card_of_latest().await;
+    app.fake.push_update(edited_message(4201, 4201, 7, "Продаю диван, самовывоз, казино тут: t.me/x", Some("en")));
+    card_with(&app, "the edited card with its flags", &["🚫 Stop words: казино*", "🔗 Links (1): t.me"]).await;
+    let flags = app.services.store.post(PostId(post)).await.unwrap().unwrap().flags.unwrap();
+    assert_eq!(flags.stop_words, ["казино*"]);
+    app.stop().await;
+}
+
+async fn flags_on_the_card_en(backend: Backend) {
+    flags_on_the_card(backend, "en").await;
+}
+
+async fn flags_on_the_card_ru(backend: Backend) {
+    flags_on_the_card(backend, "ru").await;
+}
+
+on_both_backends!(flags_on_the_card_en, flags_on_the_card_ru, an_edit_recomputes_the_flags);
