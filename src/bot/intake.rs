@@ -123,6 +123,12 @@ async fn handle_message(
     match super::conversation::take_answer(&bot, &services, &msg, &post, uid, locale).await {
         Ok(false) => {}
         Ok(true) => return Ok(()),
+        // The database is away: the submission below waits the outage out (and tells the
+        // author only past the bound), so the message is not lost; while the outage lasts an
+        // answer cannot be told from a submission, and is taken as one.
+        Err(e) if e.is_outage() => {
+            tracing::warn!(error = %e, "thread lookup failed in an outage; taken as a submission");
+        }
         Err(e) => {
             try_later(&bot, &msg, locale, &services, &e);
             return Ok(());

@@ -86,7 +86,24 @@ pub async fn send(services: &Services, out: &Outgoing) -> Result<ToAuthorOutcome
 /// to a request for changes (then it is the new version; a reply to a free message is an
 /// answer): a reply to one of the bot's thread messages, or else any message within the reply
 /// window (`CHANGES_REPLY_WINDOW_MINUTES`) of an open request.
+///
+/// While the database is known to be down this is not asked (an `Unavailable` error at once:
+/// on `PostgreSQL` a try waits `DB_ACQUIRE_TIMEOUT_SECS`); a failure marks it down.
 pub async fn target(
+    services: &Services,
+    chat: i64,
+    reply_to: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<Option<(PostId, bool)>, StoreError> {
+    if services.health.is_down() {
+        return Err(StoreError::Unavailable("the database is unreachable".into()));
+    }
+    let found = lookup(services, chat, reply_to, now).await;
+    services.health.observe(&found);
+    found
+}
+
+async fn lookup(
     services: &Services,
     chat: i64,
     reply_to: Option<i32>,

@@ -233,7 +233,7 @@ async fn a_copy_that_fails_leaves_the_target_empty_with_its_schema_whole() {
     .unwrap();
     assert_eq!(
         (indexes, foreign_keys),
-        (4, 6),
+        (4, 7),
         "posts→authors, posts→posts, media, log, outbox, post_messages (the thread) and post_fingerprints→posts"
     );
 
