@@ -569,3 +569,9 @@ ui-settings-flag-duplicate-percent = Near-duplicates: similarity, %
 ui-settings-flag-duplicate-percent-hint = From this similarity on (50–100, 75 by default), the card says "looks like #N".
 ui-settings-err-flag-days = A number of days from 1 to 365.
 ui-settings-err-flag-percent = A percentage from 50 to 100.
+## The publishing mode on the Settings screen
+ui-settings-publish-mode = Publishing
+ui-settings-publish-mode-hint = Immediately on approval, at the slots below, or at least the interval below apart.
+ui-settings-mode-immediate = Immediately
+ui-settings-mode-slots = At the slots
+ui-settings-mode-interval = At an interval

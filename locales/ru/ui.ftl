@@ -570,3 +570,9 @@ ui-settings-flag-duplicate-percent = Похожие тексты: сходств
 ui-settings-flag-duplicate-percent-hint = Начиная с этого сходства (50–100, по умолчанию 75) карточка пишет «похоже на №N».
 ui-settings-err-flag-days = Число дней от 1 до 365.
 ui-settings-err-flag-percent = Процент от 50 до 100.
+## Режим публикации в настройках
+ui-settings-publish-mode = Публикация
+ui-settings-publish-mode-hint = Сразу после одобрения, в слоты ниже или не чаще интервала ниже.
+ui-settings-mode-immediate = Сразу
+ui-settings-mode-slots = В слоты
+ui-settings-mode-interval = С интервалом

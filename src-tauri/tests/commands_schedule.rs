@@ -85,10 +85,11 @@ fn the_plan_is_on_the_settings_form_and_each_bad_value_names_its_field() {
     let console = Console::start("schedule_settings", &PLAN);
     let current = console.ok("settings_get", json!({}));
     assert_eq!(
-        (&current["publish_slots"], &current["publish_timezone"]),
-        (&json!("09:00,13:00,18:30"), &json!("Europe/Moscow"))
+        (&current["publish_mode"], &current["publish_slots"], &current["publish_timezone"]),
+        (&json!("slots"), &json!("09:00,13:00,18:30"), &json!("Europe/Moscow"))
     );
     for (field, value, names) in [
+        ("publish_mode", "weekly", "PUBLISH_MODE"),
         ("publish_slots", "13:00,09:00", "PUBLISH_SLOTS"),
         ("publish_slots", "09:00,24:00", "PUBLISH_SLOTS"),
         ("publish_timezone", "Mars/Olympus", "PUBLISH_TIMEZONE"),
@@ -104,6 +105,12 @@ fn the_plan_is_on_the_settings_form_and_each_bad_value_names_its_field() {
     good["publish_slots"] = json!("mon-fri 10:00,16:00; sat,sun 12:00");
     assert_eq!(console.ok("settings_save", json!({ "settings": good })), Value::Null);
     assert_eq!(console.ok("settings_get", json!({}))["publish_slots"], "mon-fri 10:00,16:00; sat,sun 12:00");
+    // Back to publishing at once: the mode says so, whatever slots the environment still has.
+    let mut immediate = console.ok("settings_get", json!({}));
+    immediate["publish_mode"] = json!("immediate");
+    immediate["publish_slots"] = json!("");
+    assert_eq!(console.ok("settings_save", json!({ "settings": immediate })), Value::Null);
+    assert_eq!(console.ok("settings_get", json!({}))["publish_mode"], "immediate");
     console.stop();
 }
 

@@ -18,7 +18,7 @@ use crate::state::AppState;
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings field → environment variable.
-const FIELDS: [(&str, &str); 24] = [
+const FIELDS: [(&str, &str); 25] = [
     ("bot_token", "BOT_TOKEN"),
     ("moderation_group_id", "MODERATION_GROUP_ID"),
     ("channel_id", "CHANNEL_ID"),
@@ -30,6 +30,7 @@ const FIELDS: [(&str, &str); 24] = [
     ("backup_time", "BACKUP_TIME"),
     ("backup_keep", "BACKUP_KEEP"),
     ("backup_dir", "BACKUP_DIR"),
+    ("publish_mode", "PUBLISH_MODE"),
     ("publish_slots", "PUBLISH_SLOTS"),
     ("publish_interval_minutes", "PUBLISH_INTERVAL_MINUTES"),
     ("publish_quiet_hours", "PUBLISH_QUIET_HOURS"),
@@ -73,7 +74,11 @@ pub struct Settings {
     pub backup_keep: String,
     #[serde(deserialize_with = "text")]
     pub backup_dir: String,
-    /// The publishing plan: slots, or an interval with quiet hours; the zone; missed posts.
+    /// The publishing plan: its mode (`immediate`, `slots`, `interval`: chosen explicitly, so an
+    /// emptied slot list cannot fall back to the environment's), slots, or an interval with
+    /// quiet hours; the zone; missed posts.
+    #[serde(deserialize_with = "text")]
+    pub publish_mode: String,
     #[serde(deserialize_with = "text")]
     pub publish_slots: String,
     #[serde(deserialize_with = "text")]
@@ -128,6 +133,7 @@ impl Settings {
             "backup_time" => &self.backup_time,
             "backup_keep" => &self.backup_keep,
             "backup_dir" => &self.backup_dir,
+            "publish_mode" => &self.publish_mode,
             "publish_slots" => &self.publish_slots,
             "publish_interval_minutes" => &self.publish_interval_minutes,
             "publish_quiet_hours" => &self.publish_quiet_hours,
@@ -161,6 +167,7 @@ impl Settings {
             backup_time: v("BACKUP_TIME"),
             backup_keep: v("BACKUP_KEEP"),
             backup_dir: v("BACKUP_DIR"),
+            publish_mode: v("PUBLISH_MODE"),
             publish_slots: v("PUBLISH_SLOTS"),
             publish_interval_minutes: v("PUBLISH_INTERVAL_MINUTES"),
             publish_quiet_hours: v("PUBLISH_QUIET_HOURS"),
@@ -228,6 +235,15 @@ fn running(config: &Config) -> Overlay {
         ("BACKUP_TIME", config.backup.as_ref().map(|b| b.at.format("%H:%M").to_string()).unwrap_or_default()),
         ("BACKUP_KEEP", config.backup.as_ref().map(|b| b.keep.to_string()).unwrap_or_default()),
         ("BACKUP_DIR", config.backup.as_ref().map(|b| b.folder.display().to_string()).unwrap_or_default()),
+        (
+            "PUBLISH_MODE",
+            match config.schedule.mode {
+                postgate::schedule::Mode::Immediate => "immediate",
+                postgate::schedule::Mode::Slots { .. } => "slots",
+                postgate::schedule::Mode::Interval { .. } => "interval",
+            }
+            .to_owned(),
+        ),
         ("PUBLISH_SLOTS", plan.slots.clone().unwrap_or_default()),
         ("PUBLISH_INTERVAL_MINUTES", plan.interval_minutes.clone().unwrap_or_default()),
         ("PUBLISH_QUIET_HOURS", plan.quiet_hours.clone().unwrap_or_default()),

@@ -20,6 +20,7 @@ const FIELDS = [
   ['backup_keep', 'BACKUP_KEEP', 'text', (v) => (v === '' || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 365) ? null : 'ui-settings-err-backup-keep')],
   ['backup_dir', 'BACKUP_DIR', 'text', () => null],
   // The publishing plan: checked by the core (each fault names its field).
+  ['publish_mode', 'PUBLISH_MODE', 'mode', () => null],
   ['publish_slots', 'PUBLISH_SLOTS', 'text', () => null],
   ['publish_interval_minutes', 'PUBLISH_INTERVAL_MINUTES', 'text', (v) => (/^\d*$/.test(v) ? null : 'ui-settings-err-publish-interval')],
   ['publish_quiet_hours', 'PUBLISH_QUIET_HOURS', 'text', () => null],
@@ -51,6 +52,8 @@ export function createSettingsView({ onSaved, onSetupAgain }) {
     const id = `setting-${name}`;
     const input = kind === 'locale'
       ? h('select', { class: 'input', id, name }, ['ru', 'en'].map((l) => h('option', { value: l }, t(`ui-lang-${l}`))))
+      : kind === 'mode'
+        ? h('select', { class: 'input', id, name }, ['immediate', 'slots', 'interval'].map((m) => h('option', { value: m }, t(`ui-settings-mode-${m}`))))
       : kind === 'missed'
         ? h('select', { class: 'input', id, name }, ['catch_up', 'next_slots'].map((m) => h('option', { value: m }, t(`ui-settings-missed-${m.replace(/_/g, '-')}`))))
         : kind === 'signed'
