@@ -107,6 +107,9 @@ async fn ask_from_the_card_and_the_reply_is_the_new_version(backend: Backend) {
         app.card_edits(card).iter().any(|c| c.field_str("text").is_some_and(|t| t.contains("second draft")))
     })
     .await;
+    // The new version is flagged anew: its link is on the card's flags, the first draft had none.
+    let flags = app.services.store.post(PostId(post)).await.unwrap().unwrap().flags.expect("flags computed");
+    assert!(flags.domains.iter().any(|d| d == "example.org"), "{flags:?}");
     let total = app.services.store.list_posts(&postgate::store::PostQuery::default()).await.unwrap().total;
     assert_eq!(total, 1, "a reply is not a new submission");
     let thread = app.services.store.thread(PostId(post)).await.unwrap();

@@ -135,6 +135,10 @@ pub async fn attach(services: &Services, message: &FromAuthor) -> Result<FromAut
     match &outcome {
         FromAuthorOutcome::Attached { reopened, .. } => {
             tracing::info!(reopened, "author's message attached to the thread");
+            if message.revision.is_some() {
+                // A new version is flagged anew, as an author's edit is.
+                super::intake::recheck(services, message.post_id).await;
+            }
             services.outbox_wake.notify_one();
         }
         other => tracing::info!(outcome = ?other, "author's message not attached"),

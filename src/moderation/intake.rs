@@ -79,9 +79,10 @@ pub async fn author_edit(services: &Services, edit: &AuthorEdit) -> Result<Autho
     Ok(outcome)
 }
 
-/// Computes a stored post's flags again from its stored text (an edit, an album's caption),
+/// Computes a stored post's flags again from its stored text (an edit, an album's caption, a
+/// revision sent in answer to a request for changes),
 /// keeping the forwarded origin its first message had.
-async fn recheck(services: &Services, id: PostId) {
+pub(super) async fn recheck(services: &Services, id: PostId) {
     let post = match services.store.post(id).await {
         Ok(Some(post)) => post,
         Ok(None) => return,
