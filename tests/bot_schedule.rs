@@ -110,16 +110,6 @@ async fn ten_approvals_fill_the_next_slots_and_each_goes_out_once_at_its_time(ba
     app.stop().await;
 }
 
-fn answers(app: &App) -> Vec<String> {
-    app.fake.calls_to("answerCallbackQuery").iter().filter_map(|c| c.field_str("text")).collect()
-}
-
-async fn press(app: &App, from: i64, action: &Action, card: i32) {
-    let before = app.fake.calls_to("answerCallbackQuery").len();
-    app.fake.push_update(callback_query(from, &action.encode(), GROUP, card));
-    wait_until("press answered", || app.fake.calls_to("answerCallbackQuery").len() > before).await;
-}
-
 async fn the_cards_buttons_publish_now_unschedule_and_reslot_and_schedule_lists(backend: Backend) {
     let app = App::start_on(backend, "sched_buttons", &SLOTS).await;
     let (first, first_card) = submit_and_approve(&app, 4001, "en", "first").await;
@@ -132,15 +122,15 @@ async fn the_cards_buttons_publish_now_unschedule_and_reslot_and_schedule_lists(
     );
 
     // Someone who is not a moderator changes nothing.
-    press(&app, 999_999, &Action::PublishNow(PostId(first), t1.timestamp()), first_card).await;
+    app.press(999_999, &Action::PublishNow(PostId(first), t1.timestamp()), first_card).await;
     assert!(channel_texts(&app).is_empty());
     assert_eq!(time_of(&app, first).await, Some(t1));
 
-    press(&app, MODERATOR, &Action::PublishNow(PostId(first), t1.timestamp()), first_card).await;
+    app.press(MODERATOR, &Action::PublishNow(PostId(first), t1.timestamp()), first_card).await;
     wait_until("published now", || channel_texts(&app) == ["first"]).await;
-    assert!(answers(&app).iter().any(|a| a == "Отправлено в канал."), "{:?}", answers(&app));
+    assert!(app.answers().iter().any(|a| a == "Отправлено в канал."), "{:?}", app.answers());
 
-    press(&app, MODERATOR, &Action::Unschedule(PostId(second), t2.timestamp()), second_card).await;
+    app.press(MODERATOR, &Action::Unschedule(PostId(second), t2.timestamp()), second_card).await;
     let parked = app.services.store.post(PostId(second)).await.unwrap().unwrap();
     assert!(parked.parked && parked.scheduled_at.is_none(), "{parked:?}");
     wait_until("card says it waits", || {
@@ -148,13 +138,13 @@ async fn the_cards_buttons_publish_now_unschedule_and_reslot_and_schedule_lists(
     })
     .await;
     // The next free slot is the one the first post left.
-    press(&app, MODERATOR, &Action::NextSlot(PostId(second)), second_card).await;
+    app.press(MODERATOR, &Action::NextSlot(PostId(second)), second_card).await;
     assert_eq!(time_of(&app, second).await, Some(t1));
 
     // A card showing an old time: nothing is done, the moderator is told.
-    press(&app, MODERATOR, &Action::PublishNow(PostId(third), (t3 - Duration::hours(1)).timestamp()), third_card).await;
+    app.press(MODERATOR, &Action::PublishNow(PostId(third), (t3 - Duration::hours(1)).timestamp()), third_card).await;
     assert_eq!(time_of(&app, third).await, Some(t3));
-    assert!(answers(&app).iter().any(|a| a.contains("уже изменили")), "{:?}", answers(&app));
+    assert!(app.answers().iter().any(|a| a.contains("уже изменили")), "{:?}", app.answers());
     assert_eq!(channel_texts(&app), ["first"]);
 
     let replies_before = app.texts_to(GROUP).len();
@@ -234,11 +224,11 @@ async fn only_the_approving_moderator_undoes_an_approval_from_the_card(backend: 
     let (post, card) = submit_and_approve(&app, 5001, "en", "undo me").await;
     let slot = time_of(&app, post).await.unwrap();
 
-    press(&app, other_moderator, &Action::Undo(PostId(post)), card).await;
-    assert!(answers(&app).iter().any(|a| a.contains("Отменить может только")), "{:?}", answers(&app));
+    app.press(other_moderator, &Action::Undo(PostId(post)), card).await;
+    assert!(app.answers().iter().any(|a| a.contains("Отменить может только")), "{:?}", app.answers());
     assert_eq!((app.status_of(post).await, time_of(&app, post).await), ("approved".to_owned(), Some(slot)));
 
-    press(&app, MODERATOR, &Action::Undo(PostId(post)), card).await;
+    app.press(MODERATOR, &Action::Undo(PostId(post)), card).await;
     assert_eq!((app.status_of(post).await, time_of(&app, post).await), ("pending".to_owned(), None));
     wait_until("the card offers the decision again", || {
         app.card_edits(card)

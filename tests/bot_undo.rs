@@ -8,20 +8,10 @@ mod app;
 mod common;
 mod support;
 
-use app::{App, Backend, GROUP, MODERATOR, on_both_backends, wait_until};
+use app::{App, Backend, MODERATOR, on_both_backends, wait_until};
 use postgate::domain::PostId;
 use postgate::render::callback::Action;
-use support::fake_telegram::updates::{callback_query, text_message};
-
-fn answers(app: &App) -> Vec<String> {
-    app.fake.calls_to("answerCallbackQuery").iter().filter_map(|c| c.field_str("text")).collect()
-}
-
-async fn press(app: &App, from: i64, action: &Action, card: i32) {
-    let before = app.fake.calls_to("answerCallbackQuery").len();
-    app.fake.push_update(callback_query(from, &action.encode(), GROUP, card));
-    wait_until("press answered", || app.fake.calls_to("answerCallbackQuery").len() > before).await;
-}
+use support::fake_telegram::updates::text_message;
 
 /// Sends a submission from `author` (Telegram language `lang`) and rejects it from its card
 /// ("spam"); the post and card ids.
@@ -30,7 +20,7 @@ async fn submit_and_reject(app: &App, author: i64, lang: &str) -> (i64, i32) {
     app.fake.push_update(text_message(author, author, 1, "please reconsider", Some(lang)));
     wait_until("receipt sent", || app.texts_to(author).len() > receipts).await;
     let (post, card) = app.card_of_latest().await;
-    press(app, MODERATOR, &Action::Reject(PostId(post), 0), card).await;
+    app.press(MODERATOR, &Action::Reject(PostId(post), 0), card).await;
     assert_eq!(app.status_of(post).await, "rejected");
     (post, card)
 }
@@ -58,11 +48,11 @@ async fn an_undo_inside_the_window_is_never_seen_by_the_author(backend: Backend)
     })
     .await;
 
-    press(&app, other_moderator, &Action::Undo(PostId(post)), card).await;
-    assert!(answers(&app).iter().any(|a| a.contains("Отменить может только")), "{:?}", answers(&app));
+    app.press(other_moderator, &Action::Undo(PostId(post)), card).await;
+    assert!(app.answers().iter().any(|a| a.contains("Отменить может только")), "{:?}", app.answers());
     assert_eq!(app.status_of(post).await, "rejected", "someone else's undo changes nothing");
 
-    press(&app, MODERATOR, &Action::Undo(PostId(post)), card).await;
+    app.press(MODERATOR, &Action::Undo(PostId(post)), card).await;
     assert_eq!(app.status_of(post).await, "pending");
     card_offers_the_decision(&app, card).await;
     let log = app.services.store.moderation_log(Some(PostId(post)), 5).await.unwrap();
@@ -81,7 +71,7 @@ async fn an_undo_after_the_notice_tells_the_author_it_is_back_in_review(backend:
     {
         let (post, card) = submit_and_reject(&app, author, lang).await;
         wait_until("the rejection is told", || app.texts_to(author).iter().any(|t| t.contains(rejected))).await;
-        press(&app, MODERATOR, &Action::Undo(PostId(post)), card).await;
+        app.press(MODERATOR, &Action::Undo(PostId(post)), card).await;
         assert_eq!(app.status_of(post).await, "pending");
         wait_until("back in review is told", || app.texts_to(author).iter().any(|t| t.contains(back))).await;
         let told = app.texts_to(author);

@@ -164,6 +164,24 @@ impl App {
             .collect()
     }
 
+    /// The texts of every callback answer so far, oldest first.
+    pub fn answers(&self) -> Vec<String> {
+        self.fake.calls_to("answerCallbackQuery").iter().filter_map(|c| c.field_str("text")).collect()
+    }
+
+    /// `from` presses the button `action` under the group's message `card`; returns once the
+    /// press was answered.
+    pub async fn press(&self, from: i64, action: &postgate::render::callback::Action, card: i32) {
+        let before = self.fake.calls_to("answerCallbackQuery").len();
+        self.fake.push_update(crate::support::fake_telegram::updates::callback_query(
+            from,
+            &action.encode(),
+            GROUP,
+            card,
+        ));
+        wait_until("press answered", || self.fake.calls_to("answerCallbackQuery").len() > before).await;
+    }
+
     /// Edits of a card's text (`editMessageText` on message `card` in the group), oldest first.
     pub fn card_edits(&self, card: i32) -> Vec<Call> {
         self.fake
