@@ -28,6 +28,7 @@ pub mod archive;
 pub mod bot;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod events;

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::archive::schedule::{self, BackupStatus, Clock, SystemClock};
+use crate::archive::schedule::{self, BackupStatus};
 use crate::bot::{self, BotError};
 
 mod handled;
@@ -198,8 +198,7 @@ impl Runtime {
         let receipts = tokio::spawn(crate::receipts::run(bot.clone(), services.clone(), cancel.clone()));
         let backups = services.config.backup.clone().map(|schedule| {
             let (db, status) = (services.config.database.clone(), self.inner.backups.clone());
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            tokio::spawn(schedule::run(db, schedule, clock, chrono::Local, status, cancel.clone()))
+            tokio::spawn(schedule::run(db, schedule, services.clock.clone(), chrono::Local, status, cancel.clone()))
         });
         let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
         Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, receipts, backups, lock })

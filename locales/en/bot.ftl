@@ -53,6 +53,8 @@ pending-count = { $count ->
 # Moderation group
 card-title = Submission #{ $id }
 card-author = Author: { $name } { $username } (id { $user_id })
+card-signed = ✍️ Signed by the author
+card-anonymous = 🙈 Anonymous
 card-history = Before: { $approved } approved, { $rejected } rejected
 card-edited = ✏️ The author edited this submission
 card-duplicate = ⚠️ The same media was already in submission #{ $id }

@@ -57,6 +57,8 @@ pending-count = { $count ->
 # Модераторская группа
 card-title = Заявка №{ $id }
 card-author = Автор: { $name } { $username } (id { $user_id })
+card-signed = ✍️ С подписью автора
+card-anonymous = 🙈 Анонимно
 card-history = Ранее: одобрено { $approved }, отклонено { $rejected }
 card-edited = ✏️ Автор изменил заявку
 card-duplicate = ⚠️ Те же медиа уже были в заявке №{ $id }

@@ -13,11 +13,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use postgate::config::Config;
 use postgate::domain::{PostId, PostStatus, UserId};
-use postgate::services::{Services, StartupError};
-use postgate::store::{BackendKind, StoreError};
-use support::driver::{LogsOnPanic, WAIT, Window, css, row, until};
+use postgate::services::Services;
+use postgate::store::BackendKind;
+use support::driver::{LogsOnPanic, Window, css, row, until};
 use support::fake_telegram::FakeTelegram;
 use support::{CHANNEL, MODERATOR, delivered, text_post};
 
@@ -69,22 +68,10 @@ fn embedded_env(fake: &FakeTelegram, dir: &Path, home: &Home) -> HashMap<String,
     env
 }
 
-/// Opens the default file through the core, waiting (bounded by [`WAIT`]) while another
-/// process — the window's, shutting down — still holds it.
+/// Opens the default file through the core, waiting while the window's process, shutting
+/// down, still holds it.
 async fn open_default(env: &HashMap<String, String>) -> Services {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match Services::build(Config::from_map(env).unwrap()).await {
-            Ok(services) => return services,
-            Err(StartupError::Database { source: StoreError::InUse { holder, .. }, .. })
-                if tokio::time::Instant::now() < deadline =>
-            {
-                eprintln!("e2e_embedded: the file is still held by {holder}");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => panic!("cannot open the default file through the core: {e}"),
-        }
-    }
+    support::backend::open_waiting(env).await
 }
 
 /// Stores two text posts into the default file as the bot's intake would, tells the fake

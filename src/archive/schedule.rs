@@ -6,40 +6,17 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
-use futures::future::BoxFuture;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::config::{BackupSchedule, DatabaseConfig};
 
 /// Past this age the last backup is reported stale (the console's header warns).
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::days(2);
-
-/// The time, and a way to wait for one.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-    /// Resolves at `at` or before it (the caller looks at [`Clock::now`] again).
-    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()>;
-}
-
-/// The machine's clock. It wakes at least once a minute, so a suspended laptop or a clock set
-/// forward is noticed within a minute rather than after the whole wait.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-
-    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
-        let wait = (at - Utc::now()).to_std().unwrap_or_default().min(Duration::from_mins(1));
-        Box::pin(tokio::time::sleep(wait))
-    }
-}
 
 /// A backup that was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

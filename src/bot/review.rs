@@ -149,7 +149,15 @@ async fn draw(bot: &Bot, services: &Services, card: &Message, post: &PostRecord)
         Some(id) => Some(Decider { name: moderator_name(services, Some(id)).await }),
         None => None,
     };
-    let text = card_text(&services.i18n, locale, post, author.as_ref(), decider.as_ref(), &services.config.schedule);
+    let text = card_text(
+        &services.i18n,
+        locale,
+        post,
+        author.as_ref(),
+        decider.as_ref(),
+        &services.config.schedule,
+        &services.config.options,
+    );
     let keyboard = card_keyboard(&services.i18n, locale, post);
     let edited = send_limited(&services.limiter, &card.chat.id.into(), 1, "editMessageText", || {
         bot.edit_message_text(card.chat.id, card.id, text.clone()).reply_markup(keyboard.clone()).send()

@@ -2,7 +2,7 @@
 //! under an approved post's card (moderators only, through the one write path), and
 //! `/schedule`, the next ten scheduled posts.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration};
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, ReplyParameters};
 use tracing::instrument;
@@ -36,7 +36,7 @@ pub async fn on_button(
     moderator: UserId,
 ) -> HandlerResult {
     let locale = services.i18n.default_locale();
-    let now = Utc::now();
+    let now = services.clock.now();
     let seen = |at: i64| DateTime::from_timestamp(at, 0);
     let (post_id, seen, to) = match action {
         Action::PublishNow(id, at) => (id, seen(at), Reschedule::Now),
@@ -109,7 +109,7 @@ pub async fn on_group_message(bot: Bot, msg: Message, services: Services) -> Han
 }
 
 async fn list(services: &Services, locale: &str) -> String {
-    let now = Utc::now();
+    let now = services.clock.now();
     let horizon = now + Duration::days(crate::schedule::HORIZON_DAYS);
     let posts = match services.store.scheduled(now - Duration::minutes(1), horizon).await {
         Ok(posts) => posts,

@@ -168,12 +168,12 @@ async fn decide_timed(
         // A rejection's notice waits out the undo window, so an undo is never seen.
         let window = chrono::Duration::from_std(services.config.undo_window).unwrap_or_default();
         let hold = (matches!(decision.kind, DecisionKind::Reject { .. }) && window > chrono::Duration::zero())
-            .then(|| chrono::Utc::now() + window);
+            .then(|| services.clock.now() + window);
         return services.store.decide_at(decision, hold).await.map(Ok);
     }
     let mut tries = 0;
     loop {
-        let now = chrono::Utc::now();
+        let now = services.clock.now();
         let mut moves = Vec::new();
         let slot = match timing {
             Timing::Now => None,

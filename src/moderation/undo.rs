@@ -52,7 +52,7 @@ pub async fn undo(
                 seen: post.scheduled_at,
                 to: Reschedule::ToQueue,
             };
-            match reschedule(services, &change, chrono::Utc::now()).await {
+            match reschedule(services, &change, services.clock.now()).await {
                 Ok(ScheduleOutcome::Changed { .. }) => Undone::Undone { author_told: false },
                 Ok(_) => Undone::TooLate,
                 Err(ScheduleRefused::Store(e)) => return Err(e.into()),

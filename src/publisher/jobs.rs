@@ -72,7 +72,15 @@ async fn render_card(
         None => services.store.author(post.author.id).await.ok().flatten(),
     };
     let decided = decider(services, post).await;
-    let text = card_text(&services.i18n, locale, post, author.as_ref(), decided.as_ref(), &services.config.schedule);
+    let text = card_text(
+        &services.i18n,
+        locale,
+        post,
+        author.as_ref(),
+        decided.as_ref(),
+        &services.config.schedule,
+        &services.config.options,
+    );
     let text = super::thread::with_conversation(services, locale, post, text).await;
     (text, card_keyboard(&services.i18n, locale, post))
 }

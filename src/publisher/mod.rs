@@ -86,7 +86,7 @@ struct ScheduleRounds {
 
 impl ScheduleRounds {
     async fn start(services: &Services) -> Self {
-        if let Err(e) = crate::moderation::schedule::catch_up(services, chrono::Utc::now()).await {
+        if let Err(e) = crate::moderation::schedule::catch_up(services, services.clock.now()).await {
             tracing::error!(error = %e, "cannot replan posts missed while the bot was off; they publish as they are found");
         }
         Self { last: None }
@@ -97,11 +97,11 @@ impl ScheduleRounds {
             return;
         }
         self.last = Some(tokio::time::Instant::now());
-        if let Err(e) = crate::moderation::schedule::release_due(services, chrono::Utc::now()).await {
+        if let Err(e) = crate::moderation::schedule::release_due(services, services.clock.now()).await {
             tracing::warn!(error = %e, "cannot queue scheduled posts now; trying again in a second");
         }
         // Requests for changes nobody answered in time (a read on a partial index per round).
-        if let Err(e) = crate::moderation::conversation::expire_due(services, chrono::Utc::now()).await {
+        if let Err(e) = crate::moderation::conversation::expire_due(services, services.clock.now()).await {
             tracing::warn!(error = %e, "cannot expire unanswered requests for changes now; trying again in a second");
         }
     }

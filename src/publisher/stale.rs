@@ -86,7 +86,7 @@ impl StaleRounds {
             return;
         }
         self.last = Some(tokio::time::Instant::now());
-        let now = Utc::now();
+        let now = services.clock.now();
         if let Err(e) = crate::moderation::stale::expire(services, now).await {
             tracing::warn!(error = %e, "cannot expire old pending posts now; trying again in a minute");
         }

@@ -37,6 +37,7 @@ pub fn card_text(
     author: Option<&AuthorRecord>,
     decider: Option<&Decider>,
     plan: &crate::schedule::Plan,
+    options: &crate::options::PostOptions,
 ) -> String {
     let mut lines = vec![i18n.t_args(locale, "card-title", &[("id", num(post.id.0))])];
     let username = post.author.username.as_deref().map(|u| format!("@{u}")).unwrap_or_default();
@@ -51,6 +52,11 @@ pub fn card_text(
             "card-history",
             &[("approved", num(a.approved)), ("rejected", num(a.rejected))],
         ));
+    }
+    // Signed or anonymous, as it is (or was) published: the author's choice, else the default.
+    if post.status != PostStatus::Rejected {
+        let key = if options.is_signed(post.signed) { "card-signed" } else { "card-anonymous" };
+        lines.push(i18n.t(locale, key));
     }
     if post.edited_by_author {
         lines.push(i18n.t(locale, "card-edited"));

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::domain::{PostId, UserId};
+use crate::options::PostOptions;
 use crate::store::AuthorProfile;
 
 fn post(body: &str, entities: Value) -> PostRecord {
@@ -69,7 +70,15 @@ fn a_short_post_shows_its_link_targets_and_approve_names_its_version() {
     let i18n = i18n();
     let link = json!([{"type": "text_link", "offset": 4, "length": 4, "url": "https://scam.example/x"}]);
     let p = post("our page", link);
-    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
+    let card = card_text(
+        &i18n,
+        "en",
+        &p,
+        None,
+        None,
+        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
+        &PostOptions::default(),
+    );
     assert!(card.contains("our page\n\n🔗"), "{card}");
     assert!(card.contains("page → https://scam.example/x"), "{card}");
     assert!(!card_is_cut(&i18n, "en", &p));
@@ -86,7 +95,15 @@ fn a_long_post_is_cut_with_its_length_and_offers_show_all_instead_of_approve() {
     let i18n = i18n();
     let body = format!("{}END", "😀 слово ".repeat(700));
     let p = post(&body, json!([]));
-    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
+    let card = card_text(
+        &i18n,
+        "en",
+        &p,
+        None,
+        None,
+        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
+        &PostOptions::default(),
+    );
     assert!(utf16_len(&card) <= MAX_TEXT, "{}", utf16_len(&card));
     assert!(!card.contains("END"));
     assert!(card.contains(&format!("of {} characters shown", body.chars().count())), "{card}");
@@ -109,11 +126,36 @@ fn links_beyond_the_cards_room_are_counted_and_make_the_card_cut() {
         .map(|i| json!({"type": "text_link", "offset": i, "length": 1, "url": format!("https://l{i}.example/{}", "p".repeat(60))}))
         .collect();
     let p = post(&"x".repeat(60), Value::Array(entities));
-    let card = card_text(&i18n, "en", &p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC));
+    let card = card_text(
+        &i18n,
+        "en",
+        &p,
+        None,
+        None,
+        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
+        &PostOptions::default(),
+    );
     assert!(card.contains("https://l0.example/"), "{card}");
     assert!(!card.contains("https://l59.example/"), "{card}");
     assert!(card.contains("more links"), "{card}");
     assert!(card_is_cut(&i18n, "en", &p), "approved only after all targets were shown");
     let whole = whole_text(&i18n, "en", &p).concat();
     assert!((0..60).all(|i| whole.contains(&format!("https://l{i}.example/"))), "Show all lists every target");
+}
+
+#[test]
+fn the_card_says_whether_the_post_goes_out_signed() {
+    let i18n = i18n();
+    let plan = crate::schedule::Plan::immediate(chrono_tz::Tz::UTC);
+    let anonymous = PostOptions::default();
+    let signed = PostOptions { default_signed: true, ..PostOptions::default() };
+    let mut p = post("hello", json!([]));
+    assert!(card_text(&i18n, "en", &p, None, None, &plan, &anonymous).contains("🙈 Anonymous"), "the default");
+    assert!(card_text(&i18n, "en", &p, None, None, &plan, &signed).contains("✍️ Signed"), "the default");
+    p.signed = Some(true);
+    let card = card_text(&i18n, "ru", &p, None, None, &plan, &anonymous);
+    assert!(card.contains("✍️ С подписью автора"), "the author's choice: {card}");
+    p.status = PostStatus::Rejected;
+    let card = card_text(&i18n, "en", &p, None, None, &plan, &anonymous);
+    assert!(!card.contains("Signed") && !card.contains("Anonymous"), "not on a rejected card: {card}");
 }

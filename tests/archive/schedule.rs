@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use futures::future::BoxFuture;
-use postgate::archive::schedule::{BackupStatus, Clock, run};
+use postgate::archive::schedule::{BackupStatus, run};
+use postgate::clock::Clock;
 use postgate::config::BackupSchedule;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;

@@ -47,7 +47,7 @@ pub async fn schedule_calendar(
 ) -> Result<Calendar, CommandError> {
     let services = &state.services;
     let plan = &services.config.schedule;
-    let now = Utc::now();
+    let now = services.clock.now();
     let first = match start.as_deref() {
         Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
             .map_err(|_| CommandError::invalid(format!("start: {raw:?} is not a date YYYY-MM-DD")))?,
@@ -87,5 +87,5 @@ pub async fn schedule_move(
         seen,
         to,
     };
-    Ok(reschedule(&state.services, &change, Utc::now()).await?)
+    Ok(reschedule(&state.services, &change, state.services.clock.now()).await?)
 }

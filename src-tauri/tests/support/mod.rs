@@ -3,6 +3,7 @@
 //! console app built on Tauri's mock runtime, with readers for what a command wrote.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backend;
 pub mod driver;
 #[path = "../../../tests/support/fake_telegram/mod.rs"]
 pub mod fake_telegram;
