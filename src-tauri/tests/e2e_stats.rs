@@ -1,5 +1,5 @@
-//! The Statistics view end to end, in the real window under Xvfb on `PostgreSQL`: 140 posts
-//! seeded through the core over the last 35 days (their times then moved back in SQL), the
+//! The Statistics view end to end, in the real window under Xvfb, on both storage backends: 140
+//! posts seeded through the core over the last 35 days (their times then moved back in SQL), the
 //! view opened from the navigation, the charts drawn (uPlot canvases, the heat map), the range
 //! changed from 30 to 7 days (the figures follow), and the table view giving the same numbers.
 //! The window's zone is UTC (`TZ`), so the expected counts are worked out here in UTC days.
@@ -9,9 +9,11 @@
 mod support;
 
 use chrono::{Duration as Days, Utc};
-use postgate::domain::{ActionSource, PostId, RejectReason, UserId};
+use postgate::domain::{ActionSource, PostStatus, RejectReason, UserId};
 use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind, ModeratorProfile};
+use support::backdate::{Backdater, Times};
+use support::backend::{Backend, Db};
 use support::driver::{LogsOnPanic, Window, until};
 
 const POSTS: i64 = 140;
@@ -19,7 +21,7 @@ const SPREAD_DAYS: i64 = 35;
 
 /// Post `i` arrived `i % 35` days ago (UTC); a fifth wait, the others are approved (half of
 /// them published) or rejected (as spam or in own words) by one of two moderators.
-async fn seed(services: &Services, db_url: &str, fake: &support::fake_telegram::FakeTelegram) {
+async fn seed(services: &Services, db: &Db, fake: &support::fake_telegram::FakeTelegram) {
     for (id, name) in [(support::MODERATOR, "Anna"), (support::MODERATOR + 1, "Boris")] {
         let profile = ModeratorProfile { id: UserId(id), display_name: name.into(), username: None, source: "config" };
         services.store.upsert_moderator(&profile).await.unwrap();
@@ -50,26 +52,22 @@ async fn seed(services: &Services, db_url: &str, fake: &support::fake_telegram::
         }
         ids.push((i, id, outcome == 1));
     }
-    let pool = sqlx::PgPool::connect(db_url).await.unwrap();
+    let url = db.env["DATABASE_URL"].clone();
+    let backdater = match db.backend {
+        Backend::Postgres => Backdater::Postgres(sqlx::PgPool::connect(&url).await.unwrap()),
+        Backend::Sqlite => Backdater::Sqlite(url.trim_start_matches("sqlite://").into()),
+    };
     let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
-    for (i, PostId(id), published) in ids {
+    for (i, id, published) in ids {
         let arrived = today - Days::days(i % SPREAD_DAYS) + Days::minutes(i * 37 % 600);
-        let decided = arrived + Days::minutes(5 + i * 13 % 240);
-        sqlx::query(
-            "UPDATE posts SET arrived_at = $2, created_at = $2, \
-               decided_at = CASE WHEN status = 'pending' THEN NULL ELSE $3 END, \
-               status = CASE WHEN $4 THEN 'published' ELSE status END, \
-               published_at = CASE WHEN $4 THEN $3 + interval '2 minutes' END WHERE id = $1",
-        )
-        .bind(id)
-        .bind(arrived)
-        .bind(decided)
-        .bind(published)
-        .execute(&pool)
-        .await
-        .unwrap();
+        let record = services.store.post(id).await.unwrap().unwrap();
+        let decided = (record.status != PostStatus::Pending).then(|| arrived + Days::minutes(5 + i * 13 % 240));
+        let published_at = decided.filter(|_| published).map(|t| t + Days::minutes(2));
+        backdater.set(id, &Times { arrived, decided, published: published_at }).await;
+        if published {
+            backdater.set_status(id, "published").await;
+        }
     }
-    pool.close().await;
 }
 
 /// Posts that arrived in the last `days` UTC days.
@@ -88,20 +86,36 @@ const READ: &str = "
            cells: document.querySelectorAll('.heat-cell').length, rows: rows.length, sum };";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statistics_draw_follow_the_range_and_match_their_tables() {
+async fn statistics_draw_follow_the_range_and_match_their_tables_on_postgres() {
+    statistics_in_the_window(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_draw_follow_the_range_and_match_their_tables_on_sqlite() {
+    statistics_in_the_window(Backend::Sqlite).await;
+}
+
+async fn statistics_in_the_window(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let _logs = LogsOnPanic(dir.path().to_owned());
     let fake = support::fake_api().await;
-    let (db_name, db_url) = support::fresh_database("e2e_stats").await;
-    let mut env = support::test_env(&db_url, &db_name, &fake.base_url(), &dir.path().join("logs"));
-    env.insert("AUTOSTART_BOT".into(), "false".into());
-    env.insert("TZ".into(), "UTC".into());
-    env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
-    let other = Services::build(postgate::config::Config::from_map(&env).unwrap()).await.unwrap();
-    seed(&other, &db_url, &fake).await;
+    let mut db = Db::fresh(backend, "e2e_stats", &fake.base_url(), dir.path()).await;
+    db.env.insert("AUTOSTART_BOT".into(), "false".into());
+    db.env.insert("TZ".into(), "UTC".into());
+    db.env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
+    let other = db.open().await;
+    seed(&other, &db, &fake).await;
+    // An SQLite file is the window's alone while it runs.
+    other.close().await;
+    drop(other);
 
-    let env: Vec<(String, String)> = env.into_iter().collect();
-    let window = Window::open(std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")), &env, dir.path()).await;
+    let window = Window::open_without(
+        std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")),
+        &db.window_env(),
+        db.unset(),
+        dir.path(),
+    )
+    .await;
     window.wait_for("[data-testid=\"queue\"]").await;
     window.click("[data-testid=\"nav-stats\"]").await;
     let read = || async { window.client.execute(READ, vec![]).await.unwrap() };
@@ -134,7 +148,6 @@ async fn statistics_draw_follow_the_range_and_match_their_tables() {
     assert!(moderators.contains("anna") && moderators.contains("boris"), "{moderators}");
 
     window.close().await;
-    other.close().await;
     fake.shutdown().await;
-    support::drop_database(&db_name).await;
+    db.drop().await;
 }

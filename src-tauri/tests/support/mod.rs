@@ -3,6 +3,8 @@
 //! console app built on Tauri's mock runtime, with readers for what a command wrote.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../../tests/store_contract/backdate.rs"]
+pub mod backdate;
 pub mod backend;
 pub mod driver;
 #[path = "../../../tests/support/fake_telegram/mod.rs"]
