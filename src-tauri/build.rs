@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "post_request_changes",
     "post_message_author",
     "post_thread",
+    // Exports from the console (issue #19).
+    "export_csv",
 ];
 
 fn main() {

@@ -10,7 +10,7 @@ use fluent_syntax::ast::Entry;
 use postgate::i18n::{AVAILABLE, Arg, I18n, SOURCES, message_variables, num, text};
 
 /// Arguments that are numbers (they drive plural forms); every other argument is text.
-const NUMERIC: [&str; 23] = [
+const NUMERIC: [&str; 24] = [
     "count",
     "seconds",
     "id",
@@ -35,9 +35,10 @@ const NUMERIC: [&str; 23] = [
     "hours", // the stale-queue reminder (issue #17 part 3):
     // flags (issue #17 part 2):
     "percent",
+    "rows", // exports from the console (issue #19)
 ];
 /// Every text argument a message may use.
-const TEXTUAL: [&str; 25] = [
+const TEXTUAL: [&str; 26] = [
     "name",
     "username",
     "date",
@@ -64,6 +65,7 @@ const TEXTUAL: [&str; 25] = [
     // flags (issue #17 part 2):
     "list",
     "origin",
+    "path", // exports from the console (issue #19)
 ];
 
 /// Every message of `locale` with the variables it uses, read from the Fluent AST.

@@ -73,8 +73,22 @@ pub fn plugins<R: Runtime>(builder: Builder<R>, settings_path: &Path) -> Builder
         .plugin(single_instance)
         .plugin(window_state)
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(save_picker())
         .plugin(tauri_plugin_autostart::Builder::new().arg(HIDDEN_ARG).build())
         .plugin(focus_tracker())
+}
+
+/// Manages the system's save dialog as the exports' picker ([`crate::commands::export`]).
+fn save_picker<R: Runtime>() -> TauriPlugin<R> {
+    tauri::plugin::Builder::new("postgate-save")
+        .setup(|app: &AppHandle<R>, _api| {
+            let picker: crate::commands::export::Picker =
+                std::sync::Arc::new(crate::commands::export::DialogPicker(app.clone()));
+            app.manage(picker);
+            Ok(())
+        })
+        .build()
 }
 
 /// Tells the notifier when the console window gains or loses the focus.

@@ -5,6 +5,7 @@ pub mod autostart;
 pub mod backups;
 pub mod bot;
 pub mod conversation;
+pub mod export;
 pub mod moderation;
 pub mod options;
 pub mod queue;
@@ -58,6 +59,8 @@ pub const ALL: &[&str] = &[
     "post_request_changes",
     "post_message_author",
     "post_thread",
+    // Exports from the console (issue #19).
+    "export_csv",
 ];
 
 /// The handler for every command in [`ALL`].
@@ -102,6 +105,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         conversation::post_request_changes,
         conversation::post_message_author,
         conversation::post_thread,
+        export::export_csv,
     ]
 }
 

@@ -2,11 +2,12 @@
 // `stats_view` drawn with uPlot, and the same figures as tables (for screen readers, and on request).
 // Test contract (src-tauri/tests/e2e_stats.rs): [data-testid="stats"], stats-range-7|30|90, stats-from,
 // stats-to, stats-apply, stats-tables (the charts/tables switch), stats-caption (data-total: submissions
-// in range), stats-chart-<name> (figures), stats-table-<name> (tables: submissions, approval, ...).
+// in range), stats-chart-<name> (figures), stats-table-<name> (tables: submissions, approval, ...);
+// stats-export-posts|log (CSV of the range's UTC days through the save dialog), stats-export-status.
 import { h, replace, debounce } from '../dom.js';
-import { call } from '../api.js';
+import { call, listen } from '../api.js';
 import { t, fmtNumber, reasonLabel } from '../i18n.js';
-import { errorText } from '../toast.js';
+import { errorText, toast, toastError } from '../toast.js';
 import { color, fmtDay, fmtDuration, fmtPercent } from '../statfmt.js';
 import { statTables, topAuthorTables } from '../stattables.js';
 
@@ -65,13 +66,37 @@ export function createStatsView() {
     class: 'btn btn-sm', type: 'button', 'aria-pressed': 'false', 'data-testid': 'stats-tables',
     onClick: () => { s.tables = !s.tables; render(); },
   }, t('ui-stats-as-tables'));
+  const exportStatus = h('span', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'stats-export-status' });
+  const exportButtons = ['posts', 'log'].map((kind) => h('button', {
+    class: 'btn btn-sm', type: 'button', title: t('ui-export-hint'), 'data-testid': `stats-export-${kind}`,
+    onClick: () => exportCsv(kind),
+  }, t(`ui-export-${kind}`)));
   const caption = h('p', { class: 'muted stats-caption', 'data-testid': 'stats-caption', 'aria-live': 'polite' });
   const body = h('div', { class: 'stats-body' });
   const el = h('section', { class: 'page stats', 'aria-label': t('ui-nav-stats'), 'data-testid': 'stats' },
     h('header', { class: 'page-head' }, h('h2', {}, t('ui-nav-stats')),
       h('div', { class: 'toolbar', role: 'group', 'aria-label': t('ui-stats-range') },
-        presetButtons, fromInput, h('span', { class: 'muted' }, '–'), toInput, apply, tablesToggle)),
+        presetButtons, fromInput, h('span', { class: 'muted' }, '–'), toInput, apply, tablesToggle),
+      h('div', { class: 'toolbar', role: 'group', 'aria-label': t('ui-export-hint') }, exportButtons, exportStatus)),
     caption, body);
+
+  /** Exports the range as CSV to a file the system's save dialog asks for (UTC days). */
+  async function exportCsv(kind) {
+    exportButtons.forEach((b) => { b.disabled = true; });
+    const unlisten = listen('postgate://export', (p) => {
+      if (p && p.kind === kind) exportStatus.textContent = t('ui-export-progress', { rows: fmtNumber(p.rows), total: fmtNumber(p.total) });
+    });
+    try {
+      const report = await call('export_csv', { kind, from: s.range.from, to: s.range.to });
+      if (report) toast(t('ui-export-done', { rows: fmtNumber(report.rows), path: report.path }), 'success');
+    } catch (err) {
+      toastError(err);
+    } finally {
+      exportStatus.textContent = '';
+      exportButtons.forEach((b) => { b.disabled = false; });
+      (await unlisten)();
+    }
+  }
 
   function syncInputs() {
     fromInput.value = s.range.from;
