@@ -38,10 +38,13 @@ impl Clock for SystemClock {
 
 /// The machine's clock plus the seconds written in a file, read at every look (a test writes
 /// the file to move time forward). Sleeps are short, so a move is noticed within a second.
+/// Debug builds only: a release build has no way to move its clock.
+#[cfg(debug_assertions)]
 pub struct ShiftedClock {
     file: PathBuf,
 }
 
+#[cfg(debug_assertions)]
 impl ShiftedClock {
     pub fn new(file: PathBuf) -> Self {
         Self { file }
@@ -49,10 +52,13 @@ impl ShiftedClock {
 
     fn offset(&self) -> chrono::Duration {
         let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-        chrono::Duration::seconds(text.trim().parse().unwrap_or(0))
+        // Within a century either way (an absurd value is 0, not a panic).
+        let secs: i64 = text.trim().parse().unwrap_or(0);
+        chrono::Duration::seconds(secs.clamp(-3_155_760_000, 3_155_760_000))
     }
 }
 
+#[cfg(debug_assertions)]
 impl Clock for ShiftedClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.offset()
@@ -69,16 +75,22 @@ pub fn from_env() -> Arc<dyn Clock> {
     let Some(file) = std::env::var_os(OFFSET_FILE_VAR).filter(|f| !f.is_empty()) else {
         return Arc::new(SystemClock);
     };
-    if cfg!(debug_assertions) {
-        tracing::warn!(file = %PathBuf::from(&file).display(), "test clock: time moved by the file's offset");
-        Arc::new(ShiftedClock::new(file.into()))
-    } else {
-        tracing::warn!(variable = OFFSET_FILE_VAR, "ignored: the test clock exists in debug builds only");
-        Arc::new(SystemClock)
-    }
+    shifted(file.into())
 }
 
-#[cfg(test)]
+#[cfg(debug_assertions)]
+fn shifted(file: PathBuf) -> Arc<dyn Clock> {
+    tracing::warn!(file = %file.display(), "test clock: time moved by the file's offset");
+    Arc::new(ShiftedClock::new(file))
+}
+
+#[cfg(not(debug_assertions))]
+fn shifted(_file: PathBuf) -> Arc<dyn Clock> {
+    tracing::warn!(variable = OFFSET_FILE_VAR, "ignored: the test clock exists in debug builds only");
+    Arc::new(SystemClock)
+}
+
+#[cfg(all(test, debug_assertions))]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;

@@ -92,6 +92,17 @@ async fn the_author_flips_the_toggle_under_the_receipt_and_a_stranger_cannot(bac
             })
         })
         .await;
+        // The group card says so too (in the group's language).
+        wait_until("the card shows the choice", || {
+            app.fake.calls_to("editMessageText").iter().any(|c| {
+                c.field_i64("chat_id") == Some(GROUP)
+                    && c.field_str("text").is_some_and(|t| {
+                        let title = [format!("№{post}\n"), format!("#{post}\n")].iter().any(|n| t.contains(n.as_str()));
+                        title && ["✍️ С подписью автора", "✍️ Signed by the author"].iter().any(|l| t.contains(l))
+                    })
+            })
+        })
+        .await;
         press(&app, author, lang, &Action::Signed(PostId(post), false)).await;
         assert_eq!(signed_of(&app, post).await, Some(false));
         let log = app.services.store.moderation_log(Some(PostId(post)), 5).await.unwrap();

@@ -46,8 +46,11 @@ async fn drag(window: &Window, from: &str, to: &str) {
 }
 
 /// Moves the window's clock (a debug build's test clock, read from `file`) to just after `at`.
+/// Written aside and renamed, so the window never reads a half-written offset.
 fn set_clock(file: &std::path::Path, at: DateTime<Utc>) {
-    std::fs::write(file, ((at - Utc::now()).num_seconds() + 2).to_string()).unwrap();
+    let aside = file.with_extension("new");
+    std::fs::write(&aside, ((at - Utc::now()).num_seconds() + 2).to_string()).unwrap();
+    std::fs::rename(&aside, file).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -25,8 +26,8 @@ pub enum ExportError {
     Reversed { from: NaiveDate, to: NaiveDate },
     #[error("{from}..{to} spans {days} days; an export takes at most {MAX_DAYS}: export year by year")]
     TooLong { from: NaiveDate, to: NaiveDate, days: i64 },
-    #[error("no {what} from {from} to {to} (UTC): nothing was written")]
-    Empty { what: &'static str, from: NaiveDate, to: NaiveDate },
+    #[error("no {what} from {from} to {to} ({zone}): nothing was written")]
+    Empty { what: &'static str, from: NaiveDate, to: NaiveDate, zone: &'static str },
     #[error("cannot write in {folder}: {source} (nothing was written)")]
     Folder { folder: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {source} (nothing was written)")]
@@ -44,11 +45,13 @@ impl ExportError {
 }
 
 /// Days from `from` to `to`, both included, valid by construction: in order and at most
-/// [`MAX_DAYS`] long.
+/// [`MAX_DAYS`] long. Days in UTC (`postgate export`) unless given a zone ([`Self::in_zone`]:
+/// the console's Statistics view counts its days in the computer's zone, and exports the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayRange {
     from: NaiveDate,
     to: NaiveDate,
+    zone: Tz,
 }
 
 impl DayRange {
@@ -68,18 +71,33 @@ impl DayRange {
         if days > MAX_DAYS {
             return Err(ExportError::TooLong { from, to, days });
         }
-        Ok(Self { from, to })
+        Ok(Self { from, to, zone: Tz::UTC })
+    }
+
+    /// The same days, counted in `zone`.
+    #[must_use]
+    pub fn in_zone(self, zone: Tz) -> Self {
+        Self { zone, ..self }
     }
 
     /// The first instant of the range.
     pub fn start(self) -> DateTime<Utc> {
-        self.from.and_time(NaiveTime::MIN).and_utc()
+        midnight(self.from, self.zone)
     }
 
     /// The first instant after the range.
     pub fn end(self) -> DateTime<Utc> {
-        self.start() + chrono::Duration::days((self.to - self.from).num_days() + 1)
+        midnight(self.to + chrono::Duration::days(1), self.zone)
     }
+}
+
+/// The first instant of `day` in `zone` (where the clocks skip midnight, the hour after).
+fn midnight(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::MIN);
+    zone.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// What an export wrote.
@@ -118,7 +136,7 @@ pub async fn export(
     let (rows, bytes) = written?;
     if sent == 0 {
         let what = if kind == ExportKind::Posts { "posts" } else { "log entries" };
-        return Err(ExportError::Empty { what, from: range.from, to: range.to });
+        return Err(ExportError::Empty { what, from: range.from, to: range.to, zone: range.zone.name() });
     }
     if rows != sent {
         let source = std::io::Error::other(format!("{sent} rows read, {rows} written"));
@@ -175,5 +193,13 @@ mod tests {
         assert!(matches!(DayRange::parse("2024-01-01", "2025-01-01"), Err(ExportError::TooLong { days: 367, .. })));
         let bad = DayRange::parse("01.03.2026", "2026-03-01").unwrap_err();
         assert!(bad.to_string().contains("--from") && bad.to_string().contains("YYYY-MM-DD"), "{bad}");
+    }
+
+    #[test]
+    fn a_range_in_a_zone_runs_from_its_local_midnight_across_a_clock_change() {
+        // Berlin moves its clocks forward on 29 March 2026: that day is 23 hours long.
+        let r = DayRange::parse("2026-03-29", "2026-03-29").unwrap().in_zone(chrono_tz::Europe::Berlin);
+        assert_eq!(r.start().to_rfc3339(), "2026-03-28T23:00:00+00:00");
+        assert_eq!(r.end().to_rfc3339(), "2026-03-29T22:00:00+00:00");
     }
 }

@@ -66,9 +66,8 @@ pub struct BackupView {
 }
 
 impl BackupView {
-    /// The view of `status` now, under `schedule` (`None`: `BACKUP_TIME` unset).
-    pub fn now(schedule: Option<&BackupSchedule>, status: BackupStatus) -> Self {
-        let now = Utc::now();
+    /// The view of `status` at `now`, under `schedule` (`None`: `BACKUP_TIME` unset).
+    pub fn at(now: DateTime<Utc>, schedule: Option<&BackupSchedule>, status: BackupStatus) -> Self {
         Self {
             scheduled: schedule.is_some(),
             at: schedule.map(|s| s.at.format("%H:%M").to_string()),

@@ -165,10 +165,11 @@ async fn decide_timed(
 ) -> Result<Result<DecideOutcome, Refused>, StoreError> {
     let approves = matches!(decision.kind, DecisionKind::Approve { .. } | DecisionKind::ApproveSeen { .. });
     if !approves {
-        // A rejection's notice waits out the undo window, so an undo is never seen.
+        // A rejection's notice waits out the undo window, so an undo is never seen. The machine's
+        // clock, not the injected one: the outbox compares the hold with the database's.
         let window = chrono::Duration::from_std(services.config.undo_window).unwrap_or_default();
         let hold = (matches!(decision.kind, DecisionKind::Reject { .. }) && window > chrono::Duration::zero())
-            .then(|| services.clock.now() + window);
+            .then(|| chrono::Utc::now() + window);
         return services.store.decide_at(decision, hold).await.map(Ok);
     }
     let mut tries = 0;

@@ -1,6 +1,7 @@
 //! Author options through the one write path: the author's toggle under their receipt and a
 //! moderator's change from the console both set a post's signed/anonymous choice here (the
-//! store checks who may and whether it is still time, logs it and tells the consoles).
+//! store checks who may and whether it is still time, logs it, tells the consoles and queues a
+//! refresh of the group card, which says signed or anonymous).
 
 use tracing::instrument;
 
@@ -17,7 +18,10 @@ pub async fn author_sets_signed(
     author: UserId,
     signed: bool,
 ) -> Result<SignedOutcome, StoreError> {
-    services.store.set_signed(&SignedChange { post_id: post, signed, by: SignedBy::Author(author) }).await
+    let outcome =
+        services.store.set_signed(&SignedChange { post_id: post, signed, by: SignedBy::Author(author) }).await?;
+    wake_on_change(services, outcome);
+    Ok(outcome)
 }
 
 /// A moderator changes a post's choice (from the console), logged under their name.
@@ -30,5 +34,14 @@ pub async fn moderator_sets_signed(
     signed: bool,
 ) -> Result<SignedOutcome, StoreError> {
     let by = SignedBy::Moderator(moderator, source);
-    services.store.set_signed(&SignedChange { post_id: post, signed, by }).await
+    let outcome = services.store.set_signed(&SignedChange { post_id: post, signed, by }).await?;
+    wake_on_change(services, outcome);
+    Ok(outcome)
+}
+
+/// A change queued a card refresh: the outbox worker sends it now.
+fn wake_on_change(services: &Services, outcome: SignedOutcome) {
+    if matches!(outcome, SignedOutcome::Changed { .. }) {
+        services.outbox_wake.notify_one();
+    }
 }

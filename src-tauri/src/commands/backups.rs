@@ -10,5 +10,5 @@ use crate::state::AppState;
 #[tauri::command]
 pub async fn backup_status(state: State<'_, AppState>) -> Result<BackupView, CommandError> {
     let status = state.runtime.backups().borrow().clone();
-    Ok(BackupView::now(state.services.config.backup.as_ref(), status))
+    Ok(BackupView::at(state.services.clock.now(), state.services.config.backup.as_ref(), status))
 }

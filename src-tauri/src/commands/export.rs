@@ -1,5 +1,5 @@
-//! Exports from the console: the posts or the decision log of a range of days as CSV (UTF-8
-//! with BOM), written by the core's streamed export ([`postgate::archive::export`], as
+//! Exports from the console: the posts or the decision log of the Statistics view's range of
+//! days (in its zone) as CSV (UTF-8 with BOM), written by the core's streamed export ([`postgate::archive::export`], as
 //! `postgate export` does) to a file the moderator picks in the system's save dialog, with
 //! progress events to the window. The webview never names a path: the dialog does.
 
@@ -59,10 +59,11 @@ fn command_error(e: &ExportError) -> CommandError {
     if e.is_refusal() { CommandError::invalid(e.to_string()) } else { CommandError::unavailable(e.to_string()) }
 }
 
-/// Exports `kind` (`posts` or `log`) for the UTC days `from..=to` (`YYYY-MM-DD`) to a file the
-/// save dialog asks for: the report (`path`, `rows`, `bytes`), or `null` when the moderator
-/// cancels. A bad or empty range, or a folder that cannot be written, is `invalid` and writes
-/// nothing; the range is checked before the dialog opens.
+/// Exports `kind` (`posts` or `log`) for the days `from..=to` (`YYYY-MM-DD`) in the IANA zone
+/// `tz` (the Statistics view's) to a file the save dialog asks for: the report (`path`,
+/// `rows`, `bytes`), or `null` when the moderator cancels. A bad or empty range, an unknown
+/// zone or a folder that cannot be written is `invalid` and writes nothing; the range is
+/// checked before the dialog opens.
 #[tauri::command]
 pub async fn export_csv<R: Runtime>(
     app: AppHandle<R>,
@@ -70,9 +71,12 @@ pub async fn export_csv<R: Runtime>(
     kind: String,
     from: String,
     to: String,
+    tz: String,
 ) -> Result<Option<ExportReport>, CommandError> {
     let (kind, name) = parse_kind(&kind)?;
-    let range = DayRange::parse(&from, &to).map_err(|e| command_error(&e))?;
+    let zone: chrono_tz::Tz =
+        tz.parse().map_err(|_| CommandError::invalid_field("tz", format!("{tz:?} is not an IANA time zone")))?;
+    let range = DayRange::parse(&from, &to).map_err(|e| command_error(&e))?.in_zone(zone);
     let picker = app
         .try_state::<Picker>()
         .ok_or_else(|| CommandError::unavailable("no save dialog in this console"))?

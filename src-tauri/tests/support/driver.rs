@@ -3,6 +3,7 @@
 //! with the waits and lookups the window tests share.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,26 +32,28 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The display to use: `$DISPLAY` when set (e.g. under `xvfb-run`), else an Xvfb we start.
+/// Names a display to run the windows on (to watch them); by default each gets its own Xvfb.
+pub const WATCH_DISPLAY: &str = "POSTGATE_TEST_DISPLAY";
+
+/// The display to use: an Xvfb of this test's own (it picks a free number and says which when
+/// it is ready), so windows of tests running at once never cover each other's screenshots —
+/// unless [`WATCH_DISPLAY`] names one.
 pub fn display() -> (String, Option<Reaped>) {
-    if let Some(display) = std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()) {
+    if let Some(display) = std::env::var(WATCH_DISPLAY).ok().filter(|d| !d.is_empty()) {
         return (display, None);
     }
-    let number = (90..190).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number");
-    let display = format!(":{number}");
-    let xvfb = Command::new("Xvfb")
-        .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("Xvfb (apt install xvfb) for the window tests");
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(Instant::now() < deadline, "Xvfb did not come up on {display}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (display, Some(Reaped(xvfb)))
+    let mut number = String::new();
+    // Written once the server accepts clients; end of file if it could not start.
+    BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut number).unwrap();
+    let number = number.trim();
+    assert!(!number.is_empty() && number.chars().all(|c| c.is_ascii_digit()), "Xvfb did not start: {number:?}");
+    (format!(":{number}"), Some(Reaped(xvfb)))
 }
 
 fn tauri_driver() -> PathBuf {

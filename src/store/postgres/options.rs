@@ -43,6 +43,8 @@ pub async fn set_signed(pool: &PgPool, c: &SignedChange) -> Result<SignedOutcome
     let details = serde_json::json!({ "signed": c.signed });
     let action = ModerationAction::SetSigned;
     log_action(&mut tx, Some(c.post_id), Some(UserId(author)), moderator, action, source, None, details).await?;
+    // The group card says signed or anonymous.
+    super::outbox::enqueue_card_update(&mut tx, c.post_id).await?;
     notify(&mut *tx, "post_updated", Some(c.post_id)).await?;
     tx.commit().await?;
     Ok(SignedOutcome::Changed { signed: c.signed })

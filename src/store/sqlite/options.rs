@@ -40,6 +40,8 @@ pub async fn set_signed(db: &Db, c: &SignedChange) -> Result<SignedOutcome, Stor
     let details = serde_json::json!({ "signed": c.signed });
     let action = ModerationAction::SetSigned;
     log_action(&mut tx, Some(c.post_id), Some(UserId(author)), moderator, action, source, None, &details).await?;
+    // The group card says signed or anonymous.
+    super::outbox::enqueue_card_update(&mut tx, c.post_id).await?;
     tx.commit().await?;
     db.emit("post_updated", Some(c.post_id));
     Ok(SignedOutcome::Changed { signed: c.signed })

@@ -3,7 +3,7 @@
 // Test contract (src-tauri/tests/e2e_stats.rs): [data-testid="stats"], stats-range-7|30|90, stats-from,
 // stats-to, stats-apply, stats-tables (the charts/tables switch), stats-caption (data-total: submissions
 // in range), stats-chart-<name> (figures), stats-table-<name> (tables: submissions, approval, ...);
-// stats-export-posts|log (CSV of the range's UTC days through the save dialog), stats-export-status.
+// stats-export-posts|log (CSV of the range through the save dialog), stats-export-status.
 import { h, replace, debounce } from '../dom.js';
 import { call, listen } from '../api.js';
 import { t, fmtNumber, reasonLabel } from '../i18n.js';
@@ -80,21 +80,22 @@ export function createStatsView() {
       h('div', { class: 'toolbar', role: 'group', 'aria-label': t('ui-export-hint') }, exportButtons, exportStatus)),
     caption, body);
 
-  /** Exports the range as CSV to a file the system's save dialog asks for (UTC days). */
+  /** Exports the range (its days in this computer's zone) as CSV to a file the system's save dialog asks for. */
   async function exportCsv(kind) {
     exportButtons.forEach((b) => { b.disabled = true; });
-    const unlisten = listen('postgate://export', (p) => {
-      if (p && p.kind === kind) exportStatus.textContent = t('ui-export-progress', { rows: fmtNumber(p.rows), total: fmtNumber(p.total) });
-    });
+    let unlisten = null;
     try {
-      const report = await call('export_csv', { kind, from: s.range.from, to: s.range.to });
+      unlisten = await listen('postgate://export', (p) => {
+        if (p && p.kind === kind) exportStatus.textContent = t('ui-export-progress', { rows: fmtNumber(p.rows), total: fmtNumber(p.total) });
+      });
+      const report = await call('export_csv', { kind, from: s.range.from, to: s.range.to, tz: zone() });
       if (report) toast(t('ui-export-done', { rows: fmtNumber(report.rows), path: report.path }), 'success');
     } catch (err) {
       toastError(err);
     } finally {
       exportStatus.textContent = '';
       exportButtons.forEach((b) => { b.disabled = false; });
-      (await unlisten)();
+      if (unlisten) unlisten();
     }
   }
 
