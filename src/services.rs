@@ -51,6 +51,8 @@ pub struct Services {
     pub raw_entities: crate::telegram::entities::UpdateEntities,
     /// Whether the database answers: set by writes that meet an outage, read by the console.
     pub health: crate::health::Health,
+    /// New submissions' near-duplicate lookups, off intake's path.
+    pub duplicates: crate::moderation::duplicates::DuplicateChecks,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -98,6 +100,7 @@ impl Services {
             handled: crate::runtime::Handled::default(),
             raw_entities: crate::telegram::entities::UpdateEntities::default(),
             health: crate::health::Health::default(),
+            duplicates: crate::moderation::duplicates::DuplicateChecks::default(),
         })
     }
 
