@@ -13,12 +13,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::config::Config;
 use crate::domain::PostId;
 use crate::flags::DuplicateCheck;
 use crate::flags::minhash::{Band, Shingles};
+use crate::publisher;
 use crate::services::Services;
 use crate::store::Store;
 
@@ -60,6 +61,7 @@ impl DuplicateChecks {
             let worker = Worker {
                 store: services.store.clone(),
                 config: services.config.clone(),
+                intake_slots: services.intake_slots.clone(),
                 wake_outbox: services.outbox_wake.clone(),
                 waiting: self.waiting.clone(),
                 settled: self.settled.clone(),
@@ -106,6 +108,7 @@ fn finish(waiting: &AtomicUsize, settled: &Notify, n: usize) {
 struct Worker {
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    intake_slots: Arc<Semaphore>,
     wake_outbox: Arc<Notify>,
     waiting: Arc<AtomicUsize>,
     settled: Arc<Notify>,
@@ -114,19 +117,52 @@ struct Worker {
 impl Worker {
     async fn run(self, mut receive: mpsc::UnboundedReceiver<Queued>) {
         let mut batch = Vec::with_capacity(BATCH);
-        while receive.recv_many(&mut batch, BATCH).await > 0 {
+        loop {
+            self.yield_to_intake().await;
+            if receive.recv_many(&mut batch, BATCH).await == 0 {
+                return;
+            }
             let n = batch.len();
             let found = check(self.store.as_ref(), &self.config, std::mem::take(&mut batch)).await;
-            match self.store.set_duplicates(&found).await {
-                Ok(0) => {}
-                // Cards already out show the duplicate once refreshed.
-                Ok(_) => self.wake_outbox.notify_one(),
-                Err(e) => tracing::error!(posts = n, error = %e, "near-duplicates not stored"),
-            }
+            self.store_found(&found).await;
             finish(&self.waiting, &self.settled, n);
         }
     }
+
+    /// Intake first, as the outbox worker does (`publisher::yield_to_intake`): while most
+    /// intake slots are taken, the next batch waits, up to [`publisher::INTAKE_FIRST_MAX`].
+    async fn yield_to_intake(&self) {
+        let busy = || crate::services::intake_busy(&self.intake_slots, self.config.database.max_connections);
+        let started = tokio::time::Instant::now();
+        while busy() && started.elapsed() < publisher::INTAKE_FIRST_MAX {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Writes what the lookups found; a failed write (a deadlock with another writer of the
+    /// same posts, the database away for a moment) is tried again: adding a duplicate twice
+    /// changes nothing.
+    async fn store_found(&self, found: &[(PostId, DuplicateCheck)]) {
+        for attempt in 1..=WRITE_ATTEMPTS {
+            match self.store.set_duplicates(found).await {
+                Ok(0) => return,
+                Ok(_) => {
+                    // Cards already out show the duplicate once refreshed.
+                    self.wake_outbox.notify_one();
+                    return;
+                }
+                Err(e) if attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(posts = found.len(), attempt, error = %e, "near-duplicates not stored yet; retrying");
+                    tokio::time::sleep(Duration::from_millis(200) * attempt).await;
+                }
+                Err(e) => tracing::error!(posts = found.len(), error = %e, "near-duplicates not stored"),
+            }
+        }
+    }
 }
+
+/// Tries of one batch's write.
+const WRITE_ATTEMPTS: u32 = 3;
 
 /// What the lookups of `batch` found: a duplicate for some, a failure for all when the lookup
 /// failed, nothing for the rest.
