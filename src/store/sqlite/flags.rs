@@ -1,9 +1,10 @@
 //! Flags for a second look on SQLite: a post's flags and its text's LSH bands
 //! (`post_fingerprints`), the near-duplicate candidates found through `(band, hash)` (one post's,
-//! or a batch of stored posts' on one connection), and the duplicates found added to stored flags.
+//! or a batch of stored posts' on one connection), the duplicates found added to stored flags,
+//! and the flags and bands of new posts written by intake's own transaction.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use tracing::instrument;
 
@@ -266,3 +267,41 @@ fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band], before: Option<Post
         qb.push(" ORDER BY post_id DESC LIMIT ").push(per_band).push(format!(") b{i}"));
     }
 }
+
+/// A new post's flags (as stored: JSON) and its text's bands, written by the transaction that
+/// stores it.
+pub(super) async fn write_flags(
+    conn: &mut SqliteConnection,
+    id: PostId,
+    flags: &PostFlags,
+    bands: &[Band],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE posts SET flags = ?2, flag_mask = ?3 WHERE id = ?1")
+        .bind(id.0)
+        .bind(flags_json(flags)?)
+        .bind(flags.mask())
+        .execute(&mut *conn)
+        .await?;
+    write_bands(conn, bands.iter().map(|b| (id, *b)).collect()).await
+}
+
+/// A post's flags as stored.
+pub(super) fn flags_json(flags: &PostFlags) -> Result<String, StoreError> {
+    serde_json::to_string(flags).map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))
+}
+
+/// New posts' bands, in as few statements as SQLite's parameter limit allows.
+pub(super) async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId, Band)>) -> Result<(), StoreError> {
+    // 3 parameters a row, far below SQLite's 32 766.
+    for chunk in bands.chunks(BAND_CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO post_fingerprints (post_id, band, hash) ");
+        qb.push_values(chunk, |mut b, (id, band)| {
+            b.push_bind(id.0).push_bind(band.band).push_bind(band.hash);
+        });
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Band rows per statement of [`write_bands`].
+const BAND_CHUNK: usize = 4096;

@@ -12,18 +12,17 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 #[path = "intake_bulk.rs"]
 mod bulk;
 
 use super::super::Db;
+use super::super::flags::write_flags;
 use super::super::rows::{NOW, fold, now_plus};
 use super::upsert_author_query;
 use crate::domain::PostId;
-use crate::flags::PostFlags;
-use crate::flags::minhash::Band;
 use crate::store::{Admission, ChangeEvent, IntakeFlags, NewMedia, NewPost, Refusal, StoreError, SubmitOutcome};
 
 /// Submissions written in one transaction at most: a 10 000-message burst is ~40 commits.
@@ -329,44 +328,6 @@ async fn create(
         .await?;
     Ok(PostId(id))
 }
-
-/// A new post's flags (as stored: JSON) and its text's bands, written by the transaction that
-/// stores it.
-async fn write_flags(
-    conn: &mut SqliteConnection,
-    id: PostId,
-    flags: &PostFlags,
-    bands: &[Band],
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE posts SET flags = ?2, flag_mask = ?3 WHERE id = ?1")
-        .bind(id.0)
-        .bind(flags_json(flags)?)
-        .bind(flags.mask())
-        .execute(&mut *conn)
-        .await?;
-    write_bands(conn, bands.iter().map(|b| (id, *b)).collect()).await
-}
-
-/// A post's flags as stored.
-fn flags_json(flags: &PostFlags) -> Result<String, StoreError> {
-    serde_json::to_string(flags).map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))
-}
-
-/// New posts' bands, in as few statements as SQLite's parameter limit allows.
-async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId, Band)>) -> Result<(), StoreError> {
-    // 3 parameters a row, far below SQLite's 32 766.
-    for chunk in bands.chunks(BAND_CHUNK) {
-        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO post_fingerprints (post_id, band, hash) ");
-        qb.push_values(chunk, |mut b, (id, band)| {
-            b.push_bind(id.0).push_bind(band.band).push_bind(band.hash);
-        });
-        qb.build().persistent(false).execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Band rows per statement of [`write_bands`].
-const BAND_CHUNK: usize = 4096;
 
 /// An arrival time as stored: RFC 3339 UTC with microseconds, always the same width, so that
 /// the text order of the column is its time order.

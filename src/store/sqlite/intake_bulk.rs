@@ -65,7 +65,7 @@ pub(super) async fn store_run(conn: &mut SqliteConnection, run: &[Request]) -> R
         .zip(&ids)
         .flat_map(|(r, id)| r.flags.iter().flat_map(move |f| f.bands.iter().map(move |b| (*id, *b))))
         .collect();
-    super::write_bands(conn, bands).await?;
+    super::super::super::flags::write_bands(conn, bands).await?;
     insert_media(conn, &created, &ids).await?;
     insert_jobs(conn, &created, &ids).await?;
     Ok(verdicts
@@ -183,7 +183,7 @@ async fn insert_posts(
     let stored: Vec<(Option<String>, i64)> = flags
         .iter()
         .map(|f| match f {
-            Some(f) => Ok((Some(super::flags_json(f)?), f.mask())),
+            Some(f) => Ok((Some(super::super::super::flags::flags_json(f)?), f.mask())),
             None => Ok((None, 0)),
         })
         .collect::<Result<_, StoreError>>()?;
