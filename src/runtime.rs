@@ -262,6 +262,12 @@ impl Runtime {
         if !services.replies.flush(left).await {
             tracing::warn!(waiting = services.replies.waiting(), "replies not sent in time; dropped");
         }
+        // The near-duplicate lookups of the last submissions are written before the outbox
+        // worker stops, so their cards are refreshed by it now rather than at the next start.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !services.duplicates.settle(left).await {
+            tracing::warn!(waiting = services.duplicates.waiting(), "near-duplicate lookups not done in time");
+        }
         cancel.cancel();
         let mut tasks = vec![("outbox worker", &mut worker), ("receipts", &mut receipts)];
         if !dispatcher_done {

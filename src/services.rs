@@ -53,6 +53,8 @@ pub struct Services {
     pub health: crate::health::Health,
     /// The time schedules, expiries and backups go by (the machine's clock outside tests).
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// New submissions' near-duplicate lookups, off intake's path.
+    pub duplicates: crate::moderation::duplicates::DuplicateChecks,
 }
 
 /// Handlers allowed at once (their cache and database work) for a pool of `connections`.
@@ -60,8 +62,13 @@ pub struct Services {
 /// 2 cores (BENCHMARKS.md, row 3): 1× the pool starves the batches (1 400/s), 2× gives the
 /// best rate and latency (2 100–2 800/s, p99 29–37 ms), 3×–4× only lengthen the queue in
 /// front of the writers (p99 45–65 ms at the same rate).
-fn intake_slots(connections: u32) -> usize {
+pub(crate) fn intake_slots(connections: u32) -> usize {
     usize::try_from(connections.saturating_mul(2).clamp(8, 64)).unwrap_or(40)
+}
+
+/// Whether more than half of `slots` (made by [`intake_slots`] for `connections`) are taken.
+pub(crate) fn intake_busy(slots: &tokio::sync::Semaphore, connections: u32) -> bool {
+    slots.available_permits() * 2 < intake_slots(connections)
 }
 
 impl Services {
@@ -101,14 +108,14 @@ impl Services {
             raw_entities: crate::telegram::entities::UpdateEntities::default(),
             health: crate::health::Health::default(),
             clock: crate::clock::from_env(),
+            duplicates: crate::moderation::duplicates::DuplicateChecks::default(),
         })
     }
 
     /// Whether more than half of the intake slots are taken: a burst is being stored, and
     /// background work (the outbox) should give it the CPU and the database first.
     pub fn intake_busy(&self) -> bool {
-        let total = intake_slots(self.config.database.max_connections);
-        self.intake_slots.available_permits() * 2 < total
+        intake_busy(&self.intake_slots, self.config.database.max_connections)
     }
 
     /// Closes the pool (waits for connections in use to come back).

@@ -107,21 +107,9 @@ async fn drag_then_publish(backend: Backend) {
     }
     assert!(slots.windows(2).all(|w| w[0] < w[1]), "first come, first served: {slots:?}");
     let later = other.config.schedule.next_free(Utc::now(), &slots).unwrap();
-    // An SQLite file is the window's alone while it runs.
-    let other = if db.shared() {
-        Some(other)
-    } else {
-        other.close().await;
-        None
-    };
+    let other = db.hand_over(other).await;
 
-    let window = Window::open_without(
-        std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")),
-        &db.window_env(),
-        db.unset(),
-        dir.path(),
-    )
-    .await;
+    let window = db.window(dir.path()).await;
     window.wait_for("[data-testid=\"queue\"]").await;
     window.click("[data-testid=\"nav-calendar\"]").await;
     for (id, at) in ids.iter().zip(&slots) {
@@ -158,10 +146,7 @@ async fn drag_then_publish(backend: Backend) {
     assert_eq!(channel_bodies(), ["urgent, to the top", "second in line", "third in line", "first in line"]);
 
     window.close().await;
-    let other = match other {
-        Some(other) => other,
-        None => db.open().await,
-    };
+    let other = db.take_back(other).await;
     assert_eq!(time_of(&other, ids[0]).await, Some(later), "published at its new time");
     let log = other.store.moderation_log(Some(ids[0]), 10).await.unwrap();
     assert!(log.iter().any(|e| (e.action.as_str(), e.source.as_str()) == ("reschedule", "console")), "{log:?}");

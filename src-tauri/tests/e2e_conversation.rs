@@ -10,7 +10,7 @@ mod support;
 use postgate::domain::PostStatus;
 use support::backend::{Backend, Db};
 use support::delivered;
-use support::driver::{LogsOnPanic, Window, until};
+use support::driver::{LogsOnPanic, until};
 use support::fake_telegram::updates::text_message;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,21 +36,9 @@ async fn ask_and_hear_back(backend: Backend) {
     let post = support::text_post(author, 10, "первый вариант");
     support::known_to(&fake, &post);
     let id = other.store.submit(&post).await.unwrap().post_id().unwrap();
-    // An SQLite file is the window's alone while it runs.
-    let other = if db.shared() {
-        Some(other)
-    } else {
-        other.close().await;
-        None
-    };
+    let other = db.hand_over(other).await;
 
-    let window = Window::open_without(
-        std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")),
-        &db.window_env(),
-        db.unset(),
-        dir.path(),
-    )
-    .await;
+    let window = db.window(dir.path()).await;
     window.click(&support::driver::row(id)).await;
     window.wait_for("[data-testid=\"thread\"]").await;
     window.click("[data-testid=\"ask-changes\"]").await;
@@ -83,10 +71,7 @@ async fn ask_and_hear_back(backend: Backend) {
     window.screenshot("conversation").await;
 
     window.close().await;
-    let other = match other {
-        Some(other) => other,
-        None => db.open().await,
-    };
+    let other = db.take_back(other).await;
     let stored = other.store.post(id).await.unwrap().unwrap();
     assert_eq!((stored.status, stored.body.as_str()), (PostStatus::Pending, "второй вариант, источник: example.org"));
     let log = other.store.moderation_log(Some(id), 10).await.unwrap();

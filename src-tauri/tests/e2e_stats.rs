@@ -14,7 +14,7 @@ use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind, ModeratorProfile};
 use support::backdate::{Backdater, Times};
 use support::backend::{Backend, Db};
-use support::driver::{LogsOnPanic, Window, until};
+use support::driver::{LogsOnPanic, until};
 
 const POSTS: i64 = 140;
 const SPREAD_DAYS: i64 = 35;
@@ -105,17 +105,11 @@ async fn statistics_in_the_window(backend: Backend) {
     db.env.insert("POSTGATE_SETTINGS_FILE".into(), dir.path().join("settings.json").display().to_string());
     let other = db.open().await;
     seed(&other, &db, &fake).await;
-    // An SQLite file is the window's alone while it runs.
+    // An SQLite file is the window's alone while it runs: the seed is written, the core closed.
     other.close().await;
     drop(other);
 
-    let window = Window::open_without(
-        std::path::Path::new(env!("CARGO_BIN_EXE_postgate-desktop")),
-        &db.window_env(),
-        db.unset(),
-        dir.path(),
-    )
-    .await;
+    let window = db.window(dir.path()).await;
     window.wait_for("[data-testid=\"queue\"]").await;
     window.click("[data-testid=\"nav-stats\"]").await;
     let read = || async { window.client.execute(READ, vec![]).await.unwrap() };

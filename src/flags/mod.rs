@@ -77,6 +77,15 @@ pub struct Duplicate {
     pub percent: u8,
 }
 
+/// What the near-duplicate lookup of a stored post came to, when there is something to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateCheck {
+    /// It looks like this earlier post.
+    Found(Duplicate),
+    /// The lookup failed: the post is marked "not checked".
+    Failed,
+}
+
 /// The flags of one post, stored with it (`posts.flags`, JSON) and shown as badges.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -1,24 +1,32 @@
-//! Flags for a second look, computed when a submission is stored and when its author edits it,
-//! and stored with the post ([`Store::set_flags`]): the text detectors, the author's history,
-//! and the near-duplicate search — the text's `MinHash` bands (computed off the async workers),
-//! one indexed lookup of the posts sharing a band ([`Store::duplicate_candidates`]), and the
-//! exact similarity of those few candidates (off the async workers too). Flags never decide
-//! anything, and computing them never blocks intake: when it fails the post is stored all the
-//! same, marked "not checked".
+//! Flags for a second look. A submission's are computed before it is written ([`prepare`]:
+//! the text detectors, the forwarded origin, the text's `MinHash` bands) and stored by the same
+//! write as the post, the author's history read by its admission
+//! ([`Store::submit_flagged`]); its near-duplicate lookup follows, off intake's path
+//! ([`super::duplicates`]). An edit, an album's caption or a revision recomputes them all
+//! ([`check`]): the text detectors, the author's history, and the near-duplicate search — one
+//! indexed lookup of the posts sharing a band ([`Store::duplicate_candidates`]) and the exact
+//! similarity of those few candidates (off the async workers) — stored by [`Store::set_flags`].
+//! Flags never decide anything, and computing them never blocks intake: when it fails the post
+//! is stored all the same, marked "not checked".
 
 use std::future::Future;
+use std::sync::Arc;
 
 use chrono::Utc;
 use tracing::instrument;
 
-use crate::config::FlagsConfig;
+use crate::config::{Config, FlagsConfig};
 use crate::domain::{PostId, UserId};
-use crate::flags::minhash::{self, Band};
+use crate::flags::minhash::{self, Band, Shingles};
 use crate::flags::{Duplicate, PostFlags, text_flags};
-use crate::store::{Store, StoreError};
+use crate::store::{IntakeFlags, Store, StoreError};
 
 /// The most candidates whose similarity is computed: the posts sharing the most bands.
-const CANDIDATES: i64 = 20;
+pub(super) const CANDIDATES: i64 = 20;
+/// Texts up to this long are fingerprinted on the async worker (a few microseconds: less than
+/// handing them to the blocking pool); longer ones (up to a 4 096-character message, ~100 µs
+/// in release) off it.
+const INLINE_CHARS: usize = 1024;
 
 /// What the flags are computed from.
 #[derive(Debug, Clone)]
@@ -37,6 +45,37 @@ pub enum FlagsError {
     Store(#[from] StoreError),
     #[error("flag computation stopped: {0}")]
     Worker(#[from] tokio::task::JoinError),
+}
+
+/// A submission's flags before it is written, and its text's shingles for the lookup after.
+pub struct Prepared {
+    pub flags: IntakeFlags,
+    pub shingles: Shingles,
+}
+
+/// The flags a submission's own message gives (text detectors, forwarded origin) and its
+/// text's bands, before it is written: no database. A failure marks it "not checked".
+pub async fn prepare(config: &Arc<Config>, input: &FlagInput) -> Prepared {
+    let compute = |config: &Config, body: &str, entities: &serde_json::Value, forwarded: Option<String>| {
+        let mut flags = text_flags(&config.flags.rules, body, entities);
+        flags.forwarded = forwarded;
+        let shingles = minhash::shingles(body);
+        let bands = minhash::bands(&shingles);
+        Prepared { flags: IntakeFlags { flags, bands }, shingles }
+    };
+    if input.body.len() <= INLINE_CHARS {
+        return compute(config, &input.body, &input.entities, input.forwarded.clone());
+    }
+    let (config, input) = (config.clone(), input.clone());
+    tokio::task::spawn_blocking(move || compute(&config, &input.body, &input.entities, input.forwarded))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "flags not checked");
+            Prepared {
+                flags: IntakeFlags { flags: PostFlags::not_checked(), bands: Vec::new() },
+                shingles: Shingles::default(),
+            }
+        })
 }
 
 /// Computes and stores a post's flags; a failure is logged and the post marked "not checked".

@@ -5,7 +5,8 @@
 
 use tracing::instrument;
 
-use super::flags::FlagInput;
+use super::duplicates::Queued;
+use super::flags::{FlagInput, Prepared};
 use super::outage::{Waiting, wait_out};
 use crate::cache::Ttl;
 use crate::domain::{PostId, UserId};
@@ -28,8 +29,9 @@ pub async fn submit(
 }
 
 /// [`submit`] of a message forwarded from `forwarded` (a flag for a second look). The flags
-/// ([`super::flags`]) are computed once the post is stored and before the outbox worker is
-/// woken, so the card usually goes out with them (else it is refreshed).
+/// ([`super::flags`]) are computed before the post is written and stored with it; its
+/// near-duplicate lookup is queued once it is stored ([`super::duplicates`]), so the card
+/// goes out with it when the lookup is first, and is refreshed when it is not.
 pub async fn submit_forwarded(
     services: &Services,
     post: &NewPost,
@@ -37,7 +39,10 @@ pub async fn submit_forwarded(
     waiting: Waiting,
     forwarded: Option<String>,
 ) -> Result<SubmitOutcome, StoreError> {
-    let done = wait_out(services, waiting, || services.store.submit_with(post, admission)).await?;
+    let input =
+        FlagInput { author: post.author.id, body: post.body.clone(), entities: post.entities.clone(), forwarded };
+    let Prepared { flags, shingles } = super::flags::prepare(&services.config, &input).await;
+    let done = wait_out(services, waiting, || services.store.submit_flagged(post, admission, &flags)).await?;
     let outcome = match done.value {
         // An earlier try committed, and its answer was lost with the connection: this message
         // was stored by us, not delivered twice by Telegram — answer it as stored.
@@ -49,13 +54,7 @@ pub async fn submit_forwarded(
     };
     match outcome {
         SubmitOutcome::Created(id) => {
-            let input = FlagInput {
-                author: post.author.id,
-                body: post.body.clone(),
-                entities: post.entities.clone(),
-                forwarded,
-            };
-            super::flags::check(services.store.as_ref(), &services.config.flags, id, &input).await;
+            services.duplicates.queue(services, Queued { id, shingles, bands: flags.bands });
         }
         // A later part with a caption: the album's text may have changed.
         SubmitOutcome::AlbumPart(id) if !post.body.trim().is_empty() => recheck(services, id).await,

@@ -5,6 +5,7 @@
 //! out a database outage for a bound ([`outage`]) before they are refused.
 
 pub mod conversation;
+pub mod duplicates;
 pub mod flags;
 pub mod intake;
 pub mod options;

@@ -117,6 +117,15 @@ pub trait Store: Send + Sync + 'static {
     /// redelivered update — same source chat and message — returns
     /// [`SubmitOutcome::Duplicate`] and changes nothing.
     async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError>;
+    /// [`Store::submit_with`] that stores `flags` (with the author's history admission reads)
+    /// and the text's bands with a new post, in the same write: no write of its own for them.
+    /// A later album part ignores them (the caller rechecks its post).
+    async fn submit_flagged(
+        &self,
+        post: &NewPost,
+        admission: Admission,
+        flags: &IntakeFlags,
+    ) -> Result<SubmitOutcome, StoreError>;
     /// [`Store::submit_with`] with only the ban list applied.
     async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
         self.submit_with(post, Admission::OPEN).await
@@ -334,4 +343,17 @@ pub trait Store: Send + Sync + 'static {
         except: PostId,
         limit: i64,
     ) -> Result<Vec<(PostId, String)>, StoreError>;
+    /// [`Store::duplicate_candidates`] of several stored posts at once, each among the posts
+    /// stored before it (a lower id), with its texts: one answer per post, in order.
+    async fn earlier_duplicate_candidates(
+        &self,
+        posts: &[(PostId, Vec<crate::flags::minhash::Band>)],
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Vec<(PostId, String)>>, StoreError>;
+    /// Adds what the near-duplicate lookups of posts stored with their flags
+    /// ([`Store::submit_flagged`]) found: a duplicate to its post's flags, a failed lookup as
+    /// "not checked"; one transaction for all, and the cards already out (or being sent)
+    /// refreshed. Posts without stored flags, or gone, are skipped; returns how many changed.
+    async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError>;
 }

@@ -64,6 +64,27 @@ pub struct NewPost {
     pub media: Vec<NewMedia>,
 }
 
+/// Flags computed before a submission is written ([`Store::submit_flagged`]): its text's flags
+/// and forwarded origin, and its text's LSH bands, stored by the same write as the post. The
+/// author's history (new author, earlier rejections) is filled in by admission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeFlags {
+    pub flags: crate::flags::PostFlags,
+    pub bands: Vec<crate::flags::minhash::Band>,
+}
+
+impl IntakeFlags {
+    /// The flags with the author's history as admission found it: `earlier` posts of the
+    /// author counted as [`AuthorRecord`] counts them (approved, rejected, pending), `rejected`
+    /// of them rejected.
+    pub fn with_history(&self, earlier: i64, rejected: i64) -> crate::flags::PostFlags {
+        let mut flags = self.flags.clone();
+        flags.new_author = earlier == 0;
+        flags.rejections = rejected;
+        flags
+    }
+}
+
 /// The checks a new submission must pass, decided together with storing it. Album parts
 /// after the first join their post without being checked again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

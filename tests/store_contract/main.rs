@@ -38,6 +38,7 @@ mod decide;
 mod edits;
 mod errors;
 mod flags;
+mod flags_intake;
 mod lifecycle;
 mod log;
 mod options;
@@ -145,6 +146,15 @@ macro_rules! contract_suite {
                 a_failed_computation_stores_the_post_as_not_checked,
                 a_card_already_out_is_refreshed_with_its_flags,
                 flag_writes_arriving_together_are_each_stored_and_answered,
+            }
+        );
+        contract_area!(
+            $backend,
+            flags_intake {
+                intake_stores_the_flags_and_bands_with_the_post,
+                submissions_arriving_together_each_get_their_authors_history,
+                earlier_candidates_are_only_posts_stored_before,
+                duplicates_found_are_added_to_the_stored_flags,
             }
         );
         contract_area!($backend, values { big_ids_and_sizes_round_trip, texts_and_entities_round_trip_exactly });

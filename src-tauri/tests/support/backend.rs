@@ -12,7 +12,7 @@ use postgate::config::Config;
 use postgate::services::{Services, StartupError};
 use postgate::store::StoreError;
 
-use super::driver::WAIT;
+use super::driver::{WAIT, Window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,6 +69,30 @@ impl Db {
     /// process, shutting down, still holds an SQLite file.
     pub async fn open(&self) -> Services {
         open_waiting(&self.env).await
+    }
+
+    /// Hands the database over to the window: the test's own core stays open beside it on
+    /// `PostgreSQL` (returned), and is closed for an SQLite file, the window's alone while it runs.
+    pub async fn hand_over(&self, core: Services) -> Option<Services> {
+        if self.shared() {
+            return Some(core);
+        }
+        core.close().await;
+        None
+    }
+
+    /// The console window on this database (logs and the driver's files under `dir`).
+    pub async fn window(&self, dir: &Path) -> Window {
+        let application = Path::new(env!("CARGO_BIN_EXE_postgate-desktop"));
+        Window::open_without(application, &self.window_env(), self.unset(), dir).await
+    }
+
+    /// The test's core once the window has closed: the one kept, or the file opened again.
+    pub async fn take_back(&self, kept: Option<Services>) -> Services {
+        match kept {
+            Some(core) => core,
+            None => self.open().await,
+        }
     }
 
     /// Drops a `PostgreSQL` database (an SQLite file goes with the test's folder).

@@ -1,5 +1,6 @@
 //! Flags for a second look on `PostgreSQL`: a post's flags and its text's LSH bands
-//! (`post_fingerprints`), and the near-duplicate candidates found through `(band, hash)`.
+//! (`post_fingerprints`), the near-duplicate candidates found through `(band, hash)` (one post's,
+//! or a batch of stored posts' in one statement), and the duplicates found added to stored flags.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -7,8 +8,8 @@ use tracing::instrument;
 
 use super::rows::notify;
 use crate::domain::PostId;
-use crate::flags::PostFlags;
 use crate::flags::minhash::Band;
+use crate::flags::{DuplicateCheck, FlagKind, PostFlags};
 use crate::store::StoreError;
 
 /// Whether a post's card is out, or its announcement is being sent (its flags may have come
@@ -89,4 +90,107 @@ fn push_bands(qb: &mut QueryBuilder<Postgres>, bands: &[Band]) {
             .push(PER_BAND)
             .push(format!(") b{i}"));
     }
+}
+
+/// Posts taken from one band by the lookups of stored posts: the newest before each. Half of
+/// [`PER_BAND`] halves the lookup's work in the intake bench's flood (7.7 against 14 ms for 64
+/// posts on a test table); a near-duplicate shares several bands, so it is still among them.
+pub(super) const EARLIER_PER_BAND: i64 = 16;
+
+/// Each post's candidates among the posts before it: the newest [`EARLIER_PER_BAND`] of each
+/// of its bands below its id (one backward range of `(band, hash, post_id)` each), counted;
+/// the `2 × limit` sharing the most (newest of equals) are read, and of those the first
+/// `limit` recent and not rejected are kept. Both lookups are laterals with a `LIMIT`, which
+/// the planner cannot flatten into a join: each stays an index probe per row whatever the
+/// statistics say (on a fresh database they say the tables are tiny, and a hash join would
+/// read all of `posts` for every batch).
+const EARLIER_CANDIDATES: &str = "\
+WITH q AS (SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS q(id, band, hash)), \
+shared AS ( \
+  SELECT q.id AS post, b.post_id, count(*) AS n FROM q CROSS JOIN LATERAL ( \
+    SELECT f.post_id FROM post_fingerprints f WHERE f.band = q.band AND f.hash = q.hash AND f.post_id < q.id \
+    ORDER BY f.post_id DESC LIMIT $6) b \
+  GROUP BY q.id, b.post_id \
+), top AS ( \
+  SELECT s.post, s.post_id, row_number() OVER (PARTITION BY s.post ORDER BY s.n DESC, s.post_id DESC) AS r \
+  FROM shared s \
+), ranked AS ( \
+  SELECT t.post, p.id, p.body, row_number() OVER (PARTITION BY t.post ORDER BY t.r) AS k \
+  FROM top t CROSS JOIN LATERAL ( \
+    SELECT p.id, p.body FROM posts p WHERE p.id = t.post_id AND p.created_at >= $4 \
+    AND p.status IN ('pending', 'approved', 'published') LIMIT 1) p \
+  WHERE t.r <= 2 * $5 \
+) \
+SELECT post, id, body FROM ranked WHERE k <= $5";
+
+#[instrument(skip_all, fields(posts = posts.len()), err)]
+pub async fn earlier_duplicate_candidates(
+    pool: &PgPool,
+    posts: &[(PostId, Vec<Band>)],
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
+    let bands = || posts.iter().flat_map(|(id, bands)| bands.iter().map(move |b| (id.0, b)));
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(EARLIER_CANDIDATES)
+        .bind(bands().map(|(id, _)| id).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.band).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.hash).collect::<Vec<_>>())
+        .bind(since)
+        .bind(limit.clamp(1, 100))
+        .bind(EARLIER_PER_BAND)
+        .fetch_all(pool)
+        .await?;
+    let mut found: std::collections::HashMap<i64, Vec<(PostId, String)>> = std::collections::HashMap::new();
+    for (post, id, body) in rows {
+        found.entry(post).or_default().push((PostId(id), body));
+    }
+    Ok(posts.iter().map(|(id, _)| found.remove(&id.0).unwrap_or_default()).collect())
+}
+
+/// The duplicates found (`dup` set) and the failed lookups (`dup` NULL) added to the posts'
+/// stored flags; a card update queued for each changed post whose card is out or being sent.
+/// The rows are locked in id order first, as other writers of many posts take them (recording
+/// receipts): in the order of the join they deadlocked with it in the intake bench.
+const SET_DUPLICATES: &str = "\
+WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[]) AS f(id, dup, percent)), \
+locked AS (SELECT p.id FROM posts p WHERE p.id = ANY($1) AND p.flags IS NOT NULL ORDER BY p.id FOR UPDATE), \
+changed AS ( \
+  UPDATE posts p SET \
+    flags = p.flags || CASE WHEN f.dup IS NULL THEN jsonb_build_object('checked', false) \
+                       ELSE jsonb_build_object('duplicate', jsonb_build_object('post_id', f.dup, 'percent', f.percent)) END, \
+    flag_mask = p.flag_mask | CASE WHEN f.dup IS NULL THEN $4::bigint ELSE $5::bigint END \
+  FROM f JOIN locked l ON l.id = f.id WHERE p.id = f.id \
+  RETURNING p.id, p.moderation_message_id \
+), cards AS ( \
+  INSERT INTO outbox (post_id, kind) \
+  SELECT c.id, 'update_card' FROM changed c \
+  WHERE (c.moderation_message_id IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o WHERE o.post_id = c.id \
+           AND o.kind = 'announce' AND o.leased_at IS NOT NULL AND o.done_at IS NULL)) \
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.post_id = c.id AND o.kind = 'update_card' \
+           AND o.done_at IS NULL AND o.leased_at IS NULL) \
+  RETURNING post_id \
+) \
+SELECT c.id, pg_notify($6, json_build_object('event', 'post_flagged', 'post_id', c.id)::text)::text, \
+       EXISTS (SELECT 1 FROM cards k WHERE k.post_id = c.id) AS card \
+FROM changed c";
+
+#[instrument(skip_all, fields(posts = found.len()), err)]
+pub async fn set_duplicates(pool: &PgPool, found: &[(PostId, DuplicateCheck)]) -> Result<u64, StoreError> {
+    if found.is_empty() {
+        return Ok(0);
+    }
+    let dup = |c: &DuplicateCheck| match c {
+        DuplicateCheck::Found(d) => Some(*d),
+        DuplicateCheck::Failed => None,
+    };
+    let rows: Vec<(i64, Option<String>, bool)> = sqlx::query_as(SET_DUPLICATES)
+        .bind(found.iter().map(|(id, _)| id.0).collect::<Vec<_>>())
+        .bind(found.iter().map(|(_, c)| dup(c).map(|d| d.post_id.0)).collect::<Vec<_>>())
+        .bind(found.iter().map(|(_, c)| dup(c).map(|d| i16::from(d.percent))).collect::<Vec<_>>())
+        .bind(FlagKind::NotChecked.bit())
+        .bind(FlagKind::Duplicate.bit())
+        .bind(super::EVENTS_CHANNEL)
+        .fetch_all(pool)
+        .await?;
+    Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }

@@ -1,16 +1,18 @@
 //! Flags for a second look on SQLite: a post's flags and its text's LSH bands
-//! (`post_fingerprints`), and the near-duplicate candidates found through `(band, hash)`.
+//! (`post_fingerprints`), the near-duplicate candidates found through `(band, hash)` (one post's,
+//! or a batch of stored posts' on one connection), the duplicates found added to stored flags,
+//! and the flags and bands of new posts written by intake's own transaction.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use tracing::instrument;
 
 use super::Db;
 use super::rows::stamp;
 use crate::domain::PostId;
-use crate::flags::PostFlags;
 use crate::flags::minhash::Band;
+use crate::flags::{DuplicateCheck, FlagKind, PostFlags};
 use crate::store::StoreError;
 
 /// Whether a post's card is out, or its announcement is being sent (its flags may have come
@@ -148,8 +150,21 @@ pub async fn duplicate_candidates(
     if bands.is_empty() {
         return Ok(Vec::new());
     }
+    let mut qb = candidates_query(bands, since, except, None, limit);
+    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&db.reader).await?;
+    Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
+}
+
+/// The query of [`duplicate_candidates`], among the posts below `before` when it is given.
+fn candidates_query(
+    bands: &[Band],
+    since: DateTime<Utc>,
+    except: PostId,
+    before: Option<PostId>,
+    limit: i64,
+) -> QueryBuilder<Sqlite> {
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT p.id, p.body FROM (SELECT post_id, count(*) AS shared FROM (");
-    push_bands(&mut qb, bands);
+    push_bands(&mut qb, bands, before);
     // CROSS JOIN fixes the order (SQLite's rule): the few posts sharing a band first, then
     // each post by its id. Left to itself, without statistics, SQLite walked every post of the
     // statuses through `posts_status_arrived` and probed the bands for each (the bench's row
@@ -160,14 +175,82 @@ pub async fn duplicate_candidates(
         .push_bind(stamp(since))
         .push(" AND p.status IN ('pending', 'approved', 'published') ORDER BY f.shared DESC, p.id DESC LIMIT ")
         .push_bind(limit.clamp(1, 100));
-    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&db.reader).await?;
-    Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
+    qb
 }
 
-/// The newest posts of each band, [`PER_BAND`] at most: one backward range of the
-/// `(band, hash, post_id)` index each, so a band a flood of one text shares with thousands of
-/// posts costs no more than any other (the intake bench sends 10 000 near-identical texts).
-fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band]) {
+/// Each post's candidates among the posts before it, one query each on one reader connection
+/// (SQLite's round trips are in-process: a statement for the batch would save little).
+#[instrument(skip_all, fields(posts = posts.len()), err)]
+pub async fn earlier_duplicate_candidates(
+    db: &Db,
+    posts: &[(PostId, Vec<Band>)],
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
+    let mut conn = db.reader.acquire().await?;
+    let mut found = Vec::with_capacity(posts.len());
+    for (id, bands) in posts {
+        if bands.is_empty() {
+            found.push(Vec::new());
+            continue;
+        }
+        let mut qb = candidates_query(bands, since, *id, Some(*id), limit);
+        let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        found.push(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect());
+    }
+    Ok(found)
+}
+
+/// Adds the duplicates found, and the failed lookups as "not checked", to the posts' stored
+/// flags in one transaction; refreshes the cards already out or being sent.
+#[instrument(skip_all, fields(posts = found.len()), err)]
+pub async fn set_duplicates(db: &Db, found: &[(PostId, DuplicateCheck)]) -> Result<u64, StoreError> {
+    if found.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.writer.begin().await?;
+    let mut changed = Vec::new();
+    for (id, check) in found {
+        let (path, value, bit) = match check {
+            DuplicateCheck::Found(d) => (
+                "$.duplicate",
+                serde_json::json!({ "post_id": d.post_id.0, "percent": d.percent }).to_string(),
+                FlagKind::Duplicate.bit(),
+            ),
+            DuplicateCheck::Failed => ("$.checked", "false".to_owned(), FlagKind::NotChecked.bit()),
+        };
+        let updated = sqlx::query(
+            "UPDATE posts SET flags = json_set(flags, ?2, json(?3)), flag_mask = flag_mask | ?4 \
+             WHERE id = ?1 AND flags IS NOT NULL",
+        )
+        .bind(id.0)
+        .bind(path)
+        .bind(value)
+        .bind(bit)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            continue;
+        }
+        let card_out: bool = sqlx::query_scalar(CARD_OUT).bind(id.0).fetch_one(&mut *tx).await?;
+        if card_out {
+            super::outbox::enqueue_card_update(&mut tx, *id).await?;
+        }
+        changed.push(*id);
+    }
+    tx.commit().await?;
+    for id in &changed {
+        db.emit("post_flagged", Some(*id));
+    }
+    Ok(u64::try_from(changed.len()).unwrap_or(u64::MAX))
+}
+
+/// The newest posts of each band (below `before` when given), [`PER_BAND`] at most: one
+/// backward range of the `(band, hash, post_id)` index each, so a band a flood of one text
+/// shares with thousands of posts costs no more than any other (the intake bench sends 10 000
+/// near-identical texts).
+fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band], before: Option<PostId>) {
     for (i, b) in bands.iter().enumerate() {
         if i > 0 {
             qb.push(" UNION ALL ");
@@ -175,9 +258,50 @@ fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band]) {
         qb.push("SELECT post_id FROM (SELECT post_id FROM post_fingerprints WHERE band = ")
             .push_bind(b.band)
             .push(" AND hash = ")
-            .push_bind(b.hash)
-            .push(" ORDER BY post_id DESC LIMIT ")
-            .push(PER_BAND)
-            .push(format!(") b{i}"));
+            .push_bind(b.hash);
+        if let Some(before) = before {
+            qb.push(" AND post_id < ").push_bind(before.0);
+        }
+        // The lookups of stored posts take fewer: see `EARLIER_PER_BAND` on PostgreSQL.
+        let per_band = if before.is_some() { PER_BAND / 2 } else { PER_BAND };
+        qb.push(" ORDER BY post_id DESC LIMIT ").push(per_band).push(format!(") b{i}"));
     }
 }
+
+/// A new post's flags (as stored: JSON) and its text's bands, written by the transaction that
+/// stores it.
+pub(super) async fn write_flags(
+    conn: &mut SqliteConnection,
+    id: PostId,
+    flags: &PostFlags,
+    bands: &[Band],
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE posts SET flags = ?2, flag_mask = ?3 WHERE id = ?1")
+        .bind(id.0)
+        .bind(flags_json(flags)?)
+        .bind(flags.mask())
+        .execute(&mut *conn)
+        .await?;
+    write_bands(conn, bands.iter().map(|b| (id, *b)).collect()).await
+}
+
+/// A post's flags as stored.
+pub(super) fn flags_json(flags: &PostFlags) -> Result<String, StoreError> {
+    serde_json::to_string(flags).map_err(|e| StoreError::Corrupt(format!("post flags: {e}")))
+}
+
+/// New posts' bands, in as few statements as SQLite's parameter limit allows.
+pub(super) async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId, Band)>) -> Result<(), StoreError> {
+    // 3 parameters a row, far below SQLite's 32 766.
+    for chunk in bands.chunks(BAND_CHUNK) {
+        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO post_fingerprints (post_id, band, hash) ");
+        qb.push_values(chunk, |mut b, (id, band)| {
+            b.push_bind(id.0).push_bind(band.band).push_bind(band.hash);
+        });
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Band rows per statement of [`write_bands`].
+const BAND_CHUNK: usize = 4096;

@@ -19,7 +19,8 @@ use super::Db;
 use super::rows::{NOW, fold, status};
 use crate::domain::{PostId, UserId};
 use crate::store::{
-    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, NewPost, StoreError, SubmitOutcome,
+    Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, IntakeFlags, NewPost, StoreError,
+    SubmitOutcome,
 };
 
 pub use batch::IntakeBatcher;
@@ -140,9 +141,10 @@ pub async fn submit(
     batcher: &IntakeBatcher,
     post: &NewPost,
     admission: Admission,
+    flags: Option<&IntakeFlags>,
     album_debounce: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
-    let outcome = batcher.write(db, post.clone(), admission, album_debounce).await?;
+    let outcome = batcher.write(db, post.clone(), admission, flags.cloned(), album_debounce).await?;
     if let Some(id) = outcome.post_id() {
         tracing::Span::current().record("post_id", id.0);
     }

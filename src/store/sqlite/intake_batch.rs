@@ -19,10 +19,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 mod bulk;
 
 use super::super::Db;
+use super::super::flags::write_flags;
 use super::super::rows::{NOW, fold, now_plus};
 use super::upsert_author_query;
 use crate::domain::PostId;
-use crate::store::{Admission, ChangeEvent, NewMedia, NewPost, Refusal, StoreError, SubmitOutcome};
+use crate::store::{Admission, ChangeEvent, IntakeFlags, NewMedia, NewPost, Refusal, StoreError, SubmitOutcome};
 
 /// Submissions written in one transaction at most: a 10 000-message burst is ~40 commits.
 const MAX_BATCH: usize = 256;
@@ -36,6 +37,9 @@ const CHECKS: &str = "SELECT \
      (SELECT id FROM posts WHERE source_chat_id = ?1 AND media_group_id = ?3) AS album, \
      EXISTS (SELECT 1 FROM bans WHERE user_id = ?4) AS banned, \
      (SELECT count(*) FROM posts WHERE author_id = ?4 AND status = 'pending') AS pending, \
+     (SELECT count(*) FROM posts WHERE author_id = ?4 \
+       AND status IN ('approved', 'published', 'publish_failed', 'rejected', 'pending')) AS earlier, \
+     (SELECT count(*) FROM posts WHERE author_id = ?4 AND status = 'rejected') AS rejected, \
      EXISTS (SELECT 1 FROM authors WHERE id = ?4 AND username IS ?5 AND first_name = ?6 AND last_name IS ?7 \
        AND language_code IS ?8) AS profile_stored";
 
@@ -68,6 +72,8 @@ struct Checks {
     album: Option<i64>,
     banned: bool,
     pending: i64,
+    earlier: i64,
+    rejected: i64,
     profile_stored: bool,
 }
 
@@ -78,6 +84,8 @@ struct Request {
     /// When it was handed to the store: the queue's order ([`crate::store::arrival`]).
     arrived: DateTime<Utc>,
     album_debounce: Duration,
+    /// Flags and bands to store with a new post.
+    flags: Option<IntakeFlags>,
     reply: oneshot::Sender<Result<SubmitOutcome, StoreError>>,
 }
 
@@ -101,6 +109,7 @@ impl IntakeBatcher {
         db: &Db,
         post: NewPost,
         admission: Admission,
+        flags: Option<IntakeFlags>,
         album_debounce: Duration,
     ) -> Result<SubmitOutcome, StoreError> {
         let queue = self.queue.get_or_init(|| {
@@ -112,7 +121,7 @@ impl IntakeBatcher {
         let (reply, answer) = oneshot::channel();
         // Stamped before anything waits: the queue lists posts in the order they were handed over.
         let arrived = crate::store::arrival::stamp();
-        queue.send(Request { post, admission, arrived, album_debounce, reply }).await.map_err(|_| stopped())?;
+        queue.send(Request { post, admission, arrived, album_debounce, flags, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -271,6 +280,9 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
     // An album waits for its other parts before it is announced; anything else is due now.
     let delay = if post.media_group_id.is_some() { request.album_debounce } else { Duration::ZERO };
     let id = create(conn, post, request.arrived, delay, !checks.profile_stored).await?;
+    if let Some(flags) = &request.flags {
+        write_flags(conn, id, &flags.with_history(checks.earlier, checks.rejected), &flags.bands).await?;
+    }
     Ok(Stored { outcome: SubmitOutcome::Created(id), event: Some("post_created") })
 }
 

@@ -13,6 +13,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::super::super::rows::{NOW, fold};
 use super::{Request, Stored};
 use crate::domain::PostId;
+use crate::flags::PostFlags;
 use crate::store::{AuthorProfile, Refusal, StoreError, SubmitOutcome};
 
 /// Media rows per statement: 9 parameters each, far below SQLite's 32 766.
@@ -23,6 +24,10 @@ const KNOWN: &str = "SELECT \
      (SELECT id FROM posts WHERE source_chat_id = j.value ->> 0 AND source_message_id = j.value ->> 1) AS existing, \
      EXISTS (SELECT 1 FROM bans WHERE user_id = j.value ->> 2) AS banned, \
      (SELECT count(*) FROM posts WHERE author_id = j.value ->> 2 AND status = 'pending') AS pending, \
+     CASE WHEN j.value ->> 7 THEN (SELECT count(*) FROM posts WHERE author_id = j.value ->> 2 \
+       AND status IN ('approved', 'published', 'publish_failed', 'rejected', 'pending')) END AS earlier, \
+     CASE WHEN j.value ->> 7 THEN (SELECT count(*) FROM posts WHERE author_id = j.value ->> 2 \
+       AND status = 'rejected') END AS rejected, \
      EXISTS (SELECT 1 FROM authors a WHERE a.id = j.value ->> 2 AND a.username IS j.value ->> 3 \
        AND a.first_name = j.value ->> 4 AND a.last_name IS j.value ->> 5 AND a.language_code IS j.value ->> 6) \
        AS profile_stored \
@@ -33,6 +38,9 @@ struct Known {
     existing: Option<i64>,
     banned: bool,
     pending: i64,
+    /// The author's earlier posts and rejections (asked only when there are flags to store).
+    earlier: Option<i64>,
+    rejected: Option<i64>,
     profile_stored: bool,
 }
 
@@ -49,9 +57,15 @@ enum Verdict {
 /// result per request, in order.
 pub(super) async fn store_run(conn: &mut SqliteConnection, run: &[Request]) -> Result<Vec<Stored>, StoreError> {
     let known = known(conn, run).await?;
-    let (verdicts, created, profiles) = admit(run, known);
+    let (verdicts, created, profiles, flags) = admit(run, known);
     upsert_authors(conn, &profiles).await?;
-    let ids = insert_posts(conn, &created).await?;
+    let ids = insert_posts(conn, &created, &flags).await?;
+    let bands = created
+        .iter()
+        .zip(&ids)
+        .flat_map(|(r, id)| r.flags.iter().flat_map(move |f| f.bands.iter().map(move |b| (*id, *b))))
+        .collect();
+    super::super::super::flags::write_bands(conn, bands).await?;
     insert_media(conn, &created, &ids).await?;
     insert_jobs(conn, &created, &ids).await?;
     Ok(verdicts
@@ -76,7 +90,8 @@ async fn known(conn: &mut SqliteConnection, batch: &[Request]) -> Result<Vec<Kno
                 a.username,
                 a.first_name,
                 a.last_name,
-                a.language_code
+                a.language_code,
+                r.flags.is_some()
             ])
         })
         .collect();
@@ -89,14 +104,16 @@ async fn known(conn: &mut SqliteConnection, batch: &[Request]) -> Result<Vec<Kno
     }
 }
 
-type Admitted<'a> = (Vec<Verdict>, Vec<&'a Request>, Vec<&'a AuthorProfile>);
+type Admitted<'a> = (Vec<Verdict>, Vec<&'a Request>, Vec<&'a AuthorProfile>, Vec<Option<PostFlags>>);
 
 /// The verdicts one-by-one admission would give, in arrival order; the requests to store; the
-/// profiles to write, in order (only those that differ from what is stored by then).
+/// profiles to write, in order (only those that differ from what is stored by then); the flags
+/// to store with each request stored (the author's history as one-by-one admission finds it).
 fn admit(batch: &[Request], known: Vec<Known>) -> Admitted<'_> {
     let mut verdicts = Vec::with_capacity(batch.len());
     let mut created: Vec<&Request> = Vec::new();
     let mut profiles: Vec<&AuthorProfile> = Vec::new();
+    let mut flags: Vec<Option<PostFlags>> = Vec::new();
     let mut new_posts: HashMap<(i64, i32), usize> = HashMap::new();
     let mut admitted: HashMap<i64, i64> = HashMap::new();
     let mut written: HashMap<i64, &AuthorProfile> = HashMap::new();
@@ -120,14 +137,17 @@ fn admit(batch: &[Request], known: Vec<Known>) -> Admitted<'_> {
                 profiles.push(&post.author);
             }
             written.insert(author, &post.author);
-            *admitted.entry(author).or_default() += 1;
+            let before = admitted.entry(author).or_default();
+            let earlier = known.earlier.unwrap_or(0) + *before;
+            flags.push(request.flags.as_ref().map(|f| f.with_history(earlier, known.rejected.unwrap_or(0))));
+            *before += 1;
             new_posts.insert((post.source_chat_id, post.source_message_id), created.len());
             created.push(request);
             Verdict::Create(created.len() - 1)
         };
         verdicts.push(verdict);
     }
-    (verdicts, created, profiles)
+    (verdicts, created, profiles, flags)
 }
 
 async fn upsert_authors(conn: &mut SqliteConnection, profiles: &[&AuthorProfile]) -> Result<(), StoreError> {
@@ -152,21 +172,35 @@ async fn upsert_authors(conn: &mut SqliteConnection, profiles: &[&AuthorProfile]
 }
 
 /// The new posts' ids, in the order of `created`.
-async fn insert_posts(conn: &mut SqliteConnection, created: &[&Request]) -> Result<Vec<PostId>, StoreError> {
+async fn insert_posts(
+    conn: &mut SqliteConnection,
+    created: &[&Request],
+    flags: &[Option<PostFlags>],
+) -> Result<Vec<PostId>, StoreError> {
     if created.is_empty() {
         return Ok(Vec::new());
     }
+    let stored: Vec<(Option<String>, i64)> = flags
+        .iter()
+        .map(|f| match f {
+            Some(f) => Ok((Some(super::super::super::flags::flags_json(f)?), f.mask())),
+            None => Ok((None, 0)),
+        })
+        .collect::<Result<_, StoreError>>()?;
     let mut qb = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO posts (author_id, source_chat_id, source_message_id, body, search_text, entities, arrived_at) ",
+        "INSERT INTO posts (author_id, source_chat_id, source_message_id, body, search_text, entities, arrived_at, \
+         flags, flag_mask) ",
     );
-    qb.push_values(created, |mut b, r| {
+    qb.push_values(created.iter().zip(&stored), |mut b, (r, (json, mask))| {
         b.push_bind(r.post.author.id.0)
             .push_bind(r.post.source_chat_id)
             .push_bind(r.post.source_message_id)
             .push_bind(r.post.body.as_str())
             .push_bind(fold(&r.post.body))
             .push_bind(r.post.entities.to_string())
-            .push_bind(super::arrival_text(r.arrived));
+            .push_bind(super::arrival_text(r.arrived))
+            .push_bind(json.as_deref())
+            .push_bind(*mask);
     });
     // RETURNING gives rows in no promised order: match them by their source message.
     qb.push(" RETURNING id, source_chat_id, source_message_id");

@@ -40,7 +40,7 @@ async fn open(dir: &tempfile::TempDir) -> Fixture {
 
 impl Fixture {
     async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
-        submit(&self.db, &self.batcher, post, admission, Duration::ZERO).await
+        submit(&self.db, &self.batcher, post, admission, None, Duration::ZERO).await
     }
 
     async fn submit(&self, post: &NewPost) -> Result<SubmitOutcome, StoreError> {
@@ -158,15 +158,17 @@ async fn album_parts_join_the_first_and_redeliveries_change_nothing() {
     let debounce = Duration::from_millis(1500);
     let later = "SELECT count(*) FROM outbox WHERE post_id = ?1 AND kind = 'announce' \
                  AND next_attempt_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+1 seconds')";
-    let slow =
-        created(submit(&store.db, &store.batcher, &part(2, "s", 30, ""), Admission::OPEN, debounce).await.unwrap());
+    let slow = created(
+        submit(&store.db, &store.batcher, &part(2, "s", 30, ""), Admission::OPEN, None, debounce).await.unwrap(),
+    );
     assert_eq!(scalar(&store, later, slow.0).await, 1);
     sqlx::query("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE post_id = ?1")
         .bind(slow.0)
         .execute(&store.db.writer)
         .await
         .unwrap();
-    let joined = submit(&store.db, &store.batcher, &part(2, "s", 31, ""), Admission::OPEN, debounce).await.unwrap();
+    let joined =
+        submit(&store.db, &store.batcher, &part(2, "s", 31, ""), Admission::OPEN, None, debounce).await.unwrap();
     assert_eq!(joined, SubmitOutcome::AlbumPart(slow));
     assert_eq!(scalar(&store, later, slow.0).await, 1, "pushed back");
 }

@@ -34,9 +34,10 @@ use tracing::instrument;
 
 use super::{
     Admission, AuthorEdit, AuthorEditOutcome, AuthorProfile, AuthorRecord, BackendKind, BanImportRow, BanRecord,
-    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, LogEntry, ModeratorProfile,
-    NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary, QueueStats,
-    ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome, UndoOutcome, UndoRejection,
+    BanRequest, ChangeEvent, ClaimOutcome, DecideOutcome, Decision, Delivery, ImportCounts, IntakeFlags, LogEntry,
+    ModeratorProfile, NewPost, OutboxJob, OutboxResult, PollLock, PostPage, PostQuery, PostRecord, PostSummary,
+    QueueStats, ScheduleChange, ScheduleOutcome, ScheduledPost, Store, StoreError, SubmitOutcome, UndoOutcome,
+    UndoRejection,
 };
 use crate::config::DatabaseConfig;
 use crate::domain::{ActionSource, PostId, UserId};
@@ -269,7 +270,16 @@ impl Store for SqliteStore {
     }
 
     async fn submit_with(&self, post: &NewPost, admission: Admission) -> Result<SubmitOutcome, StoreError> {
-        intake::submit(&self.db, &self.intake, post, admission, self.album_debounce).await
+        intake::submit(&self.db, &self.intake, post, admission, None, self.album_debounce).await
+    }
+
+    async fn submit_flagged(
+        &self,
+        post: &NewPost,
+        admission: Admission,
+        flags: &IntakeFlags,
+    ) -> Result<SubmitOutcome, StoreError> {
+        intake::submit(&self.db, &self.intake, post, admission, Some(flags), self.album_debounce).await
     }
 
     async fn author_edit(&self, edit: &AuthorEdit) -> Result<AuthorEditOutcome, StoreError> {
@@ -496,5 +506,18 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> Result<Vec<(PostId, String)>, StoreError> {
         flags::duplicate_candidates(&self.db, bands, since, except, limit).await
+    }
+
+    async fn earlier_duplicate_candidates(
+        &self,
+        posts: &[(PostId, Vec<crate::flags::minhash::Band>)],
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
+        flags::earlier_duplicate_candidates(&self.db, posts, since, limit).await
+    }
+
+    async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError> {
+        flags::set_duplicates(&self.db, found).await
     }
 }

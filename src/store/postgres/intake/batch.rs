@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::one::{VerdictRow, admit_and_store, lock_authors, raced};
+use crate::flags::FlagKind;
 use crate::store::postgres::batch::{GroupCommit, GroupWrite};
-use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
+use crate::store::{Admission, IntakeFlags, NewPost, StoreError, SubmitOutcome};
 
 /// Admission and storage of many submissions (never album parts). Each CTE sees the same
 /// snapshot, so what one submission does to the next is computed here:
@@ -27,14 +28,19 @@ use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
 const ADMIT_AND_STORE_MANY: &str = "\
 WITH input AS ( \
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
-                       $8::text[], $9::jsonb[], $10::bool[], $11::bigint[], $21::timestamptz[]) \
+                       $8::text[], $9::jsonb[], $10::bool[], $11::bigint[], $21::timestamptz[], $22::jsonb[], \
+                       $23::bigint[]) \
     WITH ORDINALITY AS i(author_id, username, first_name, last_name, language_code, chat, msg, body, entities, \
-                         rate_limited, max_pending, arrived_at, idx) \
+                         rate_limited, max_pending, arrived_at, flags, flag_mask, idx) \
 ), checked AS ( \
   SELECT i.*, \
          (SELECT e.id FROM posts e WHERE e.source_chat_id = i.chat AND e.source_message_id = i.msg) AS existing, \
          coalesce((SELECT true FROM bans b WHERE b.user_id = i.author_id LIMIT 1), false) AS banned, \
-         (SELECT count(*) FROM posts p WHERE p.author_id = i.author_id AND p.status = 'pending') AS pending \
+         (SELECT count(*) FROM posts p WHERE p.author_id = i.author_id AND p.status = 'pending') AS pending, \
+         CASE WHEN i.flags IS NOT NULL THEN (SELECT count(*) FROM posts p WHERE p.author_id = i.author_id \
+           AND p.status IN ('approved', 'published', 'publish_failed', 'rejected', 'pending')) END AS earlier, \
+         CASE WHEN i.flags IS NOT NULL THEN (SELECT count(*) FROM posts p WHERE p.author_id = i.author_id \
+           AND p.status = 'rejected') END AS rejected \
   FROM input i \
 ), ranked AS ( \
   SELECT c.*, row_number() OVER (PARTITION BY c.author_id, (c.existing IS NULL AND NOT c.banned AND NOT c.rate_limited) \
@@ -57,11 +63,19 @@ WITH input AS ( \
   WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
-  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities, arrived_at) \
-  SELECT author_id, chat, msg, body, entities, arrived_at FROM verdicts WHERE verdict = 'ok' ORDER BY idx \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities, arrived_at, flags, flag_mask) \
+  SELECT author_id, chat, msg, body, entities, arrived_at, \
+         flags || jsonb_build_object('new_author', earlier = 0 AND nth = 1, 'rejections', rejected), \
+         coalesce(flag_mask | CASE WHEN earlier = 0 AND nth = 1 THEN $24::bigint ELSE 0 END \
+                            | CASE WHEN rejected > 0 THEN $25::bigint ELSE 0 END, 0) \
+  FROM verdicts WHERE verdict = 'ok' ORDER BY idx \
   ON CONFLICT DO NOTHING RETURNING id, source_chat_id, source_message_id \
 ), created AS ( \
   SELECT v.idx, p.id FROM post p JOIN verdicts v ON v.chat = p.source_chat_id AND v.msg = p.source_message_id \
+), fingerprints AS ( \
+  INSERT INTO post_fingerprints (post_id, band, hash) \
+  SELECT c.id, f.band, f.hash FROM unnest($26::bigint[], $27::smallint[], $28::bigint[]) AS f(idx, band, hash) \
+  JOIN created c ON c.idx = f.idx \
 ), media_in AS ( \
   SELECT * FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::text[], \
                        $19::bigint[]) \
@@ -87,11 +101,14 @@ FROM verdicts v LEFT JOIN created c ON c.idx = v.idx ORDER BY v.idx";
 /// Intake's kind of group write.
 pub(in crate::store::postgres) struct Intake;
 
+/// One submission for the batch: the post, its admission, when it arrived, its flags if any.
+pub(in crate::store::postgres) type Submission = (NewPost, Admission, DateTime<Utc>, Option<IntakeFlags>);
+
 /// The intake writer the store holds.
 pub(in crate::store::postgres) type IntakeBatcher = GroupCommit<Intake>;
 
 impl GroupWrite for Intake {
-    type Item = (NewPost, Admission, DateTime<Utc>);
+    type Item = Submission;
     type Output = SubmitOutcome;
     const MAX_BATCH: usize = 128;
 
@@ -122,38 +139,42 @@ impl GroupWrite for Intake {
         Ok(outcomes)
     }
 
-    async fn write_one(pool: &PgPool, (post, admission, arrived): &Self::Item) -> Result<SubmitOutcome, StoreError> {
+    async fn write_one(
+        pool: &PgPool,
+        (post, admission, arrived, flags): &Self::Item,
+    ) -> Result<SubmitOutcome, StoreError> {
         let mut tx = pool.begin().await?;
         lock_authors(&mut tx, &[post.author.id.0]).await?;
-        let outcome = admit_and_store(&mut tx, post, *admission, *arrived, Duration::ZERO).await?;
+        let outcome = admit_and_store(&mut tx, post, *admission, *arrived, flags.as_ref(), Duration::ZERO).await?;
         tx.commit().await?;
         Ok(outcome)
     }
 }
 
-fn authors(items: &[(NewPost, Admission, DateTime<Utc>)]) -> Vec<i64> {
+fn authors(items: &[Submission]) -> Vec<i64> {
     items.iter().map(|(p, ..)| p.author.id.0).collect()
 }
 
 /// The batch as one statement per submission in one transaction (the exact sequential order).
-async fn one_by_one(
-    pool: &PgPool,
-    items: &[(NewPost, Admission, DateTime<Utc>)],
-) -> Result<Vec<SubmitOutcome>, StoreError> {
+async fn one_by_one(pool: &PgPool, items: &[Submission]) -> Result<Vec<SubmitOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
     lock_authors(&mut tx, &authors(items)).await?;
     let mut outcomes = Vec::with_capacity(items.len());
-    for (post, admission, arrived) in items {
-        outcomes.push(admit_and_store(&mut tx, post, *admission, *arrived, Duration::ZERO).await?);
+    for (post, admission, arrived, flags) in items {
+        outcomes.push(admit_and_store(&mut tx, post, *admission, *arrived, flags.as_ref(), Duration::ZERO).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
 fn bind_many(
-    items: &[(NewPost, Admission, DateTime<Utc>)],
+    items: &[Submission],
 ) -> sqlx::query::QueryAs<'_, sqlx::Postgres, VerdictRow, sqlx::postgres::PgArguments> {
     let posts = || items.iter().map(|(p, ..)| p);
+    let flags = || items.iter().map(|(.., f)| f.as_ref());
+    let bands = || {
+        flags().zip(1_i64..).flat_map(|(f, idx)| f.into_iter().flat_map(move |f| f.bands.iter().map(move |b| (idx, b))))
+    };
     let media = || items.iter().zip(1_i64..).flat_map(|((p, ..), idx)| p.media.iter().map(move |m| (idx, m)));
     sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE_MANY)
         .bind(posts().map(|p| p.author.id.0).collect::<Vec<_>>())
@@ -165,8 +186,8 @@ fn bind_many(
         .bind(posts().map(|p| p.source_message_id).collect::<Vec<_>>())
         .bind(posts().map(|p| p.body.as_str()).collect::<Vec<_>>())
         .bind(posts().map(|p| &p.entities).collect::<Vec<_>>())
-        .bind(items.iter().map(|(_, a, _)| a.rate_limited).collect::<Vec<_>>())
-        .bind(items.iter().map(|(_, a, _)| a.max_pending.unwrap_or(i64::MAX)).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, a, ..)| a.rate_limited).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, a, ..)| a.max_pending.unwrap_or(i64::MAX)).collect::<Vec<_>>())
         .bind(media().map(|(idx, _)| idx).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.kind.as_str()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.file_id.as_str()).collect::<Vec<_>>())
@@ -176,5 +197,12 @@ fn bind_many(
         .bind(media().map(|(_, m)| m.mime_type.as_deref()).collect::<Vec<_>>())
         .bind(media().map(|(_, m)| m.file_size).collect::<Vec<_>>())
         .bind(crate::store::postgres::EVENTS_CHANNEL)
-        .bind(items.iter().map(|(.., arrived)| *arrived).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, _, arrived, _)| *arrived).collect::<Vec<_>>())
+        .bind(flags().map(|f| f.map(|f| sqlx::types::Json(&f.flags))).collect::<Vec<_>>())
+        .bind(flags().map(|f| f.map(|f| f.flags.mask())).collect::<Vec<_>>())
+        .bind(FlagKind::NewAuthor.bit())
+        .bind(FlagKind::Rejections.bit())
+        .bind(bands().map(|(idx, _)| idx).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.band).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.hash).collect::<Vec<_>>())
 }

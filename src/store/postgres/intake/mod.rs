@@ -15,7 +15,7 @@ use one::{ALBUM_LOCKS, admit_and_store, lock_authors};
 
 use super::rows::notify;
 use crate::domain::PostId;
-use crate::store::{Admission, NewPost, StoreError, SubmitOutcome};
+use crate::store::{Admission, IntakeFlags, NewPost, StoreError, SubmitOutcome};
 
 #[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
 pub async fn submit(
@@ -23,12 +23,13 @@ pub async fn submit(
     batcher: &IntakeBatcher,
     post: &NewPost,
     admission: Admission,
+    flags: Option<&IntakeFlags>,
     album_debounce: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
     // Stamped before anything waits: the queue lists posts in the order they were handed over.
     let arrived = crate::store::arrival::stamp();
     let Some(group) = post.media_group_id.as_deref() else {
-        let outcome = batcher.write(pool, (post.clone(), admission, arrived)).await?;
+        let outcome = batcher.write(pool, (post.clone(), admission, arrived, flags.cloned())).await?;
         if let SubmitOutcome::Created(id) | SubmitOutcome::Duplicate(id) = outcome {
             tracing::Span::current().record("post_id", id.0);
         }
@@ -52,7 +53,7 @@ pub async fn submit(
             .await?;
     let Some(id) = existing else {
         lock_authors(&mut tx, &[post.author.id.0]).await?;
-        let outcome = admit_and_store(&mut tx, post, admission, arrived, album_debounce).await?;
+        let outcome = admit_and_store(&mut tx, post, admission, arrived, flags, album_debounce).await?;
         tx.commit().await?;
         return Ok(outcome);
     };

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::domain::PostId;
-use crate::store::{Admission, NewPost, Refusal, StoreError, SubmitOutcome};
+use crate::flags::FlagKind;
+use crate::store::{Admission, IntakeFlags, NewPost, Refusal, StoreError, SubmitOutcome};
 
 /// Admission and storage in one round trip and one commit. Every CTE sees the same snapshot;
 /// the data-modifying ones run only when the verdict is `ok`, and the foreign keys between the
@@ -24,6 +25,11 @@ WITH existing AS ( \
               WHEN pending.n >= $12 THEN 'too_many_pending' \
               ELSE 'ok' END AS verdict, pending.n AS pending \
   FROM (SELECT count(*) AS n FROM posts WHERE author_id = $1 AND status = 'pending') pending \
+), history AS ( \
+  SELECT CASE WHEN $24::jsonb IS NOT NULL THEN (SELECT count(*) FROM posts WHERE author_id = $1 \
+           AND status IN ('approved', 'published', 'publish_failed', 'rejected', 'pending')) END AS earlier, \
+         CASE WHEN $24::jsonb IS NOT NULL THEN (SELECT count(*) FROM posts WHERE author_id = $1 \
+           AND status = 'rejected') END AS rejected \
 ), author AS ( \
   INSERT INTO authors (id, username, first_name, last_name, language_code) \
   SELECT $1, $2, $3, $4, $5 FROM verdict WHERE verdict = 'ok' \
@@ -32,9 +38,17 @@ WITH existing AS ( \
   WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
-  INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities, arrived_at) \
-  SELECT $1, $6, $7, $8, $9, $10, $23 FROM verdict WHERE verdict = 'ok' \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities, arrived_at, \
+                     flags, flag_mask) \
+  SELECT $1, $6, $7, $8, $9, $10, $23, \
+         $24::jsonb || jsonb_build_object('new_author', h.earlier = 0, 'rejections', h.rejected), \
+         coalesce($25::bigint | CASE WHEN h.earlier = 0 THEN $26::bigint ELSE 0 END \
+                              | CASE WHEN h.rejected > 0 THEN $27::bigint ELSE 0 END, 0) \
+  FROM verdict, history h WHERE verdict = 'ok' \
   ON CONFLICT DO NOTHING RETURNING id \
+), fingerprints AS ( \
+  INSERT INTO post_fingerprints (post_id, band, hash) \
+  SELECT post.id, f.band, f.hash FROM post, unnest($28::smallint[], $29::bigint[]) AS f(band, hash) \
 ), media AS ( \
   INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) \
   SELECT post.id, (m.ord - 1)::smallint, m.kind, m.file_id, m.file_unique_id, m.source_message_id, \
@@ -119,9 +133,11 @@ pub(super) async fn admit_and_store(
     post: &NewPost,
     admission: Admission,
     arrived: DateTime<Utc>,
+    flags: Option<&IntakeFlags>,
     announce_delay: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
     let m = &post.media;
+    let bands = flags.map_or(&[][..], |f| f.bands.as_slice());
     let row = sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE)
         .bind(post.author.id.0)
         .bind(post.author.username.as_deref())
@@ -146,6 +162,12 @@ pub(super) async fn admit_and_store(
         .bind(i64::try_from(announce_delay.as_millis()).unwrap_or(i64::MAX))
         .bind(crate::store::postgres::EVENTS_CHANNEL)
         .bind(arrived)
+        .bind(flags.map(|f| sqlx::types::Json(&f.flags)))
+        .bind(flags.map(|f| f.flags.mask()))
+        .bind(FlagKind::NewAuthor.bit())
+        .bind(FlagKind::Rejections.bit())
+        .bind(bands.iter().map(|b| b.band).collect::<Vec<_>>())
+        .bind(bands.iter().map(|b| b.hash).collect::<Vec<_>>())
         .fetch_one(&mut *conn)
         .await?;
     let outcome = match row.outcome()? {

@@ -1,0 +1,198 @@
+//! The near-duplicate lookup of new submissions, off intake's path: a submission is stored
+//! with its other flags and its text's bands ([`Store::submit_flagged`]), its receipt goes out,
+//! and its post is queued here. One task takes whatever has queued up (up to [`BATCH`]), looks
+//! up each post's candidates among the posts stored before it in one store call
+//! ([`Store::earlier_duplicate_candidates`]), computes the exact similarity of those few off
+//! the async workers, and adds what it found in one more ([`Store::set_duplicates`]); a card
+//! already out is refreshed. Per post that was a read, an author read and a transaction of
+//! its own in the handler (BENCHMARKS.md, "Intake with flags on": 210–570 checks/s in debug).
+//! A failed lookup marks its posts "not checked"; intake never waits for any of it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+use crate::config::Config;
+use crate::domain::PostId;
+use crate::flags::DuplicateCheck;
+use crate::flags::minhash::{Band, Shingles};
+use crate::publisher;
+use crate::services::Services;
+use crate::store::Store;
+
+/// Posts looked up together at most: one statement on `PostgreSQL`, whose candidates (≤ 20 a
+/// post) come back in one answer.
+const BATCH: usize = 64;
+
+/// A stored post waiting for its lookup.
+pub struct Queued {
+    pub id: PostId,
+    pub shingles: Shingles,
+    pub bands: Vec<Band>,
+}
+
+/// The lookups of this process. Cheap to clone; the task starts on first use, on the caller's
+/// runtime, and ends when the last clone is dropped.
+#[derive(Clone, Default)]
+pub struct DuplicateChecks {
+    queue: Arc<OnceLock<mpsc::UnboundedSender<Queued>>>,
+    /// Queued and not yet written.
+    waiting: Arc<AtomicUsize>,
+    settled: Arc<Notify>,
+}
+
+impl std::fmt::Debug for DuplicateChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DuplicateChecks({} waiting)", self.waiting())
+    }
+}
+
+impl DuplicateChecks {
+    /// Queues a stored post's lookup (none for a text without bands: too short to call a copy).
+    pub fn queue(&self, services: &Services, post: Queued) {
+        if post.bands.is_empty() {
+            return;
+        }
+        let queue = self.queue.get_or_init(|| {
+            let (send, receive) = mpsc::unbounded_channel();
+            let worker = Worker {
+                store: services.store.clone(),
+                config: services.config.clone(),
+                intake_slots: services.intake_slots.clone(),
+                wake_outbox: services.outbox_wake.clone(),
+                waiting: self.waiting.clone(),
+                settled: self.settled.clone(),
+            };
+            tokio::spawn(worker.run(receive));
+            send
+        });
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        if queue.send(post).is_err() {
+            self.done(1);
+        }
+    }
+
+    /// Lookups queued and not yet written.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every lookup queued so far is written, for at most `bound`; whether it was.
+    pub async fn settle(&self, bound: Duration) -> bool {
+        let wait = async {
+            loop {
+                let settled = self.settled.notified();
+                if self.waiting() == 0 {
+                    return;
+                }
+                settled.await;
+            }
+        };
+        tokio::time::timeout(bound, wait).await.is_ok()
+    }
+
+    fn done(&self, n: usize) {
+        finish(&self.waiting, &self.settled, n);
+    }
+}
+
+fn finish(waiting: &AtomicUsize, settled: &Notify, n: usize) {
+    if waiting.fetch_sub(n, Ordering::SeqCst) == n {
+        settled.notify_waiters();
+    }
+}
+
+struct Worker {
+    store: Arc<dyn Store>,
+    config: Arc<Config>,
+    intake_slots: Arc<Semaphore>,
+    wake_outbox: Arc<Notify>,
+    waiting: Arc<AtomicUsize>,
+    settled: Arc<Notify>,
+}
+
+impl Worker {
+    async fn run(self, mut receive: mpsc::UnboundedReceiver<Queued>) {
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            self.yield_to_intake().await;
+            if receive.recv_many(&mut batch, BATCH).await == 0 {
+                return;
+            }
+            let n = batch.len();
+            let found = check(self.store.as_ref(), &self.config, std::mem::take(&mut batch)).await;
+            self.store_found(&found).await;
+            finish(&self.waiting, &self.settled, n);
+        }
+    }
+
+    /// Intake first, as the outbox worker does (`publisher::yield_to_intake`): while most
+    /// intake slots are taken, the next batch waits, up to [`publisher::INTAKE_FIRST_MAX`].
+    async fn yield_to_intake(&self) {
+        let busy = || crate::services::intake_busy(&self.intake_slots, self.config.database.max_connections);
+        let started = tokio::time::Instant::now();
+        while busy() && started.elapsed() < publisher::INTAKE_FIRST_MAX {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Writes what the lookups found; a failed write (a deadlock with another writer of the
+    /// same posts, the database away for a moment) is tried again: adding a duplicate twice
+    /// changes nothing.
+    async fn store_found(&self, found: &[(PostId, DuplicateCheck)]) {
+        for attempt in 1..=WRITE_ATTEMPTS {
+            match self.store.set_duplicates(found).await {
+                Ok(0) => return,
+                Ok(_) => {
+                    // Cards already out show the duplicate once refreshed.
+                    self.wake_outbox.notify_one();
+                    return;
+                }
+                Err(e) if attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(posts = found.len(), attempt, error = %e, "near-duplicates not stored yet; retrying");
+                    tokio::time::sleep(Duration::from_millis(200) * attempt).await;
+                }
+                Err(e) => tracing::error!(posts = found.len(), error = %e, "near-duplicates not stored"),
+            }
+        }
+    }
+}
+
+/// Tries of one batch's write.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// What the lookups of `batch` found: a duplicate for some, a failure for all when the lookup
+/// failed, nothing for the rest.
+async fn check(store: &dyn Store, config: &Config, batch: Vec<Queued>) -> Vec<(PostId, DuplicateCheck)> {
+    let since = Utc::now() - chrono::Duration::days(i64::from(config.flags.duplicate_days));
+    let posts: Vec<(PostId, Vec<Band>)> = batch.iter().map(|q| (q.id, q.bands.clone())).collect();
+    let failed = |ids: Vec<PostId>| ids.into_iter().map(|id| (id, DuplicateCheck::Failed)).collect();
+    let candidates = match store.earlier_duplicate_candidates(&posts, since, super::flags::CANDIDATES).await {
+        Ok(candidates) => candidates,
+        Err(e) => {
+            tracing::error!(posts = batch.len(), error = %e, "near-duplicate lookup failed: not checked");
+            return failed(batch.iter().map(|q| q.id).collect());
+        }
+    };
+    let threshold = config.flags.duplicate_percent;
+    let ids: Vec<PostId> = batch.iter().map(|q| q.id).collect();
+    let similar = tokio::task::spawn_blocking(move || {
+        batch
+            .iter()
+            .zip(&candidates)
+            .filter_map(|(q, c)| {
+                super::flags::closest(&q.shingles, c, threshold).map(|d| (q.id, DuplicateCheck::Found(d)))
+            })
+            .collect()
+    });
+    match similar.await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "near-duplicate similarity failed: not checked");
+            failed(ids)
+        }
+    }
+}
