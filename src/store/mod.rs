@@ -354,6 +354,7 @@ pub trait Store: Send + Sync + 'static {
     /// Adds what the near-duplicate lookups of posts stored with their flags
     /// ([`Store::submit_flagged`]) found: a duplicate to its post's flags, a failed lookup as
     /// "not checked"; one transaction for all, and the cards already out (or being sent)
-    /// refreshed. Posts without stored flags, or gone, are skipped; returns how many changed.
+    /// refreshed. Posts without stored flags, gone, or edited by their author meanwhile (their
+    /// flags were computed again from the new text) are skipped; returns how many changed.
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError>;
 }

@@ -2,7 +2,8 @@
 //! with the post, the author's history from admission, alone or many submissions at once, an
 //! album's first part too; a redelivery changes nothing), the near-duplicate lookup of stored
 //! posts among the posts before each (`earlier_duplicate_candidates`), and what it found added
-//! to the stored flags (`set_duplicates`), a card already out refreshed.
+//! to the stored flags (`set_duplicates`), a card already out refreshed, a post edited
+//! meanwhile left alone.
 
 use std::sync::Arc;
 
@@ -10,10 +11,10 @@ use chrono::{Duration, Utc};
 use postgate::domain::{MediaKind, PostId};
 use postgate::flags::minhash::{bands, shingles};
 use postgate::flags::{Duplicate, DuplicateCheck, FlagKind, text_flags};
-use postgate::store::{Admission, IntakeFlags, OutboxKind, Store, SubmitOutcome};
+use postgate::store::{Admission, AuthorEditOutcome, IntakeFlags, OutboxKind, Store, SubmitOutcome};
 
 use crate::common::{MOD_A, album_post, text_post};
-use crate::fixtures::{decided, kinds_for, lease_all, post, reject_for, submit};
+use crate::fixtures::{decided, edit, kinds_for, lease_all, post, reject_for, submit};
 
 const TEXT: &str = "Продаю велосипед Stels в хорошем состоянии. Пробег небольшой, все детали родные. \
                     Забирать в центре города, торг уместен: https://bike.example";
@@ -144,4 +145,16 @@ pub async fn duplicates_found_are_added_to_the_stored_flags(store: Arc<dyn Store
     assert_eq!(kinds_for(&jobs, copy), [OutboxKind::UpdateCard]);
     assert_eq!(kinds_for(&jobs, waiting), [OutboxKind::Announce]);
     assert_eq!(store.set_duplicates(&[]).await.unwrap(), 0);
+}
+
+/// A lookup of a post's first text that lands after its author edited it is dropped: the edit's
+/// recheck computed the flags of the new text.
+pub async fn a_late_lookup_of_an_edited_post_is_dropped(store: Arc<dyn Store>) {
+    let original = submit_flagged(&*store, 1, 1, TEXT).await;
+    let copy = submit_flagged(&*store, 2, 2, TEXT).await;
+    let edited = store.author_edit(&edit(2, "совсем другой текст про другую вещь")).await.unwrap();
+    assert_eq!(edited, AuthorEditOutcome::Updated(copy));
+    let found = [(copy, DuplicateCheck::Found(Duplicate { post_id: original, percent: 100 }))];
+    assert_eq!(store.set_duplicates(&found).await.unwrap(), 0);
+    assert_eq!(post(&*store, copy).await.flags.unwrap().duplicate, None, "no stale duplicate on the new text");
 }

@@ -153,7 +153,8 @@ pub async fn earlier_duplicate_candidates(
 /// receipts): in the order of the join they deadlocked with it in the intake bench.
 const SET_DUPLICATES: &str = "\
 WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[]) AS f(id, dup, percent)), \
-locked AS (SELECT p.id FROM posts p WHERE p.id = ANY($1) AND p.flags IS NOT NULL ORDER BY p.id FOR UPDATE), \
+locked AS (SELECT p.id FROM posts p WHERE p.id = ANY($1) AND p.flags IS NOT NULL AND NOT p.edited_by_author \
+  ORDER BY p.id FOR UPDATE), \
 changed AS ( \
   UPDATE posts p SET \
     flags = p.flags || CASE WHEN f.dup IS NULL THEN jsonb_build_object('checked', false) \

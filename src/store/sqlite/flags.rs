@@ -202,7 +202,8 @@ pub async fn earlier_duplicate_candidates(
 }
 
 /// Adds the duplicates found, and the failed lookups as "not checked", to the posts' stored
-/// flags in one transaction; refreshes the cards already out or being sent.
+/// flags in one transaction; refreshes the cards already out or being sent. A post its author
+/// edited meanwhile is left alone: its flags were computed again from the new text.
 #[instrument(skip_all, fields(posts = found.len()), err)]
 pub async fn set_duplicates(db: &Db, found: &[(PostId, DuplicateCheck)]) -> Result<u64, StoreError> {
     if found.is_empty() {
@@ -221,7 +222,7 @@ pub async fn set_duplicates(db: &Db, found: &[(PostId, DuplicateCheck)]) -> Resu
         };
         let updated = sqlx::query(
             "UPDATE posts SET flags = json_set(flags, ?2, json(?3)), flag_mask = flag_mask | ?4 \
-             WHERE id = ?1 AND flags IS NOT NULL",
+             WHERE id = ?1 AND flags IS NOT NULL AND NOT edited_by_author",
         )
         .bind(id.0)
         .bind(path)
