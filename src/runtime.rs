@@ -200,6 +200,8 @@ impl Runtime {
             let (db, status) = (services.config.database.clone(), self.inner.backups.clone());
             tokio::spawn(schedule::run(db, schedule, services.clock.clone(), chrono::Local, status, cancel.clone()))
         });
+        // Lookups a crash left undone run again, behind intake like the others.
+        crate::moderation::duplicates::resume(&services).await;
         let worker = tokio::spawn(crate::publisher::run(bot, services, cancel.clone()));
         Ok(Running { shutdown, stop_polling, cancel, dispatcher, worker, receipts, backups, lock })
     }

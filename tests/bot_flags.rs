@@ -1,7 +1,8 @@
 //! Flags for a second look end to end on the fake Bot API, on both backends and in both
 //! languages: a near-duplicate's card says "looks like #N (87 %)" with the similarity intake
 //! computed, and shows the badges of its stop word, link, phone, forwarded origin and new
-//! author; a text without any shows none; an author's edit recomputes them.
+//! author; a text without any shows none; an author's edit recomputes them; a lookup lost with
+//! the process runs at the next start.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
@@ -10,8 +11,11 @@ mod common;
 mod support;
 
 use app::{App, Backend, GROUP, on_both_backends};
-use postgate::domain::PostId;
+use postgate::domain::{PostId, UserId};
+use postgate::flags::Duplicate;
 use postgate::flags::minhash::{shingles, similarity};
+use postgate::moderation::flags::FlagInput;
+use postgate::store::Admission;
 use serde_json::json;
 use support::fake_telegram::updates::{edited_message, text_message};
 
@@ -115,4 +119,36 @@ async fn flags_on_the_card_ru(backend: Backend) {
     flags_on_the_card(backend, "ru").await;
 }
 
-on_both_backends!(flags_on_the_card_en, flags_on_the_card_ru, an_edit_recomputes_the_flags);
+/// A lookup lost with the process — the posts stored with their flags, their lookups never run —
+/// runs when the bot starts again: the copy is marked, the original is not.
+async fn a_lookup_lost_in_a_crash_runs_at_the_next_start(backend: Backend) {
+    let app = App::start_on(backend, "flags_resume", &[]).await;
+    let mut ids = Vec::new();
+    for (author, message) in [(9101, 1), (9102, 2)] {
+        let body = ORIGINAL;
+        let input = FlagInput { author: UserId(author), body: body.into(), entities: json!([]), forwarded: None };
+        let prepared = postgate::moderation::flags::prepare(&app.services.config, &input).await;
+        let post = common::text_post(author, message, body);
+        let stored = app.services.store.submit_flagged(&post, Admission::OPEN, &prepared.flags).await.unwrap();
+        ids.push(stored.post_id().unwrap());
+    }
+    let duplicate = |id| {
+        let app = &app;
+        async move { app.services.store.post(id).await.unwrap().unwrap().flags.unwrap().duplicate }
+    };
+    assert_eq!(duplicate(ids[1]).await, None, "never looked up");
+
+    app.runtime.stop().await;
+    app.runtime.start().await.unwrap();
+    assert!(app.services.duplicates.settle(std::time::Duration::from_secs(15)).await, "the lookups ran");
+    assert_eq!(duplicate(ids[1]).await, Some(Duplicate { post_id: ids[0], percent: 100 }));
+    assert_eq!(duplicate(ids[0]).await, None, "the original is not a copy of a later post");
+    app.stop().await;
+}
+
+on_both_backends!(
+    flags_on_the_card_en,
+    flags_on_the_card_ru,
+    an_edit_recomputes_the_flags,
+    a_lookup_lost_in_a_crash_runs_at_the_next_start
+);

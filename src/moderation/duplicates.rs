@@ -6,7 +6,9 @@
 //! the async workers, and adds what it found in one more ([`Store::set_duplicates`]); a card
 //! already out is refreshed. Per post that was a read, an author read and a transaction of
 //! its own in the handler (BENCHMARKS.md, "Intake with flags on": 210–570 checks/s in debug).
-//! A failed lookup marks its posts "not checked"; intake never waits for any of it.
+//! A failed lookup marks its posts "not checked"; intake never waits for any of it. Lookups
+//! still queued when the process dies are not lost for good: at start ([`resume`]) the recent
+//! pending posts showing no duplicate are looked up again.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -159,6 +161,46 @@ impl Worker {
             }
         }
     }
+}
+
+/// How far back [`resume`] looks, and how many posts at most: a lookup waits seconds in the
+/// queue, so a crash loses the last moments' — a day covers a machine that was off overnight.
+const RESUME_SINCE: chrono::Duration = chrono::Duration::days(1);
+const RESUME_MAX: i64 = 2_000;
+
+/// Queues the lookups a crash (or a stop that ran out of time) may have lost: pending posts of
+/// the last day showing no duplicate, their bands computed again from their texts (off the
+/// async workers). Looking up a post that was already looked up finds the same and writes
+/// nothing. Returns how many were queued.
+pub async fn resume(services: &Services) -> usize {
+    let since = Utc::now() - RESUME_SINCE;
+    let posts = match services.store.duplicate_rechecks(since, RESUME_MAX).await {
+        Ok(posts) => posts,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look up recent posts' near-duplicates again; they keep their other flags");
+            return 0;
+        }
+    };
+    let queued = tokio::task::spawn_blocking(move || {
+        posts
+            .into_iter()
+            .map(|(id, body)| {
+                let shingles = crate::flags::minhash::shingles(&body);
+                let bands = crate::flags::minhash::bands(&shingles);
+                Queued { id, shingles, bands }
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    let n = queued.len();
+    for post in queued {
+        services.duplicates.queue(services, post);
+    }
+    if n > 0 {
+        tracing::info!(posts = n, "near-duplicate lookups of recent posts queued again");
+    }
+    n
 }
 
 /// Tries of one batch's write.

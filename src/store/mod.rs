@@ -357,4 +357,9 @@ pub trait Store: Send + Sync + 'static {
     /// refreshed. Posts without stored flags, gone, or edited by their author meanwhile (their
     /// flags were computed again from the new text) are skipped; returns how many changed.
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError>;
+    /// Pending posts that arrived since `since` whose stored flags were checked and show no
+    /// duplicate, and that their authors did not edit: the ones whose near-duplicate lookup a
+    /// crash may have lost (it ran in memory after the write). Newest first, at most `limit`,
+    /// with their texts; looked up again at start (a lookup that finds nothing writes nothing).
+    async fn duplicate_rechecks(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<(PostId, String)>, StoreError>;
 }

@@ -3,7 +3,7 @@
 //! album's first part too; a redelivery changes nothing), the near-duplicate lookup of stored
 //! posts among the posts before each (`earlier_duplicate_candidates`), and what it found added
 //! to the stored flags (`set_duplicates`), a card already out refreshed, a post edited
-//! meanwhile left alone.
+//! meanwhile left alone; the posts whose lookup a crash may have lost (`duplicate_rechecks`).
 
 use std::sync::Arc;
 
@@ -157,4 +157,27 @@ pub async fn a_late_lookup_of_an_edited_post_is_dropped(store: Arc<dyn Store>) {
     let found = [(copy, DuplicateCheck::Found(Duplicate { post_id: original, percent: 100 }))];
     assert_eq!(store.set_duplicates(&found).await.unwrap(), 0);
     assert_eq!(post(&*store, copy).await.flags.unwrap().duplicate, None, "no stale duplicate on the new text");
+}
+
+/// The posts whose lookup a crash may have lost: pending, recent, checked, no duplicate yet,
+/// not edited; newest first.
+pub async fn duplicate_rechecks_are_the_recent_pending_posts_without_a_duplicate(store: Arc<dyn Store>) {
+    let original = submit_flagged(&*store, 1, 1, TEXT).await;
+    let copy = submit_flagged(&*store, 2, 2, TEXT).await;
+    let other = submit_flagged(&*store, 3, 3, "ещё одна заявка про велосипед и город").await;
+    let edited = submit_flagged(&*store, 4, 4, "заявка, которую автор потом исправит").await;
+    store.author_edit(&edit(4, "исправленная заявка")).await.unwrap();
+    let rejected = submit_flagged(&*store, 5, 5, "заявка, которую отклонят").await;
+    decided(store.decide(&reject_for(rejected, MOD_A, "no", false)).await.unwrap());
+    let unflagged = submit(&*store, &text_post(6, 6, TEXT)).await;
+    let found = [(copy, DuplicateCheck::Found(Duplicate { post_id: original, percent: 100 }))];
+    store.set_duplicates(&found).await.unwrap();
+
+    let since = Utc::now() - Duration::hours(1);
+    let rechecks = store.duplicate_rechecks(since, 10).await.unwrap();
+    let ids: Vec<PostId> = rechecks.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [other, original], "not {copy:?}, {edited:?}, {rejected:?}, {unflagged:?}");
+    assert_eq!(rechecks[1].1, TEXT, "with its text");
+    assert_eq!(store.duplicate_rechecks(since, 1).await.unwrap().len(), 1, "at most the limit");
+    assert!(store.duplicate_rechecks(Utc::now() + Duration::hours(1), 10).await.unwrap().is_empty());
 }

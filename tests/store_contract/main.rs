@@ -156,6 +156,7 @@ macro_rules! contract_suite {
                 earlier_candidates_are_only_posts_stored_before,
                 duplicates_found_are_added_to_the_stored_flags,
                 a_late_lookup_of_an_edited_post_is_dropped,
+                duplicate_rechecks_are_the_recent_pending_posts_without_a_duplicate,
             }
         );
         contract_area!($backend, values { big_ids_and_sizes_round_trip, texts_and_entities_round_trip_exactly });

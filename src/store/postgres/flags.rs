@@ -195,3 +195,21 @@ pub async fn set_duplicates(pool: &PgPool, found: &[(PostId, DuplicateCheck)]) -
         .await?;
     Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }
+
+#[instrument(skip_all, err)]
+pub async fn duplicate_rechecks(
+    pool: &PgPool,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(PostId, String)>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, body FROM posts WHERE status = 'pending' AND arrived_at >= $1 AND NOT edited_by_author \
+           AND (flags->>'checked')::boolean AND jsonb_typeof(flags->'duplicate') IS DISTINCT FROM 'object' \
+         ORDER BY id DESC LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
+}

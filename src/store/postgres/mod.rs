@@ -430,4 +430,8 @@ impl Store for PgStore {
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError> {
         flags::set_duplicates(&self.pool, found).await
     }
+
+    async fn duplicate_rechecks(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_rechecks(&self.pool, since, limit).await
+    }
 }

@@ -306,3 +306,21 @@ pub(super) async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId,
 
 /// Band rows per statement of [`write_bands`].
 const BAND_CHUNK: usize = 4096;
+
+#[instrument(skip_all, err)]
+pub async fn duplicate_rechecks(
+    db: &Db,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(PostId, String)>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, body FROM posts WHERE status = 'pending' AND arrived_at >= ?1 AND NOT edited_by_author \
+           AND json_extract(flags, '$.checked') = 1 AND json_type(flags, '$.duplicate') IS NOT 'object' \
+         ORDER BY id DESC LIMIT ?2",
+    )
+    .bind(stamp(since))
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
+}

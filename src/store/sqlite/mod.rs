@@ -520,4 +520,8 @@ impl Store for SqliteStore {
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError> {
         flags::set_duplicates(&self.db, found).await
     }
+
+    async fn duplicate_rechecks(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<(PostId, String)>, StoreError> {
+        flags::duplicate_rechecks(&self.db, since, limit).await
+    }
 }
