@@ -61,6 +61,11 @@ fn buttons(markup: &InlineKeyboardMarkup) -> Vec<String> {
         .collect()
 }
 
+/// The card of `p` without an author record or decider, under an immediate plan.
+fn card_of(i18n: &I18n, locale: &str, p: &PostRecord, options: &PostOptions) -> String {
+    card_text(i18n, locale, p, None, None, &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC), options)
+}
+
 fn i18n() -> I18n {
     I18n::new("en").unwrap()
 }
@@ -70,15 +75,7 @@ fn a_short_post_shows_its_link_targets_and_approve_names_its_version() {
     let i18n = i18n();
     let link = json!([{"type": "text_link", "offset": 4, "length": 4, "url": "https://scam.example/x"}]);
     let p = post("our page", link);
-    let card = card_text(
-        &i18n,
-        "en",
-        &p,
-        None,
-        None,
-        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
-        &PostOptions::default(),
-    );
+    let card = card_of(&i18n, "en", &p, &PostOptions::default());
     assert!(card.contains("our page\n\n🔗"), "{card}");
     assert!(card.contains("page → https://scam.example/x"), "{card}");
     assert!(!card_is_cut(&i18n, "en", &p));
@@ -95,15 +92,7 @@ fn a_long_post_is_cut_with_its_length_and_offers_show_all_instead_of_approve() {
     let i18n = i18n();
     let body = format!("{}END", "😀 слово ".repeat(700));
     let p = post(&body, json!([]));
-    let card = card_text(
-        &i18n,
-        "en",
-        &p,
-        None,
-        None,
-        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
-        &PostOptions::default(),
-    );
+    let card = card_of(&i18n, "en", &p, &PostOptions::default());
     assert!(utf16_len(&card) <= MAX_TEXT, "{}", utf16_len(&card));
     assert!(!card.contains("END"));
     assert!(card.contains(&format!("of {} characters shown", body.chars().count())), "{card}");
@@ -126,15 +115,7 @@ fn links_beyond_the_cards_room_are_counted_and_make_the_card_cut() {
         .map(|i| json!({"type": "text_link", "offset": i, "length": 1, "url": format!("https://l{i}.example/{}", "p".repeat(60))}))
         .collect();
     let p = post(&"x".repeat(60), Value::Array(entities));
-    let card = card_text(
-        &i18n,
-        "en",
-        &p,
-        None,
-        None,
-        &crate::schedule::Plan::immediate(chrono_tz::Tz::UTC),
-        &PostOptions::default(),
-    );
+    let card = card_of(&i18n, "en", &p, &PostOptions::default());
     assert!(card.contains("https://l0.example/"), "{card}");
     assert!(!card.contains("https://l59.example/"), "{card}");
     assert!(card.contains("more links"), "{card}");
@@ -146,16 +127,15 @@ fn links_beyond_the_cards_room_are_counted_and_make_the_card_cut() {
 #[test]
 fn the_card_says_whether_the_post_goes_out_signed() {
     let i18n = i18n();
-    let plan = crate::schedule::Plan::immediate(chrono_tz::Tz::UTC);
     let anonymous = PostOptions::default();
     let signed = PostOptions { default_signed: true, ..PostOptions::default() };
     let mut p = post("hello", json!([]));
-    assert!(card_text(&i18n, "en", &p, None, None, &plan, &anonymous).contains("🙈 Anonymous"), "the default");
-    assert!(card_text(&i18n, "en", &p, None, None, &plan, &signed).contains("✍️ Signed"), "the default");
+    assert!(card_of(&i18n, "en", &p, &anonymous).contains("🙈 Anonymous"), "the default");
+    assert!(card_of(&i18n, "en", &p, &signed).contains("✍️ Signed"), "the default");
     p.signed = Some(true);
-    let card = card_text(&i18n, "ru", &p, None, None, &plan, &anonymous);
+    let card = card_of(&i18n, "ru", &p, &anonymous);
     assert!(card.contains("✍️ С подписью автора"), "the author's choice: {card}");
     p.status = PostStatus::Rejected;
-    let card = card_text(&i18n, "en", &p, None, None, &plan, &anonymous);
+    let card = card_of(&i18n, "en", &p, &anonymous);
     assert!(!card.contains("Signed") && !card.contains("Anonymous"), "not on a rejected card: {card}");
 }
