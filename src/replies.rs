@@ -2,7 +2,8 @@
 //! for its chat's sending limit (about one message a second) in its chat's own queue, so the
 //! dispatcher worker that handled the update is free at once and a user who sends a hundred
 //! messages delays nobody else. One task per chat with something to send, in order, at most
-//! [`PER_CHAT`] waiting; the runtime waits for them on stop, within its bound.
+//! [`PER_CHAT`] waiting; the runtime waits for them on stop, within its bound. Callback
+//! answers go the same way, each on its own ([`Replies::send_apart`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +59,13 @@ impl Replies {
         let this = self.clone();
         self.inner.tracker.spawn(async move { this.drain(chat, send).await });
         Ok(())
+    }
+
+    /// Sends `send` beside the handlers and outside every chat's queue: a callback answer, which
+    /// is no message (no chat's limit applies) and must not keep the dispatcher worker of its
+    /// press busy for a round trip. Waited for on stop like the rest.
+    pub fn send_apart(&self, send: impl Future<Output = ()> + Send + 'static) {
+        self.inner.tracker.spawn(send);
     }
 
     /// Sends `first`, then what the chat queued meanwhile, until its queue is empty.

@@ -37,7 +37,7 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Slots for outgoing messages under Telegram's sending limits.
     pub limiter: Limiter,
-    /// Private messages handled at once. A burst queues in front of the handlers instead of
+    /// Private messages handled at once (and moderators' presses being decided). A burst queues in front of the handlers instead of
     /// inside them: memory stays bounded, and commands, album parts and edits (which use the
     /// pool directly) leave connections for the outbox worker and the console.
     pub intake_slots: Arc<tokio::sync::Semaphore>,

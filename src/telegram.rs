@@ -16,10 +16,6 @@ pub mod requests;
 
 /// How many times one call is retried after a 429 before the error is returned.
 const MAX_FLOOD_RETRIES: u32 = 5;
-/// Idle keep-alive sockets kept per host; bounds open sockets under load (and, with the round
-/// trip, how many calls a second go out without opening new ones: the bench's publish ceiling).
-pub const MAX_IDLE_PER_HOST: usize = 16;
-
 /// Client construction failures.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the HTTP client for Telegram: {0}")]
@@ -30,7 +26,8 @@ pub fn http_client(config: &TelegramConfig) -> Result<reqwest::Client, ClientErr
     Ok(reqwest::Client::builder()
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
-        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+        // Every socket the limiter lets be busy at once is kept for the next call.
+        .pool_max_idle_per_host(crate::limiter::sockets(config.send_limits))
         .pool_idle_timeout(Duration::from_mins(1))
         .tcp_nodelay(true)
         .build()?)
@@ -88,14 +85,21 @@ where
     limited(limiter, chat_key(chat), weight, what, call).await
 }
 
-/// [`send_limited`] for a call tied to no chat (a callback answer): it waits for the overall
-/// rate only.
-pub async fn call_limited<T, F, Fut>(limiter: &Limiter, what: &'static str, call: F) -> Result<T, RequestError>
+/// A callback answer: waits for one of the answers' own places on the wire (not a message
+/// slot: see [`Limiter::acquire_answer`]), and waits out a 429 like the others.
+pub async fn answer_limited<T, F, Fut>(limiter: &Limiter, mut call: F) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
 {
-    limited(limiter, ChatKey::Unscoped, 1, what, call).await
+    with_flood_retry("answerCallbackQuery", || {
+        let request = call();
+        async move {
+            let _answering = limiter.acquire_answer().await;
+            request.await
+        }
+    })
+    .await
 }
 
 async fn limited<T, F, Fut>(

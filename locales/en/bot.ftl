@@ -77,6 +77,7 @@ not-a-moderator = Only moderators can do this.
 already-decided = Already decided by { $moderator }.
 decision-saved = Done.
 decision-saving = Saving… the database is unreachable; the decision is applied as soon as it is back.
+decision-saving-busy = Saving… the card shows the result in a moment.
 decision-unreachable = Database unreachable — nothing was changed. Please try again.
 callback-invalid = This button has expired.
 post-changed = The author changed this post — look again.

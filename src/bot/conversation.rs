@@ -20,7 +20,7 @@ use crate::i18n::{num, text};
 use crate::moderation::conversation::{self, ConversationError, Outgoing};
 use crate::services::Services;
 use crate::store::{FromAuthor, FromAuthorOutcome, NewPost, Revision, ToAuthorOutcome, WithdrawOutcome};
-use crate::telegram::{call_limited, send_limited};
+use crate::telegram::{answer_limited, send_limited};
 
 /// Attaches a private message to the thread of the post it answers, if it answers one: `true`
 /// when it was taken (attached, a repeat, or from a banned author — never a submission), `false`
@@ -119,7 +119,7 @@ pub(super) async fn on_ask_button(
 ) -> HandlerResult {
     let locale = services.i18n.default_locale();
     let prompt = services.i18n.t_args(locale, "ask-changes-prompt", &[("id", num(post.0))]);
-    call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
+    answer_limited(&services.limiter, || bot.answer_callback_query(q.id.clone()).send()).await?;
     send_limited(&services.limiter, &card.chat.id.into(), 1, "sendMessage", || {
         bot.send_message(card.chat.id, prompt.clone())
             .reply_parameters(ReplyParameters::new(card.id).allow_sending_without_reply())

@@ -13,7 +13,7 @@ use crate::domain::{ContentVersion, PostId};
 use crate::render::{Decider, card_keyboard, card_text, reasons_keyboard, review_keyboard, whole_text};
 use crate::services::Services;
 use crate::store::PostRecord;
-use crate::telegram::{call_limited, send_limited};
+use crate::telegram::{answer_limited, send_limited};
 
 /// The post a press is about, if it is still pending at the version the card showed. Otherwise
 /// the press is answered (and a changed card drawn again): `None`.
@@ -68,7 +68,7 @@ pub(super) async fn show_all(
     }
     tracing::info!(post_id = id.0, "whole text shown");
     set_keyboard(bot, services, card, review_keyboard(&services.i18n, locale, &post, View::Whole)).await?;
-    call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
+    answer_limited(&services.limiter, || bot.answer_callback_query(q.id.clone()).send()).await?;
     Ok(())
 }
 
@@ -93,7 +93,7 @@ pub(super) async fn switch_keyboard(
         review_keyboard(&services.i18n, locale, &post, view)
     };
     set_keyboard(bot, services, card, keyboard).await?;
-    call_limited(&services.limiter, "answerCallbackQuery", || bot.answer_callback_query(q.id.clone()).send()).await?;
+    answer_limited(&services.limiter, || bot.answer_callback_query(q.id.clone()).send()).await?;
     Ok(())
 }
 

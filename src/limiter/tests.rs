@@ -51,6 +51,18 @@ async fn a_private_chat_gets_one_message_a_second_without_holding_up_others() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_chat_held_back_by_the_overall_rate_waits_a_whole_second_from_its_late_message() {
+    let limits = SendLimits { per_sec: 2, private_chat_per_sec: 1, group_per_min: 20 };
+    let limiter = Limiter::new(limits);
+    // A's second message is due after a second but the overall rate (2/s) holds it back
+    // behind 8's and 9's; its third must still come a whole second after the second.
+    let chats = [7, 7, 7, 8, 9].map(ChatKey::Id).to_vec();
+    let times = grants(&limiter, chats).await;
+    assert!(times[1] > Duration::from_millis(1100), "the second was held back by the overall rate: {times:?}");
+    assert!(times[2].saturating_sub(times[1]) >= Duration::from_secs(1), "a chat's messages a second apart: {times:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn groups_and_channels_get_twenty_a_minute() {
     let limiter = Limiter::new(LIMITS);
     let group = ChatKey::Id(-100_123);
@@ -107,17 +119,44 @@ async fn a_busy_group_keeps_its_rate_among_many_private_chats() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn at_most_sixteen_messages_are_on_the_wire_limits_on_or_off() {
-    let fast = SendLimits { per_sec: 100_000, private_chat_per_sec: 1000, group_per_min: 1_000_000 };
-    for limiter in [Limiter::new(fast), Limiter::off()] {
+async fn messages_on_the_wire_are_bounded_by_what_the_rate_needs_limits_on_or_off() {
+    let raised = SendLimits { per_sec: 300, private_chat_per_sec: 1, group_per_min: 1_000_000 };
+    assert_eq!(messages_in_flight(None), IN_FLIGHT);
+    assert_eq!(messages_in_flight(Some(LIMITS)), IN_FLIGHT, "Telegram's 30/s needs 6 at 200 ms: the floor holds");
+    assert_eq!(messages_in_flight(Some(raised)), 60, "300/s for 200 ms each");
+    assert_eq!(sockets(Some(raised)), 60 + ANSWERS_IN_FLIGHT);
+    for (limiter, bound) in [(Limiter::new(LIMITS), IN_FLIGHT), (Limiter::off(), IN_FLIGHT), (Limiter::new(raised), 60)]
+    {
         let mut held = Vec::new();
-        for chat in 0..i64::try_from(IN_FLIGHT).unwrap() {
+        for chat in 0..i64::try_from(bound).unwrap() {
             held.push(limiter.acquire(ChatKey::Id(chat + 1), 1).await);
         }
-        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(99), 1)).await;
-        assert!(next.is_err(), "a seventeenth message went out while sixteen were on the wire");
+        // The rate's next slot is at most 33 ms away: only the bound holds the next one back.
+        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(-99), 1)).await;
+        assert!(next.is_err(), "message {} went out while {bound} were on the wire", bound + 1);
         held.pop();
-        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(99), 1)).await;
+        let next = tokio::time::timeout(Duration::from_millis(100), limiter.acquire(ChatKey::Id(-99), 1)).await;
         assert!(next.is_ok(), "a permit given back lets the next message go");
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn callback_answers_wait_neither_for_messages_nor_for_the_rate() {
+    let limiter = Limiter::new(LIMITS);
+    let mut messages = Vec::new();
+    for chat in 0..i64::try_from(IN_FLIGHT).unwrap() {
+        messages.push(limiter.acquire(ChatKey::Id(chat + 1), 1).await);
+    }
+    let start = Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..ANSWERS_IN_FLIGHT {
+        answers.push(limiter.acquire_answer().await);
+    }
+    assert_eq!(start.elapsed(), Duration::ZERO, "answers took no rate slot and did not wait for the messages");
+    let next = tokio::time::timeout(Duration::from_secs(1), limiter.acquire_answer()).await;
+    assert!(next.is_err(), "answer {} went out while {ANSWERS_IN_FLIGHT} were on the wire", ANSWERS_IN_FLIGHT + 1);
+    answers.pop();
+    let next = tokio::time::timeout(Duration::from_millis(1), limiter.acquire_answer()).await;
+    assert!(next.is_ok(), "an answer given back lets the next one go");
+    drop(messages);
 }

@@ -22,14 +22,17 @@ mod thread;
 
 use jobs::run_job;
 
-/// Jobs leased per round, and how many posts are worked on at once. The worker waits on
-/// Telegram, not on the machine: one post's jobs take a round trip each (≈ 80 ms from a
-/// server), so the posts in flight match the HTTP client's kept connections
-/// ([`crate::telegram::MAX_IDLE_PER_HOST`]); a round holds four of them in turn. With 8 posts
-/// of a 32-job round the bench published 24 approvals/s at 80 ms (48 % of what 16
-/// connections allow) while the machine idled.
-const BATCH: i64 = 64;
-const PARALLEL_POSTS: usize = crate::telegram::MAX_IDLE_PER_HOST;
+/// How many posts are worked on at once, and jobs leased per round (four times as many). The
+/// worker waits on Telegram, not on the machine: one post's jobs take a round trip each (≈ 80 ms
+/// from a server), so the posts in flight match the messages the limiter lets be on the wire at
+/// once ([`crate::limiter::messages_in_flight`]: 16 with limits off or at Telegram's 30/s, more
+/// for raised limits). With 8 posts of a 32-job round the bench published 24 approvals/s at
+/// 80 ms (48 % of what 16 connections allow) while the machine idled; with 16 posts at 300
+/// messages/s the limited bench's cards were bound by the worker (77 % of the rate at 80 ms).
+fn parallel_posts(services: &Services) -> usize {
+    crate::limiter::messages_in_flight(services.config.telegram.send_limits)
+}
+
 /// Publishing gives up (→ `publish_failed`, retryable by a moderator) after this many attempts.
 const MAX_PUBLISH_ATTEMPTS: i32 = 5;
 /// Other jobs are abandoned (logged) after this many attempts.
@@ -48,16 +51,20 @@ pub async fn run(bot: Bot, services: Services, cancel: CancellationToken) {
         Ok(n) => tracing::info!(jobs = n, "jobs leased by an earlier worker handed back"),
         Err(e) => tracing::warn!(error = %e, "cannot hand back earlier leases; they run when they expire"),
     }
+    let batch = i64::try_from(parallel_posts(&services) * 4).unwrap_or(64);
     let mut schedule = ScheduleRounds::start(&services).await;
     let mut stale = stale::StaleRounds::new();
     while !cancel.is_cancelled() {
         schedule.release(&services).await;
         stale.run(&bot, &services).await;
         yield_to_intake(&services, &cancel).await;
-        let leased = services.store.lease_outbox(BATCH, lease_secs).await;
+        let leased = services.store.lease_outbox(batch, lease_secs).await;
         services.health.observe(&leased);
         match leased {
-            Ok(jobs) if !jobs.is_empty() => process_batch(&bot, &services, jobs).await,
+            Ok(jobs) if !jobs.is_empty() => {
+                wait_for_lookups(&services, &jobs).await;
+                process_batch(&bot, &services, jobs).await;
+            }
             Ok(_) => {
                 tokio::select! {
                     () = cancel.cancelled() => break,
@@ -126,6 +133,25 @@ async fn yield_to_intake(services: &Services, cancel: &CancellationToken) {
     tracing::debug!(waited_ms = started.elapsed().as_millis(), "outbox round held back for intake");
 }
 
+/// The longest a round waits for its new cards' near-duplicate lookups.
+const LOOKUPS_FIRST_MAX: Duration = Duration::from_secs(2);
+
+/// A card drawn before its post's near-duplicate lookup landed was edited once more when it
+/// did (in the intake bench, after the burst, nearly every card: 10 000 more edits, each a
+/// message under the group's limit). The round's new cards wait for their posts' lookups,
+/// which take milliseconds unless the lookups are behind a burst (then at most
+/// [`LOOKUPS_FIRST_MAX`]).
+async fn wait_for_lookups(services: &Services, jobs: &[OutboxJob]) {
+    let cards: Vec<_> =
+        jobs.iter().filter(|j| matches!(j.kind, OutboxKind::Announce)).filter_map(|j| j.post_id).collect();
+    if cards.is_empty() || services.duplicates.waiting() == 0 {
+        return;
+    }
+    if !services.duplicates.settle_posts(&cards, LOOKUPS_FIRST_MAX).await {
+        tracing::debug!(cards = cards.len(), "cards drawn before their near-duplicate lookups landed");
+    }
+}
+
 /// Jobs of one post run in order; different posts run concurrently. The posts (and, for
 /// cards, their authors) are read for the whole batch in three queries; a post's later jobs
 /// read it again, since its first job may have changed it.
@@ -138,7 +164,7 @@ async fn process_batch(bot: &Bot, services: &Services, jobs: Vec<OutboxJob>) {
     let chains: Vec<(Vec<OutboxJob>, Option<Loaded>)> =
         by_post.into_iter().map(|(post, jobs)| (jobs, post.and_then(|id| loaded.remove(&id)))).collect();
     futures::stream::iter(chains)
-        .for_each_concurrent(PARALLEL_POSTS, |(jobs, mut first)| async move {
+        .for_each_concurrent(parallel_posts(services), |(jobs, mut first)| async move {
             for job in jobs {
                 process(bot, services, &job, first.take()).await;
             }

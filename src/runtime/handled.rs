@@ -137,6 +137,12 @@ impl HandledGuard {
     pub fn release(&self) {
         self.0.handled.done(self.0.id);
     }
+
+    /// When the listener took the update in (`None` once released, or if it was never
+    /// tracked): what a reply promised "within a second" counts from.
+    pub fn taken_at(&self) -> Option<Instant> {
+        self.0.handled.with(|m| m.updates.get(&self.0.id).map(|(at, _)| *at))
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +160,9 @@ mod tests {
         assert_eq!(handled.confirmable(13), 10);
         drop(b);
         assert_eq!(handled.confirmable(13), 10, "a later update handled does not confirm an earlier one");
+        assert!(a.taken_at().is_some_and(|at| at <= Instant::now()), "in flight: taken in before now");
         a.release();
+        assert_eq!(a.taken_at(), None, "released: no longer in flight");
         assert_eq!(handled.confirmable(13), 12);
         let clone = c.clone();
         drop(c);
