@@ -82,6 +82,15 @@ async fn flags_on_the_card(backend: Backend, lang: &str) {
     needles.extend(badges.iter().copied());
     let card = card_with(&app, "the copy's card with its flags", &needles).await;
     assert!(!card.contains("❔"), "computed: {card}");
+    // Drawn after its lookup: the card went out showing the duplicate, not edited to show it.
+    let sent: Vec<String> = app
+        .fake
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| c.field_i64("chat_id") == Some(GROUP))
+        .filter_map(|c| c.field_str("text"))
+        .collect();
+    assert!(sent.iter().any(|t| t.contains(&looks)), "the copy's card was sent showing its duplicate: {sent:#?}");
     // The flags are stored with the post too; the original's card looks like nothing before it.
     let copy_id = app
         .services

@@ -26,9 +26,9 @@ use support::fake_telegram::{FakeTelegram, Fault, TEST_TOKEN};
 /// Authors of a burst have ids from here on; each writes from their own chat.
 const FIRST_AUTHOR: i64 = 5_000;
 const WAIT: Duration = Duration::from_secs(40);
-/// Posts the outbox worker works on at once (one per kept connection): at most one job each
+/// Posts the outbox worker works on at once (one per message on the wire): at most one job each
 /// may have been sending at the kill.
-const IN_FLIGHT: usize = postgate::telegram::MAX_IDLE_PER_HOST;
+const IN_FLIGHT: usize = postgate::limiter::IN_FLIGHT;
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {

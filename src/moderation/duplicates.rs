@@ -1,17 +1,20 @@
 //! The near-duplicate lookup of new submissions, off intake's path: a submission is stored
-//! with its other flags and its text's bands ([`Store::submit_flagged`]), its receipt goes out,
-//! and its post is queued here. One task takes whatever has queued up (up to [`BATCH`]), looks
-//! up each post's candidates among the posts stored before it in one store call
-//! ([`Store::earlier_duplicate_candidates`]), computes the exact similarity of those few off
+//! with its other flags ([`Store::submit_flagged`]), its receipt goes out, and its post is
+//! queued here with its text's bands. One task takes whatever has queued up (up to [`BATCH`]),
+//! stores their bands and looks up each post's candidates among the posts stored before it in
+//! one store call ([`Store::fingerprint_and_find_earlier`]: 16 index rows a post were the
+//! largest part of intake's write with flags on, BENCHMARKS.md), computes the exact similarity of those few off
 //! the async workers, and adds what it found in one more ([`Store::set_duplicates`]); a card
 //! already out is refreshed. Per post that was a read, an author read and a transaction of
 //! its own in the handler (BENCHMARKS.md, "Intake with flags on": 210–570 checks/s in debug).
-//! A failed lookup marks its posts "not checked"; intake never waits for any of it. Lookups
+//! A failed lookup marks its posts "not checked"; intake never waits for any of it, and a card
+//! waits for its post's lookup (a bounded while) so it shows what was found. Lookups
 //! still queued when the process dies are not lost for good: at start ([`resume`]) the recent
-//! pending posts showing no duplicate are looked up again.
+//! pending posts showing no duplicate, and the recent posts without bands, are looked up again.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -25,9 +28,16 @@ use crate::publisher;
 use crate::services::Services;
 use crate::store::Store;
 
-/// Posts looked up together at most: one statement on `PostgreSQL`, whose candidates (≤ 20 a
-/// post) come back in one answer.
+/// Posts looked up together at most: one statement on `PostgreSQL`, whose candidates (≤
+/// [`CANDIDATES`] a post) come back in one answer.
 const BATCH: usize = 64;
+
+/// The most candidates of a new post whose similarity is computed: the posts sharing the most
+/// bands with it. Fewer than an edit's lookup takes (`flags::CANDIDATES`, 20): these lookups
+/// run for every submission, and in a flood of one text each post has hundreds of candidates
+/// sharing a band, all of them read and compared; a copy shares several bands, so it is among
+/// the first.
+const CANDIDATES: i64 = 8;
 
 /// A stored post waiting for its lookup.
 pub struct Queued {
@@ -43,6 +53,10 @@ pub struct DuplicateChecks {
     queue: Arc<OnceLock<mpsc::UnboundedSender<Queued>>>,
     /// Queued and not yet written.
     waiting: Arc<AtomicUsize>,
+    /// The posts queued and not yet written: a card waits for its post's lookup
+    /// ([`DuplicateChecks::settle_posts`]).
+    pending: Arc<Mutex<HashSet<i64>>>,
+    /// Told after every batch written.
     settled: Arc<Notify>,
 }
 
@@ -66,15 +80,40 @@ impl DuplicateChecks {
                 intake_slots: services.intake_slots.clone(),
                 wake_outbox: services.outbox_wake.clone(),
                 waiting: self.waiting.clone(),
+                pending: self.pending.clone(),
                 settled: self.settled.clone(),
             };
             tokio::spawn(worker.run(receive));
             send
         });
         self.waiting.fetch_add(1, Ordering::SeqCst);
+        let id = post.id;
+        lock(&self.pending).insert(id.0);
         if queue.send(post).is_err() {
+            lock(&self.pending).remove(&id.0);
             self.done(1);
         }
+    }
+
+    /// Waits until none of `posts` has its lookup queued or under way, for at most `bound`;
+    /// whether none has. The outbox worker asks before it draws cards, so a near-duplicate's
+    /// card goes out showing it instead of being edited once its lookup lands.
+    pub async fn settle_posts(&self, posts: &[PostId], bound: Duration) -> bool {
+        let wait = async {
+            loop {
+                let settled = self.settled.notified();
+                if !self.any_pending(posts) {
+                    return;
+                }
+                settled.await;
+            }
+        };
+        tokio::time::timeout(bound, wait).await.is_ok()
+    }
+
+    fn any_pending(&self, posts: &[PostId]) -> bool {
+        let pending = lock(&self.pending);
+        !pending.is_empty() && posts.iter().any(|p| pending.contains(&p.0))
     }
 
     /// Lookups queued and not yet written.
@@ -102,9 +141,12 @@ impl DuplicateChecks {
 }
 
 fn finish(waiting: &AtomicUsize, settled: &Notify, n: usize) {
-    if waiting.fetch_sub(n, Ordering::SeqCst) == n {
-        settled.notify_waiters();
-    }
+    waiting.fetch_sub(n, Ordering::SeqCst);
+    settled.notify_waiters();
+}
+
+fn lock(pending: &Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct Worker {
@@ -113,6 +155,7 @@ struct Worker {
     intake_slots: Arc<Semaphore>,
     wake_outbox: Arc<Notify>,
     waiting: Arc<AtomicUsize>,
+    pending: Arc<Mutex<HashSet<i64>>>,
     settled: Arc<Notify>,
 }
 
@@ -125,8 +168,15 @@ impl Worker {
                 return;
             }
             let n = batch.len();
+            let ids: Vec<i64> = batch.iter().map(|q| q.id.0).collect();
             let found = check(self.store.as_ref(), &self.config, std::mem::take(&mut batch)).await;
             self.store_found(&found).await;
+            {
+                let mut pending = lock(&self.pending);
+                for id in &ids {
+                    pending.remove(id);
+                }
+            }
             finish(&self.waiting, &self.settled, n);
         }
     }
@@ -212,7 +262,7 @@ async fn check(store: &dyn Store, config: &Config, batch: Vec<Queued>) -> Vec<(P
     let since = Utc::now() - chrono::Duration::days(i64::from(config.flags.duplicate_days));
     let posts: Vec<(PostId, Vec<Band>)> = batch.iter().map(|q| (q.id, q.bands.clone())).collect();
     let failed = |ids: Vec<PostId>| ids.into_iter().map(|id| (id, DuplicateCheck::Failed)).collect();
-    let candidates = match store.earlier_duplicate_candidates(&posts, since, super::flags::CANDIDATES).await {
+    let candidates = match store.fingerprint_and_find_earlier(&posts, since, CANDIDATES).await {
         Ok(candidates) => candidates,
         Err(e) => {
             tracing::error!(posts = batch.len(), error = %e, "near-duplicate lookup failed: not checked");

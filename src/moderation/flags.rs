@@ -47,10 +47,12 @@ pub enum FlagsError {
     Worker(#[from] tokio::task::JoinError),
 }
 
-/// A submission's flags before it is written, and its text's shingles for the lookup after.
+/// A submission's flags before it is written, and its text's shingles and bands for the
+/// lookup after.
 pub struct Prepared {
     pub flags: IntakeFlags,
     pub shingles: Shingles,
+    pub bands: Vec<minhash::Band>,
 }
 
 /// The flags a submission's own message gives (text detectors, forwarded origin) and its
@@ -61,7 +63,7 @@ pub async fn prepare(config: &Arc<Config>, input: &FlagInput) -> Prepared {
         flags.forwarded = forwarded;
         let shingles = minhash::shingles(body);
         let bands = minhash::bands(&shingles);
-        Prepared { flags: IntakeFlags { flags, bands }, shingles }
+        Prepared { flags: IntakeFlags { flags }, shingles, bands }
     };
     if input.body.len() <= INLINE_CHARS {
         return compute(config, &input.body, &input.entities, input.forwarded.clone());
@@ -72,8 +74,9 @@ pub async fn prepare(config: &Arc<Config>, input: &FlagInput) -> Prepared {
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "flags not checked");
             Prepared {
-                flags: IntakeFlags { flags: PostFlags::not_checked(), bands: Vec::new() },
+                flags: IntakeFlags { flags: PostFlags::not_checked() },
                 shingles: Shingles::default(),
+                bands: Vec::new(),
             }
         })
 }

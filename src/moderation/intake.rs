@@ -41,7 +41,7 @@ pub async fn submit_forwarded(
 ) -> Result<SubmitOutcome, StoreError> {
     let input =
         FlagInput { author: post.author.id, body: post.body.clone(), entities: post.entities.clone(), forwarded };
-    let Prepared { flags, shingles } = super::flags::prepare(&services.config, &input).await;
+    let Prepared { flags, shingles, bands } = super::flags::prepare(&services.config, &input).await;
     let done = wait_out(services, waiting, || services.store.submit_flagged(post, admission, &flags)).await?;
     let outcome = match done.value {
         // An earlier try committed, and its answer was lost with the connection: this message
@@ -54,7 +54,7 @@ pub async fn submit_forwarded(
     };
     match outcome {
         SubmitOutcome::Created(id) => {
-            services.duplicates.queue(services, Queued { id, shingles, bands: flags.bands });
+            services.duplicates.queue(services, Queued { id, shingles, bands });
         }
         // A later part with a caption: the album's text may have changed.
         SubmitOutcome::AlbumPart(id) if !post.body.trim().is_empty() => recheck(services, id).await,
@@ -115,12 +115,27 @@ pub async fn set_locale(services: &Services, user: UserId, locale: &'static str)
 }
 
 /// Records who a moderator is, for "decided by" lines and the audit log. Skipped while the
-/// database is known to be unreachable: the press it comes with would only wait for it.
+/// database is known to be unreachable (the press it comes with would only wait for it), and
+/// when the cache says this very profile was written already: a press then costs no write of
+/// its own, and a renamed moderator is written at their next press.
 pub async fn upsert_moderator(services: &Services, moderator: &ModeratorProfile) -> Result<(), StoreError> {
+    let key = format!("moderator:{}", moderator.id.0);
+    let written = format!(
+        "{}\u{1f}{}\u{1f}{}",
+        moderator.display_name,
+        moderator.username.as_deref().unwrap_or(""),
+        moderator.source
+    );
+    if services.cache.get(&key).await.ok().flatten().is_some_and(|cached| cached == written) {
+        return Ok(());
+    }
     if services.health.is_down() {
         return Err(StoreError::Unavailable("the database is unreachable; the name is recorded later".into()));
     }
     let upserted = services.store.upsert_moderator(moderator).await;
     services.health.observe(&upserted);
+    if upserted.is_ok() {
+        let _ = services.cache.set(&key, &written, Ttl::from_config(services.config.cache.default_ttl)).await;
+    }
     upserted
 }

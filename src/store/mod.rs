@@ -343,9 +343,12 @@ pub trait Store: Send + Sync + 'static {
         except: PostId,
         limit: i64,
     ) -> Result<Vec<(PostId, String)>, StoreError>;
-    /// [`Store::duplicate_candidates`] of several stored posts at once, each among the posts
-    /// stored before it (a lower id), with its texts: one answer per post, in order.
-    async fn earlier_duplicate_candidates(
+    /// Stores the LSH bands of stored posts (intake leaves them to this lookup, off the
+    /// receipt's path), except for a post its author edited meanwhile (the edit stored the new
+    /// text's) or one that has them already; then [`Store::duplicate_candidates`] of each,
+    /// among the posts stored before it (a lower id; the batch's own included), with their
+    /// texts: one answer per post, in order.
+    async fn fingerprint_and_find_earlier(
         &self,
         posts: &[(PostId, Vec<crate::flags::minhash::Band>)],
         since: DateTime<Utc>,
@@ -357,9 +360,10 @@ pub trait Store: Send + Sync + 'static {
     /// refreshed. Posts without stored flags, gone, or edited by their author meanwhile (their
     /// flags were computed again from the new text) are skipped; returns how many changed.
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError>;
-    /// Pending posts that arrived since `since` whose stored flags were checked and show no
-    /// duplicate, and that their authors did not edit: the ones whose near-duplicate lookup a
-    /// crash may have lost (it ran in memory after the write). Newest first, at most `limit`,
-    /// with their texts; looked up again at start (a lookup that finds nothing writes nothing).
+    /// Posts that arrived since `since` with checked stored flags, not edited by their authors,
+    /// that are pending and show no duplicate, or are pending, approved or published without
+    /// stored bands: the ones whose near-duplicate lookup a crash may have lost (it ran in
+    /// memory after the write). Newest first, at most `limit`, with their texts; looked up
+    /// again at start (a lookup that finds nothing writes nothing but the missing bands).
     async fn duplicate_rechecks(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<(PostId, String)>, StoreError>;
 }

@@ -65,12 +65,13 @@ pub struct NewPost {
 }
 
 /// Flags computed before a submission is written ([`Store::submit_flagged`]): its text's flags
-/// and forwarded origin, and its text's LSH bands, stored by the same write as the post. The
-/// author's history (new author, earlier rejections) is filled in by admission.
+/// and forwarded origin, stored by the same write as the post. The author's history (new
+/// author, earlier rejections) is filled in by admission. The text's LSH bands are not written
+/// here: the near-duplicate lookup stores them ([`Store::fingerprint_and_find_earlier`]), off
+/// the receipt's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeFlags {
     pub flags: crate::flags::PostFlags,
-    pub bands: Vec<crate::flags::minhash::Band>,
 }
 
 impl IntakeFlags {

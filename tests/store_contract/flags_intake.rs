@@ -1,20 +1,21 @@
-//! Contract: flags stored by intake's own write (`submit_flagged`: the text's flags and bands
-//! with the post, the author's history from admission, alone or many submissions at once, an
-//! album's first part too; a redelivery changes nothing), the near-duplicate lookup of stored
-//! posts among the posts before each (`earlier_duplicate_candidates`), and what it found added
-//! to the stored flags (`set_duplicates`), a card already out refreshed, a post edited
-//! meanwhile left alone; the posts whose lookup a crash may have lost (`duplicate_rechecks`).
+//! Contract: flags stored by intake's own write (`submit_flagged`: the text's flags with the
+//! post, the author's history from admission, alone or many submissions at once, an album's
+//! first part too; a redelivery changes nothing), the near-duplicate lookup of stored posts,
+//! which stores their bands and finds the posts before each (`fingerprint_and_find_earlier`),
+//! and what it found added to the stored flags (`set_duplicates`), a card already out
+//! refreshed, a post edited meanwhile left alone; the posts whose lookup a crash may have lost
+//! (`duplicate_rechecks`).
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use postgate::domain::{MediaKind, PostId};
+use postgate::domain::{DecisionKind, MediaKind, PostId};
 use postgate::flags::minhash::{bands, shingles};
 use postgate::flags::{Duplicate, DuplicateCheck, FlagKind, text_flags};
 use postgate::store::{Admission, AuthorEditOutcome, IntakeFlags, OutboxKind, Store, SubmitOutcome};
 
 use crate::common::{MOD_A, album_post, text_post};
-use crate::fixtures::{decided, edit, kinds_for, lease_all, post, reject_for, submit};
+use crate::fixtures::{decided, decision, edit, kinds_for, lease_all, post, reject_for, submit};
 
 const TEXT: &str = "Продаю велосипед Stels в хорошем состоянии. Пробег небольшой, все детали родные. \
                     Забирать в центре города, торг уместен: https://bike.example";
@@ -22,7 +23,7 @@ const TEXT: &str = "Продаю велосипед Stels в хорошем со
 /// The flags intake computes before the write.
 fn intake_flags(body: &str) -> IntakeFlags {
     let rules = postgate::flags::rules::StopRules::default();
-    IntakeFlags { flags: text_flags(&rules, body, &serde_json::json!([])), bands: bands(&shingles(body)) }
+    IntakeFlags { flags: text_flags(&rules, body, &serde_json::json!([])) }
 }
 
 async fn submit_flagged(store: &dyn Store, author: i64, message_id: i32, body: &str) -> PostId {
@@ -33,7 +34,7 @@ async fn submit_flagged(store: &dyn Store, author: i64, message_id: i32, body: &
     }
 }
 
-pub async fn intake_stores_the_flags_and_bands_with_the_post(store: Arc<dyn Store>) {
+pub async fn intake_stores_the_flags_with_the_post_and_the_lookup_its_bands(store: Arc<dyn Store>) {
     let id = submit_flagged(&*store, 7, 1, TEXT).await;
     let flags = post(&*store, id).await.flags.expect("stored by the same write as the post");
     assert!(flags.checked && flags.links == 1 && flags.new_author && flags.rejections == 0, "{flags:?}");
@@ -41,8 +42,15 @@ pub async fn intake_stores_the_flags_and_bands_with_the_post(store: Arc<dyn Stor
     let listed = store.list_posts(&postgate::store::PostQuery::default()).await.unwrap();
     assert_eq!(listed.posts[0].flag_mask, FlagKind::Links.bit() | FlagKind::NewAuthor.bit());
     let b = bands(&shingles(TEXT));
-    let found = store.duplicate_candidates(&b, Utc::now() - Duration::days(1), PostId(0), 20).await.unwrap();
-    assert_eq!(found.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [id], "the bands were stored with it");
+    let since = Utc::now() - Duration::days(1);
+    let found = || async { store.duplicate_candidates(&b, since, PostId(0), 20).await.unwrap() };
+    assert!(found().await.is_empty(), "intake leaves the bands to the lookup");
+    for _ in 0..2 {
+        let earlier = store.fingerprint_and_find_earlier(&[(id, b.clone())], since, 20).await.unwrap();
+        assert_eq!(earlier, [vec![]], "nothing before it");
+        let ids: Vec<PostId> = found().await.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [id], "the lookup stored its bands, once however often it runs");
+    }
 
     // The author's history as admission finds it; a redelivery changes nothing.
     decided(store.decide(&reject_for(id, MOD_A, "no", false)).await.unwrap());
@@ -95,7 +103,7 @@ pub async fn earlier_candidates_are_only_posts_stored_before(store: Arc<dyn Stor
         (third, b(TEXT)),
     ];
     let since = Utc::now() - Duration::days(1);
-    let found = store.earlier_duplicate_candidates(&posts, since, 20).await.unwrap();
+    let found = store.fingerprint_and_find_earlier(&posts, since, 20).await.unwrap();
     let ids = |c: &Vec<(PostId, String)>| c.iter().map(|(id, _)| *id).collect::<Vec<_>>();
     assert_eq!(found.len(), 4, "one answer per post, in order");
     assert!(found[0].is_empty(), "nothing before the first: {:?}", ids(&found[0]));
@@ -105,12 +113,12 @@ pub async fn earlier_candidates_are_only_posts_stored_before(store: Arc<dyn Stor
     assert!(ids(&found[3]).contains(&second) && !ids(&found[3]).contains(&third));
     assert_eq!(found[3][0].1, TEXT);
     // Not too old, not rejected, and nothing asked: nothing found.
-    let later = store.earlier_duplicate_candidates(&posts[3..], Utc::now() + Duration::days(1), 20).await.unwrap();
+    let later = store.fingerprint_and_find_earlier(&posts[3..], Utc::now() + Duration::days(1), 20).await.unwrap();
     assert!(later[0].is_empty());
     decided(store.decide(&reject_for(first, MOD_A, "copy", false)).await.unwrap());
-    let after = store.earlier_duplicate_candidates(&posts[3..], since, 20).await.unwrap();
+    let after = store.fingerprint_and_find_earlier(&posts[3..], since, 20).await.unwrap();
     assert_eq!(ids(&after[0]), [second]);
-    assert!(store.earlier_duplicate_candidates(&[], since, 20).await.unwrap().is_empty());
+    assert!(store.fingerprint_and_find_earlier(&[], since, 20).await.unwrap().is_empty());
 }
 
 pub async fn duplicates_found_are_added_to_the_stored_flags(store: Arc<dyn Store>) {
@@ -157,10 +165,16 @@ pub async fn a_late_lookup_of_an_edited_post_is_dropped(store: Arc<dyn Store>) {
     let found = [(copy, DuplicateCheck::Found(Duplicate { post_id: original, percent: 100 }))];
     assert_eq!(store.set_duplicates(&found).await.unwrap(), 0);
     assert_eq!(post(&*store, copy).await.flags.unwrap().duplicate, None, "no stale duplicate on the new text");
+    // Nor are the first text's bands stored for it: a later copy of that text is not "like" it.
+    let (b, since) = (bands(&shingles(TEXT)), Utc::now() - Duration::days(1));
+    store.fingerprint_and_find_earlier(&[(original, b.clone()), (copy, b.clone())], since, 20).await.unwrap();
+    let like: Vec<PostId> =
+        store.duplicate_candidates(&b, since, PostId(0), 20).await.unwrap().into_iter().map(|c| c.0).collect();
+    assert_eq!(like, [original]);
 }
 
-/// The posts whose lookup a crash may have lost: pending, recent, checked, no duplicate yet,
-/// not edited; newest first.
+/// The posts whose lookup a crash may have lost: recent, checked, not edited, and pending with
+/// no duplicate yet or without their bands; newest first.
 pub async fn duplicate_rechecks_are_the_recent_pending_posts_without_a_duplicate(store: Arc<dyn Store>) {
     let original = submit_flagged(&*store, 1, 1, TEXT).await;
     let copy = submit_flagged(&*store, 2, 2, TEXT).await;
@@ -170,14 +184,30 @@ pub async fn duplicate_rechecks_are_the_recent_pending_posts_without_a_duplicate
     let rejected = submit_flagged(&*store, 5, 5, "заявка, которую отклонят").await;
     decided(store.decide(&reject_for(rejected, MOD_A, "no", false)).await.unwrap());
     let unflagged = submit(&*store, &text_post(6, 6, TEXT)).await;
+    let since = Utc::now() - Duration::hours(1);
+    let b = |text: &str| bands(&shingles(text));
+    let looked_up = [(original, b(TEXT)), (copy, b(TEXT)), (other, b("ещё одна заявка про велосипед и город"))];
+    store.fingerprint_and_find_earlier(&looked_up, since, 20).await.unwrap();
     let found = [(copy, DuplicateCheck::Found(Duplicate { post_id: original, percent: 100 }))];
     store.set_duplicates(&found).await.unwrap();
+    // Approved before its lookup ran: its bands are missing, so later copies would miss it.
+    let approved_early = submit_flagged(&*store, 7, 7, "заявка, которую одобрили раньше поиска копий").await;
+    decided(store.decide(&decision(approved_early, MOD_A, DecisionKind::Approve { edited_body: None })).await.unwrap());
+    let approved_late = submit_flagged(&*store, 8, 8, "заявка, которую одобрили после поиска копий").await;
+    store
+        .fingerprint_and_find_earlier(&[(approved_late, b("заявка, которую одобрили после поиска копий"))], since, 20)
+        .await
+        .unwrap();
+    decided(store.decide(&decision(approved_late, MOD_A, DecisionKind::Approve { edited_body: None })).await.unwrap());
 
-    let since = Utc::now() - Duration::hours(1);
     let rechecks = store.duplicate_rechecks(since, 10).await.unwrap();
     let ids: Vec<PostId> = rechecks.iter().map(|(id, _)| *id).collect();
-    assert_eq!(ids, [other, original], "not {copy:?}, {edited:?}, {rejected:?}, {unflagged:?}");
-    assert_eq!(rechecks[1].1, TEXT, "with its text");
+    assert_eq!(
+        ids,
+        [approved_early, other, original],
+        "not {approved_late:?}, {copy:?}, {edited:?}, {rejected:?}, {unflagged:?}"
+    );
+    assert_eq!(rechecks[2].1, TEXT, "with its text");
     assert_eq!(store.duplicate_rechecks(since, 1).await.unwrap().len(), 1, "at most the limit");
     assert!(store.duplicate_rechecks(Utc::now() + Duration::hours(1), 10).await.unwrap().is_empty());
 }

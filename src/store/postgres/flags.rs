@@ -3,7 +3,7 @@
 //! or a batch of stored posts' in one statement), and the duplicates found added to stored flags.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use tracing::instrument;
 
 use super::rows::notify;
@@ -70,9 +70,28 @@ pub async fn duplicate_candidates(
         .push_bind(since)
         .push(" AND p.status IN ('pending', 'approved', 'published') ORDER BY f.shared DESC, p.id DESC LIMIT ")
         .push_bind(limit.clamp(1, 100));
-    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(pool).await?;
+    let mut tx = band_ranges_only(pool).await?;
+    let rows: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
     Ok(rows.into_iter().map(|(id, body)| (PostId(id), body)).collect())
 }
+
+/// A read-only transaction in which the band lookups stay ranges of the index. Without it the
+/// planner, told by the statistics that a `(band, hash)` holds a row or two, reads each band
+/// with a bitmap scan: every post of the band from the table, then sorted for the newest. In
+/// the intake bench's flood (every band shared by hundreds of posts) that was 475 rows read a
+/// band instead of 8, 130–200 ms a batch of 64 posts, and the largest statement of the burst
+/// (`auto_explain`, BENCHMARKS.md). A backward index scan with its `LIMIT` costs the same as a
+/// bitmap scan for a band of one post, so the setting is right whatever the texts.
+async fn band_ranges_only(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+    sqlx::query(BAND_RANGES_ONLY).execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// See [`band_ranges_only`].
+const BAND_RANGES_ONLY: &str = "SET LOCAL enable_bitmapscan = off";
 
 /// The newest posts of each band, [`PER_BAND`] at most: one backward range of the
 /// `(band, hash, post_id)` index each, so a band a flood of one text shares with thousands of
@@ -92,10 +111,11 @@ fn push_bands(qb: &mut QueryBuilder<Postgres>, bands: &[Band]) {
     }
 }
 
-/// Posts taken from one band by the lookups of stored posts: the newest before each. Half of
-/// [`PER_BAND`] halves the lookup's work in the intake bench's flood (7.7 against 14 ms for 64
-/// posts on a test table); a near-duplicate shares several bands, so it is still among them.
-pub(super) const EARLIER_PER_BAND: i64 = 16;
+/// Posts taken from one band by the lookups of stored posts: the newest before each. A quarter
+/// of [`PER_BAND`]: in the intake bench's flood every band of every post is shared with
+/// thousands, and the lookup was still the largest statement at 16 (1.4 ms of PostgreSQL time
+/// per submission); a near-duplicate shares several bands, so it is still among them.
+pub(super) const EARLIER_PER_BAND: i64 = 8;
 
 /// Each post's candidates among the posts before it: the newest [`EARLIER_PER_BAND`] of each
 /// of its bands below its id (one backward range of `(band, hash, post_id)` each), counted;
@@ -123,14 +143,35 @@ shared AS ( \
 ) \
 SELECT post, id, body FROM ranked WHERE k <= $5";
 
+/// The bands of stored posts, unless their author edited the post meanwhile (the edit stored
+/// the new text's) or they are stored already (a lookup made again after a restart).
+const STORE_BANDS: &str = "\
+INSERT INTO post_fingerprints (post_id, band, hash) \
+SELECT f.post_id, f.band, f.hash FROM unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS f(post_id, band, hash) \
+JOIN posts p ON p.id = f.post_id AND NOT p.edited_by_author \
+ON CONFLICT DO NOTHING";
+
+/// Stores the posts' bands ([`STORE_BANDS`]), then finds each post's candidates
+/// ([`EARLIER_CANDIDATES`]), in one transaction: the posts of the batch see each other's bands.
 #[instrument(skip_all, fields(posts = posts.len()), err)]
-pub async fn earlier_duplicate_candidates(
+pub async fn fingerprint_and_find_earlier(
     pool: &PgPool,
     posts: &[(PostId, Vec<Band>)],
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
+    if posts.is_empty() {
+        return Ok(Vec::new());
+    }
     let bands = || posts.iter().flat_map(|(id, bands)| bands.iter().map(move |b| (id.0, b)));
+    let mut tx = pool.begin().await?;
+    sqlx::query(STORE_BANDS)
+        .bind(bands().map(|(id, _)| id).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.band).collect::<Vec<_>>())
+        .bind(bands().map(|(_, b)| b.hash).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(BAND_RANGES_ONLY).execute(&mut *tx).await?;
     let rows: Vec<(i64, i64, String)> = sqlx::query_as(EARLIER_CANDIDATES)
         .bind(bands().map(|(id, _)| id).collect::<Vec<_>>())
         .bind(bands().map(|(_, b)| b.band).collect::<Vec<_>>())
@@ -138,8 +179,9 @@ pub async fn earlier_duplicate_candidates(
         .bind(since)
         .bind(limit.clamp(1, 100))
         .bind(EARLIER_PER_BAND)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
+    tx.commit().await?;
     let mut found: std::collections::HashMap<i64, Vec<(PostId, String)>> = std::collections::HashMap::new();
     for (post, id, body) in rows {
         found.entry(post).or_default().push((PostId(id), body));
@@ -203,8 +245,10 @@ pub async fn duplicate_rechecks(
     limit: i64,
 ) -> Result<Vec<(PostId, String)>, StoreError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, body FROM posts WHERE status = 'pending' AND arrived_at >= $1 AND NOT edited_by_author \
-           AND (flags->>'checked')::boolean AND jsonb_typeof(flags->'duplicate') IS DISTINCT FROM 'object' \
+        "SELECT id, body FROM posts p WHERE status IN ('pending', 'approved', 'published') AND arrived_at >= $1 \
+           AND NOT edited_by_author AND (flags->>'checked')::boolean \
+           AND ((status = 'pending' AND jsonb_typeof(flags->'duplicate') IS DISTINCT FROM 'object') \
+             OR NOT EXISTS (SELECT 1 FROM post_fingerprints f WHERE f.post_id = p.id)) \
          ORDER BY id DESC LIMIT $2",
     )
     .bind(since)

@@ -418,13 +418,13 @@ impl Store for PgStore {
         flags::duplicate_candidates(&self.pool, bands, since, except, limit).await
     }
 
-    async fn earlier_duplicate_candidates(
+    async fn fingerprint_and_find_earlier(
         &self,
         posts: &[(PostId, Vec<crate::flags::minhash::Band>)],
         since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
-        flags::earlier_duplicate_candidates(&self.pool, posts, since, limit).await
+        flags::fingerprint_and_find_earlier(&self.pool, posts, since, limit).await
     }
 
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError> {

@@ -178,15 +178,18 @@ fn candidates_query(
     qb
 }
 
-/// Each post's candidates among the posts before it, one query each on one reader connection
-/// (SQLite's round trips are in-process: a statement for the batch would save little).
+/// Stores the posts' bands (those its author has not edited meanwhile: an edit stored the new
+/// text's), in one transaction of the writer; then each post's candidates among the posts
+/// before it, one query each on one reader connection (SQLite's round trips are in-process: a
+/// statement for the batch would save little).
 #[instrument(skip_all, fields(posts = posts.len()), err)]
-pub async fn earlier_duplicate_candidates(
+pub async fn fingerprint_and_find_earlier(
     db: &Db,
     posts: &[(PostId, Vec<Band>)],
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
+    store_bands(db, posts).await?;
     let mut conn = db.reader.acquire().await?;
     let mut found = Vec::with_capacity(posts.len());
     for (id, bands) in posts {
@@ -264,26 +267,21 @@ fn push_bands(qb: &mut QueryBuilder<Sqlite>, bands: &[Band], before: Option<Post
             qb.push(" AND post_id < ").push_bind(before.0);
         }
         // The lookups of stored posts take fewer: see `EARLIER_PER_BAND` on PostgreSQL.
-        let per_band = if before.is_some() { PER_BAND / 2 } else { PER_BAND };
+        let per_band = if before.is_some() { PER_BAND / 4 } else { PER_BAND };
         qb.push(" ORDER BY post_id DESC LIMIT ").push(per_band).push(format!(") b{i}"));
     }
 }
 
-/// A new post's flags (as stored: JSON) and its text's bands, written by the transaction that
-/// stores it.
-pub(super) async fn write_flags(
-    conn: &mut SqliteConnection,
-    id: PostId,
-    flags: &PostFlags,
-    bands: &[Band],
-) -> Result<(), StoreError> {
+/// A new post's flags (as stored: JSON), written by the transaction that stores it (its bands
+/// come with its near-duplicate lookup: [`fingerprint_and_find_earlier`]).
+pub(super) async fn write_flags(conn: &mut SqliteConnection, id: PostId, flags: &PostFlags) -> Result<(), StoreError> {
     sqlx::query("UPDATE posts SET flags = ?2, flag_mask = ?3 WHERE id = ?1")
         .bind(id.0)
         .bind(flags_json(flags)?)
         .bind(flags.mask())
         .execute(&mut *conn)
         .await?;
-    write_bands(conn, bands.iter().map(|b| (id, *b)).collect()).await
+    Ok(())
 }
 
 /// A post's flags as stored.
@@ -292,7 +290,7 @@ pub(super) fn flags_json(flags: &PostFlags) -> Result<String, StoreError> {
 }
 
 /// New posts' bands, in as few statements as SQLite's parameter limit allows.
-pub(super) async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId, Band)>) -> Result<(), StoreError> {
+async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId, Band)>) -> Result<(), StoreError> {
     // 3 parameters a row, far below SQLite's 32 766.
     for chunk in bands.chunks(BAND_CHUNK) {
         let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO post_fingerprints (post_id, band, hash) ");
@@ -301,6 +299,33 @@ pub(super) async fn write_bands(conn: &mut SqliteConnection, bands: Vec<(PostId,
         });
         qb.build().persistent(false).execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// The bands of `posts` not edited by their authors, unless stored already.
+async fn store_bands(db: &Db, posts: &[(PostId, Vec<Band>)]) -> Result<(), StoreError> {
+    let ids: Vec<i64> = posts.iter().filter(|(_, b)| !b.is_empty()).map(|(id, _)| id.0).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.writer.begin().await?;
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT id FROM posts p WHERE NOT edited_by_author \
+         AND NOT EXISTS (SELECT 1 FROM post_fingerprints f WHERE f.post_id = p.id) AND id IN (",
+    );
+    let mut list = qb.separated(", ");
+    for id in &ids {
+        list.push_bind(*id);
+    }
+    qb.push(")");
+    let open: std::collections::HashSet<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+    let bands = posts
+        .iter()
+        .filter(|(id, _)| open.contains(&id.0))
+        .flat_map(|(id, bands)| bands.iter().map(move |b| (*id, *b)))
+        .collect();
+    write_bands(&mut tx, bands).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -314,8 +339,10 @@ pub async fn duplicate_rechecks(
     limit: i64,
 ) -> Result<Vec<(PostId, String)>, StoreError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, body FROM posts WHERE status = 'pending' AND arrived_at >= ?1 AND NOT edited_by_author \
-           AND json_extract(flags, '$.checked') = 1 AND json_type(flags, '$.duplicate') IS NOT 'object' \
+        "SELECT id, body FROM posts p WHERE status IN ('pending', 'approved', 'published') AND arrived_at >= ?1 \
+           AND NOT edited_by_author AND json_extract(flags, '$.checked') = 1 \
+           AND ((status = 'pending' AND json_type(flags, '$.duplicate') IS NOT 'object') \
+             OR NOT EXISTS (SELECT 1 FROM post_fingerprints f WHERE f.post_id = p.id)) \
          ORDER BY id DESC LIMIT ?2",
     )
     .bind(stamp(since))

@@ -281,7 +281,7 @@ async fn store(conn: &mut SqliteConnection, request: &Request) -> Result<Stored,
     let delay = if post.media_group_id.is_some() { request.album_debounce } else { Duration::ZERO };
     let id = create(conn, post, request.arrived, delay, !checks.profile_stored).await?;
     if let Some(flags) = &request.flags {
-        write_flags(conn, id, &flags.with_history(checks.earlier, checks.rejected), &flags.bands).await?;
+        write_flags(conn, id, &flags.with_history(checks.earlier, checks.rejected)).await?;
     }
     Ok(Stored { outcome: SubmitOutcome::Created(id), event: Some("post_created") })
 }

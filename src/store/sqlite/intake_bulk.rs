@@ -60,12 +60,6 @@ pub(super) async fn store_run(conn: &mut SqliteConnection, run: &[Request]) -> R
     let (verdicts, created, profiles, flags) = admit(run, known);
     upsert_authors(conn, &profiles).await?;
     let ids = insert_posts(conn, &created, &flags).await?;
-    let bands = created
-        .iter()
-        .zip(&ids)
-        .flat_map(|(r, id)| r.flags.iter().flat_map(move |f| f.bands.iter().map(move |b| (*id, *b))))
-        .collect();
-    super::super::super::flags::write_bands(conn, bands).await?;
     insert_media(conn, &created, &ids).await?;
     insert_jobs(conn, &created, &ids).await?;
     Ok(verdicts

@@ -508,13 +508,13 @@ impl Store for SqliteStore {
         flags::duplicate_candidates(&self.db, bands, since, except, limit).await
     }
 
-    async fn earlier_duplicate_candidates(
+    async fn fingerprint_and_find_earlier(
         &self,
         posts: &[(PostId, Vec<crate::flags::minhash::Band>)],
         since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Vec<(PostId, String)>>, StoreError> {
-        flags::earlier_duplicate_candidates(&self.db, posts, since, limit).await
+        flags::fingerprint_and_find_earlier(&self.db, posts, since, limit).await
     }
 
     async fn set_duplicates(&self, found: &[(PostId, crate::flags::DuplicateCheck)]) -> Result<u64, StoreError> {

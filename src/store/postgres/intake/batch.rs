@@ -72,10 +72,6 @@ WITH input AS ( \
   ON CONFLICT DO NOTHING RETURNING id, source_chat_id, source_message_id \
 ), created AS ( \
   SELECT v.idx, p.id FROM post p JOIN verdicts v ON v.chat = p.source_chat_id AND v.msg = p.source_message_id \
-), fingerprints AS ( \
-  INSERT INTO post_fingerprints (post_id, band, hash) \
-  SELECT c.id, f.band, f.hash FROM unnest($26::bigint[], $27::smallint[], $28::bigint[]) AS f(idx, band, hash) \
-  JOIN created c ON c.idx = f.idx \
 ), media_in AS ( \
   SELECT * FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::text[], \
                        $19::bigint[]) \
@@ -172,9 +168,6 @@ fn bind_many(
 ) -> sqlx::query::QueryAs<'_, sqlx::Postgres, VerdictRow, sqlx::postgres::PgArguments> {
     let posts = || items.iter().map(|(p, ..)| p);
     let flags = || items.iter().map(|(.., f)| f.as_ref());
-    let bands = || {
-        flags().zip(1_i64..).flat_map(|(f, idx)| f.into_iter().flat_map(move |f| f.bands.iter().map(move |b| (idx, b))))
-    };
     let media = || items.iter().zip(1_i64..).flat_map(|((p, ..), idx)| p.media.iter().map(move |m| (idx, m)));
     sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE_MANY)
         .bind(posts().map(|p| p.author.id.0).collect::<Vec<_>>())
@@ -202,7 +195,4 @@ fn bind_many(
         .bind(flags().map(|f| f.map(|f| f.flags.mask())).collect::<Vec<_>>())
         .bind(FlagKind::NewAuthor.bit())
         .bind(FlagKind::Rejections.bit())
-        .bind(bands().map(|(idx, _)| idx).collect::<Vec<_>>())
-        .bind(bands().map(|(_, b)| b.band).collect::<Vec<_>>())
-        .bind(bands().map(|(_, b)| b.hash).collect::<Vec<_>>())
 }

@@ -46,9 +46,6 @@ WITH existing AS ( \
                               | CASE WHEN h.rejected > 0 THEN $27::bigint ELSE 0 END, 0) \
   FROM verdict, history h WHERE verdict = 'ok' \
   ON CONFLICT DO NOTHING RETURNING id \
-), fingerprints AS ( \
-  INSERT INTO post_fingerprints (post_id, band, hash) \
-  SELECT post.id, f.band, f.hash FROM post, unnest($28::smallint[], $29::bigint[]) AS f(band, hash) \
 ), media AS ( \
   INSERT INTO media (post_id, position, kind, file_id, file_unique_id, source_message_id, file_name, mime_type, file_size) \
   SELECT post.id, (m.ord - 1)::smallint, m.kind, m.file_id, m.file_unique_id, m.source_message_id, \
@@ -137,7 +134,6 @@ pub(super) async fn admit_and_store(
     announce_delay: Duration,
 ) -> Result<SubmitOutcome, StoreError> {
     let m = &post.media;
-    let bands = flags.map_or(&[][..], |f| f.bands.as_slice());
     let row = sqlx::query_as::<_, VerdictRow>(ADMIT_AND_STORE)
         .bind(post.author.id.0)
         .bind(post.author.username.as_deref())
@@ -166,8 +162,6 @@ pub(super) async fn admit_and_store(
         .bind(flags.map(|f| f.flags.mask()))
         .bind(FlagKind::NewAuthor.bit())
         .bind(FlagKind::Rejections.bit())
-        .bind(bands.iter().map(|b| b.band).collect::<Vec<_>>())
-        .bind(bands.iter().map(|b| b.hash).collect::<Vec<_>>())
         .fetch_one(&mut *conn)
         .await?;
     let outcome = match row.outcome()? {
