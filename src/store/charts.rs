@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{Store, StoreError};
-use crate::domain::{RangeLabel, StatsRange, UserId};
+use crate::domain::{RangeLabel, RejectReason, StatsRange, UserId};
 
 /// Fewest decided posts an author needs to be ranked by approval rate.
 pub const MIN_DECIDED_FOR_RATE: i64 = 3;
@@ -169,9 +169,59 @@ pub async fn statistics(store: &dyn Store, range: &StatsRange) -> Result<Statist
     Ok(out)
 }
 
-/// The reason key a stored reject reason counts under: its template, or `custom`.
-pub(crate) const REASON_KEY_SQL: &str =
-    "CASE WHEN p.reject_reason LIKE 'template:%' THEN substr(p.reject_reason, 10) ELSE 'custom' END";
+/// The moderators chart's rows: every known moderator and whoever else ever decided, found by a
+/// skip scan of the `(decided_by, …)` index (one probe per decider, not a pass over the
+/// decisions). `WITH RECURSIVE` items ending in `ids(m)`; the same SQL on both backends.
+pub(crate) const DECIDER_IDS_SQL: &str = "d(m) AS ( \
+       SELECT (SELECT decided_by FROM posts WHERE decided_by IS NOT NULL ORDER BY decided_by LIMIT 1) \
+       UNION ALL SELECT (SELECT p.decided_by FROM posts p WHERE p.decided_by > d.m \
+         ORDER BY p.decided_by LIMIT 1) FROM d WHERE d.m IS NOT NULL), \
+     ids AS (SELECT user_id AS m FROM moderators UNION SELECT m FROM d WHERE m IS NOT NULL)";
+
+/// The statuses the submissions chart counts, in the order of [`outcome_counts_sql`]'s columns.
+const OUTCOME_STATUSES: [&str; 5] = ["published", "approved", "publish_failed", "pending", "rejected"];
+
+/// The reject reason templates counted apart; other rejections count as `custom`.
+fn counted_templates() -> impl Iterator<Item = &'static str> {
+    RejectReason::TEMPLATES.iter().chain(RejectReason::SYSTEM_TEMPLATES.iter()).copied()
+}
+
+/// A day's posts (`p`) by status, then its rejections by reason template, as comma-separated
+/// `count(*) FILTER (…)` columns in the order [`outcomes`] reads them: the same SQL on both
+/// backends, computed in one pass over the day's rows.
+pub(crate) fn outcome_counts_sql() -> String {
+    let statuses = OUTCOME_STATUSES.iter().map(|s| format!("count(*) FILTER (WHERE p.status = '{s}')"));
+    let reasons = counted_templates()
+        .map(|t| format!("count(*) FILTER (WHERE p.status = 'rejected' AND p.reject_reason = 'template:{t}')"));
+    statuses.chain(reasons).collect::<Vec<_>>().join(", ")
+}
+
+/// Posts of one status and, for rejections, one reason key: `(status, reason, posts)`.
+pub(crate) type Outcome = (String, Option<String>, i64);
+
+/// One day's [`outcome_counts_sql`] counts as [`Outcome`]s, without zeros; rejections under no
+/// counted template are `custom`.
+pub(crate) fn outcomes(counts: &[i64]) -> Result<Vec<Outcome>, StoreError> {
+    let templates: Vec<&str> = counted_templates().collect();
+    if counts.len() != OUTCOME_STATUSES.len() + templates.len() {
+        return Err(StoreError::Corrupt(format!("submissions chart: {} counts for a day", counts.len())));
+    }
+    let (by_status, by_reason) = counts.split_at(OUTCOME_STATUSES.len());
+    let mut out: Vec<_> = OUTCOME_STATUSES
+        .iter()
+        .zip(by_status)
+        .filter(|(status, _)| **status != "rejected")
+        .map(|(status, n)| ((*status).to_owned(), None, *n))
+        .collect();
+    let mut custom = by_status.last().copied().unwrap_or(0);
+    for (template, n) in templates.iter().zip(by_reason) {
+        custom -= n;
+        out.push(("rejected".to_owned(), Some((*template).to_owned()), *n));
+    }
+    out.push(("rejected".to_owned(), Some("custom".to_owned()), custom));
+    out.retain(|(_, _, n)| *n > 0);
+    Ok(out)
+}
 
 fn day_of(s: &str) -> Result<NaiveDate, StoreError> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("statistics day {s:?} is not a date")))

@@ -151,7 +151,7 @@ macro_rules! contract_suite {
         contract_area!(
             $backend,
             flags_intake {
-                intake_stores_the_flags_and_bands_with_the_post,
+                intake_stores_the_flags_with_the_post_and_the_lookup_its_bands,
                 submissions_arriving_together_each_get_their_authors_history,
                 earlier_candidates_are_only_posts_stored_before,
                 duplicates_found_are_added_to_the_stored_flags,
@@ -359,6 +359,7 @@ macro_rules! contract_suite {
                 moderators_media_hours_and_authors,
                 the_repeated_hour_of_an_autumn_night_counts_once_per_post,
                 the_p90_is_the_nearest_rank_for_any_count,
+                system_reasons_and_unlisted_deciders_are_charted,
             }
         );
     };

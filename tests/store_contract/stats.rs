@@ -259,3 +259,40 @@ pub async fn the_p90_is_the_nearest_rank_for_any_count(store: Arc<dyn Store>, ba
     let anna = statistics(&*store, &march()).await.unwrap().moderators.into_iter().find(|m| m.moderator == ANNA);
     assert_eq!(anna.map(|m| (m.decisions, m.median_secs)), Some((70, Some(35))));
 }
+
+/// The system's reasons (withdrawn, no answer) count under their own keys on both backends, and
+/// a decider missing from the moderators' list (an owner's decision, a moderator since
+/// removed) is charted with their decisions in the range, and only then.
+pub async fn system_reasons_and_unlisted_deciders_are_charted(store: Arc<dyn Store>, back: Backdater) {
+    const DMITRI: UserId = UserId(504);
+    const EVA: UserId = UserId(505);
+    use End::Rejected;
+    seed(
+        &*store,
+        &back,
+        vec![
+            Fx(1001, &[], "2026-03-27T08:00:00Z", Rejected(DMITRI, "2026-03-27T08:00:30Z", "withdrawn")),
+            Fx(1001, &[], "2026-03-27T09:00:00Z", Rejected(DMITRI, "2026-03-27T09:01:00Z", "no-answer")),
+            Fx(1001, &[], "2026-03-27T10:00:00Z", Rejected(ANNA, "2026-03-27T11:00:00Z", "expired")),
+            // Eva decided only before the range: not charted.
+            Fx(1002, &[], "2026-03-20T10:00:00Z", Rejected(EVA, "2026-03-20T11:00:00Z", "spam")),
+        ],
+    )
+    .await;
+    let ChartData::Submissions(got) = store.chart(&march(), Chart::Submissions).await.unwrap() else { panic!() };
+    let friday = BTreeMap::from([("expired".into(), 1), ("no-answer".into(), 1), ("withdrawn".into(), 1)]);
+    assert_eq!(got[0], DayOutcomes { day: date("2026-03-27"), rejected: friday, ..DayOutcomes::default() });
+
+    let ChartData::Moderators(mods) = store.chart(&march(), Chart::Moderators).await.unwrap() else { panic!() };
+    let mods: Vec<_> = mods.iter().map(|m| (m.moderator, m.name.as_str(), m.decisions, m.median_secs)).collect();
+    // Dmitri [30, 60]: the median is the first (nearest rank); he has no name on the list.
+    assert_eq!(
+        mods,
+        [
+            (DMITRI, "", 2, Some(30)),
+            (ANNA, "Anna", 1, Some(3600)),
+            (BORIS, "Boris", 0, None),
+            (CLARA, "Clara", 0, None)
+        ]
+    );
+}
