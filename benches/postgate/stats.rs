@@ -45,6 +45,10 @@ const PG_SEED: &[&str] = &[
      SELECT g, pos, (ARRAY['photo','video','animation','document','audio','voice'])[1 + (g / 4 + pos) % 6], \
      'file-' || g || '-' || pos, 'u-' || g || '-' || pos, g * 10 + pos \
      FROM generate_series(1, 100000) g, generate_series(0, 2) pos WHERE g % 15 = 0 OR (g % 4 = 0 AND pos = 0)",
+    // Each post's media kind, as intake writes it with the media.
+    "UPDATE posts p SET media_kind = m.kind FROM (SELECT post_id, \
+       CASE WHEN count(*) > 1 THEN 'album' ELSE min(kind) END AS kind FROM media GROUP BY post_id) m \
+     WHERE m.post_id = p.id",
     "INSERT INTO moderation_log (post_id, moderator_id, action, source, created_at) \
      SELECT 1 + g % 100000, 71 + g % 5, (ARRAY['approve', 'reject', 'published', 'edit_approve'])[1 + g % 4], \
        'console', now() - g * interval '7 seconds' FROM generate_series(1, 1000000) g",
@@ -92,6 +96,9 @@ fn sqlite_seed() -> Vec<String> {
              FROM s, p WHERE g % 15 = 0 OR (g % 4 = 0 AND pos = 0)",
             series(100_000)
         ),
+        "UPDATE posts SET media_kind = (SELECT CASE WHEN count(*) > 1 THEN 'album' ELSE min(kind) END FROM media m \
+           WHERE m.post_id = posts.id) WHERE id IN (SELECT post_id FROM media)"
+            .to_owned(),
         format!(
             "{}INSERT INTO moderation_log (post_id, moderator_id, action, source, created_at) \
              SELECT 1 + g % 100000, 71 + g % 5, CASE g % 4 WHEN 0 THEN 'approve' WHEN 1 THEN 'reject' \

@@ -14,7 +14,7 @@ use postgate::services::Services;
 use postgate::store::{Decision, DecisionKind, ModeratorProfile};
 use support::backdate::{Backdater, Times};
 use support::backend::{Backend, Db};
-use support::driver::{LogsOnPanic, until};
+use support::driver::{LogsOnPanic, WAIT};
 
 const POSTS: i64 = 140;
 const SPREAD_DAYS: i64 = 35;
@@ -76,14 +76,16 @@ fn expected(days: i64) -> i64 {
 }
 
 /// What the view shows: its total, how many canvases and heat cells are drawn, and the sum
-/// and row count of the submissions table.
+/// and row count of the submissions table; its caption and error, if any (for a failure's message).
 const READ: &str = "
   const caption = document.querySelector('[data-testid=\"stats-caption\"]');
   const table = document.querySelector('[data-testid=\"stats-table-submissions\"] tbody');
   const rows = table ? [...table.rows] : [];
   const sum = rows.reduce((n, r) => n + [1, 2, 3, 4, 5].reduce((m, c) => m + Number(r.cells[c].textContent.replace(/\\D/g, '')), 0), 0);
+  const error = document.querySelector('[data-testid=\"stats-error\"]');
   return { total: caption ? Number(caption.dataset.total) : null, canvases: document.querySelectorAll('.stats-grid canvas').length,
-           cells: document.querySelectorAll('.heat-cell').length, rows: rows.length, sum };";
+           cells: document.querySelectorAll('.heat-cell').length, rows: rows.length, sum,
+           caption: caption ? caption.textContent : null, error: error ? error.textContent : null };";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_draw_follow_the_range_and_match_their_tables_on_postgres() {
@@ -113,10 +115,21 @@ async fn statistics_in_the_window(backend: Backend) {
     window.wait_for("[data-testid=\"queue\"]").await;
     window.click("[data-testid=\"nav-stats\"]").await;
     let read = || async { window.client.execute(READ, vec![]).await.unwrap() };
+    // Polls the view until `done` holds of what it shows, failing with the last reading.
+    let until_shown = |what: &'static str, done: fn(&serde_json::Value) -> bool| async move {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let m = read().await;
+            if done(&m) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; the view shows {m}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
 
     // 30 days by default: five uPlot charts, 7 × 24 heat cells, the 30-day total.
-    until("the 30-day charts are drawn", || async {
-        let m = read().await;
+    until_shown("the 30-day charts", |m| {
         m["total"] == expected(30) && m["canvases"].as_u64().unwrap_or(0) >= 5 && m["cells"] == 168
     })
     .await;
@@ -127,14 +140,14 @@ async fn statistics_in_the_window(backend: Backend) {
 
     // 7 days: the figures follow.
     window.click("[data-testid=\"stats-range-7\"]").await;
-    until("the 7-day figures", || async { read().await["total"] == expected(7) }).await;
+    until_shown("the 7-day figures", |m| m["total"] == expected(7)).await;
     let m = read().await;
     assert!(m["canvases"].as_u64().unwrap_or(0) >= 5, "charts drawn again: {m}");
     assert_eq!((m["rows"].as_i64(), m["sum"].as_i64()), (Some(7), Some(expected(7))), "{m}");
 
     // The table view shows the same numbers, charts gone.
     window.click("[data-testid=\"stats-tables\"]").await;
-    until("the table view", || async { read().await["canvases"] == 0 }).await;
+    until_shown("the table view", |m| m["canvases"] == 0).await;
     let m = read().await;
     assert_eq!((m["rows"].as_i64(), m["sum"].as_i64()), (Some(7), Some(expected(7))), "{m}");
     // Rendered text: the table's headers and cells may be shown in capitals.

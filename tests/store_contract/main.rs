@@ -360,6 +360,7 @@ macro_rules! contract_suite {
                 the_repeated_hour_of_an_autumn_night_counts_once_per_post,
                 the_p90_is_the_nearest_rank_for_any_count,
                 system_reasons_and_unlisted_deciders_are_charted,
+                the_media_mix_follows_album_parts_and_revisions,
             }
         );
     };

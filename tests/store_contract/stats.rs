@@ -7,12 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use postgate::domain::{MediaKind, PostId, RejectReason, StatsRange, UserId};
+use postgate::domain::{ActionSource, MediaKind, PostId, RejectReason, StatsRange, UserId};
 use postgate::store::charts::{Chart, ChartData, DayApproval, DayOutcomes, DayTimes, statistics};
-use postgate::store::{DecisionKind, ModeratorProfile, OutboxKind, OutboxResult, Store};
+use postgate::store::{
+    DecisionKind, FromAuthor, FromAuthorOutcome, ModeratorProfile, OutboxKind, OutboxResult, Revision, Store,
+    SubmitOutcome, ToAuthor,
+};
 
 use crate::backdate::{Backdater, Times};
-use crate::common::{album_post, approve, text_post};
+use crate::common::{album_post, approve, media, text_post};
 use crate::fixtures::{decision, job_of, lease_all, submit};
 
 const ANNA: UserId = UserId(501);
@@ -295,4 +298,39 @@ pub async fn system_reasons_and_unlisted_deciders_are_charted(store: Arc<dyn Sto
             (CLARA, "Clara", 0, None)
         ]
     );
+}
+
+/// The media mix counts each post's kind as its latest media make it: an album whose parts
+/// arrived one by one, a text its author revised with a photo, a video whose revision changed
+/// only its caption.
+pub async fn the_media_mix_follows_album_parts_and_revisions(store: Arc<dyn Store>, back: Backdater) {
+    const AUTHOR: i64 = 1003;
+    let mut first = album_post(AUTHOR, 10, "album", &[MediaKind::Photo]);
+    first.media_group_id = Some("group-10".into());
+    let album = submit(&*store, &first).await;
+    let mut second = album_post(AUTHOR, 11, "", &[MediaKind::Video]);
+    second.media_group_id = Some("group-10".into());
+    assert!(matches!(store.submit(&second).await.unwrap(), SubmitOutcome::AlbumPart(id) if id == album));
+    let text = submit(&*store, &text_post(AUTHOR, 20, "text")).await;
+    let video = submit(&*store, &album_post(AUTHOR, 30, "video", &[MediaKind::Video])).await;
+    for (id, message, media) in [(text, 21, vec![media(MediaKind::Photo, 21)]), (video, 31, Vec::new())] {
+        let ask =
+            ToAuthor { post_id: id, moderator: ANNA, source: ActionSource::Console, body: "?".into(), request: true };
+        store.send_to_author(&ask).await.unwrap();
+        let revision = Revision { body: "revised".into(), entities: serde_json::json!([]), media };
+        let answer = FromAuthor {
+            post_id: id,
+            author: UserId(AUTHOR),
+            telegram_message_id: message,
+            body: "revised".into(),
+            revision: Some(revision),
+        };
+        assert!(matches!(store.author_message(&answer).await.unwrap(), FromAuthorOutcome::Attached { .. }));
+    }
+    for id in [album, text, video] {
+        back.set(id, &Times { arrived: utc("2026-03-28T12:00:00Z"), decided: None, published: None }).await;
+    }
+    let ChartData::MediaMix(mix) = store.chart(&march(), Chart::MediaMix).await.unwrap() else { panic!() };
+    let mix: Vec<_> = mix.iter().filter(|m| m.posts > 0).map(|m| (m.kind.as_str(), m.posts)).collect();
+    assert_eq!(mix, [("photo", 1), ("video", 1), ("album", 1)]);
 }

@@ -98,6 +98,7 @@ pub(in crate::store) const TABLES: [Table; 9] = [
             ("changes_requested_at", Time),
             ("flags", Text),
             ("flag_mask", Int),
+            ("media_kind", Text),
         ],
     },
     Table {

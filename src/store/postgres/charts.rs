@@ -165,20 +165,21 @@ pub async fn chart(pool: &PgPool, range: &StatsRange, chart: Chart) -> Result<Ch
             Ok(charts::moderators(rows!(sql)))
         }
         Chart::MediaMix => {
-            // From `media` joined to the posts in range (their ids from the arrival index): the
-            // posts without media are the rest, rather than every post grouped with its media.
-            // A join, not `IN (ids)`: the planner hashed the ids twice, once to make them unique.
-            let rows: Vec<(String, i64)> = rows!(
-                "WITH m AS (SELECT m.post_id, count(*) AS n, min(m.kind) AS kind FROM media m \
-                   JOIN posts p ON p.id = m.post_id \
-                   WHERE p.arrived_at >= $2 AND p.arrived_at < $3 AND cardinality($1::timestamptz[]) > 0 \
-                   GROUP BY m.post_id) \
-                 SELECT CASE WHEN n > 1 THEN 'album' ELSE kind END, count(*) FROM m GROUP BY 1 \
-                 UNION ALL SELECT 'text', (SELECT count(*) FROM posts p WHERE p.arrived_at >= $2 AND p.arrived_at < $3) \
-                   - (SELECT count(*) FROM m)"
-                    .to_owned()
+            // Each post's kind as intake (album parts, revisions) wrote it, counted off the
+            // arrival index alone.
+            let sql = format!(
+                "SELECT {} FROM posts p WHERE p.arrived_at >= $2 AND p.arrived_at < $3 \
+                 AND cardinality($1::timestamptz[]) > 0",
+                charts::media_mix_counts_sql()
             );
-            Ok(charts::media_mix(&rows))
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&buckets)
+                .bind(span.start)
+                .bind(span.end)
+                .fetch_one(&mut *tx)
+                .await?;
+            let counts = (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect::<Result<Vec<_>, _>>()?;
+            charts::media_mix(&counts)
         }
         Chart::Hours => {
             let rows: Vec<(i32, i64)> = rows!(

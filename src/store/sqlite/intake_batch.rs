@@ -23,6 +23,7 @@ use super::super::flags::write_flags;
 use super::super::rows::{NOW, fold, now_plus};
 use super::upsert_author_query;
 use crate::domain::PostId;
+use crate::store::charts::{media_kind_of, media_kind_sql};
 use crate::store::{Admission, ChangeEvent, IntakeFlags, NewMedia, NewPost, Refusal, StoreError, SubmitOutcome};
 
 /// Submissions written in one transaction at most: a 10 000-message burst is ~40 commits.
@@ -54,7 +55,9 @@ static FILL_ALBUM_BODY: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE posts SET body = CASE WHEN body = '' THEN ?2 ELSE body END, \
          entities = CASE WHEN body = '' THEN ?3 ELSE entities END, \
-         search_text = CASE WHEN body = '' THEN ?4 ELSE search_text END, updated_at = {NOW} WHERE id = ?1"
+         search_text = CASE WHEN body = '' THEN ?4 ELSE search_text END, media_kind = {kind}, updated_at = {NOW} \
+         WHERE id = ?1",
+        kind = media_kind_sql("?1")
     )
 });
 
@@ -299,7 +302,7 @@ async fn create(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, search_text, entities, \
-         arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+         arrived_at, media_kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
     )
     .bind(post.author.id.0)
     .bind(post.source_chat_id)
@@ -309,6 +312,7 @@ async fn create(
     .bind(fold(&post.body))
     .bind(post.entities.to_string())
     .bind(arrival_text(arrived))
+    .bind(media_kind_of(&post.media))
     .fetch_one(&mut *conn)
     .await?;
     insert_media(conn, id, 0, &post.media).await?;

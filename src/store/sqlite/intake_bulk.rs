@@ -14,6 +14,7 @@ use super::super::super::rows::{NOW, fold};
 use super::{Request, Stored};
 use crate::domain::PostId;
 use crate::flags::PostFlags;
+use crate::store::charts::media_kind_of;
 use crate::store::{AuthorProfile, Refusal, StoreError, SubmitOutcome};
 
 /// Media rows per statement: 9 parameters each, far below SQLite's 32 766.
@@ -183,7 +184,7 @@ async fn insert_posts(
         .collect::<Result<_, StoreError>>()?;
     let mut qb = QueryBuilder::<Sqlite>::new(
         "INSERT INTO posts (author_id, source_chat_id, source_message_id, body, search_text, entities, arrived_at, \
-         flags, flag_mask) ",
+         flags, flag_mask, media_kind) ",
     );
     qb.push_values(created.iter().zip(&stored), |mut b, (r, (json, mask))| {
         b.push_bind(r.post.author.id.0)
@@ -194,7 +195,8 @@ async fn insert_posts(
             .push_bind(r.post.entities.to_string())
             .push_bind(super::arrival_text(r.arrived))
             .push_bind(json.as_deref())
-            .push_bind(*mask);
+            .push_bind(*mask)
+            .push_bind(media_kind_of(&r.post.media));
     });
     // RETURNING gives rows in no promised order: match them by their source message.
     qb.push(" RETURNING id, source_chat_id, source_message_id");

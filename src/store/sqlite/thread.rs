@@ -12,6 +12,7 @@ use super::outbox::enqueue_card_update;
 use super::rows::{NOW, fold, load_record, stamp, status};
 use super::writes::{enqueue, log_action};
 use crate::domain::{ActionSource, ModerationAction, PostId, PostStatus, RejectReason, UserId};
+use crate::store::charts::media_kind_sql;
 use crate::store::thread_types::{THREAD_COLUMNS, ThreadRow};
 use crate::store::{
     AuthorEdit, DeliveryResult, FromAuthor, FromAuthorOutcome, OutboxKind, Revision, StoreError, ThreadKind,
@@ -96,8 +97,6 @@ async fn revise(conn: &mut SqliteConnection, id: PostId, r: &Revision) -> Result
     if r.media.is_empty() {
         return Ok(());
     }
-    // New media: the re-post flag was about the old ones; the new ones are fingerprinted.
-    sqlx::query("UPDATE posts SET duplicate_of = NULL WHERE id = ?1").bind(id.0).execute(&mut *conn).await?;
     enqueue(&mut *conn, id, &[OutboxKind::Fingerprint]).await?;
     sqlx::query("DELETE FROM media WHERE post_id = ?1").bind(id.0).execute(&mut *conn).await?;
     for (position, m) in r.media.iter().enumerate() {
@@ -117,6 +116,10 @@ async fn revise(conn: &mut SqliteConnection, id: PostId, r: &Revision) -> Result
         .execute(&mut *conn)
         .await?;
     }
+    // New media: the re-post flag was about the old ones (the new ones are fingerprinted), and
+    // the media mix counts the new kind.
+    let sql = format!("UPDATE posts SET duplicate_of = NULL, media_kind = {} WHERE id = ?1", media_kind_sql("?1"));
+    sqlx::query(AssertSqlSafe(sql)).bind(id.0).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use super::one::{VerdictRow, admit_and_store, lock_authors, raced};
 use crate::flags::FlagKind;
+use crate::store::charts::media_kind_of;
 use crate::store::postgres::batch::{GroupCommit, GroupWrite};
 use crate::store::{Admission, IntakeFlags, NewPost, StoreError, SubmitOutcome};
 
@@ -29,9 +30,9 @@ const ADMIT_AND_STORE_MANY: &str = "\
 WITH input AS ( \
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], \
                        $8::text[], $9::jsonb[], $10::bool[], $11::bigint[], $21::timestamptz[], $22::jsonb[], \
-                       $23::bigint[]) \
+                       $23::bigint[], $26::text[]) \
     WITH ORDINALITY AS i(author_id, username, first_name, last_name, language_code, chat, msg, body, entities, \
-                         rate_limited, max_pending, arrived_at, flags, flag_mask, idx) \
+                         rate_limited, max_pending, arrived_at, flags, flag_mask, media_kind, idx) \
 ), checked AS ( \
   SELECT i.*, \
          (SELECT e.id FROM posts e WHERE e.source_chat_id = i.chat AND e.source_message_id = i.msg) AS existing, \
@@ -63,11 +64,13 @@ WITH input AS ( \
   WHERE (authors.username, authors.first_name, authors.last_name, authors.language_code) \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
-  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities, arrived_at, flags, flag_mask) \
+  INSERT INTO posts (author_id, source_chat_id, source_message_id, body, entities, arrived_at, flags, flag_mask, \
+                     media_kind) \
   SELECT author_id, chat, msg, body, entities, arrived_at, \
          flags || jsonb_build_object('new_author', earlier = 0 AND nth = 1, 'rejections', rejected), \
          coalesce(flag_mask | CASE WHEN earlier = 0 AND nth = 1 THEN $24::bigint ELSE 0 END \
-                            | CASE WHEN rejected > 0 THEN $25::bigint ELSE 0 END, 0) \
+                            | CASE WHEN rejected > 0 THEN $25::bigint ELSE 0 END, 0), \
+         media_kind \
   FROM verdicts WHERE verdict = 'ok' ORDER BY idx \
   ON CONFLICT DO NOTHING RETURNING id, source_chat_id, source_message_id \
 ), created AS ( \
@@ -195,4 +198,5 @@ fn bind_many(
         .bind(flags().map(|f| f.map(|f| f.flags.mask())).collect::<Vec<_>>())
         .bind(FlagKind::NewAuthor.bit())
         .bind(FlagKind::Rejections.bit())
+        .bind(posts().map(|p| media_kind_of(&p.media)).collect::<Vec<_>>())
 }

@@ -15,6 +15,7 @@ use one::{ALBUM_LOCKS, admit_and_store, lock_authors};
 
 use super::rows::notify;
 use crate::domain::PostId;
+use crate::store::charts::media_kind_sql;
 use crate::store::{Admission, IntakeFlags, NewPost, StoreError, SubmitOutcome};
 
 #[instrument(skip_all, fields(user_id = post.author.id.0, chat_id = post.source_chat_id, message_id = post.source_message_id, post_id), err)]
@@ -63,10 +64,11 @@ pub async fn submit(
         tx.rollback().await?;
         return Ok(SubmitOutcome::Duplicate(PostId(id)));
     }
-    sqlx::query(
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE posts SET body = CASE WHEN body = '' THEN $2 ELSE body END, \
-         entities = CASE WHEN body = '' THEN $3 ELSE entities END, updated_at = now() WHERE id = $1",
-    )
+         entities = CASE WHEN body = '' THEN $3 ELSE entities END, media_kind = {}, updated_at = now() WHERE id = $1",
+        media_kind_sql("$1")
+    )))
     .bind(id)
     .bind(&post.body)
     .bind(&post.entities)

@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 
 use crate::domain::PostId;
 use crate::flags::FlagKind;
+use crate::store::charts::media_kind_of;
 use crate::store::{Admission, IntakeFlags, NewPost, Refusal, StoreError, SubmitOutcome};
 
 /// Admission and storage in one round trip and one commit. Every CTE sees the same snapshot;
@@ -39,11 +40,11 @@ WITH existing AS ( \
      IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.language_code) \
 ), post AS ( \
   INSERT INTO posts (author_id, source_chat_id, source_message_id, media_group_id, body, entities, arrived_at, \
-                     flags, flag_mask) \
+                     flags, flag_mask, media_kind) \
   SELECT $1, $6, $7, $8, $9, $10, $23, \
          $24::jsonb || jsonb_build_object('new_author', h.earlier = 0, 'rejections', h.rejected), \
          coalesce($25::bigint | CASE WHEN h.earlier = 0 THEN $26::bigint ELSE 0 END \
-                              | CASE WHEN h.rejected > 0 THEN $27::bigint ELSE 0 END, 0) \
+                              | CASE WHEN h.rejected > 0 THEN $27::bigint ELSE 0 END, 0), $28 \
   FROM verdict, history h WHERE verdict = 'ok' \
   ON CONFLICT DO NOTHING RETURNING id \
 ), media AS ( \
@@ -162,6 +163,7 @@ pub(super) async fn admit_and_store(
         .bind(flags.map(|f| f.flags.mask()))
         .bind(FlagKind::NewAuthor.bit())
         .bind(FlagKind::Rejections.bit())
+        .bind(media_kind_of(m))
         .fetch_one(&mut *conn)
         .await?;
     let outcome = match row.outcome()? {
