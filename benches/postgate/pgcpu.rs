@@ -57,6 +57,7 @@ type Seen = HashMap<u32, (u64, u64)>;
 
 /// Samples until [`PgCpu::finish`].
 pub struct PgCpu {
+    database: String,
     stop: Arc<AtomicBool>,
     seen: Arc<Mutex<Seen>>,
     task: tokio::task::JoinHandle<()>,
@@ -90,7 +91,18 @@ impl PgCpu {
                 tokio::time::sleep(EVERY).await;
             }
         });
-        Self { stop, seen, task }
+        Self { database: database.to_owned(), stop, seen, task }
+    }
+
+    /// The CPU time used since the start, as of a sample taken now.
+    pub fn so_far(&self) -> Duration {
+        let now: Vec<(u32, u64)> =
+            backends(&self.database).into_iter().filter_map(|pid| Some((pid, cpu_ticks(pid)?))).collect();
+        let mut seen = self.seen.lock().unwrap();
+        for (pid, t) in now {
+            seen.entry(pid).and_modify(|e| e.1 = e.1.max(t)).or_insert((0, t));
+        }
+        ticks_to_time(seen.values().map(|(start, last)| last - start).sum())
     }
 
     /// Takes a last sample and returns the CPU time used since the start, and by how many processes.
