@@ -1,11 +1,13 @@
 //! An installation's life built through the `Store` trait — posts with media and albums,
 //! decisions, a claim, bans pressed, imported and lifted, the outbox in every state, locale
-//! overrides, a failed card, a duplicate — and a snapshot of everything the store shows of it.
+//! overrides, a failed card, a duplicate, near-duplicate bands — and a snapshot of everything the store shows of it.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use postgate::domain::{ActionSource, MediaKind, PostId, RejectReason, UserId};
+use postgate::flags::minhash::{Band, bands, shingles};
 use postgate::store::{
     AuthorEdit, BanImportRow, BanRequest, Decision, DecisionKind, Delivery, ModeratorProfile, OutboxKind, OutboxResult,
     PostQuery, Store, SubmitOutcome,
@@ -186,6 +188,25 @@ pub async fn build(store: &Arc<dyn Store>, n: usize) -> Vec<PostId> {
         store.thread_delivered(message_id, &result).await.unwrap();
     }
     store.send_to_author(&write(ids[11], true)).await.unwrap();
+    // Near-duplicate bands (kept in another shape on PostgreSQL): posts 0–11 carry one of
+    // three texts' bands, each found by the lookup of its text.
+    let posts: Vec<(PostId, Vec<Band>)> = ids[..12].iter().zip(0..).map(|(&id, j)| (id, probe(j % 3))).collect();
+    store.fingerprint_and_find_earlier(&posts, DateTime::<Utc>::UNIX_EPOCH, 8).await.unwrap();
+    // Found unless rejected (the lookup skips rejected posts).
+    assert!(!near_duplicates(store.as_ref(), 0).await.is_empty(), "the bands stored are found");
+    ids
+}
+
+/// The bands of the `k`-th of three unrelated texts.
+fn probe(k: usize) -> Vec<Band> {
+    bands(&shingles(&format!("probe{k} alpha{k} beta{k} gamma{k} delta{k} epsilon{k}")))
+}
+
+/// The posts sharing bands with the `k`-th text, by id.
+async fn near_duplicates(store: &dyn Store, k: usize) -> Vec<i64> {
+    let found = store.duplicate_candidates(&probe(k), DateTime::<Utc>::UNIX_EPOCH, PostId(0), 20).await.unwrap();
+    let mut ids: Vec<i64> = found.into_iter().map(|(id, _)| id.0).collect();
+    ids.sort_unstable();
     ids
 }
 
@@ -221,5 +242,8 @@ pub async fn snapshot(store: &dyn Store, ids: &[PostId]) -> Vec<(String, Value)>
     let search = PostQuery { search: Some("ТАБ\\сл".into()), ..PostQuery::default() };
     out.push(("search total".into(), json!(store.list_posts(&search).await.unwrap().total)));
     out.push(("locale".into(), json!(store.locale_override(UserId(1000)).await.unwrap())));
+    for k in 0..3 {
+        out.push((format!("near-duplicates of text {k}"), json!(near_duplicates(store, k).await)));
+    }
     out
 }
