@@ -55,6 +55,17 @@ fn backends(database: &str) -> Vec<u32> {
 /// Per process: the ticks at the start (0 for one that began during the measurement) and the last seen.
 type Seen = HashMap<u32, (u64, u64)>;
 
+/// Reads the ticks of `database`'s server processes into `seen`; returns the ticks used by all
+/// of them since the start.
+fn sample(database: &str, seen: &Mutex<Seen>) -> u64 {
+    let now: Vec<(u32, u64)> = backends(database).into_iter().filter_map(|pid| Some((pid, cpu_ticks(pid)?))).collect();
+    let mut seen = seen.lock().unwrap();
+    for (pid, t) in now {
+        seen.entry(pid).and_modify(|e| e.1 = e.1.max(t)).or_insert((0, t));
+    }
+    seen.values().map(|(start, last)| last - start).sum()
+}
+
 /// Samples until [`PgCpu::finish`].
 pub struct PgCpu {
     database: String,
@@ -77,14 +88,7 @@ impl PgCpu {
         let task = tokio::spawn(async move {
             loop {
                 let done = s.load(Ordering::Relaxed);
-                let now: Vec<(u32, u64)> =
-                    backends(&db).into_iter().filter_map(|pid| Some((pid, cpu_ticks(pid)?))).collect();
-                {
-                    let mut seen = m.lock().unwrap();
-                    for (pid, t) in now {
-                        seen.entry(pid).and_modify(|e| e.1 = e.1.max(t)).or_insert((0, t));
-                    }
-                }
+                sample(&db, &m);
                 if done {
                     break;
                 }
@@ -96,13 +100,7 @@ impl PgCpu {
 
     /// The CPU time used since the start, as of a sample taken now.
     pub fn so_far(&self) -> Duration {
-        let now: Vec<(u32, u64)> =
-            backends(&self.database).into_iter().filter_map(|pid| Some((pid, cpu_ticks(pid)?))).collect();
-        let mut seen = self.seen.lock().unwrap();
-        for (pid, t) in now {
-            seen.entry(pid).and_modify(|e| e.1 = e.1.max(t)).or_insert((0, t));
-        }
-        ticks_to_time(seen.values().map(|(start, last)| last - start).sum())
+        ticks_to_time(sample(&self.database, &self.seen))
     }
 
     /// Takes a last sample and returns the CPU time used since the start, and by how many processes.

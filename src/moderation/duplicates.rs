@@ -231,10 +231,9 @@ pub async fn resume(services: &Services) -> usize {
             return 0;
         }
     };
-    // Oldest first, as intake queues them: a post is looked up only among the posts before it
-    // whose bands are stored, so a copy queued (and, in a batch of its own, looked up) ahead of
-    // its original would miss it (the rechecks come newest first; bot_flags'
-    // `a_lookup_lost_in_a_crash_runs_at_the_next_start` failed 4 times in 25 on PostgreSQL).
+    // Oldest first, as intake queues them (the rechecks come newest first): a post is looked up
+    // only among the posts before it whose bands are stored, so a copy looked up in a batch
+    // ahead of its original would miss it.
     posts.sort_unstable_by_key(|(id, _)| id.0);
     let queued = tokio::task::spawn_blocking(move || {
         posts

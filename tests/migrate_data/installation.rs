@@ -1,6 +1,7 @@
 //! An installation's life built through the `Store` trait — posts with media and albums,
 //! decisions, a claim, bans pressed, imported and lifted, the outbox in every state, locale
-//! overrides, a failed card, a duplicate, near-duplicate bands — and a snapshot of everything the store shows of it.
+//! overrides, a failed card, a duplicate, near-duplicate bands — and a snapshot of everything
+//! the store shows of it.
 
 use std::sync::Arc;
 
@@ -188,8 +189,8 @@ pub async fn build(store: &Arc<dyn Store>, n: usize) -> Vec<PostId> {
         store.thread_delivered(message_id, &result).await.unwrap();
     }
     store.send_to_author(&write(ids[11], true)).await.unwrap();
-    // Near-duplicate bands (kept in another shape on PostgreSQL): posts 0–11 carry one of
-    // three texts' bands, each found by the lookup of its text.
+    // Near-duplicate bands: posts 0–11 carry one of three texts' bands, each found by the
+    // lookup of its text.
     let posts: Vec<(PostId, Vec<Band>)> = ids[..12].iter().zip(0..).map(|(&id, j)| (id, probe(j % 3))).collect();
     store.fingerprint_and_find_earlier(&posts, DateTime::<Utc>::UNIX_EPOCH, 8).await.unwrap();
     // Found unless rejected (the lookup skips rejected posts).
